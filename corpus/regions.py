@@ -1,0 +1,192 @@
+"""A gazetteer of Chinese provinces, cities and districts, and region lookup.
+
+Data: ``data/gazetteer.tsv`` (6-digit adcode, name), derived from the cpca
+package's table (MIT).  An adcode ``PPCCDD`` names its province ``PP0000`` and
+its city ``PPCC00``; the four municipalities (北京, 天津, 上海, 重庆) are their
+own city.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+_DATA = Path(__file__).with_name("data") / "gazetteer.tsv"
+_MUNICIPALITIES = {"11", "12", "31", "50"}
+_SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "地区", "省", "市", "区", "县", "盟", "旗")
+# Short forms that are ordinary words, never taken as a place on their own.
+_GENERIC_SHORT = {
+    "城区", "新区", "郊区", "矿区", "开发", "高新", "经开", "和平", "新城", "城关", "中山", "长安", "白云",
+    "南山", "北山", "东区", "西区", "南区", "北区", "中区", "市中", "城中", "城东", "城西", "城南", "城北",
+    "平安", "永定", "新华", "人民", "和田", "吉利", "安全", "红旗", "解放", "友好", "文化", "普通", "发展",
+    "清河", "鼓楼", "铁西", "铁东", "河东", "河西", "江北", "江南", "城厢", "海城", "东城", "西城",
+}
+
+
+@dataclass(frozen=True)
+class Region:
+    province: str = ""
+    city: str = ""
+    district: str = ""
+
+    @property
+    def full(self) -> str:
+        parts = [self.province]
+        if self.city and self.city != self.province:
+            parts.append(self.city)
+        if self.district:
+            parts.append(self.district)
+        return "".join(p for p in parts if p)
+
+    @property
+    def level(self) -> str:
+        return "district" if self.district else "city" if self.city else "province" if self.province else ""
+
+    @property
+    def name(self) -> str:
+        """The most specific name: 亭湖区, 宿迁市, 江苏省."""
+        return self.district or self.city or self.province
+
+    def contains(self, other: "Region") -> bool:
+        """True when ``other`` lies inside (or equals) this region."""
+        if not self.province or self.province != other.province:
+            return False
+        if self.city and self.city != other.city:
+            return False
+        if self.district and self.district != other.district:
+            return False
+        return True
+
+
+def short_name(name: str) -> str:
+    for suf in _SUFFIXES:
+        if name.endswith(suf) and len(name) - len(suf) >= 2:
+            return name[: -len(suf)]
+    return name
+
+
+@dataclass(frozen=True)
+class _Entry:
+    code: str
+    name: str
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for line in _DATA.read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        code, name = line.split("\t")
+        table[code] = name
+    return table
+
+
+def _region_of(code: str) -> Region:
+    t = _table()
+    prov = t.get(code[:2] + "0000", "")
+    if code[:2] in _MUNICIPALITIES:
+        city = prov
+        district = t.get(code, "") if code[2:] != "0000" else ""
+        return Region(prov, city, district)
+    if code[2:] == "0000":
+        return Region(prov)
+    city = t.get(code[:4] + "00", "")
+    if code[4:] == "00":
+        return Region(prov, t.get(code, ""))
+    return Region(prov, city, t.get(code, ""))
+
+
+@lru_cache(maxsize=2)
+def _names(allow_short_districts: bool) -> dict[str, tuple[Region, ...]]:
+    """name -> regions it may denote (full names always; short forms selectively)."""
+    out: dict[str, list[Region]] = {}
+    for code, name in _table().items():
+        reg = _region_of(code)
+        out.setdefault(name, []).append(reg)
+        short = short_name(name)
+        if short == name or len(short) < 2 or short in _GENERIC_SHORT:
+            continue
+        if reg.level == "district" and not allow_short_districts:
+            continue
+        out.setdefault(short, []).append(reg)
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
+
+
+@lru_cache(maxsize=2)
+def _pattern(allow_short_districts: bool) -> re.Pattern[str]:
+    names = sorted(_names(allow_short_districts), key=len, reverse=True)
+    return re.compile("|".join(re.escape(n) for n in names))
+
+
+@dataclass(frozen=True)
+class Mention:
+    text: str
+    start: int
+    regions: tuple[Region, ...]  # candidates, most plausible first
+
+
+def find_mentions(text: str, short_districts: bool = False) -> list[Mention]:
+    """All place-name mentions in ``text``, longest match first, left to right.
+
+    Short district names (亭湖 for 亭湖区) are only matched when
+    ``short_districts`` is set (questions), because in running text too many
+    of them are ordinary words.
+    """
+    names = _names(short_districts)
+    out = []
+    for m in _pattern(short_districts).finditer(text):
+        cands = names[m.group(0)]
+        # Prefer higher-level readings: 宿迁 the city over a district named alike.
+        cands = tuple(sorted(cands, key=lambda r: {"province": 0, "city": 1, "district": 2}[r.level]))
+        out.append(Mention(m.group(0), m.start(), cands))
+    return out
+
+
+def lookup(name: str) -> tuple[Region, ...]:
+    """Regions a name may denote, e.g. lookup("宿迁") -> (江苏省宿迁市,)."""
+    return _names(True).get(name, ())
+
+
+def parse_region(full: str) -> Region:
+    """Parse a stored region string such as 江苏省盐城市亭湖区 back into parts."""
+    if not full:
+        return Region()
+    best = Region()
+    for m in find_mentions(full, short_districts=True):
+        for r in m.regions:
+            if r.full == full:
+                return r
+            if full.startswith(r.full) and len(r.full) > len(best.full):
+                best = r
+    return best
+
+
+def dominant_region(text: str, min_district_mentions: int = 3) -> Region:
+    """The region a document is about: its most-mentioned city (or province),
+    narrowed to a district of that city mentioned at least
+    ``min_district_mentions`` times.  Empty when nothing is mentioned."""
+    city_counts: dict[Region, int] = {}
+    prov_counts: dict[str, int] = {}
+    district_counts: dict[Region, int] = {}
+    for m in find_mentions(text):
+        r = m.regions[0]
+        if len(m.regions) > 1 and r.level == "district":
+            continue  # ambiguous district name: no evidence for any one city
+        prov_counts[r.province] = prov_counts.get(r.province, 0) + 1
+        if r.city:
+            key = Region(r.province, r.city)
+            city_counts[key] = city_counts.get(key, 0) + 1
+        if r.district:
+            district_counts[r] = district_counts.get(r, 0) + 1
+    if city_counts:
+        city = max(city_counts, key=lambda r: (city_counts[r] + sum(c for d, c in district_counts.items() if d.city == r.city), r.city))
+        ds = [d for d in district_counts if d.city == city.city and district_counts[d] >= min_district_mentions]
+        if ds:
+            return max(ds, key=lambda d: district_counts[d])
+        return city
+    if prov_counts:
+        return Region(max(prov_counts, key=lambda p: prov_counts[p]))
+    return Region()

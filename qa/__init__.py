@@ -1,0 +1,1 @@
+"""qa stage of policyqa."""

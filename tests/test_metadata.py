@@ -1,0 +1,63 @@
+"""Exact metadata of the five built-in documents; empty where the text is silent."""
+
+import pytest
+
+from policyqa.corpus.clean import prepare
+from policyqa.corpus.metadata import extract_metadata
+from policyqa.corpus.pipeline import builtin_corpus_dir, load_corpus
+from policyqa.corpus.types import Period
+
+EXPECTED = {
+    "000_df2ff32941c852ae.txt": dict(
+        title="", issuer="宿迁市工业和信息化局", date="", dates=(), doc_number="",
+        region="江苏省宿迁市", province="江苏省", city="宿迁市", district="", doc_type="interview", period=None),
+    "001_19db83a107069549.txt": dict(
+        title="强化政策服务 聚力推动产业新城建设", issuer="亭湖区工信局", date="2020-09-09",
+        dates=(("访谈时间", "2020-09-09"),), doc_number="", region="江苏省盐城市亭湖区", province="江苏省",
+        city="盐城市", district="亭湖区", doc_type="interview", period=None),
+    "002_697662195d68ce1c.txt": dict(
+        title="关于印发《徐州市落实省政府办公厅关于专精特新企业培育三年行动计划(2023-2025年)责任分工方案》的通知",
+        issuer="徐州市促进中小企业发展工作领导小组办公室", date="2023-03-19",
+        dates=(("成文日期", "2023-03-19"), ("发布时间", "2023-03-31"), ("落款", "2023-03-19")),
+        doc_number="徐中小办发〔2023〕3号", region="江苏省徐州市", province="江苏省", city="徐州市", district="",
+        doc_type="notice", period=Period(2023, 2025, "2023-2025年")),
+    "003_ff27b125962f3501.txt": dict(
+        title="漯河市工业扩量提质转型升级行动实施意见", issuer="", date="2017-10-24",
+        dates=(("落款", "2017-10-24"),), doc_number="", region="河南省漯河市", province="河南省", city="漯河市",
+        district="", doc_type="plan", period=Period(2017, 2020, "2017年-2020年")),
+    "004_a8837981a284b011.txt": dict(
+        title="宿州市制造业提质扩量增效“2321”行动计划2023年工作要点",
+        issuer="宿州市工业强市推进工作领导小组办公室", date="2023-02-08", dates=(("落款", "2023-02-08"),),
+        doc_number="", region="安徽省宿州市", province="安徽省", city="宿州市", district="",
+        doc_type="work-points", period=Period(2023, 2023, "2023年")),
+}
+
+
+@pytest.mark.parametrize("doc_id", sorted(EXPECTED))
+def test_seed_metadata_exact(doc_id):
+    raw = (builtin_corpus_dir() / doc_id).read_text(encoding="utf-8")
+    meta = extract_metadata(doc_id, prepare(raw))
+    got = {k: getattr(meta, k) for k in EXPECTED[doc_id]}
+    assert got == EXPECTED[doc_id]
+
+
+def test_load_corpus_gives_the_same_metadata_and_ids():
+    report = load_corpus()
+    assert report.ok
+    assert [d.doc_id for d in report.documents] == sorted(EXPECTED)
+    for d in report.documents:
+        assert d.meta.title == EXPECTED[d.doc_id]["title"]
+        assert d.meta.source.endswith(d.doc_id)
+
+
+def test_cited_document_numbers_are_not_taken_as_the_documents_own():
+    text = "根据《若干政策意见》(亭政发〔2020〕10号),对企业给予补助。\n2020年5月1日"
+    assert extract_metadata("x.txt", text).doc_number == ""
+    assert extract_metadata("y.txt", "苏政办发〔2023〕3号\n关于印发某方案的通知\n正文。").doc_number == "苏政办发〔2023〕3号"
+
+
+def test_meta_round_trips_through_dict():
+    report = load_corpus()
+    from policyqa.corpus.types import DocMeta
+    for d in report.documents:
+        assert DocMeta.from_dict(d.meta.to_dict()) == d.meta
