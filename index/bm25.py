@@ -1,0 +1,138 @@
+"""Keyword index: BM25 (bm25s, Lucene variant) over the tokens of a :class:`Tokenizer`.
+
+bm25s never tokenises here: documents and queries are cut by the tokenizer
+passed in (normally :class:`policyqa.index.tokenize.JiebaTokenizer`) and bm25s
+receives the token lists.  Results carry chunk ids, never bm25s row numbers.
+Only documents sharing at least one token with the query are returned, so a
+query made only of unknown words or stopwords gives an empty list.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from policyqa.index.tokenize import Tokenizer
+
+__all__ = ["BM25Index"]
+
+IDS_FILE = "ids.txt"
+SETTINGS_FILE = "policyqa_bm25.json"
+
+
+def _check_ids(chunk_ids: Sequence[str]) -> None:
+    if len(set(chunk_ids)) != len(chunk_ids):
+        raise ValueError("chunk ids must be unique")
+    for cid in chunk_ids:
+        if not cid or "\n" in cid or "\r" in cid:
+            raise ValueError(f"invalid chunk id {cid!r}: must be non-empty and on one line")
+
+
+class BM25Index:
+    """BM25 over tokenised texts.
+
+    Args:
+        tokenizer: object with ``tokenize(text) -> list[str]``; used for both
+            documents and queries.
+        k1: term-frequency saturation (bm25s/Lucene default 1.5).
+        b: length normalisation (0 = none, 1 = full; default 0.75).
+    """
+
+    def __init__(self, tokenizer: Tokenizer, k1: float = 1.5, b: float = 0.75) -> None:
+        self.tokenizer = tokenizer
+        self.k1 = k1
+        self.b = b
+        self._ids: list[str] = []
+        self._bm25 = None
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._ids)
+
+    def index(self, chunk_ids: Sequence[str], texts: Sequence[str]) -> "BM25Index":
+        """(Re)build the index over ``texts``; ``chunk_ids[i]`` names ``texts[i]``."""
+        import bm25s
+
+        chunk_ids = list(chunk_ids)
+        if len(chunk_ids) != len(texts):
+            raise ValueError(f"{len(chunk_ids)} chunk ids but {len(texts)} texts")
+        _check_ids(chunk_ids)
+        self._ids = chunk_ids
+        if not chunk_ids:
+            self._bm25 = None
+            return self
+        tokens = [self.tokenizer.tokenize(t) for t in texts]
+        # bm25s infers "list of token strings" from the first element; a document
+        # with no tokens would be mistaken, so give it a placeholder that no query
+        # can produce (tokenizers drop whitespace/punctuation-only tokens).
+        tokens = [toks if toks else ["\u0000"] for toks in tokens]
+        bm = bm25s.BM25(k1=self.k1, b=self.b, method="lucene")
+        bm.index(tokens, show_progress=False)
+        self._bm25 = bm
+        return self
+
+    def scores(self, query: str) -> dict[str, float]:
+        """Every document with a positive score for ``query``, keyed by chunk id."""
+        if self._bm25 is None:
+            return {}
+        vocab = self._bm25.vocab_dict
+        token_ids = [vocab[t] for t in self.tokenizer.tokenize(query) if t in vocab and t != ""]
+        if not token_ids:
+            return {}
+        raw = np.asarray(self._bm25.get_scores_from_ids(token_ids), dtype=np.float64)
+        rows = np.flatnonzero(raw > 0)
+        return {self._ids[r]: float(raw[r]) for r in rows}
+
+    def batch_search(self, queries: Sequence[str], k: int = 10) -> list[list[tuple[str, float]]]:
+        """Top ``k`` (chunk id, score) per query, best first; ties by chunk id."""
+        if isinstance(queries, str):
+            raise TypeError("batch_search takes a list of queries; use search(q) for one")
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        out = []
+        for q in queries:
+            scored = sorted(self.scores(q).items(), key=lambda p: (-p[1], p[0]))
+            out.append(scored[:k])
+        return out
+
+    def search(self, query: str, k: int = 10) -> list[tuple[str, float]]:
+        return self.batch_search([query], k)[0]
+
+    def save(self, directory: str | Path) -> None:
+        """Write bm25s files plus ``ids.txt`` and ``policyqa_bm25.json`` into ``directory``."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        (d / IDS_FILE).write_text("".join(f"{i}\n" for i in self._ids), encoding="utf-8")
+        settings = {"k1": self.k1, "b": self.b, "n_docs": len(self._ids)}
+        if self._bm25 is not None:
+            self._bm25.save(str(d), show_progress=False)
+        (d / SETTINGS_FILE).write_text(json.dumps(settings), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: str | Path, tokenizer: Tokenizer) -> "BM25Index":
+        """Load an index saved by :meth:`save`; ``tokenizer`` must match the one used to build it."""
+        import bm25s
+
+        d = Path(directory)
+        settings_path = d / SETTINGS_FILE
+        if not settings_path.is_file():
+            raise FileNotFoundError(f"no BM25 index in {d} (missing {SETTINGS_FILE})")
+        settings = json.loads(settings_path.read_text(encoding="utf-8"))
+        self = cls(tokenizer, k1=settings["k1"], b=settings["b"])
+        self._ids = (d / IDS_FILE).read_text(encoding="utf-8").splitlines()
+        if len(self._ids) != settings["n_docs"]:
+            raise ValueError(f"BM25 index in {d} is inconsistent: {len(self._ids)} ids, expected {settings['n_docs']}")
+        if self._ids:
+            bm = bm25s.BM25.load(str(d), show_progress=False, verbosity=0)
+            if bm.scores["num_docs"] != len(self._ids):
+                raise ValueError(
+                    f"BM25 index in {d} is inconsistent: {bm.scores['num_docs']} rows for {len(self._ids)} ids"
+                )
+            self._bm25 = bm
+        return self
