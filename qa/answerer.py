@@ -1,0 +1,270 @@
+"""Question -> cited answer (or an honest refusal).
+
+``Answerer(retriever, composer, docs)``: normalise -> resolve follow-ups ->
+hybrid retrieval -> relevance decision -> region check -> compose -> render
+(-> optional LLM, checked, with the extractive answer as fallback).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable, Mapping, Sequence
+
+from policyqa.corpus.clean import normalize_query
+from policyqa.corpus.regions import Region
+from policyqa.corpus.types import DocMeta
+from policyqa.index.types import Filters, Hit
+from policyqa.qa.compose import (
+    ExtractiveComposer,
+    Selected,
+    render_markdown,
+    render_plain,
+    statements_from,
+)
+from policyqa.qa.followup import resolve_history
+from policyqa.qa.guard import check_question
+from policyqa.qa.regions import asked_regions, docs_for, region_label
+from policyqa.qa.sentences import AMOUNT_INTENT, coverage, has_money
+from policyqa.qa.types import Answer, Citation, Statement, Turn
+
+
+@dataclass(frozen=True)
+class Gate:
+    """When evidence is strong enough to answer (calibrated on the team set).
+
+    A question is answered when the best of the top ``depth`` chunks covers at
+    least ``min_coverage`` of the question's weighted tokens (header included),
+    or when its dense cosine is at least ``min_dense``.
+    """
+
+    min_coverage: float = 0.5
+    min_dense: float = 0.86
+    depth: int = 3
+
+    def evidence(self, qtokens: Sequence[str], hits: Sequence[Hit]) -> float:
+        best = 0.0
+        for h in hits[: self.depth]:
+            cov = coverage(qtokens, h.chunk.header + "\n" + h.chunk.text)
+            dense = h.dense_score if h.dense_score is not None else 0.0
+            best = max(best, cov / self.min_coverage, dense / self.min_dense if self.min_dense else 0.0)
+        return best
+
+    def passes(self, qtokens: Sequence[str], hits: Sequence[Hit]) -> bool:
+        return bool(hits) and self.evidence(qtokens, hits) >= 1.0
+
+
+class Answerer:
+    """Answers questions from a retriever's hits.
+
+    Args:
+        retriever: anything with ``search(query, k, filters) -> list[Hit]``.
+        composer: an :class:`ExtractiveComposer`.
+        docs: document id -> metadata (titles, regions, periods for citations).
+        tokenize: the index tokenizer (for relevance and region checks).
+        gate: the relevance threshold.
+        top_k: hits retrieved per question.
+        llm: optional :class:`policyqa.qa.llm.LLMRewriter`; off when None.
+        today: the date expired-policy notes are judged against.
+    """
+
+    def __init__(
+        self,
+        retriever,
+        composer: ExtractiveComposer,
+        docs: Mapping[str, DocMeta],
+        tokenize: Callable[[str], list[str]],
+        gate: Gate = Gate(),
+        top_k: int = 8,
+        llm=None,
+        today: Callable[[], date] = date.today,
+    ):
+        self.retriever = retriever
+        self.composer = composer
+        self.docs = docs
+        self.tokenize = tokenize
+        self.gate = gate
+        self.top_k = top_k
+        self.llm = llm
+        self.today = today
+
+    # -- public ---------------------------------------------------------------
+
+    def answer(self, question: str, history: Sequence[Turn | dict | str] | None = None, filters: Filters | None = None, top_k: int | None = None) -> Answer:
+        t0 = time.perf_counter()
+        try:
+            return self._answer(question, history, filters, top_k or self.top_k, t0)
+        except Exception as e:  # never let an exception reach the user
+            reply = "抱歉，处理这个问题时出错了，请换个说法再试。"
+            return Answer(question or "", question or "", reply, reply, refused=True, kind="invalid",
+                          timings_ms={"retrieve": 0.0, "compose": 0.0, "total": _ms(t0)}, llm={"error": f"{type(e).__name__}: {e}"})
+
+    # -- steps ----------------------------------------------------------------
+
+    def _answer(self, question, history, filters, top_k, t0) -> Answer:
+        checked = check_question(question)
+        if checked.reply:
+            return Answer(question or "", "", checked.reply, checked.reply, refused=True, kind="invalid",
+                          timings_ms={"retrieve": 0.0, "compose": 0.0, "total": _ms(t0)})
+        prev = [_turn(h).resolved_question or _turn(h).question for h in (history or [])]
+        resolved = resolve_history([normalize_query(p) for p in prev if p], checked.text)
+        qtok = self.tokenize(resolved)
+        regions = [] if (filters and filters.region) else asked_regions(resolved, self.docs)
+
+        t1 = time.perf_counter()
+        hits = self.retriever.search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters)
+        regional: list[Hit] = []
+        region_docs: list[str] = []
+        if regions:
+            region_docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
+            regional = [h for h in hits if h.chunk.doc_id in region_docs]
+            if region_docs and not regional:
+                regional = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs)))
+        t_retrieve = _ms(t1)
+
+        t2 = time.perf_counter()
+        amount = bool(AMOUNT_INTENT.search(resolved))
+        region_note = None
+        lead = ""
+        label_regions = True
+        if regions:
+            names = "、".join(region_label(r) for r in regions)
+            region_ok = bool(regional) and self.gate.passes(qtok, regional)
+            selected = self.composer.select(resolved, regional) if region_ok else []
+            if selected and amount and not any(has_money(_text(s)) or s.items for s in selected):
+                selected_region_only = selected
+                selected = []
+            else:
+                selected_region_only = []
+            if selected:
+                result_hits = regional
+            else:
+                others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
+                if not region_docs:
+                    region_note = f"知识库中没有{names}的政策文件，以下是其他地区文件的相关规定，不适用于{names}，仅供参考。"
+                else:
+                    said = ""
+                    if selected_region_only:
+                        said = "（" + names + "的文件只提到：" + _text(selected_region_only[0]) + "）"
+                    region_note = f"{names}的文件中没有找到这项具体规定{said}。以下是其他地区文件的规定，不适用于{names}，仅供参考。"
+                selected = self.composer.select(resolved, others) if self.gate.passes(qtok, others) else []
+                result_hits = others
+                if selected_region_only:
+                    selected = selected_region_only[:1] + [s for s in selected if s.hit.chunk.doc_id not in region_docs]
+        else:
+            result_hits = hits
+            selected = self.composer.select(resolved, hits) if self.gate.passes(qtok, hits) else []
+
+        if not selected:
+            return self._refusal(question, resolved, hits, region_note, t_retrieve, t2, t0)
+
+        interview = self._interview_answer(resolved, result_hits)
+        if interview is not None and not region_note:
+            selected = interview
+        statements, citations = statements_from(selected, self.docs)
+        notes = self._validity_notes(citations)
+        plain = render_plain(statements, citations, lead=region_note or lead, notes=notes, label_regions=label_regions)
+        markdown = render_markdown(statements, citations, lead=region_note or lead, notes=notes, label_regions=label_regions)
+        answer = Answer(
+            question=question,
+            resolved_question=resolved,
+            text=plain,
+            markdown=markdown,
+            refused=False,
+            region_note=region_note,
+            notes=tuple(notes),
+            citations=tuple(citations),
+            statements=tuple(statements),
+            hits=tuple(hits),
+            kind="interview" if interview is not None and not region_note else "answer",
+            timings_ms={"retrieve": t_retrieve, "compose": _ms(t2), "total": _ms(t0)},
+        )
+        if self.llm is not None:
+            answer = self.llm.rewrite(answer)
+        return answer
+
+    def _interview_answer(self, question: str, hits: Sequence[Hit]) -> list[Selected] | None:
+        """When the question is one asked in an interview, the official answer."""
+        from policyqa.qa.sentences import split_sentences
+
+        qn = normalize_query(question)
+        for h in hits[:3]:
+            c = h.chunk
+            if c.kind != "qa" or not c.question:
+                continue
+            if _similar(qn, normalize_query(c.question)) < 0.55:
+                continue
+            unit = c.chunk_id.rsplit("#", 1)[0]
+            parts = sorted((x for x in self.retriever.chunks.values() if x.chunk_id.rsplit("#", 1)[0] == unit), key=lambda x: x.start) \
+                if hasattr(self.retriever, "chunks") else [c]
+            out = []
+            for p in parts:
+                sents = [s for s in split_sentences(p.text) if normalize_query(s.text).strip("[]主持人嘉宾 ") and c.question not in s.text and not s.text.startswith("[主持人]")]
+                hit = Hit(chunk=p, score=h.score, rank=h.rank, dense_score=h.dense_score, sparse_score=h.sparse_score)
+                if sents:
+                    out.append(Selected(hit, tuple(sents), h.score))
+            return out or None
+        return None
+
+    def _validity_notes(self, citations: Sequence[Citation]) -> list[str]:
+        notes, seen = [], set()
+        year = self.today().year
+        for c in citations:
+            meta = self.docs.get(c.doc_id)
+            if not meta or not meta.period or not meta.period.end or c.doc_id in seen:
+                continue
+            seen.add(c.doc_id)
+            if meta.period.end < year:
+                name = f"《{meta.title}》" if meta.title else c.doc_id
+                notes.append(f"{name}所述政策期限为{meta.period.label()}，已经结束；请向发文机关核实该政策目前是否仍然有效。")
+        return notes
+
+    def _refusal(self, question, resolved, hits, region_note, t_retrieve, t2, t0) -> Answer:
+        topics = []
+        for h in hits[:3]:
+            meta = self.docs.get(h.chunk.doc_id)
+            name = (meta.title if meta and meta.title else h.chunk.doc_id)
+            region = meta.region if meta else ""
+            label = f"{region}《{name}》{h.chunk.section}" if region else f"《{name}》{h.chunk.section}"
+            if label not in topics:
+                topics.append(label)
+        text = f"知识库中没有找到能回答「{resolved}」的政策规定，为避免误导，不作推测。"
+        if region_note:
+            text = region_note.split("以下是")[0] + "其他地区的文件也没有相关规定。"
+        if topics:
+            text += "\n知识库中最接近的内容是：\n" + "\n".join(f"- {t}" for t in topics)
+        text += "\n建议咨询当地工信、财政等主管部门。"
+        from policyqa.qa.compose import md_escape
+
+        md = "\n".join(md_escape(line) if not line.startswith("- ") else "- " + md_escape(line[2:]) for line in text.split("\n"))
+        return Answer(question, resolved, text, md, refused=True, region_note=region_note, hits=tuple(hits), kind="refusal",
+                      timings_ms={"retrieve": t_retrieve, "compose": _ms(t2), "total": _ms(t0)})
+
+
+def _text(sel: Selected) -> str:
+    return "".join(s.text for s in sel.sentences)
+
+
+def _similar(a: str, b: str) -> float:
+    """Dice coefficient of the two strings' character bigrams (0..1)."""
+    def grams(s):
+        s = "".join(ch for ch in s if ch.isalnum())
+        return {s[i : i + 2] for i in range(len(s) - 1)}
+    ga, gb = grams(a), grams(b)
+    if not ga or not gb:
+        return 0.0
+    inter = len(ga & gb)
+    return 2 * inter / (len(ga) + len(gb)) if min(len(ga), len(gb)) >= 4 else 0.0
+
+
+def _turn(h) -> Turn:
+    if isinstance(h, Turn):
+        return h
+    if isinstance(h, str):
+        return Turn(question=h)
+    return Turn(question=str(h.get("question", "")), answer=str(h.get("answer", "")), resolved_question=str(h.get("resolved_question", "")))
+
+
+def _ms(t: float) -> float:
+    return (time.perf_counter() - t) * 1000.0

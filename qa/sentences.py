@@ -1,0 +1,85 @@
+"""Sentence splitting and scoring for extractive answers (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+_SENT = re.compile(r"[^。！？；!?;\n]+(?:[。！？；!?;]+[”’」』）)]*)?")
+_NOTE = re.compile(r"^[（(][^（）()]*(?:[（(][^（）()]*[）)][^（）()]*)*[）)]$")
+_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|千元|元|%|％|克|个百分点|倍|家|个|台|项|人次|年)|[一二三四五六七八九十百千万]+万元")
+_MONEY = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|千元|元|%|％|克)|[一二三四五六七八九十]+成")
+_CAP = re.compile(r"不超过|最高|上限|封顶|以内|不高于|最多")
+_CONTINUES = re.compile(r"^(?:单个项目|单个企业|单家企业|每家|每个|最高|其中|同时|此外|另外|当年首次|并|且)")
+_GENERIC = {
+    "企业", "支持", "发展", "推动", "加强", "工作", "建设", "实施", "开展", "推进", "政策", "我市", "全市",
+    "我区", "全区", "市级", "相关", "给予", "进行", "提升", "方面", "有关", "情况", "主要", "一批", "单位",
+}
+
+AMOUNT_INTENT = re.compile(r"多少|几成|比例|上限|最高|补贴|补助|奖励|奖|钱|资金|金额|给多少|拿多少|标准|万元|how much|subsid|reward", re.I)
+LIST_INTENT = re.compile(r"条件|哪些|流程|步骤|程序|体系|如何办理|怎么办理|材料|要求|举措|措施|怎么申报|申报条件|what are|conditions|requirements", re.I)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: int  # offset within the chunk text
+    end: int
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences of a passage; a trailing parenthesised note stays with the
+    sentence before it, and a figure is never separated from its unit."""
+    out: list[Sentence] = []
+    for m in _SENT.finditer(text):
+        s, e = m.start(), m.end()
+        raw = text[s:e]
+        lead = len(raw) - len(raw.lstrip())
+        s += lead
+        if e <= s:
+            continue
+        piece = text[s:e].rstrip()
+        e = s + len(piece)
+        if out and (_NOTE.match(piece) and "\n" not in text[out[-1].end : s]):
+            prev = out.pop()
+            out.append(Sentence(text[prev.start : e], prev.start, e))
+            continue
+        out.append(Sentence(piece, s, e))
+    return out
+
+
+def has_figure(text: str) -> bool:
+    return bool(_FIGURE.search(text))
+
+
+def has_money(text: str) -> bool:
+    return bool(_MONEY.search(text))
+
+
+def is_cap_continuation(sentence: str) -> bool:
+    """A short sentence that limits the one before it (单个项目补助金额不超过500万元。)."""
+    return bool(_CONTINUES.match(sentence) or (_CAP.search(sentence) and len(sentence) <= 40))
+
+
+def token_weight(token: str) -> float:
+    if token in _GENERIC:
+        return 0.3
+    return float(min(len(token), 4))
+
+
+def coverage(query_tokens: Iterable[str], text: str) -> float:
+    """Weighted share of the query's tokens that occur in ``text`` (0..1)."""
+    toks = list(dict.fromkeys(query_tokens))
+    total = sum(token_weight(t) for t in toks)
+    if total <= 0:
+        return 0.0
+    low = text.lower()
+    return sum(token_weight(t) for t in toks if t.lower() in low) / total
+
+
+def score_sentence(query_tokens: Sequence[str], sentence: str, amount: bool) -> float:
+    s = coverage(query_tokens, sentence)
+    if amount:
+        s = s + 0.25 if has_money(sentence) else s * 0.6
+    return s

@@ -1,0 +1,140 @@
+"""The knowledge base as the app and CLI see it: answer() and document management.
+
+``KnowledgeBase.open(settings)`` loads the index (building it from the
+built-in documents on first use), and wires an :class:`Answerer` over it.
+The UI calls only :meth:`answer`, :meth:`documents`, :meth:`add` and
+:meth:`remove`; it never touches FAISS, jieba or prompts.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from policyqa.corpus.chunk import ChunkerConfig
+from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, load_corpus
+from policyqa.corpus.types import DocMeta, Skipped
+from policyqa.index.hybrid import RetrievalConfig
+from policyqa.index.store import IndexNotFound, IndexStore
+from policyqa.index.tokenize import JiebaTokenizer
+from policyqa.index.types import Filters
+from policyqa.qa.answerer import Answerer, Gate
+from policyqa.qa.compose import ExtractiveComposer
+from policyqa.qa.types import Answer
+from policyqa.settings import Settings
+
+
+@dataclass(frozen=True)
+class AddReport:
+    added: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    chunks_embedded: int = 0
+
+
+def embedder_factory(settings: Settings) -> Callable:
+    def make():
+        from policyqa.index.embeddings import load_embedder
+
+        return load_embedder(settings.embedding_model, settings.embedding_backend)
+
+    return make
+
+
+def build_index(
+    settings: Settings,
+    corpus: Sequence[str | Path] | None = None,
+    chunker: ChunkerConfig = ChunkerConfig(),
+    retrieval: RetrievalConfig = RetrievalConfig(),
+    progress: bool = True,
+    embedder=None,
+    tokenizer=None,
+) -> tuple[IndexStore, tuple[Skipped, ...]]:
+    """Load, chunk, embed and save the index for ``corpus`` (default: built-in)."""
+    report = load_corpus(corpus or [builtin_corpus_dir()])
+    if not report.documents:
+        raise ValueError("no documents could be loaded: " + "; ".join(s.reason for s in report.skipped) if report.skipped else "no documents found")
+    chunks = chunk_documents(report.documents, chunker)
+    emb = embedder or embedder_factory(settings)()
+    store = IndexStore.build(
+        report.documents, chunks, emb, tokenizer or JiebaTokenizer(), settings.index_dir,
+        chunker_settings=chunker.to_dict(), retrieval=retrieval, progress=progress,
+    )
+    return store, report.skipped
+
+
+class KnowledgeBase:
+    """An index plus an answerer; thread-safe for concurrent ``answer`` calls."""
+
+    def __init__(self, store: IndexStore, settings: Settings, gate: Gate = Gate(), top_k: int = 8, retrieval: RetrievalConfig | None = None, llm=None):
+        self.store = store
+        self.settings = settings
+        self.gate = gate
+        self.top_k = top_k
+        self.retrieval = retrieval
+        self.llm = llm
+        self._lock = threading.RLock()
+        self._answerer = self._make_answerer()
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, build_if_missing: bool = True, progress: bool = True, **kw) -> "KnowledgeBase":
+        settings = settings or Settings.from_env()
+        factory = embedder_factory(settings)
+        try:
+            store = IndexStore.load(settings.index_dir, factory, model=_model_name(settings), backend=settings.embedding_backend,
+                                    chunker_settings=ChunkerConfig().to_dict())
+        except IndexNotFound:
+            if not build_if_missing:
+                raise
+            store, _ = build_index(settings, progress=progress)
+        if "llm" not in kw:
+            from policyqa.qa.llm import llm_from_settings
+
+            kw["llm"] = llm_from_settings(settings)
+        return cls(store, settings, **kw)
+
+    def _make_answerer(self) -> Answerer:
+        tok = self.store.tokenizer.tokenize
+        return Answerer(self.store.retriever(self.retrieval), ExtractiveComposer(tok), self.store.docs, tok,
+                        gate=self.gate, top_k=self.top_k, llm=self.llm)
+
+    # -- the UI's verbs ---------------------------------------------------------
+
+    def answer(self, question: str, history=None, filters: Filters | None = None, top_k: int | None = None) -> Answer:
+        return self._answerer.answer(question, history=history, filters=filters, top_k=top_k)
+
+    def documents(self) -> list[DocMeta]:
+        return sorted(self.store.docs.values(), key=lambda m: m.doc_id)
+
+    def add(self, paths: Sequence[str | Path], progress: bool = False) -> AddReport:
+        """Add (or replace) documents; unreadable files are reported, nothing is half-added."""
+        report = load_corpus(paths)
+        if not report.documents:
+            return AddReport(skipped=report.skipped)
+        chunks = chunk_documents(report.documents, ChunkerConfig())
+        with self._lock:
+            existing = set(self.store.docs)
+            n = self.store.add(report.documents, chunks, progress=progress)
+            self.store.save()
+            self._answerer = self._make_answerer()
+        ids = [d.doc_id for d in report.documents]
+        return AddReport(tuple(i for i in ids if i not in existing), tuple(i for i in ids if i in existing), report.skipped, n)
+
+    def remove(self, doc_id: str) -> int:
+        with self._lock:
+            if doc_id not in self.store.docs:
+                raise KeyError(f"no document '{doc_id}' in the knowledge base")
+            n = self.store.remove(doc_id)
+            self.store.save()
+            self._answerer = self._make_answerer()
+        return n
+
+
+def _model_name(settings: Settings) -> str | None:
+    """The name the manifest records for the configured model (None: don't check)."""
+    from policyqa.index.embeddings import DEFAULT_ALIASES, DEFAULT_MODEL
+
+    m = settings.embedding_model.strip()
+    return DEFAULT_MODEL if m.lower() in DEFAULT_ALIASES else m
