@@ -1,7 +1,226 @@
-"""CLI sub-commands beyond the corpus ones (index, answers, evaluation, app)."""
+"""CLI sub-commands of the later pipeline stages: index, answers, evaluation, app."""
 
 from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def _settings(args):
+    from policyqa.settings import Settings
+
+    return Settings.from_env(index_dir=getattr(args, "index", None), embedding_model=getattr(args, "model", None),
+                             embedding_backend=getattr(args, "backend", None))
+
+
+# --- index ---------------------------------------------------------------------
+
+
+def cmd_build(args) -> int:
+    from policyqa.qa.service import build_index
+
+    settings = _settings(args)
+    try:
+        store, skipped = build_index(settings, args.corpus, progress=not args.quiet)
+    except Exception as e:
+        _err(f"build failed: {e}")
+        return 1
+    for s in skipped:
+        _err(s.reason)
+    m = store.manifest
+    _err(f"index {settings.index_dir}: {len(store.docs)} documents, {m['n_chunks']} chunks, "
+         f"model {m['embedding']['model']} ({m['embedding']['backend']}), {m['build_seconds']:.1f} s"
+         + (f"; {len(skipped)} files skipped" if skipped else ""))
+    return 1 if skipped else 0
+
+
+def _open_kb(args, build_if_missing=True):
+    from policyqa.index.store import IndexStoreError
+    from policyqa.qa.service import KnowledgeBase
+
+    try:
+        return KnowledgeBase.open(_settings(args), build_if_missing=build_if_missing, progress=True)
+    except IndexStoreError as e:
+        _err(str(e))
+        return None
+
+
+def cmd_add(args) -> int:
+    kb = _open_kb(args)
+    if kb is None:
+        return 1
+    rep = kb.add(args.files, progress=True)
+    for s in rep.skipped:
+        _err(s.reason)
+    _err(f"added {len(rep.added)}, replaced {len(rep.replaced)} documents; embedded {rep.chunks_embedded} chunks"
+         + (f"; {len(rep.skipped)} skipped" if rep.skipped else ""))
+    return 1 if rep.skipped or not (rep.added or rep.replaced) else 0
+
+
+def cmd_remove(args) -> int:
+    kb = _open_kb(args, build_if_missing=False)
+    if kb is None:
+        return 1
+    try:
+        n = kb.remove(args.doc_id)
+    except KeyError as e:
+        _err(str(e.args[0]))
+        return 1
+    _err(f"removed {args.doc_id} ({n} chunks)")
+    return 0
+
+
+# --- answers -------------------------------------------------------------------
+
+
+def _filters(args):
+    from policyqa.index.types import Filters
+
+    return Filters(region=args.region or "", doc_ids=tuple(args.doc or ()))
+
+
+def _history(path: str | None):
+    if not path:
+        return None
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, list) or not all(isinstance(t, dict) and "question" in t for t in data):
+        raise ValueError('--history must be a JSON list of {"question", "answer"} objects')
+    return data
+
+
+def cmd_ask(args) -> int:
+    try:
+        history = _history(args.history)
+    except (OSError, ValueError) as e:
+        _err(f"policyqa ask: {e}")
+        return 2
+    if args.top_k is not None and not (1 <= args.top_k <= 50):
+        _err("policyqa ask: --top-k must be between 1 and 50")
+        return 2
+    kb = _open_kb(args)
+    if kb is None:
+        return 1
+    a = kb.answer(args.question, history=history, filters=_filters(args), top_k=args.top_k)
+    if args.json:
+        print(json.dumps(a.to_json(), ensure_ascii=False))
+    else:
+        if a.resolved_question and a.resolved_question != a.question:
+            print(f"（理解为：{a.resolved_question}）")
+        print(a.text)
+    return 0
+
+
+def cmd_chat(args) -> int:
+    kb = _open_kb(args)
+    if kb is None:
+        return 1
+    from policyqa.qa.types import Turn
+
+    history: list[Turn] = []
+    print("政策问答 — 输入问题，回车提问；「新对话」清空上下文；Ctrl-D 退出。")
+    while True:
+        try:
+            q = input("\n问> ")
+        except EOFError:
+            print()
+            return 0
+        if q.strip() in ("新对话", "/new"):
+            history = []
+            print("（已开始新对话）")
+            continue
+        a = kb.answer(q, history=history, filters=_filters(args))
+        if a.resolved_question and a.resolved_question != q.strip():
+            print(f"（理解为：{a.resolved_question}）")
+        print(a.text)
+        if a.kind != "invalid":
+            history.append(Turn(q, a.text, a.resolved_question))
+
+
+# --- evaluation ----------------------------------------------------------------
+
+
+def cmd_eval(args) -> int:
+    from policyqa.eval.run import CONFIGS, evaluate, write_report
+
+    names = args.config or ["default"]
+    unknown = [n for n in names if n not in CONFIGS]
+    if unknown:
+        _err(f"policyqa eval: unknown config {', '.join(unknown)}; choose from {', '.join(CONFIGS)}")
+        return 2
+    if not Path(args.questions).is_file():
+        _err(f"policyqa eval: no question file {args.questions}")
+        return 2
+    settings = _settings(args)
+    cache = Path(args.index) if args.index else settings.home / "eval-indexes"
+    runs, errors = evaluate(args.questions, args.corpus, names, cache, progress=not args.json or True)
+    if args.json:
+        out = runs[0].summary if len(runs) == 1 and not args.config else {r.config.name: r.summary for r in runs}
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+    else:
+        for r in runs:
+            s = r.summary
+            _err(f"{r.config.name}: n={s['n']} recall@5={s['recall@5']} mrr@10={s['mrr@10']} facts_all={s['facts_all']} "
+                 f"rouge_l={s['rouge_l']} refusal={s['refusal_rate']} false_refusal={s['false_refusal_rate']} "
+                 f"p50={s['latency_ms_p50']}ms")
+    if args.report:
+        cmd = "policyqa eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else "policyqa eval"
+        corpus_label = ", ".join(args.corpus) if args.corpus else "built-in knowledge base"
+        write_report(Path(args.report), runs, args.questions, corpus_label, cmd)
+        _err(f"report: {args.report}")
+    return 1 if errors else 0
 
 
 def register(sub) -> None:
     """Add the sub-commands of the later pipeline stages to the parser."""
+    def common(p, model=True):
+        p.add_argument("--index", help="index directory (default: $POLICYQA_INDEX or ~/.local/share/policyqa/index)")
+        if model:
+            p.add_argument("--model", help="embedding model: 'default' or a sentence-transformers name/path")
+            p.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), help="embedding backend (default torch)")
+
+    p = sub.add_parser("build", help="build the index (default: the built-in knowledge base)")
+    p.add_argument("--corpus", nargs="+", help="files or folders to index instead of the built-in documents")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    common(p)
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("add", help="add documents to the index (embeds only their chunks)")
+    p.add_argument("files", nargs="+")
+    common(p)
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("remove", help="remove a document from the index")
+    p.add_argument("doc_id")
+    common(p)
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("ask", help="answer one question with citations")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--region", help="only documents of this region (e.g. 亭湖区, 江苏省)")
+    p.add_argument("--doc", action="append", help="only this document id (repeatable)")
+    p.add_argument("--top-k", type=int, help="passages retrieved (1-50, default 8)")
+    p.add_argument("--history", help='JSON file: list of earlier {"question", "answer"} turns')
+    common(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="interactive conversation in the terminal")
+    p.add_argument("--region")
+    p.add_argument("--doc", action="append")
+    common(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("eval", help="score a question set (JSON Lines) on one or more configurations")
+    p.add_argument("questions")
+    p.add_argument("--corpus", nargs="+", help="evaluate on these documents (index built or reused by fingerprint)")
+    p.add_argument("--config", nargs="+", help="configurations to compare (default: default); "
+                   "choices: default bm25 dense hybrid-rrf60 hybrid-minmax chunks-250 chunks-600 baseline")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--report", help="write a Markdown report (and a PNG chart beside it)")
+    common(p)
+    p.set_defaults(func=cmd_eval)
