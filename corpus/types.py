@@ -24,7 +24,7 @@ class Period:
             return f"{self.start}–{self.end}"
         if self.end and not self.start:
             return f"到{self.end}年"
-        return str(self.end or self.start or "")
+        return f"{self.end or self.start}年" if (self.end or self.start) else ""
 
 
 @dataclass(frozen=True)

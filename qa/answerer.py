@@ -7,6 +7,7 @@ hybrid retrieval -> relevance decision -> region check -> compose -> render
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -25,34 +26,51 @@ from policyqa.qa.compose import (
 )
 from policyqa.qa.followup import resolve_history
 from policyqa.qa.guard import check_question
-from policyqa.qa.regions import asked_regions, docs_for, region_label
-from policyqa.qa.sentences import AMOUNT_INTENT, coverage, has_money
+from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
+from policyqa.qa.terms import missing_terms
+from policyqa.qa.sentences import AMOUNT_INTENT, NEEDS_FIGURE, coverage, has_figure, has_money
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
 
 @dataclass(frozen=True)
 class Gate:
-    """When evidence is strong enough to answer (calibrated on the team set).
+    """When evidence is strong enough to answer (calibrated on the team set;
+    see README "Honesty calibration").
 
-    A question is answered when the best of the top ``depth`` chunks covers at
-    least ``min_coverage`` of the question's weighted tokens (header included),
-    or when its dense cosine is at least ``min_dense``.
+    Chinese questions: the best of the top ``depth`` chunks (context header
+    included) must cover at least ``min_coverage`` of the question's weighted
+    tokens, and no long question term (≥ 3 characters, e.g. 所得税, 营业收入)
+    may be missing from all of them unless the dense similarity vouches for a
+    paraphrase (≥ ``paraphrase_dense``, e.g. 机械臂 for 机器人).  Questions
+    with no Chinese (English) are judged by dense similarity alone
+    (≥ ``min_dense_foreign``).
     """
 
     min_coverage: float = 0.5
-    min_dense: float = 0.86
+    paraphrase_dense: float = 0.89
+    min_dense_foreign: float = 0.80
     depth: int = 3
 
-    def evidence(self, qtokens: Sequence[str], hits: Sequence[Hit]) -> float:
-        best = 0.0
-        for h in hits[: self.depth]:
-            cov = coverage(qtokens, h.chunk.header + "\n" + h.chunk.text)
-            dense = h.dense_score if h.dense_score is not None else 0.0
-            best = max(best, cov / self.min_coverage, dense / self.min_dense if self.min_dense else 0.0)
-        return best
+    def features(self, qtokens: Sequence[str], hits: Sequence[Hit]) -> dict:
+        top = hits[: self.depth]
+        texts = [h.chunk.header + "\n" + h.chunk.text for h in top]
+        cov = max((coverage(qtokens, t) for t in texts), default=0.0)
+        dense = max((h.dense_score or 0.0 for h in top), default=0.0)
+        joined = "\n".join(texts).lower()
+        missing = [t for t in dict.fromkeys(qtokens) if len(t) >= 3 and t.lower() not in joined and not t.isascii()]
+        return {"coverage": cov, "dense": dense, "missing_terms": missing, "joined": joined}
 
-    def passes(self, qtokens: Sequence[str], hits: Sequence[Hit]) -> bool:
-        return bool(hits) and self.evidence(qtokens, hits) >= 1.0
+    def passes(self, qtokens: Sequence[str], hits: Sequence[Hit], question: str = "") -> bool:
+        if not hits:
+            return False
+        f = self.features(qtokens, hits)
+        if question and not re.search(r"[\u4e00-\u9fff]", question):
+            return f["dense"] >= self.min_dense_foreign
+        if f["coverage"] < self.min_coverage:
+            return False
+        if question and missing_terms(question, f["joined"]):
+            return False  # a policy term of the question appears in none of the passages
+        return not f["missing_terms"] or f["dense"] >= self.paraphrase_dense
 
 
 class Answerer:
@@ -130,7 +148,7 @@ class Answerer:
         label_regions = True
         if regions:
             names = "、".join(region_label(r) for r in regions)
-            region_ok = bool(regional) and self.gate.passes(qtok, regional)
+            region_ok = bool(regional) and self.gate.passes(qtok, regional, resolved)
             selected = self.composer.select(resolved, regional) if region_ok else []
             if selected and amount and not any(has_money(_text(s)) or s.items for s in selected):
                 selected_region_only = selected
@@ -144,18 +162,21 @@ class Answerer:
                 if not region_docs:
                     region_note = f"知识库中没有{names}的政策文件，以下是其他地区文件的相关规定，不适用于{names}，仅供参考。"
                 else:
-                    said = ""
-                    if selected_region_only:
-                        said = "（" + names + "的文件只提到：" + _text(selected_region_only[0]) + "）"
-                    region_note = f"{names}的文件中没有找到这项具体规定{said}。以下是其他地区文件的规定，不适用于{names}，仅供参考。"
-                selected = self.composer.select(resolved, others) if self.gate.passes(qtok, others) else []
+                    only = "，只有下面第[1]条相关内容" if selected_region_only else ""
+                    region_note = f"{names}的文件中没有找到这项具体规定{only}。以下其他地区文件的规定不适用于{names}，仅供参考。"
+                # judged without the region's name, which other regions' passages lack by definition
+                general = strip_regions(resolved)
+                gtok = self.tokenize(general)
+                selected = self.composer.select(general, others) if self.gate.passes(gtok, others, general) else []
                 result_hits = others
                 if selected_region_only:
                     selected = selected_region_only[:1] + [s for s in selected if s.hit.chunk.doc_id not in region_docs]
         else:
             result_hits = hits
-            selected = self.composer.select(resolved, hits) if self.gate.passes(qtok, hits) else []
+            selected = self.composer.select(resolved, hits) if self.gate.passes(qtok, hits, resolved) else []
 
+        if selected and NEEDS_FIGURE.search(resolved) and not any(has_figure(_text(x)) or x.items or x.sentences[0].start == -1 for x in selected):
+            selected = []  # asked for a figure the evidence does not give: say so, do not guess
         if not selected:
             return self._refusal(question, resolved, hits, region_note, t_retrieve, t2, t0)
 
@@ -186,7 +207,7 @@ class Answerer:
 
     def _interview_answer(self, question: str, hits: Sequence[Hit]) -> list[Selected] | None:
         """When the question is one asked in an interview, the official answer."""
-        from policyqa.qa.sentences import split_sentences
+        from policyqa.qa.sentences import Sentence, split_sentences
 
         qn = normalize_query(question)
         for h in hits[:3]:
@@ -200,7 +221,15 @@ class Answerer:
                 if hasattr(self.retriever, "chunks") else [c]
             out = []
             for p in parts:
-                sents = [s for s in split_sentences(p.text) if normalize_query(s.text).strip("[]主持人嘉宾 ") and c.question not in s.text and not s.text.startswith("[主持人]")]
+                sents = []
+                for s in split_sentences(p.text):
+                    if s.text.startswith("[主持人]") or c.question in s.text:
+                        continue
+                    m = re.match(r"\[(?:嘉宾|受访者)\]\s*", s.text)
+                    if m:  # quote the speech, not the transcript's speaker mark
+                        s = Sentence(s.text[m.end():], s.start + m.end(), s.end)
+                    if s.text.strip():
+                        sents.append(s)
                 hit = Hit(chunk=p, score=h.score, rank=h.rank, dense_score=h.dense_score, sparse_score=h.sparse_score)
                 if sents:
                     out.append(Selected(hit, tuple(sents), h.score))

@@ -17,14 +17,16 @@ from typing import Callable, Mapping, Sequence
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
 from policyqa.qa.sentences import (
-    AMOUNT_INTENT,
     LIST_INTENT,
     Sentence,
-    has_money,
+    asked_figure,
     is_cap_continuation,
     score_sentence,
     split_sentences,
 )
+from policyqa.qa.terms import missing_terms
+
+RESPONSIBLE_INTENT = re.compile(r"牵头|哪个部门|哪个单位|哪些部门|哪些单位|谁负责|由谁|责任单位|主管部门|which department|who leads", re.I)
 from policyqa.qa.types import Citation, Statement
 
 _ITEM = re.compile(r"(?:(?<=[:：。；;\n])|^)\s*(\d{1,2})[、.．](?!\d)")
@@ -86,17 +88,23 @@ class ExtractiveComposer:
 
     def select(self, question: str, hits: Sequence[Hit], depth: int = 5) -> list[Selected]:
         qtok = self.tokenize(question)
-        amount = bool(AMOUNT_INTENT.search(question))
+        figure = asked_figure(question)
         wants_list = bool(LIST_INTENT.search(question))
+        if RESPONSIBLE_INTENT.search(question):
+            for h in hits[:2]:
+                if h.chunk.responsible and not missing_terms(question, h.chunk.header + h.chunk.text):
+                    return [Selected(h, (Sentence(h.chunk.responsible, -1, -1),), 1.0, intro=h.chunk.section.split(" > ")[0])]
         scored: list[tuple[float, int, Sentence]] = []
         for hi, h in enumerate(hits[:depth]):
+            if missing_terms(question, h.chunk.header + "\n" + h.chunk.text):
+                continue  # a passage about something else (宿迁's 智改数转 for a 小升规 question)
             discount = 1.0 / (1.0 + 0.25 * hi)
             # the chunk's context (region, section, interview question) lends weight to its sentences
-            ctx = score_sentence(qtok, h.chunk.header, False) * 0.2
+            ctx = score_sentence(qtok, h.chunk.header, None) * 0.2
             for s in split_sentences(h.chunk.text):
                 if len(s.text) < 4:
                     continue
-                scored.append(((score_sentence(qtok, s.text, amount) + ctx) * discount, hi, s))
+                scored.append(((score_sentence(qtok, s.text, figure) + ctx) * discount, hi, s))
         if not scored:
             return []
         best = max(sc for sc, _, _ in scored)
@@ -121,8 +129,8 @@ class ExtractiveComposer:
             if wants_list:
                 intro, items = enumerated_items(h.chunk.text)
             out.append(Selected(h, tuple(sents), max(sc for sc, _ in picked), items, intro))
-        if amount and any(has_money(" ".join(s.text for s in x.sentences)) for x in out):
-            out = [x for x in out if has_money(" ".join(s.text for s in x.sentences)) or x.items]
+        if figure is not None and any(figure.search(_joined(x)) for x in out):
+            out = [x for x in out if figure.search(_joined(x)) or x.items]
         return out
 
     @staticmethod
@@ -137,6 +145,10 @@ class ExtractiveComposer:
                     out.append(nxt)
                     starts.add(nxt.start)
         return sorted(out, key=lambda s: s.start)
+
+
+def _joined(sel: Selected) -> str:
+    return "".join(s.text for s in sel.sentences)
 
 
 def citation_for(n: int, sel: Selected, docs: Mapping[str, DocMeta], quote: str) -> Citation:
@@ -163,7 +175,10 @@ def statements_from(selected: Sequence[Selected], docs: Mapping[str, DocMeta], f
     for i, sel in enumerate(selected):
         n = first_n + i
         region = (docs.get(sel.hit.chunk.doc_id) or DocMeta(doc_id="")).region
-        if sel.items:
+        if sel.sentences and sel.sentences[0].start == -1:  # a responsible-unit note
+            quote = sel.sentences[0].text
+            statements.append(Statement(f"{sel.intro}：{quote}" if sel.intro else quote, n, region))
+        elif sel.items:
             quote = (sel.intro + " " if sel.intro else "") + " ".join(f"{j}. {it}" for j, it in enumerate(sel.items, 1))
             statements.append(Statement(sel.intro, n, region, True, sel.items))
         else:

@@ -29,6 +29,7 @@ SIBLINGS: tuple[tuple[str, ...], ...] = (
 _ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+(?:个)?(?:年度|年)")
 _FOLLOW_START = re.compile(r"^(那|那么|那如果|如果是|还有|再问|另外|换成|改成|如果换成)")
 _FOLLOW_END = re.compile(r"(呢|的呢|怎么样|怎样|如何|又如何|多少|吗)?[?？。!！]*$")
+_LEANS = re.compile(r"^(单个|每个|每家|区里|市里|省里|县里|这个|这项|该|最多|最高|上限)|还|另外|也")
 _TOPIC_WORDS = re.compile(r"补贴|补助|奖励|奖|条件|申报|政策|多少|哪些|怎么|如何|标准|资金|认定|目标|支持")
 
 
@@ -47,11 +48,14 @@ def is_followup(question: str) -> bool:
         return False
     ends_ne = bool(re.search(r"呢[?？]?$", q))
     starts = bool(_FOLLOW_START.search(q))
-    if _ORDINAL.fullmatch(core) or any(core in grp or core.rstrip("的") in grp for grp in SIBLINGS):
+    if re.fullmatch(r"\d{4}\s*年(?:度)?", core) or _ORDINAL.fullmatch(core) or any(core in grp or core.rstrip("的") in grp for grp in SIBLINGS):
         return True
     if find_mentions(core, short_districts=True) and len(core) <= 8:
         return ends_ne or starts
-    return (ends_ne or starts) and not _TOPIC_WORDS.search(core)
+    if (ends_ne or starts) and not _TOPIC_WORDS.search(core):
+        return True
+    # a short question that leans on the previous one: 「单个项目最多补多少？」「区里还另外奖钱吗？」
+    return len(q) <= 14 and not find_mentions(q, short_districts=True) and bool(_LEANS.search(q))
 
 
 def _replace_sibling(prev: str, new: str) -> str | None:
@@ -71,6 +75,11 @@ def resolve(question: str, previous: str | None) -> str:
         return q
     prev = normalize_query(previous)
     core = _core(q).rstrip("的")
+    # a calendar year: 2017年呢 -> replace 2020年
+    if re.fullmatch(r"\d{4}\s*年(?:度)?", core):
+        if re.search(r"\d{4}\s*年", prev):
+            return re.sub(r"(到)?\d{4}\s*年", core, prev, count=1)
+        return f"{core}{prev}"
     # an ordinal year: 第四年呢 -> replace 第一年/第一个年度
     if _ORDINAL.fullmatch(core):
         if _ORDINAL.search(prev):

@@ -40,3 +40,13 @@ def docs_for(region: Region, docs: Mapping[str, DocMeta]) -> list[str]:
 
 def region_label(region: Region) -> str:
     return region.full or region.name
+
+
+def strip_regions(question: str) -> str:
+    """The question without its place names (亭湖区评上小巨人奖多少 -> 评上小巨人奖多少)."""
+    out, pos = [], 0
+    for m in find_mentions(question, short_districts=True):
+        out.append(question[pos : m.start])
+        pos = m.start + len(m.text)
+    out.append(question[pos:])
+    return "".join(out).strip(" ，,")

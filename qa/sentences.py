@@ -18,6 +18,7 @@ _GENERIC = {
 }
 
 AMOUNT_INTENT = re.compile(r"多少|几成|比例|上限|最高|补贴|补助|奖励|奖|钱|资金|金额|给多少|拿多少|标准|万元|how much|subsid|reward", re.I)
+NEEDS_FIGURE = re.compile(r"多少|几成|几个|几家|比例|税率|金额|上限|最高|最多|how much|how many|what percentage|rate", re.I)
 LIST_INTENT = re.compile(r"条件|哪些|流程|步骤|程序|体系|如何办理|怎么办理|材料|要求|举措|措施|怎么申报|申报条件|what are|conditions|requirements", re.I)
 
 
@@ -78,8 +79,31 @@ def coverage(query_tokens: Iterable[str], text: str) -> float:
     return sum(token_weight(t) for t in toks if t.lower() in low) / total
 
 
-def score_sentence(query_tokens: Sequence[str], sentence: str, amount: bool) -> float:
+_UNIT_ASKED = re.compile(r"(?:多少|几)\s*(家|户|个|台|人次|人|项|亩|倍|克|年|天|万元|亿元|元|次)")
+_UNIT_SYNONYMS = {"家": "家|户|个", "户": "家|户", "个": "个|家|项", "人": "人|名"}
+_PERCENT_ASKED = re.compile(r"几成|比例|比重|百分之|多少%|税率|percent|rate", re.I)
+_MONEY_ASKED = re.compile(r"钱|奖|补贴|补助|资金|金额|扶持|资助|给多少|拿多少|how much|subsid|reward|award", re.I)
+
+
+def asked_figure(question: str) -> re.Pattern[str] | None:
+    """The kind of figure a question asks for, as a pattern a sentence must match:
+    多少家 -> a count of 家/户/个, 几成/比例 -> a percentage, 奖多少/补贴 -> money."""
+    m = _UNIT_ASKED.search(question)
+    if m:
+        unit = _UNIT_SYNONYMS.get(m.group(1), m.group(1))
+        return re.compile(rf"\d+(?:\.\d+)?\s*(?:{unit})|[一二三四五六七八九十百千]+(?:{unit})")
+    if _PERCENT_ASKED.search(question):
+        return re.compile(r"\d+(?:\.\d+)?\s*[%％]|[一二三四五六七八九十]成")
+    if _MONEY_ASKED.search(question):
+        return _MONEY_NO_PCT
+    return None
+
+
+_MONEY_NO_PCT = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|千元|元|克)|\d+(?:\.\d+)?\s*[%％]\s*(?:给予|的?补助|的?补贴|奖励)|总价的\d+|投入的\d+|投资额\d+")
+
+
+def score_sentence(query_tokens: Sequence[str], sentence: str, figure: re.Pattern[str] | None) -> float:
     s = coverage(query_tokens, sentence)
-    if amount:
-        s = s + 0.25 if has_money(sentence) else s * 0.6
+    if figure is not None:
+        s = s + 0.3 if figure.search(sentence) else s * 0.6
     return s
