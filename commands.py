@@ -87,7 +87,10 @@ def _filters(args):
 def _history(path: str | None):
     if not path:
         return None
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise ValueError(f"--history {path} is not valid JSON ({e})") from None
     if not isinstance(data, list) or not all(isinstance(t, dict) and "question" in t for t in data):
         raise ValueError('--history must be a JSON list of {"question", "answer"} objects')
     return data
@@ -175,6 +178,18 @@ def cmd_eval(args) -> int:
     return 1 if errors else 0
 
 
+def cmd_serve(args) -> int:
+    from policyqa.app import serve
+
+    return serve(host=args.host, port=args.port, index=args.index) or 0
+
+
+def cmd_bench(args) -> int:
+    from policyqa.eval.bench import main as bench_main
+
+    return bench_main(args.rest) or 0
+
+
 def register(sub) -> None:
     """Add the sub-commands of the later pipeline stages to the parser."""
     def common(p, model=True):
@@ -224,3 +239,13 @@ def register(sub) -> None:
     p.add_argument("--report", help="write a Markdown report (and a PNG chart beside it)")
     common(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="serve the web chat and HTTP API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--index", help="index directory (default: the built-in knowledge base's index)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("bench", help="benchmark build, latency, memory and ANN recall (see eval/bench.py --help)")
+    p.add_argument("rest", nargs="*", help="arguments passed to eval/bench.py")
+    p.set_defaults(func=cmd_bench)

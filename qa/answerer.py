@@ -32,6 +32,9 @@ from policyqa.qa.sentences import AMOUNT_INTENT, NEEDS_FIGURE, coverage, has_fig
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
 
+_QUESTION_WORDS = re.compile(r"多少|什么|怎么|哪些|哪个|是否|有没有|能不能|可不可以|如何")
+
+
 @dataclass(frozen=True)
 class Gate:
     """When evidence is strong enough to answer (calibrated on the team set;
@@ -57,7 +60,8 @@ class Gate:
         cov = max((coverage(qtokens, t) for t in texts), default=0.0)
         dense = max((h.dense_score or 0.0 for h in top), default=0.0)
         joined = "\n".join(texts).lower()
-        missing = [t for t in dict.fromkeys(qtokens) if len(t) >= 3 and t.lower() not in joined and not t.isascii()]
+        missing = [t for t in dict.fromkeys(qtokens) if len(t) >= 3 and t.lower() not in joined and not t.isascii()
+                   and not _QUESTION_WORDS.search(t)]
         return {"coverage": cov, "dense": dense, "missing_terms": missing, "joined": joined}
 
     def passes(self, qtokens: Sequence[str], hits: Sequence[Hit], question: str = "") -> bool:
@@ -70,6 +74,8 @@ class Gate:
             return False
         if question and missing_terms(question, f["joined"]):
             return False  # a policy term of the question appears in none of the passages
+        if not any(h.dense_score is not None for h in hits[: self.depth]):
+            return True  # keyword-only retrieval: no dense score to vouch for paraphrases
         return not f["missing_terms"] or f["dense"] >= self.paraphrase_dense
 
 

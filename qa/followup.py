@@ -82,8 +82,11 @@ def resolve(question: str, previous: str | None) -> str:
         return f"{core}{prev}"
     # an ordinal year: 第四年呢 -> replace 第一年/第一个年度
     if _ORDINAL.fullmatch(core):
-        if _ORDINAL.search(prev):
-            return _ORDINAL.sub(core, prev, count=1)
+        m = _ORDINAL.search(prev)
+        if m:
+            if "年度" in m.group(0) and "年度" not in core:  # keep the document's wording: 第四个年度
+                core = re.sub(r"(?:个)?年$", "个年度", core)
+            return prev[: m.start()] + core + prev[m.end():]
         return f"{prev.rstrip('?？。')}，{core}"
     swapped = _replace_sibling(prev, core)
     if swapped:
