@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 PIP     = $(BIN)/pip -q --disable-pip-version-check
 STAMP   = $(VENV)/.installed
 
-.PHONY: install run test test-fast eval bench clean
+.PHONY: install run test test-fast system-deps eval bench clean
 
 install: $(STAMP)
 
@@ -22,8 +22,16 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/python app.py
 
-test: install
+# The full suite, slow tests (real model, browser) included: about 5 minutes.
+test: install system-deps
+	$(BIN)/python -m pytest -q --runslow $(PYTEST_ARGS)
+
+# The quick loop while developing: no model, no browser (seconds).
+test-fast: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+system-deps:
+	@bash scripts/system-deps.sh
 
 eval: install
 	$(BIN)/policyqa eval eval/questions/team.jsonl --report artifacts/eval-team.md

@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -207,6 +208,7 @@ class IndexStore:
         self._bm25 = bm25
         self._manifest = manifest
         self._embedder = embedder
+        self._embedder_lock = threading.Lock()
         self.tokenizer = tokenizer
 
     # --- views -------------------------------------------------------------------
@@ -245,10 +247,11 @@ class IndexStore:
         """The embedder, created on first use when a factory was given."""
         if self._embedder is None:
             raise ValueError("this index was loaded without an embedder; pass embedder= to IndexStore.load")
-        if not isinstance(self._embedder, Embedder):
-            emb = self._embedder()
-            self._check_embedding(self.path, self._manifest, emb.name, emb.backend, emb.dim)
-            self._embedder = emb
+        with self._embedder_lock:  # concurrent first queries load the model once
+            if not isinstance(self._embedder, Embedder):
+                emb = self._embedder()
+                self._check_embedding(self.path, self._manifest, emb.name, emb.backend, emb.dim)
+                self._embedder = emb
         return self._embedder
 
     @staticmethod
