@@ -20,6 +20,7 @@ from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import (
     ExtractiveComposer,
     Selected,
+    enumerated_items,
     render_markdown,
     render_plain,
     statements_from,
@@ -28,7 +29,7 @@ from policyqa.qa.followup import resolve_history
 from policyqa.qa.guard import check_question
 from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
 from policyqa.qa.terms import missing_terms
-from policyqa.qa.sentences import AMOUNT_INTENT, NEEDS_FIGURE, coverage, has_figure, has_money
+from policyqa.qa.sentences import AMOUNT_INTENT, LIST_INTENT, NEEDS_FIGURE, coverage, has_figure, has_money
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
 
@@ -237,8 +238,10 @@ class Answerer:
                     if s.text.strip():
                         sents.append(s)
                 hit = Hit(chunk=p, score=h.score, rank=h.rank, dense_score=h.dense_score, sparse_score=h.sparse_score)
-                if sents:
-                    out.append(Selected(hit, tuple(sents), h.score))
+                if not sents:
+                    continue
+                intro, items = enumerated_items("".join(x.text for x in sents)) if LIST_INTENT.search(question) else ("", ())
+                out.append(Selected(hit, tuple(sents), h.score, items, intro))
             return out or None
         return None
 

@@ -241,3 +241,13 @@ class TestRealModel:
         assert out.returncode == 0, out.stderr
         j = json.loads(out.stdout)
         assert j["resolved_question"] == "评上省级专精特新小巨人，宿迁给多少钱？" and "30万元" in j["answer"]
+
+
+def test_interview_conditions_come_out_as_a_list(answerer):
+    a = answerer.answer("工业企业申报省级示范智能车间的主要条件是什么？")
+    assert a.kind == "interview"
+    st = a.statements[0]
+    assert st.is_list and len(st.items) == 10
+    assert st.items[0] == "智能装备和设备联网。" and st.items[-1] == "车间与车间外部联动协同。"
+    assert "  1. 智能装备和设备联网。" in a.text
+    assert "\n1. 智能装备和设备联网。" in a.markdown
