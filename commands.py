@@ -162,7 +162,7 @@ def cmd_eval(args) -> int:
     cache = Path(args.index) if args.index else settings.home / "eval-indexes"
     runs, errors = evaluate(args.questions, args.corpus, names, cache, progress=not args.json or True)
     if args.json:
-        out = runs[0].summary if len(runs) == 1 and not args.config else {r.config.name: r.summary for r in runs}
+        out = runs[0].summary if len(runs) == 1 else {r.config.name: r.summary for r in runs}
         print(json.dumps(out, ensure_ascii=False, indent=1))
     else:
         for r in runs:
