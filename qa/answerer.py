@@ -29,7 +29,7 @@ from policyqa.qa.followup import resolve_history
 from policyqa.qa.guard import check_question
 from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
 from policyqa.qa.terms import missing_terms
-from policyqa.qa.sentences import AMOUNT_INTENT, LIST_INTENT, NEEDS_FIGURE, coverage, has_figure, has_money
+from policyqa.qa.sentences import LIST_INTENT, NEEDS_FIGURE, asked_figure, coverage, has_figure
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
 
@@ -149,40 +149,14 @@ class Answerer:
         t_retrieve = _ms(t1)
 
         t2 = time.perf_counter()
-        amount = bool(AMOUNT_INTENT.search(resolved))
         region_note = None
-        lead = ""
-        label_regions = True
         if regions:
-            names = "、".join(region_label(r) for r in regions)
-            region_ok = bool(regional) and self.gate.passes(qtok, regional, resolved)
-            selected = self.composer.select(resolved, regional) if region_ok else []
-            if selected and amount and not any(has_money(_text(s)) or s.items for s in selected):
-                selected_region_only = selected
-                selected = []
-            else:
-                selected_region_only = []
-            if selected:
-                result_hits = regional
-            else:
-                others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
-                if not region_docs:
-                    region_note = f"知识库中没有{names}的政策文件，以下是其他地区文件的相关规定，不适用于{names}，仅供参考。"
-                else:
-                    only = "，只有下面第[1]条相关内容" if selected_region_only else ""
-                    region_note = f"{names}的文件中没有找到这项具体规定{only}。以下其他地区文件的规定不适用于{names}，仅供参考。"
-                # judged without the region's name, which other regions' passages lack by definition
-                general = strip_regions(resolved)
-                gtok = self.tokenize(general)
-                selected = self.composer.select(general, others) if self.gate.passes(gtok, others, general) else []
-                result_hits = others
-                if selected_region_only:
-                    selected = selected_region_only[:1] + [s for s in selected if s.hit.chunk.doc_id not in region_docs]
+            selected, result_hits, region_note = self._select_for_regions(resolved, qtok, regions, region_docs, regional, hits, top_k)
         else:
             result_hits = hits
             selected = self.composer.select(resolved, hits) if self.gate.passes(qtok, hits, resolved) else []
 
-        if selected and NEEDS_FIGURE.search(resolved) and not any(has_figure(_text(x)) or x.items or x.sentences[0].start == -1 for x in selected):
+        if selected and NEEDS_FIGURE.search(resolved) and not any(has_figure(_text(x)) or x.items or _is_note(x) for x in selected):
             selected = []  # asked for a figure the evidence does not give: say so, do not guess
         if not selected:
             return self._refusal(question, resolved, hits, region_note, t_retrieve, t2, t0)
@@ -192,8 +166,8 @@ class Answerer:
             selected = interview
         statements, citations = statements_from(selected, self.docs)
         notes = self._validity_notes(citations)
-        plain = render_plain(statements, citations, lead=region_note or lead, notes=notes, label_regions=label_regions)
-        markdown = render_markdown(statements, citations, lead=region_note or lead, notes=notes, label_regions=label_regions)
+        plain = render_plain(statements, citations, lead=region_note or "", notes=notes)
+        markdown = render_markdown(statements, citations, lead=region_note or "", notes=notes)
         answer = Answer(
             question=question,
             resolved_question=resolved,
@@ -211,6 +185,35 @@ class Answerer:
         if self.llm is not None:
             answer = self.llm.rewrite(answer)
         return answer
+
+    def _select_for_regions(self, resolved, qtok, regions, region_docs, regional, hits, top_k):
+        """Answer from the asked region's documents; failing that, say so first and
+        offer other regions' rules, each labelled with its region.
+
+        A region passage that matches the topic but lacks the figure asked for
+        (宿州 has a 小巨人 target, not a reward) is kept as the first, labelled
+        statement, so the user sees what that region does say.
+        """
+        names = "、".join(region_label(r) for r in regions)
+        figure = asked_figure(resolved)
+        ok = bool(regional) and self.gate.passes(qtok, regional, resolved)
+        selected = self.composer.select(resolved, regional) if ok else []
+        region_only: list[Selected] = []
+        if selected and figure is not None and not any(figure.search(_text(x)) or x.items or _is_note(x) for x in selected):
+            region_only, selected = selected[:1], []
+        if selected:
+            return selected, regional, None
+        if not region_docs:
+            note = f"知识库中没有{names}的政策文件，以下是其他地区文件的相关规定，不适用于{names}，仅供参考。"
+        else:
+            only = "，只有下面第[1]条相关内容" if region_only else ""
+            note = f"{names}的文件中没有找到这项具体规定{only}。以下其他地区文件的规定不适用于{names}，仅供参考。"
+        # judged without the region's name, which other regions' passages lack by definition
+        general = strip_regions(resolved)
+        gtok = self.tokenize(general)
+        others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
+        selected = self.composer.select(general, others) if self.gate.passes(gtok, others, general) else []
+        return region_only + selected, others, note
 
     def _interview_answer(self, question: str, hits: Sequence[Hit]) -> list[Selected] | None:
         """When the question is one asked in an interview, the official answer."""
@@ -278,6 +281,11 @@ class Answerer:
         md = "\n".join(md_escape(line) if not line.startswith("- ") else "- " + md_escape(line[2:]) for line in text.split("\n"))
         return Answer(question, resolved, text, md, refused=True, region_note=region_note, hits=tuple(hits), kind="refusal",
                       timings_ms={"retrieve": t_retrieve, "compose": _ms(t2), "total": _ms(t0)})
+
+
+def _is_note(sel: Selected) -> bool:
+    """A responsible-unit note selected as the answer (no figure, but it answers 谁牵头)."""
+    return bool(sel.sentences) and sel.sentences[0].start == -1
 
 
 def _text(sel: Selected) -> str:

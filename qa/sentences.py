@@ -9,7 +9,6 @@ from typing import Iterable, Sequence
 _SENT = re.compile(r"[^。！？；!?;\n]+(?:[。！？；!?;]+[”’」』）)]*)?")
 _NOTE = re.compile(r"^[（(][^（）()]*(?:[（(][^（）()]*[）)][^（）()]*)*[）)]$")
 _FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|千元|元|%|％|克|个百分点|倍|家|个|台|项|人次|年)|[一二三四五六七八九十百千万]+万元")
-_MONEY = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|千元|元|%|％|克)|[一二三四五六七八九十]+成")
 _CAP = re.compile(r"不超过|最高|上限|封顶|以内|不高于|最多")
 _CONTINUES = re.compile(r"^(?:单个项目|单个企业|单家企业|每家|每个|最高|其中|同时|此外|另外|当年首次|并|且)")
 _GENERIC = {
@@ -17,7 +16,6 @@ _GENERIC = {
     "我区", "全区", "市级", "相关", "给予", "进行", "提升", "方面", "有关", "情况", "主要", "一批", "单位",
 }
 
-AMOUNT_INTENT = re.compile(r"多少|几成|比例|上限|最高|补贴|补助|奖励|奖|钱|资金|金额|给多少|拿多少|标准|万元|how much|subsid|reward", re.I)
 NEEDS_FIGURE = re.compile(r"多少|几成|几个|几家|比例|税率|金额|上限|最高|最多|how much|how many|what percentage|rate", re.I)
 LIST_INTENT = re.compile(r"条件|哪些|流程|步骤|程序|体系|如何办理|怎么办理|材料|要求|举措|措施|怎么申报|申报条件|what are|conditions|requirements", re.I)
 
@@ -52,10 +50,6 @@ def split_sentences(text: str) -> list[Sentence]:
 
 def has_figure(text: str) -> bool:
     return bool(_FIGURE.search(text))
-
-
-def has_money(text: str) -> bool:
-    return bool(_MONEY.search(text))
 
 
 def is_cap_continuation(sentence: str) -> bool:
