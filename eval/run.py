@@ -63,6 +63,8 @@ CONFIGS: dict[str, EvalConfig] = {
     "dense": EvalConfig("dense", RetrievalConfig(mode="dense")),
     "hybrid-rrf60": EvalConfig("hybrid-rrf60", RetrievalConfig(rrf_k=60)),
     "hybrid-minmax": EvalConfig("hybrid-minmax", RetrievalConfig(fusion="minmax")),
+    "hybrid-rrf-sparse": EvalConfig("hybrid-rrf-sparse", RetrievalConfig(weights=(1.0, 0.5))),
+    "hybrid-minmax-sparse": EvalConfig("hybrid-minmax-sparse", RetrievalConfig(fusion="minmax", weights=(0.7, 0.3))),
     "chunks-250": EvalConfig("chunks-250", max_chars=250, min_chars=60),
     "chunks-600": EvalConfig("chunks-600", max_chars=600, min_chars=100),
     # Langchain-Chatchat's common setup: recursive split 750/150, dense only, top 3.
