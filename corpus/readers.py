@@ -293,7 +293,8 @@ def _bomless_utf16(data: bytes) -> str:
                 text = data.decode(enc)
             except UnicodeDecodeError:
                 continue
-            if _score(text) >= _MIN_TEXT_SCORE:
+            # real text uses more than a handful of distinct characters (b"\x00\xff" * n is not text)
+            if _score(text) >= _MIN_TEXT_SCORE and len(set(text[:4096])) >= min(8, len(text) // 4 + 1):
                 return enc
     return ""
 

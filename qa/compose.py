@@ -232,7 +232,8 @@ def render_markdown(statements: Sequence[Statement], citations: Sequence[Citatio
     if lead:
         out += [md_escape(lead), ""]
     for st in statements:
-        tag = f"**【{md_escape(st.region)}】**" if label_regions and st.region else ""
+        # 【**region**】: CommonMark only bolds **…** here when the markers sit inside the brackets
+        tag = f"【**{md_escape(st.region)}**】" if label_regions and st.region else ""
         mark = f"<sup>[{st.n}]</sup>"
         if st.is_list:
             out.append(f"{tag}{md_escape(st.text)}{mark}")

@@ -95,6 +95,11 @@ class KnowledgeBase:
             kw["llm"] = llm_from_settings(settings)
         return cls(store, settings, **kw)
 
+    def _reload(self) -> None:
+        emb = self.store._embedder
+        self.store = IndexStore.load(self.store.path, emb, tokenizer=self.store.tokenizer)
+        self._answerer = self._make_answerer()
+
     def _make_answerer(self) -> Answerer:
         tok = self.store.tokenizer.tokenize
         return Answerer(self.store.retriever(self.retrieval), ExtractiveComposer(tok), self.store.docs, tok,
@@ -116,18 +121,36 @@ class KnowledgeBase:
         chunks = chunk_documents(report.documents, ChunkerConfig())
         with self._lock:
             existing = set(self.store.docs)
-            n = self.store.add(report.documents, chunks, progress=progress)
-            self.store.save()
+            try:
+                n = self.store.add(report.documents, chunks, progress=progress)
+                self.store.save()
+            except BaseException:
+                self._reload()  # memory back in line with the index on disk: nothing half-added
+                raise
             self._answerer = self._make_answerer()
         ids = [d.doc_id for d in report.documents]
         return AddReport(tuple(i for i in ids if i not in existing), tuple(i for i in ids if i in existing), report.skipped, n)
+
+    def stats(self) -> dict:
+        """Sizes for a health check: documents, chunks, embedding model."""
+        m = self.store.manifest
+        return {"documents": len(self.store.docs), "chunks": len(self.store.chunks),
+                "embedding_model": (m.get("embedding") or {}).get("model", ""), "built_at": m.get("built_at", "")}
+
+    def content_hashes(self) -> dict[str, str]:
+        """doc id -> SHA-256 of its cleaned text (to detect duplicate uploads)."""
+        return dict(self.store.manifest.get("document_sha256") or {})
 
     def remove(self, doc_id: str) -> int:
         with self._lock:
             if doc_id not in self.store.docs:
                 raise KeyError(f"no document '{doc_id}' in the knowledge base")
-            n = self.store.remove(doc_id)
-            self.store.save()
+            try:
+                n = self.store.remove(doc_id)
+                self.store.save()
+            except BaseException:
+                self._reload()
+                raise
             self._answerer = self._make_answerer()
         return n
 

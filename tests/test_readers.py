@@ -455,3 +455,12 @@ def test_load_error_message_is_one_line():
     err = LoadError(Path("/some/dir/x.pdf"), "PDF is encrypted (password required)")
     assert str(err) == "skipped 'x.pdf': PDF is encrypted (password required)"
     assert (err.path, err.problem) == ("/some/dir/x.pdf", "PDF is encrypted (password required)")
+
+
+def test_repeated_nul_pattern_is_binary_not_utf16(tmp_path):
+    from policyqa.corpus.readers import LoadError, read_file
+
+    p = tmp_path / "x.txt"
+    p.write_bytes(b"\x00\xff" * 100)
+    with pytest.raises(LoadError, match="binary"):
+        read_file(p)
