@@ -266,5 +266,13 @@ def evaluate(questions_path: str, corpus: Sequence[str] | None, config_names: Se
 
         embedder = load_embedder()
     tokenizer = tokenizer or JiebaTokenizer()
-    runs = [run_config(CONFIGS[n] if isinstance(n, str) else n, questions, report.documents, cache, embedder, tokenizer, progress) for n in config_names]
+    runs = []
+    for n in config_names:
+        run = run_config(CONFIGS[n] if isinstance(n, str) else n, questions, report.documents, cache, embedder, tokenizer, progress)
+        runs.append(run)
+        if progress:
+            s = run.summary
+            print(f"[{run.config.name}] recall@5={_fmt(s['recall@5'])} mrr@10={_fmt(s['mrr@10'])} facts_all={_fmt(s['facts_all'])} "
+                  f"rouge_l={_fmt(s['rouge_l'])} refusal={_fmt(s['refusal_rate'])} false_refusal={_fmt(s['false_refusal_rate'])}",
+                  file=sys.stderr)
     return runs, errors
