@@ -50,6 +50,8 @@ class EvalConfig:
     overlap: int = 0
     answer: str = "extractive"
     gate: Gate = Gate()
+    max_sentences: int = 3
+    relative: float = 0.7
 
     def chunker_settings(self) -> dict:
         if self.chunker == "recursive":
@@ -126,7 +128,8 @@ def run_config(cfg: EvalConfig, questions: Sequence[Question], docs: Sequence[Do
         ask = _top3_answer("", store, cfg.retrieval)
     else:
         tok = store.tokenizer.tokenize
-        answerer = Answerer(store.retriever(cfg.retrieval), ExtractiveComposer(tok), store.docs, tok, gate=cfg.gate, top_k=10)
+        composer = ExtractiveComposer(tok, max_sentences=cfg.max_sentences, relative=cfg.relative)
+        answerer = Answerer(store.retriever(cfg.retrieval), composer, store.docs, tok, gate=cfg.gate, top_k=10)
         ask = lambda q, history=None: answerer.answer(q, history=history)  # noqa: E731
     by_id = {q.id: q for q in questions}
     answers: dict[str, Answer] = {}

@@ -33,7 +33,7 @@ from policyqa.qa.sentences import LIST_INTENT, NEEDS_FIGURE, asked_figure, cover
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
 
-_QUESTION_WORDS = re.compile(r"多少|什么|怎么|哪些|哪个|是否|有没有|能不能|可不可以|如何")
+_QUESTION_WORDS = re.compile(r"多少|什么|怎么|哪些|哪个|哪几|几个|几项|是否|有没有|能不能|可不可以|如何")
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,17 @@ class Gate:
 
     Chinese questions: the best of the top ``depth`` chunks (context header
     included) must cover at least ``min_coverage`` of the question's weighted
-    tokens, and no long question term (≥ 3 characters, e.g. 所得税, 营业收入)
-    may be missing from all of them unless the dense similarity vouches for a
-    paraphrase (≥ ``paraphrase_dense``, e.g. 机械臂 for 机器人).  Questions
+    tokens; no policy term of the question (qa.terms: 小升规, 所得税 …) may be
+    missing from all of them; and a missing long word (≥ 3 characters) is
+    tolerated only when coverage is high anyway (≥ ``full_coverage``) or the
+    dense similarity vouches for a paraphrase (≥ ``paraphrase_dense``, e.g.
+    机械臂 for 机器人).  Questions
     with no Chinese (English) are judged by dense similarity alone
     (≥ ``min_dense_foreign``).
     """
 
     min_coverage: float = 0.5
+    full_coverage: float = 0.75
     paraphrase_dense: float = 0.89
     min_dense_foreign: float = 0.80
     depth: int = 3
@@ -77,7 +80,7 @@ class Gate:
             return False  # a policy term of the question appears in none of the passages
         if not any(h.dense_score is not None for h in hits[: self.depth]):
             return True  # keyword-only retrieval: no dense score to vouch for paraphrases
-        return not f["missing_terms"] or f["dense"] >= self.paraphrase_dense
+        return not f["missing_terms"] or f["coverage"] >= self.full_coverage or f["dense"] >= self.paraphrase_dense
 
 
 class Answerer:
@@ -156,7 +159,7 @@ class Answerer:
             result_hits = hits
             selected = self.composer.select(resolved, hits) if self.gate.passes(qtok, hits, resolved) else []
 
-        if selected and NEEDS_FIGURE.search(resolved) and not any(has_figure(_text(x)) or x.items or _is_note(x) for x in selected):
+        if selected and NEEDS_FIGURE.search(resolved) and not any(_gives_figure(x, resolved) for x in selected):
             selected = []  # asked for a figure the evidence does not give: say so, do not guess
         if not selected:
             return self._refusal(question, resolved, hits, region_note, t_retrieve, t2, t0)
@@ -281,6 +284,17 @@ class Answerer:
         md = "\n".join(md_escape(line) if not line.startswith("- ") else "- " + md_escape(line[2:]) for line in text.split("\n"))
         return Answer(question, resolved, text, md, refused=True, region_note=region_note, hits=tuple(hits), kind="refusal",
                       timings_ms={"retrieve": t_retrieve, "compose": _ms(t2), "total": _ms(t0)})
+
+
+def _gives_figure(sel: Selected, question: str) -> bool:
+    """Whether a selection states the kind of figure the question asks for
+    (a percentage for 比例/几成, money for 奖多少, a count of 家 for 多少家, else
+    any number); clause numbers such as 「22.」 do not count."""
+    if sel.items or _is_note(sel):
+        return True
+    text = re.sub(r"(^|\n)\s*(?:\d{1,3}[.、．]|[（(]\d{1,3}[)）])", " ", _text(sel))
+    pattern = asked_figure(question)
+    return bool(pattern.search(text)) if pattern is not None else has_figure(text)
 
 
 def _is_note(sel: Selected) -> bool:

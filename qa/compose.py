@@ -80,7 +80,7 @@ class ExtractiveComposer:
         relative: sentences scoring at least this share of the best are kept.
     """
 
-    def __init__(self, tokenize: Callable[[str], list[str]], max_sources: int = 3, max_sentences: int = 5, relative: float = 0.6):
+    def __init__(self, tokenize: Callable[[str], list[str]], max_sources: int = 3, max_sentences: int = 3, relative: float = 0.7):
         self.tokenize = tokenize
         self.max_sources = max_sources
         self.max_sentences = max_sentences

@@ -8,7 +8,6 @@ from typing import Iterable, Sequence
 
 _SENT = re.compile(r"[^。！？；!?;\n]+(?:[。！？；!?;]+[”’」』）)]*)?")
 _NOTE = re.compile(r"^[（(][^（）()]*(?:[（(][^（）()]*[）)][^（）()]*)*[）)]$")
-_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|亿元|千元|元|%|％|克|个百分点|倍|家|个|台|项|人次|年)|[一二三四五六七八九十百千万]+万元")
 _CAP = re.compile(r"不超过|最高|上限|封顶|以内|不高于|最多")
 _CONTINUES = re.compile(r"^(?:单个项目|单个企业|单家企业|每家|每个|最高|其中|同时|此外|另外|当年首次|并|且)")
 _GENERIC = {
@@ -49,7 +48,8 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 def has_figure(text: str) -> bool:
-    return bool(_FIGURE.search(text))
+    """Any number at all: an amount, a count, a date, a phone number, a web address."""
+    return bool(re.search(r"\d|[一二两三四五六七八九十百千万]+(?:个|家|户|名|人|项|条|所|次|台|件|批|万|亿|成)", text))
 
 
 def is_cap_continuation(sentence: str) -> bool:
