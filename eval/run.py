@@ -30,6 +30,7 @@ from policyqa.index.store import IndexStore, IndexStoreError, corpus_fingerprint
 from policyqa.index.tokenize import JiebaTokenizer
 from policyqa.qa.answerer import Answerer, Gate
 from policyqa.qa.compose import ExtractiveComposer
+from policyqa.qa.service import DEFAULT_RETRIEVAL
 from policyqa.qa.types import Answer, Turn
 
 
@@ -43,7 +44,7 @@ class EvalConfig:
     """
 
     name: str
-    retrieval: RetrievalConfig = RetrievalConfig()
+    retrieval: RetrievalConfig = DEFAULT_RETRIEVAL
     chunker: str = "structure"
     max_chars: int = 400
     min_chars: int = 80
@@ -63,9 +64,9 @@ CONFIGS: dict[str, EvalConfig] = {
     "default": EvalConfig("default"),
     "bm25": EvalConfig("bm25", RetrievalConfig(mode="bm25")),
     "dense": EvalConfig("dense", RetrievalConfig(mode="dense")),
-    "hybrid-rrf60": EvalConfig("hybrid-rrf60", RetrievalConfig(rrf_k=60)),
+    "hybrid-rrf-equal": EvalConfig("hybrid-rrf-equal", RetrievalConfig(rrf_k=5, weights=(1.0, 1.0))),
+    "hybrid-rrf60": EvalConfig("hybrid-rrf60", RetrievalConfig(rrf_k=60, weights=(1.0, 0.5))),
     "hybrid-minmax": EvalConfig("hybrid-minmax", RetrievalConfig(fusion="minmax")),
-    "hybrid-rrf-sparse": EvalConfig("hybrid-rrf-sparse", RetrievalConfig(weights=(1.0, 0.5))),
     "hybrid-minmax-sparse": EvalConfig("hybrid-minmax-sparse", RetrievalConfig(fusion="minmax", weights=(0.7, 0.3))),
     "chunks-250": EvalConfig("chunks-250", max_chars=250, min_chars=60),
     "chunks-600": EvalConfig("chunks-600", max_chars=600, min_chars=100),

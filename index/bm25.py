@@ -77,17 +77,35 @@ class BM25Index:
         self._bm25 = bm
         return self
 
-    def scores(self, query: str) -> dict[str, float]:
-        """Every document with a positive score for ``query``, keyed by chunk id."""
+    def _raw(self, query: str) -> np.ndarray | None:
         if self._bm25 is None:
-            return {}
+            return None
         vocab = self._bm25.vocab_dict
         token_ids = [vocab[t] for t in self.tokenizer.tokenize(query) if t in vocab and t != ""]
         if not token_ids:
+            return None
+        return np.asarray(self._bm25.get_scores_from_ids(token_ids), dtype=np.float64)
+
+    def scores(self, query: str) -> dict[str, float]:
+        """Every document with a positive score for ``query``, keyed by chunk id."""
+        raw = self._raw(query)
+        if raw is None:
             return {}
-        raw = np.asarray(self._bm25.get_scores_from_ids(token_ids), dtype=np.float64)
         rows = np.flatnonzero(raw > 0)
         return {self._ids[r]: float(raw[r]) for r in rows}
+
+    def _top(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Top ``k`` positive scores without sorting every match (argpartition)."""
+        raw = self._raw(query)
+        if raw is None or k == 0:
+            return []
+        rows = np.flatnonzero(raw > 0)
+        if len(rows) > k:
+            # keep every row tied with the k-th score so that ties break by id
+            kth = np.partition(raw[rows], len(rows) - k)[len(rows) - k]
+            rows = rows[raw[rows] >= kth]
+        scored = sorted(((self._ids[r], float(raw[r])) for r in rows), key=lambda p: (-p[1], p[0]))
+        return scored[:k]
 
     def batch_search(self, queries: Sequence[str], k: int = 10) -> list[list[tuple[str, float]]]:
         """Top ``k`` (chunk id, score) per query, best first; ties by chunk id."""
@@ -95,11 +113,7 @@ class BM25Index:
             raise TypeError("batch_search takes a list of queries; use search(q) for one")
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
-        out = []
-        for q in queries:
-            scored = sorted(self.scores(q).items(), key=lambda p: (-p[1], p[0]))
-            out.append(scored[:k])
-        return out
+        return [self._top(q, k) for q in queries]
 
     def search(self, query: str, k: int = 10) -> list[tuple[str, float]]:
         return self.batch_search([query], k)[0]

@@ -61,7 +61,7 @@ class DenseIndex:
         kind: str = "auto",
         approx_threshold: int = 50_000,
         hnsw_m: int = 32,
-        ef_search: int = 128,
+        ef_search: int = 256,
         ivf_nprobe: int = 16,
     ) -> None:
         if kind not in KINDS:
