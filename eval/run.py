@@ -69,6 +69,7 @@ CONFIGS: dict[str, EvalConfig] = {
     "hybrid-minmax": EvalConfig("hybrid-minmax", RetrievalConfig(fusion="minmax")),
     "hybrid-minmax-sparse": EvalConfig("hybrid-minmax-sparse", RetrievalConfig(fusion="minmax", weights=(0.7, 0.3))),
     "chunks-250": EvalConfig("chunks-250", max_chars=250, min_chars=60),
+    "chunks-500": EvalConfig("chunks-500", max_chars=500, min_chars=100),
     "chunks-600": EvalConfig("chunks-600", max_chars=600, min_chars=100),
     # Langchain-Chatchat's common setup: recursive split 750/150, dense only, top 3.
     "baseline": EvalConfig("baseline", RetrievalConfig(mode="dense"), chunker="recursive", max_chars=750, overlap=150, answer="top3"),

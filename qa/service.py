@@ -17,7 +17,7 @@ from policyqa.corpus.chunk import ChunkerConfig
 from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, load_corpus
 from policyqa.corpus.types import DocMeta, Skipped
 from policyqa.index.hybrid import RetrievalConfig
-from policyqa.index.store import IndexNotFound, IndexStore
+from policyqa.index.store import IndexMismatch, IndexNotFound, IndexStore
 from policyqa.index.tokenize import JiebaTokenizer
 from policyqa.index.types import Filters
 from policyqa.qa.answerer import Answerer, Gate
@@ -96,6 +96,16 @@ class KnowledgeBase:
             if not build_if_missing:
                 raise
             store, _ = build_index(settings, progress=progress)
+        except IndexMismatch:
+            # An index of the built-in documents alone, built by another version
+            # (other chunker or model), is rebuilt: nothing of the user's is lost.
+            # An index with the user's own documents is left alone; the error
+            # names the command that rebuilds it.
+            if not build_if_missing or not _builtin_only(settings.index_dir):
+                raise
+            if progress:
+                print(f"the index at {settings.index_dir} was built with other settings; rebuilding it", flush=True)
+            store, _ = build_index(settings, progress=progress)
         if "llm" not in kw:
             from policyqa.qa.llm import llm_from_settings
 
@@ -160,6 +170,16 @@ class KnowledgeBase:
                 raise
             self._answerer = self._make_answerer()
         return n
+
+
+def _builtin_only(index_dir: Path) -> bool:
+    import json
+
+    try:
+        docs = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8")).get("documents") or []
+    except (OSError, ValueError):
+        return False
+    return set(docs) <= {p.name for p in builtin_corpus_dir().iterdir()}
 
 
 def _model_name(settings: Settings) -> str | None:

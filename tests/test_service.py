@@ -74,3 +74,28 @@ def test_failed_save_leaves_memory_as_on_disk(kb, tmp_path, monkeypatch):
 def test_content_hashes_cover_every_document(kb):
     hashes = kb.content_hashes()
     assert set(hashes) == set(kb.store.docs) and all(len(h) == 64 for h in hashes.values())
+
+
+def test_builtin_index_of_other_chunker_is_rebuilt_but_user_index_is_not(tmp_path, monkeypatch):
+    import policyqa.qa.service as service
+    from policyqa.index.store import IndexMismatch
+
+    docs = list(load_corpus().documents)
+    settings = Settings(home=tmp_path)
+    old = ChunkerConfig(max_chars=250, min_chars=60)
+    IndexStore.build(docs, chunk_documents(docs, old), KeywordEmbedder(["补贴"], name="multilingual-e5-small", backend="torch"),
+                     jieba_tokenizer(), settings.index_dir, chunker_settings=old.to_dict(), progress=False)
+    fake = lambda s: (lambda: KeywordEmbedder(["补贴"], name="multilingual-e5-small", backend="torch"))  # noqa: E731
+    monkeypatch.setattr(service, "embedder_factory", fake)
+    built = []
+    real_build = service.build_index
+    monkeypatch.setattr(service, "build_index", lambda s, **kw: built.append(1) or real_build(s, embedder=fake(s)(), **kw))
+    kb = service.KnowledgeBase.open(settings, progress=False, llm=None)
+    assert built == [1] and kb.store.manifest["chunker"] == ChunkerConfig().to_dict()
+    # with a user's document in it, a mismatching index is not silently rebuilt
+    kb.add([_policy(tmp_path)])
+    IndexStore.build(list(load_corpus([tmp_path / "测试市机器人补贴.txt"]).documents) + docs, chunk_documents(docs, old),
+                     KeywordEmbedder(["补贴"], name="multilingual-e5-small", backend="torch"), jieba_tokenizer(),
+                     settings.index_dir, chunker_settings=old.to_dict(), progress=False)
+    with pytest.raises(IndexMismatch, match="policyqa build"):
+        service.KnowledgeBase.open(settings, progress=False, llm=None)
