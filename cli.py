@@ -91,14 +91,16 @@ def cmd_docs(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from policyqa.corpus.chunk import ChunkerConfig
+
     p = argparse.ArgumentParser(prog="policyqa", description="政策问答: cited answers from Chinese policy documents")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("ingest", help="load, clean and chunk documents into a chunks.jsonl")
     s.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .docx .pdf .jsonl)")
     s.add_argument("--out", required=True, help="output JSON Lines file ('-' for stdout)")
-    s.add_argument("--max-chars", type=int, default=400, help="chunk size limit in characters (default 400)")
-    s.add_argument("--min-chars", type=int, default=80, help="smaller fragments join a neighbour (default 80)")
+    s.add_argument("--max-chars", type=int, default=ChunkerConfig.max_chars, help=f"chunk size limit in characters (default {ChunkerConfig.max_chars})")
+    s.add_argument("--min-chars", type=int, default=ChunkerConfig.min_chars, help=f"smaller fragments join a neighbour (default {ChunkerConfig.min_chars})")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("docs", help="list documents with their metadata")

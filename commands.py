@@ -228,7 +228,7 @@ def register(sub) -> None:
     p.add_argument("questions")
     p.add_argument("--corpus", nargs="+", help="evaluate on these documents (index built or reused by fingerprint)")
     p.add_argument("--config", nargs="+", help="configurations to compare (default: default); "
-                   "choices: default bm25 dense hybrid-rrf-equal hybrid-rrf60 hybrid-minmax hybrid-minmax-sparse chunks-250 chunks-600 baseline")
+                   "choices: default bm25 dense hybrid-rrf-equal hybrid-rrf60 hybrid-minmax hybrid-minmax-sparse chunks-250 chunks-400 chunks-600 baseline")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--report", help="write a Markdown report (and a PNG chart beside it)")
     common(p)

@@ -47,10 +47,14 @@ _ASKS = re.compile(r"[?？]|请问|请您|如何|哪些|什么|是否|怎么|多
 
 @dataclass(frozen=True)
 class ChunkerConfig:
-    """Chunk sizes in characters (defaults suit 300–500-character passages)."""
+    """Chunk sizes in characters.
 
-    max_chars: int = 400
-    min_chars: int = 80
+    500/100 was chosen with the evaluation tool over 250, 400 and 600: evidence
+    MRR@10 0.922 vs 0.913 (400) on the team set and 0.751 vs 0.726 on the NCP set.
+    """
+
+    max_chars: int = 500
+    min_chars: int = 100
 
     def to_dict(self) -> dict:
         return {"name": "policyqa-structure", "version": 1, **asdict(self)}

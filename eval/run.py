@@ -46,8 +46,8 @@ class EvalConfig:
     name: str
     retrieval: RetrievalConfig = DEFAULT_RETRIEVAL
     chunker: str = "structure"
-    max_chars: int = 400
-    min_chars: int = 80
+    max_chars: int = ChunkerConfig.max_chars
+    min_chars: int = ChunkerConfig.min_chars
     overlap: int = 0
     answer: str = "extractive"
     gate: Gate = Gate()
@@ -69,7 +69,7 @@ CONFIGS: dict[str, EvalConfig] = {
     "hybrid-minmax": EvalConfig("hybrid-minmax", RetrievalConfig(fusion="minmax")),
     "hybrid-minmax-sparse": EvalConfig("hybrid-minmax-sparse", RetrievalConfig(fusion="minmax", weights=(0.7, 0.3))),
     "chunks-250": EvalConfig("chunks-250", max_chars=250, min_chars=60),
-    "chunks-500": EvalConfig("chunks-500", max_chars=500, min_chars=100),
+    "chunks-400": EvalConfig("chunks-400", max_chars=400, min_chars=80),
     "chunks-600": EvalConfig("chunks-600", max_chars=600, min_chars=100),
     # Langchain-Chatchat's common setup: recursive split 750/150, dense only, top 3.
     "baseline": EvalConfig("baseline", RetrievalConfig(mode="dense"), chunker="recursive", max_chars=750, overlap=150, answer="top3"),
