@@ -285,8 +285,7 @@ DOC_COLUMNS = ["文档ID", "标题", "发文机关", "日期", "文号", "地区
 
 
 def doc_rows(docs) -> list[list[str]]:
-    return [[m.doc_id, m.title, m.issuer, m.date, m.doc_number, m.region, m.doc_type,
-             m.period.label() if m.period else ""] for m in docs]
+    return [list(m.summary().values()) for m in docs]
 
 
 # =============================================================================
@@ -730,9 +729,7 @@ def add_api_routes(app, service: Service) -> None:
 
     @app.get("/api/documents")
     def api_documents():
-        return [{"doc_id": m.doc_id, "title": m.title, "issuer": m.issuer, "date": m.date, "doc_number": m.doc_number,
-                 "region": m.region, "doc_type": m.doc_type, "period": m.period.label() if m.period else ""}
-                for m in service.documents()]
+        return [m.summary() for m in service.documents()]
 
     @app.post("/api/feedback")
     async def api_feedback(request: Request):

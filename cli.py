@@ -50,19 +50,6 @@ def cmd_ingest(args) -> int:
     return 1 if report.skipped else 0
 
 
-def _doc_row(meta) -> dict:
-    return {
-        "doc_id": meta.doc_id,
-        "title": meta.title,
-        "issuer": meta.issuer,
-        "date": meta.date,
-        "doc_number": meta.doc_number,
-        "region": meta.region,
-        "doc_type": meta.doc_type,
-        "period": meta.period.label() if meta.period else "",
-    }
-
-
 def cmd_docs(args) -> int:
     metas = None
     skipped = ()
@@ -80,7 +67,7 @@ def cmd_docs(args) -> int:
         report = load_corpus(args.corpus)
         metas, skipped = [d.meta for d in report.documents], report.skipped
         _report_skipped(skipped)
-    rows = [_doc_row(m) for m in metas]
+    rows = [m.summary() for m in metas]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     else:

@@ -45,6 +45,14 @@ class DocMeta:
     period: Period | None = None
     source: str = ""  # path or URI it was loaded from
 
+    def summary(self) -> dict[str, str]:
+        """The listing shape (``policyqa docs --json``, ``GET /api/documents``)."""
+        return {
+            "doc_id": self.doc_id, "title": self.title, "issuer": self.issuer, "date": self.date,
+            "doc_number": self.doc_number, "region": self.region, "doc_type": self.doc_type,
+            "period": self.period.label() if self.period else "",
+        }
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["dates"] = [list(p) for p in self.dates]
