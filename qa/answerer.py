@@ -7,6 +7,7 @@ hybrid retrieval -> relevance decision -> region check -> compose -> render
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -14,7 +15,6 @@ from datetime import date
 from typing import Callable, Mapping, Sequence
 
 from policyqa.corpus.clean import normalize_query
-from policyqa.corpus.regions import Region
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import (
@@ -30,7 +30,7 @@ from policyqa.qa.guard import check_question
 from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
 from policyqa.qa.terms import missing_terms
 from policyqa.qa.sentences import LIST_INTENT, NEEDS_FIGURE, asked_figure, coverage, has_figure
-from policyqa.qa.types import Answer, Citation, Statement, Turn
+from policyqa.qa.types import Answer, Citation, Turn
 
 
 _QUESTION_WORDS = re.compile(r"多少|什么|怎么|哪些|哪个|哪几|几个|几项|是否|有没有|能不能|可不可以|如何")
@@ -47,9 +47,8 @@ class Gate:
     missing from all of them; and a missing long word (≥ 3 characters) is
     tolerated only when coverage is high anyway (≥ ``full_coverage``) or the
     dense similarity vouches for a paraphrase (≥ ``paraphrase_dense``, e.g.
-    机械臂 for 机器人).  Questions
-    with no Chinese (English) are judged by dense similarity alone
-    (≥ ``min_dense_foreign``).
+    机械臂 for 机器人).  Questions with no Chinese (English) are judged by
+    dense similarity alone (≥ ``min_dense_foreign``).
     """
 
     min_coverage: float = 0.5
@@ -123,7 +122,8 @@ class Answerer:
         t0 = time.perf_counter()
         try:
             return self._answer(question, history, filters, top_k or self.top_k, t0)
-        except Exception as e:  # never let an exception reach the user
+        except Exception as e:  # never let an exception reach the user; log it for us
+            logging.getLogger(__name__).exception("answer failed for %r", question)
             reply = "抱歉，处理这个问题时出错了，请换个说法再试。"
             return Answer(question or "", question or "", reply, reply, refused=True, kind="invalid",
                           timings_ms={"retrieve": 0.0, "compose": 0.0, "total": _ms(t0)}, llm={"error": f"{type(e).__name__}: {e}"})
