@@ -150,6 +150,7 @@ def lookup(name: str) -> tuple[Region, ...]:
     return _names(True).get(name, ())
 
 
+@lru_cache(maxsize=4096)
 def parse_region(full: str) -> Region:
     """Parse a stored region string such as 江苏省盐城市亭湖区 back into parts."""
     if not full:

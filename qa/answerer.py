@@ -115,6 +115,7 @@ class Answerer:
         self.top_k = top_k
         self.llm = llm
         self.today = today
+        self._units: dict[str, list] | None = None
 
     # -- public ---------------------------------------------------------------
 
@@ -229,9 +230,7 @@ class Answerer:
                 continue
             if _similar(qn, normalize_query(c.question)) < 0.55:
                 continue
-            unit = c.chunk_id.rsplit("#", 1)[0]
-            parts = sorted((x for x in self.retriever.chunks.values() if x.chunk_id.rsplit("#", 1)[0] == unit), key=lambda x: x.start) \
-                if hasattr(self.retriever, "chunks") else [c]
+            parts = self._unit_chunks().get(c.chunk_id.rsplit("#", 1)[0], [c])
             out = []
             for p in parts:
                 sents = []
@@ -250,6 +249,16 @@ class Answerer:
                 out.append(Selected(hit, tuple(sents), h.score, items, intro))
             return out or None
         return None
+
+    def _unit_chunks(self) -> dict[str, list]:
+        """Interview Q&A unit (chunk id without its ordinal) -> its chunks in order; built once."""
+        if self._units is None:
+            units: dict[str, list] = {}
+            for x in getattr(self.retriever, "chunks", {}).values():
+                if x.kind == "qa":
+                    units.setdefault(x.chunk_id.rsplit("#", 1)[0], []).append(x)
+            self._units = {k: sorted(v, key=lambda x: x.start) for k, v in units.items()}
+        return self._units
 
     def _validity_notes(self, citations: Sequence[Citation]) -> list[str]:
         notes, seen = [], set()
