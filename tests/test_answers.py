@@ -209,16 +209,18 @@ def test_cli_ask_json_contract_and_exit_codes(tmp_path):
     assert bad.returncode == 2 and "history" in bad.stderr
 
 
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    """The real default model and hybrid retrieval over the built-in knowledge base."""
+    from policyqa.qa.service import KnowledgeBase
+    from policyqa.settings import Settings
+
+    return KnowledgeBase.open(Settings(home=tmp_path_factory.mktemp("home")), progress=False)
+
+
 @pytest.mark.slow
 class TestRealModel:
     """The same behaviours with the real default model and hybrid retrieval."""
-
-    @pytest.fixture(scope="class")
-    def kb(self, tmp_path_factory):
-        from policyqa.qa.service import KnowledgeBase
-        from policyqa.settings import Settings
-
-        return KnowledgeBase.open(Settings(home=tmp_path_factory.mktemp("home")), progress=False)
 
     def test_robot_subsidy(self, kb):
         a = kb.answer("亭湖区企业买工业机器人有补贴吗")
