@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from policyqa.corpus.metadata import PLAN_WORDS, is_date_line, is_signature_org
 from policyqa.corpus.types import Chunk, Document
 
 _CN_NUM = "一二三四五六七八九十百零〇"
@@ -36,10 +37,7 @@ _SENT_END = re.compile(r"[。！？；!?;]+[”’」』）)]*")
 _NOTE_LINE = re.compile(r"^[（(]\s*(?:牵头单位|责任单位|牵头部门|责任部门)\s*[:：].*[）)]$")
 _INNER = r"(?:[^（）()]|[（(][^（）()]*[）)])"
 _NOTE_TAIL = re.compile(rf"[（(]({_INNER}*?(?:牵头单位|责任单位|按职责分工负责|负责){_INNER}*)[）)]\s*$")
-_DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$|^\d{4}-\d{1,2}-\d{1,2}$")
-_ORG_LINE = re.compile(r"^[\u4e00-\u9fff（）()]{4,40}(?:办公室|领导小组|委员会|人民政府|政府|管委会|局|厅|委|部|中心|办)$")
 _PART_MARK = re.compile(r"^附件\s*\d*$")
-_PLAN_WORDS = ("方案", "意见", "要点", "计划", "办法", "细则", "规划", "通知", "规定", "清单", "决定", "措施")
 _TURN = re.compile(r"^\[(主持人|嘉宾|记者|网友)\]\s*")
 _QUESTION_LINE = re.compile(r"^请问.{4,}[?？]$")
 _ASKS = re.compile(r"[?？]|请问|请您|如何|哪些|什么|是否|怎么|多少|吗")
@@ -155,14 +153,14 @@ def _title_block(lines: list[str], i: int) -> int:
             len(b) > 60
             or re.search(r"[。；;，,:：]", b)
             or heading_level(b)
-            or _DATE_LINE.match(b)
+            or is_date_line(b)
             or _TURN.match(b)
             for b in block
         ):
             return 0
         joined = "".join(dict.fromkeys(block))
         nxt = lines[i + n]
-        if any(w in joined[-8:] for w in _PLAN_WORDS) and (_is_body(nxt) or heading_level(nxt)):
+        if any(w in joined[-8:] for w in PLAN_WORDS) and (_is_body(nxt) or heading_level(nxt)):
             return n
     return 0
 
@@ -296,7 +294,7 @@ def _document_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
             since_note.clear()
             i += 1
             continue
-        if _DATE_LINE.match(ln) or (_ORG_LINE.match(ln) and i + 1 < len(lines) and _DATE_LINE.match(lines[i + 1])):
+        if is_date_line(ln) or (is_signature_org(ln) and i + 1 < len(lines) and is_date_line(lines[i + 1])):
             close()  # signature (落款) and date: metadata, not a passage
             i += 1
             continue

@@ -19,7 +19,8 @@ _DATE_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}[〔\[［(（]\d{4}[〕\]］)）]\s*\d+\s*号")
 _ORG_SUFFIX = r"(?:办公室|领导小组|委员会|人民政府|政府|管委会|局|厅|委|部|中心|办)"
 _ORG_LINE = re.compile(rf"^[\u4e00-\u9fff（）()]{{4,40}}{_ORG_SUFFIX}$")
-_PLAN_WORDS = ("方案", "意见", "要点", "计划", "办法", "细则", "规划", "通知", "规定", "清单", "决定", "措施")
+# words that end the title of a policy document or of a part of one
+PLAN_WORDS = ("方案", "意见", "要点", "计划", "办法", "细则", "规划", "通知", "规定", "清单", "决定", "措施")
 
 
 def _iso(y: str, m: str, d: str) -> str:
@@ -36,6 +37,16 @@ def _first_date(s: str) -> str:
 
 def _lines(text: str) -> list[str]:
     return [ln.strip() for ln in text.split("\n")]
+
+
+def is_signature_org(s: str) -> bool:
+    """A line that is an organisation's name alone, as in a 落款."""
+    return bool(_ORG_LINE.match(s))
+
+
+def is_date_line(s: str) -> bool:
+    """A line that is a date alone (2023年3月19日, 2023-03-19)."""
+    return _is_date_line(s)
 
 
 def _is_date_line(s: str) -> bool:
