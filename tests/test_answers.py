@@ -253,3 +253,12 @@ def test_interview_conditions_come_out_as_a_list(answerer):
     assert st.items[0] == "智能装备和设备联网。" and st.items[-1] == "车间与车间外部联动协同。"
     assert "  1. 智能装备和设备联网。" in a.text
     assert "\n1. 智能装备和设备联网。" in a.markdown
+
+
+@pytest.mark.slow
+def test_chat_keeps_the_conversation(kb):
+    env = {"POLICYQA_HOME": str(kb.settings.home), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-m", "policyqa.cli", "chat"], input="评上国家级专精特新小巨人，宿迁给多少钱？\n那省级的呢？\n",
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "100万元" in out.stdout and "（理解为：评上省级专精特新小巨人，宿迁给多少钱？）" in out.stdout and "30万元" in out.stdout
