@@ -160,7 +160,14 @@ def cmd_eval(args) -> int:
         return 2
     settings = _settings(args)
     cache = Path(args.index) if args.index else settings.home / "eval-indexes"
-    runs, errors = evaluate(args.questions, args.corpus, names, cache, progress=not args.json or True)
+    runs, errors = evaluate(args.questions, args.corpus, names, cache, progress=not args.json or True, split=args.split)
+    if args.details:
+        from policyqa.eval.run import write_details
+
+        for r in runs:
+            target = Path(args.details) if len(runs) == 1 else Path(args.details).with_name(f"{Path(args.details).stem}-{r.config.name}.jsonl")
+            write_details(target, r)
+            _err(f"details: {target}")
     if args.json:
         out = runs[0].summary if len(runs) == 1 else {r.config.name: r.summary for r in runs}
         print(json.dumps(out, ensure_ascii=False, indent=1))
@@ -174,7 +181,7 @@ def cmd_eval(args) -> int:
         cmd = "policyqa eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else "policyqa eval"
         corpus_label = ", ".join(args.corpus) if args.corpus else "built-in knowledge base"
         write_report(Path(args.report), runs, args.questions, corpus_label, cmd)
-        _err(f"report: {args.report}")
+        _err(f"report: {args.report} ({args.split} half)" if args.split != "all" else f"report: {args.report}")
     return 1 if errors else 0
 
 
@@ -231,6 +238,10 @@ def register(sub) -> None:
                    "choices: default bm25 dense hybrid-rrf-equal hybrid-rrf60 hybrid-minmax hybrid-minmax-sparse chunks-250 chunks-400 chunks-600 baseline")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--report", help="write a Markdown report (and a PNG chart beside it)")
+    p.add_argument("--split", choices=("tune", "test", "all"), default="all",
+                   help="which fixed half of the question set (by a hash of the conversation's first id): "
+                        "choose and fit on 'tune', report 'test' (default all)")
+    p.add_argument("--details", help="write one JSON line per question (answer, citations, evidence rank, facts found)")
     common(p)
     p.set_defaults(func=cmd_eval)
 

@@ -175,6 +175,11 @@ def _fact_hits(answer_text: str, must_include: Sequence[str]) -> list[bool]:
     return [normalize(f) in answer for f in must_include]
 
 
+def fact_flags(answer_text: str, must_include: Sequence[str]) -> list[bool]:
+    """Whether each ``must_include`` fact is in the answer (normalised substring), in order."""
+    return _fact_hits(answer_text, must_include) if must_include else []
+
+
 def facts_recall(answer_text: str, must_include: Sequence[str]) -> float:
     """Fraction of ``must_include`` facts found in the answer (both normalised, substring match)."""
     hits = _fact_hits(answer_text, must_include)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 OUT_OF_CORPUS = "out-of-corpus"
+SPLITS = ("tune", "test")
 REGION_TRAP = "region-trap"
 
 
@@ -141,3 +142,39 @@ def _parse(obj: Any) -> Question | str:
         kind=(obj.get("kind") or "").strip(),
         followup_of=(obj.get("followup_of") or "").strip(),
     )
+
+
+def split_of(question_id: str) -> str:
+    """The fixed half a conversation belongs to: ``"tune"`` or ``"test"``.
+
+    Decided by the first byte of sha256 of the id (even: tune, odd: test), so
+    it never changes when questions are added, reordered or edited.  Call it
+    with the id of a conversation's FIRST question: :func:`assign_splits`
+    does, so a follow-up always stays in its first question's half.
+    """
+    import hashlib
+
+    return SPLITS[hashlib.sha256(question_id.encode("utf-8")).digest()[0] % 2]
+
+
+def assign_splits(questions: list[Question]) -> dict[str, str]:
+    """question id -> "tune" | "test"; a follow-up takes its conversation root's half."""
+    by_id = {q.id: q for q in questions}
+    out: dict[str, str] = {}
+    for q in questions:
+        root, seen = q, {q.id}
+        while root.followup_of and root.followup_of in by_id and root.followup_of not in seen:
+            root = by_id[root.followup_of]
+            seen.add(root.id)
+        out[q.id] = split_of(root.id)
+    return out
+
+
+def select_split(questions: list[Question], split: str) -> list[Question]:
+    """The questions of one half (``"tune"``/``"test"``), or all for ``"all"``."""
+    if split == "all":
+        return list(questions)
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose tune, test or all")
+    halves = assign_splits(questions)
+    return [q for q in questions if halves[q.id] == split]

@@ -23,8 +23,8 @@ from policyqa.corpus.clean import clean_text
 from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, load_corpus
 from policyqa.corpus.types import Chunk, Document
 from policyqa.eval.baseline import recursive_chunks
-from policyqa.eval.metrics import QuestionResult, aggregate, chunk_relevant, recall_at_k
-from policyqa.eval.questions import Question, load_questions
+from policyqa.eval.metrics import QuestionResult, aggregate, chunk_relevant, fact_flags, recall_at_k
+from policyqa.eval.questions import Question, assign_splits, load_questions, select_split
 from policyqa.index.hybrid import RetrievalConfig
 from policyqa.index.store import IndexStore, IndexStoreError, corpus_fingerprint
 from policyqa.index.tokenize import JiebaTokenizer
@@ -170,11 +170,17 @@ def run_config(cfg: EvalConfig, questions: Sequence[Question], docs: Sequence[Do
             n_curve += 1
             for k in range(1, 11):
                 curve[k - 1] += recall_at_k(flags, k)
+        body = answer_body(a)
         run.details.append({
-            "id": q.id, "question": q.question, "resolved": a.resolved_question, "kind": q.kind, "refused": a.refused,
+            "id": q.id, "kind": q.kind, "question": q.question, "resolved": a.resolved_question,
+            "answer": body, "refused": a.refused, "region_note": a.region_note, "notes": list(a.notes),
+            "citations": [{"doc_id": c.doc_id, "chunk_id": c.chunk_id} for c in a.citations],
             "relevant_rank": next((i + 1 for i, f in enumerate(flags or ()) if f), None),
-            "top": [f"{c.chunk_id} ({c.section[:30]})" for c in ranked[:3]], "answer": answer_body(a)[:300],
-            "must_include": list(q.must_include), "out_of_corpus": q.out_of_corpus,
+            "top": [f"{c.chunk_id} ({c.section[:30]})" for c in ranked[:3]],
+            "must_include": list(q.must_include),
+            "facts_found": fact_flags(body, q.must_include),
+            "out_of_corpus": q.out_of_corpus, "followup_of": q.followup_of or None,
+            "latency_ms": round(latency, 1),
         })
     run.recall_curve = [c / n_curve if n_curve else 0.0 for c in curve]
     run.summary = aggregate(run.results)
@@ -259,10 +265,25 @@ def _md(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
-def evaluate(questions_path: str, corpus: Sequence[str] | None, config_names: Sequence[str], cache: Path, embedder=None, tokenizer=None, progress: bool = True) -> tuple[list[Run], list]:
+def write_details(path: Path, run: Run) -> None:
+    """One JSON line per question (``policyqa eval --details``): what scripts outside
+    the project score from.  Fields: id, kind, split, question, resolved, answer,
+    refused, region_note, notes, citations [{doc_id, chunk_id}], relevant_rank
+    (evidence rank in the top 10, or null), must_include, facts_found (one bool
+    per fact), out_of_corpus, followup_of, latency_ms, config."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for d in run.details:
+            f.write(json.dumps({**d, "config": run.config.name}, ensure_ascii=False) + "\n")
+
+
+def evaluate(questions_path: str, corpus: Sequence[str] | None, config_names: Sequence[str], cache: Path, embedder=None, tokenizer=None, progress: bool = True, split: str = "all") -> tuple[list[Run], list]:
+    """Run ``config_names`` over the questions of ``split`` ("tune", "test" or "all")."""
     questions, errors = load_questions(questions_path)
     for e in errors:
         print(f"{questions_path}: {e}", file=sys.stderr)
+    halves = assign_splits(questions)
+    questions = select_split(questions, split)
     report = load_corpus(corpus or [builtin_corpus_dir()])
     for s in report.skipped:
         print(s.reason, file=sys.stderr)
@@ -274,6 +295,8 @@ def evaluate(questions_path: str, corpus: Sequence[str] | None, config_names: Se
     runs = []
     for n in config_names:
         run = run_config(CONFIGS[n] if isinstance(n, str) else n, questions, report.documents, cache, embedder, tokenizer, progress)
+        for d in run.details:
+            d["split"] = halves.get(d["id"], "")
         runs.append(run)
         if progress:
             s = run.summary

@@ -73,3 +73,40 @@ def test_recursive_baseline_chunks_overlap_and_map_back():
         assert doc.text[a.start:a.end] == a.text and len(a.text) <= 750
         assert 0 < a.end - b.start <= 150  # consecutive chunks overlap by at most 150 characters
     assert cs[0].start == 0 and cs[-1].end == len(doc.text)
+
+
+def test_details_file_has_one_line_per_question(setup, tmp_path):
+    from policyqa.eval.run import write_details
+
+    corpus, qfile = setup
+    runs, _ = evaluate(str(qfile), [str(corpus)], ["default"], tmp_path / "cache",
+                       embedder=KeywordEmbedder(["机器人", "博士", "人才", "智能工厂"]), tokenizer=jieba_tokenizer(), progress=False)
+    out = tmp_path / "d" / "details.jsonl"
+    write_details(out, runs[0])
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["q1", "q2", "q3"]
+    need = {"id", "kind", "question", "resolved", "answer", "refused", "region_note", "notes", "citations",
+            "relevant_rank", "must_include", "facts_found", "split", "config"}
+    assert all(need <= set(r) for r in rows)
+    q1 = rows[0]
+    assert q1["relevant_rank"] == 1 and q1["facts_found"] == [True] and not q1["refused"]
+    assert q1["citations"] and q1["citations"][0]["doc_id"] == "a.txt" and q1["citations"][0]["chunk_id"].startswith("a.txt#")
+    assert rows[2]["refused"] and rows[2]["facts_found"] == [] and rows[2]["relevant_rank"] is None
+    assert {r["split"] for r in rows} <= {"tune", "test"}
+
+
+def test_split_halves_are_fixed_disjoint_and_keep_followups_together(tmp_path):
+    from policyqa.eval.questions import Question, assign_splits, select_split, split_of
+
+    qs = [Question(f"q{i}", "问题") for i in range(200)]
+    qs += [Question("f1", "那省级的呢？", followup_of="q0"), Question("f2", "第二年呢？", followup_of="f1")]
+    halves = assign_splits(qs)
+    tune, test = select_split(qs, "tune"), select_split(qs, "test")
+    assert {q.id for q in tune}.isdisjoint({q.id for q in test})
+    assert len(tune) + len(test) == len(qs) == len(select_split(qs, "all"))
+    assert 70 < len(tune) < 130  # a hash split, roughly half each
+    assert halves["f1"] == halves["f2"] == halves["q0"]
+    # fixed: independent of order and of which other questions exist
+    assert assign_splits(list(reversed(qs)))["q7"] == halves["q7"] == split_of("q7")
+    with pytest.raises(ValueError):
+        select_split(qs, "dev")
