@@ -185,6 +185,24 @@ def cmd_eval(args) -> int:
     return 1 if errors else 0
 
 
+def cmd_train(args) -> int:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        _err("policyqa train needs scikit-learn: pip install 'policyqa[train]'")
+        return 2
+    for f in (args.team, args.ncp, args.ncp_corpus):
+        if not Path(f).exists():
+            _err(f"policyqa train: no such file {f}")
+            return 2
+    from policyqa.eval.train import train
+
+    settings = _settings(args)
+    out = train(args.team, args.ncp, args.ncp_corpus, settings.home / "eval-indexes", Path(args.out), grid=not args.no_grid)
+    print(json.dumps({"threshold": out["answerable"]["threshold"], "selector_C": out["selector"]["C"], "params": out["params"]}, ensure_ascii=False))
+    return 0
+
+
 def cmd_serve(args) -> int:
     from policyqa.app import serve
 
@@ -244,6 +262,17 @@ def register(sub) -> None:
     p.add_argument("--details", help="write one JSON line per question (answer, citations, evidence rank, facts found)")
     common(p)
     p.set_defaults(func=cmd_eval)
+
+    from policyqa.qa.model import MODELS
+
+    p = sub.add_parser("train", help="refit the answer selector and answerability models from the tune halves (needs scikit-learn)")
+    p.add_argument("--team", default=str(Path(__file__).parent / "eval" / "questions" / "team.jsonl"), help="team question set (its tune half is used)")
+    p.add_argument("--ncp", default="../shared/external/ncp-policies/dev.jsonl", help="NCP questions (its tune half is used)")
+    p.add_argument("--ncp-corpus", default="../shared/external/ncp-policies/corpus.jsonl", help="NCP corpus")
+    p.add_argument("--out", default=str(MODELS), help="folder for selector.json and answerable.json")
+    p.add_argument("--no-grid", action="store_true", help="skip the end-to-end choice of decoding settings")
+    common(p)
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("serve", help="serve the web chat and HTTP API")
     p.add_argument("--host", default="127.0.0.1")

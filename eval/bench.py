@@ -578,7 +578,8 @@ def phase_builtin_build(cfg: BenchConfig, workdir: Path, ctx: dict, make: Makers
     tok = _TimedTokenizer(make.tokenizer())
     out = workdir / "builtin-index"
     t = time.perf_counter()
-    store = IndexStore.build(docs, chunks, emb, tok, out, chunker_settings=_chunker_settings(), progress=False)
+    # precomputed vectors exist for chunks only: the synthetic index has no sentence vectors
+    store = IndexStore.build(docs, chunks, emb, tok, out, chunker_settings=_chunker_settings(), progress=False, with_sentences=False)
     build_s = time.perf_counter() - t
     return {
         "n_docs": len(docs),
@@ -687,7 +688,8 @@ def phase_synth_build(cfg: BenchConfig, workdir: Path, ctx: dict, make: Makers) 
     tok = _TimedTokenizer(make.tokenizer())
     out = workdir / "synthetic-index"
     t = time.perf_counter()
-    store = IndexStore.build(docs, chunks, emb, tok, out, chunker_settings=_chunker_settings(), progress=False)
+    # precomputed vectors exist for chunks only: the synthetic index has no sentence vectors
+    store = IndexStore.build(docs, chunks, emb, tok, out, chunker_settings=_chunker_settings(), progress=False, with_sentences=False)
     build_s = time.perf_counter() - t
     files = {p.name: (dir_bytes(p) if p.is_dir() else p.stat().st_size) for p in sorted(out.iterdir())}
     measured = build_s - emb.seconds

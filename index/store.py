@@ -8,6 +8,8 @@ Layout of ``DIR``::
     chunks.jsonl    Chunk.to_dict() per line
     docs.jsonl      DocMeta.to_dict() per line
     bm25/           bm25s files, their own ids.txt and settings
+    sentences/      sentence spans and vectors of every chunk (index.sentences;
+                    optional: an index without it answers without them)
     manifest.json   format, package version, embedding model/backend/dim,
                     chunker and retrieval settings, corpus fingerprint,
                     document ids, chunk count, build time
@@ -45,6 +47,7 @@ from policyqa.corpus.types import Chunk, DocMeta, Document
 from policyqa.index.bm25 import BM25Index
 from policyqa.index.dense import DenseIndex
 from policyqa.index.hybrid import BM25Retriever, DenseRetriever, HybridRetriever, RetrievalConfig
+from policyqa.index.sentences import SENTENCES_DIR, SentenceIndex
 from policyqa.index.tokenize import Tokenizer
 from policyqa.index.types import Embedder
 
@@ -210,6 +213,7 @@ class IndexStore:
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
         self.tokenizer = tokenizer
+        self._sentences: SentenceIndex | None = None
 
     # --- views -------------------------------------------------------------------
 
@@ -232,6 +236,22 @@ class IndexStore:
     @property
     def bm25(self) -> BM25Index:
         return self._bm25
+
+    @property
+    def sentences(self) -> SentenceIndex | None:
+        """Sentence spans and vectors of the chunks (None for an index built without them)."""
+        return self._sentences
+
+    def ensure_sentences(self, progress: bool = False) -> int:
+        """Embed the sentences of chunks that have none stored (an index built by an
+        older version); returns how many chunks were embedded.  Call :meth:`save` to persist."""
+        if self._sentences is None:
+            self._sentences = SentenceIndex(self.embedder.dim)
+        self._sentences.retain(self._chunks)
+        todo = self._sentences.missing(self._chunks)
+        if todo:
+            self._sentences.add(todo, self.embedder, progress=progress)
+        return len(todo)
 
     @property
     def retrieval_config(self) -> RetrievalConfig:
@@ -311,11 +331,14 @@ class IndexStore:
         retrieval: RetrievalConfig = RetrievalConfig(),
         progress: bool = True,
         dense_settings: Mapping[str, Any] | None = None,
+        with_sentences: bool = True,
     ) -> "IndexStore":
         """Embed and index ``chunks`` of ``docs`` and save atomically to ``out_dir``.
 
         ``dense_settings`` are :class:`DenseIndex` constructor args other than
         ``dim`` (e.g. ``{"kind": "hnsw"}``); they are recorded in the manifest.
+        ``with_sentences``: also embed every chunk's sentences (:mod:`index.sentences`,
+        the answer stage's candidate vectors); off only for synthetic benchmarks.
         An existing index at ``out_dir`` stays in place until the new one is
         completely written.
         """
@@ -353,6 +376,8 @@ class IndexStore:
             embedder,
             tokenizer,
         )
+        if with_sentences:
+            store._sentences = SentenceIndex.build(chunks, embedder, progress=progress)
         manifest["build_seconds"] = round(time.monotonic() - t0, 3)
         store.save()
         return store
@@ -439,7 +464,9 @@ class IndexStore:
             raise IndexCorrupt(f"index at {path} is damaged ({_one_line(e)}); {hint}") from None
         if problem:
             raise IndexCorrupt(f"index at {path} is inconsistent ({problem}); {hint}")
-        return cls(path, docs, chunks, dense, bm25, manifest, embedder, tokenizer)
+        store = cls(path, docs, chunks, dense, bm25, manifest, embedder, tokenizer)
+        store._sentences = SentenceIndex.load(path / SENTENCES_DIR)
+        return store
 
     # --- change ------------------------------------------------------------------
 
@@ -472,6 +499,11 @@ class IndexStore:
             self._docs[d.doc_id] = d.meta
         for c in chunks:
             self._chunks[c.chunk_id] = c
+        if self._sentences is not None:  # sentences of unchanged chunks keep their vectors
+            self._sentences.remove([cid for cid in old_ids if cid not in new_chunk_ids])
+            fresh = {c.chunk_id for c in to_embed}
+            stale = self._sentences.missing({c.chunk_id: c for c in chunks if c.chunk_id not in fresh})
+            self._sentences.add(stale + to_embed, self.embedder)
         hashes = dict(self._manifest.get("document_sha256") or {})
         hashes.update({d.doc_id: _sha256_text(d.text) for d in docs})
         self._after_change(hashes)
@@ -485,6 +517,8 @@ class IndexStore:
         self._dense.remove(gone)
         for cid in gone:
             del self._chunks[cid]
+        if self._sentences is not None:
+            self._sentences.remove(gone)
         del self._docs[doc_id]
         hashes = dict(self._manifest.get("document_sha256") or {})
         hashes.pop(doc_id, None)
@@ -515,6 +549,8 @@ class IndexStore:
             tmp.mkdir()
             self._dense.save(tmp)
             self._bm25.save(tmp / BM25_DIR)
+            if self._sentences is not None:
+                self._sentences.save(tmp / SENTENCES_DIR)
             _write_jsonl(tmp / CHUNKS, (c.to_dict() for c in self._chunks.values()))
             _write_jsonl(tmp / DOCS, (m.to_dict() for m in self._docs.values()))
             _write_json(tmp / MANIFEST, self._manifest)  # last: marks the directory complete

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -20,7 +21,7 @@ from policyqa.index.hybrid import RetrievalConfig
 from policyqa.index.store import IndexMismatch, IndexNotFound, IndexStore
 from policyqa.index.tokenize import JiebaTokenizer
 from policyqa.index.types import Filters
-from policyqa.qa.answerer import Answerer, Gate
+from policyqa.qa.answerer import DEFAULT_TOP_K, Answerer
 from policyqa.qa.compose import ExtractiveComposer
 from policyqa.qa.types import Answer
 from policyqa.settings import Settings
@@ -72,13 +73,27 @@ def build_index(
     return store, report.skipped
 
 
+def make_answerer(store: IndexStore, retrieval: RetrievalConfig = DEFAULT_RETRIEVAL, llm=None, top_k: int = DEFAULT_TOP_K,
+                  today: Callable[[], date] = date.today, models: str | None = None) -> Answerer:
+    """The one wiring of an :class:`Answerer` over an index, shared by the service
+    and the evaluation: retriever, learned selector and answerability models
+    (``qa/models``, or the folder ``models``), stored sentence vectors, top_k."""
+    from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES
+    from policyqa.qa.model import MODELS, load_model
+
+    folder = str(models or MODELS)
+    tok = store.tokenizer.tokenize
+    composer = ExtractiveComposer(tok, model=load_model("selector", CANDIDATE_FEATURES, folder))
+    return Answerer(store.retriever(retrieval), composer, store.docs, tok, top_k=top_k, llm=llm, today=today,
+                    answerable=load_model("answerable", ANSWERABILITY_FEATURES, folder), sentences=store.sentences)
+
+
 class KnowledgeBase:
     """An index plus an answerer; thread-safe for concurrent ``answer`` calls."""
 
-    def __init__(self, store: IndexStore, settings: Settings, gate: Gate = Gate(), top_k: int = 8, retrieval: RetrievalConfig = DEFAULT_RETRIEVAL, llm=None):
+    def __init__(self, store: IndexStore, settings: Settings, top_k: int = DEFAULT_TOP_K, retrieval: RetrievalConfig = DEFAULT_RETRIEVAL, llm=None):
         self.store = store
         self.settings = settings
-        self.gate = gate
         self.top_k = top_k
         self.retrieval = retrieval
         self.llm = llm
@@ -118,9 +133,7 @@ class KnowledgeBase:
         self._answerer = self._make_answerer()
 
     def _make_answerer(self) -> Answerer:
-        tok = self.store.tokenizer.tokenize
-        return Answerer(self.store.retriever(self.retrieval), ExtractiveComposer(tok), self.store.docs, tok,
-                        gate=self.gate, top_k=self.top_k, llm=self.llm)
+        return make_answerer(self.store, self.retrieval, llm=self.llm, top_k=self.top_k)
 
     # -- the UI's verbs ---------------------------------------------------------
 

@@ -14,7 +14,7 @@ from policyqa.index.store import IndexStore
 from policyqa.qa.service import KnowledgeBase
 from policyqa.settings import Settings
 
-ASK_KEYS = {"question", "resolved_question", "answer", "answer_markdown", "refused", "region_note", "citations", "timings_ms"}
+ASK_KEYS = {"question", "resolved_question", "answer", "answer_markdown", "refused", "region_note", "citations", "decision", "timings_ms"}
 XSS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))")
 
 
