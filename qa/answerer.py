@@ -113,10 +113,12 @@ class Answerer:
         dense = getattr(self.retriever, "dense", None)
         return getattr(dense, "query_vectors", None)
 
-    def _query(self, text: str):
+    def _query(self, text: str, vector=None):
+        """Features' view of the question; ``vector`` reuses a vector already computed
+        (the question without its place names is embedded as the question itself)."""
         enc = self._encoder()
-        vec = None
-        if enc is not None and self.composer.lookup is not None:
+        vec = vector
+        if vec is None and enc is not None and self.composer.lookup is not None:
             vec = np.asarray(enc([text])[0], dtype=np.float32)
         return self.composer.query(text, vec)
 
@@ -235,7 +237,11 @@ class Answerer:
                 listed = self.composer.select_list(sc, same)
                 if len(listed) >= 2:
                     return listed, "list"
-        return self.composer.select(sc, allow), ("unit" if "unit" in q.kinds else "single")
+        if "unit" in q.kinds:  # a responsible unit: the note (or sentence naming a body) of the item that matches
+            named = self.composer.select(sc, allow, unit_only=True)
+            if named:
+                return named, "unit"
+        return self.composer.select(sc, allow), "single"
 
     def _document_hits(self, question: str, doc_id: str, limit: int) -> list[Hit]:
         """The chunks of one document as hits: ranked ones first (their retrieval scores),
@@ -281,7 +287,7 @@ class Answerer:
                 region_only = selected[:1]
         # other regions' rules, judged without the region's name (their passages lack it by definition)
         general = strip_regions(resolved)
-        gq = self._query(general)
+        gq = self._query(general, q.vector)
         others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
         selected: list[Selected] = []
         if others:
@@ -310,7 +316,7 @@ class Answerer:
     def _compare(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int) -> Decision:
         """One labelled statement per region; say so when a region's documents state no figure."""
         general = strip_regions(resolved)
-        gq = self._query(general)
+        gq = self._query(general, q.vector)
         parts = []
         for r in regions:
             docs = docs_for(r, self.docs)
@@ -321,7 +327,8 @@ class Answerer:
             sel: list[Selected] = []
             if rh:
                 sc = self.composer.score(gq, rh)
-                sel = self.composer.select(sc)[:1]
+                if self._p_answerable(sc, False) >= self.threshold:  # its documents are about it
+                    sel = self.composer.select(sc)[:1]
             miss = self._missing(gq, sel)
             parts.append(RegionPart(region_label(r), tuple(sel) if not miss else (), tuple(miss) if sel else tuple(gq.kinds) or ("",)))
         selected = tuple(s for p in parts for s in p.selected)

@@ -30,7 +30,7 @@ _ITEM = re.compile(r"(?:(?<=[:：。；;\n])|^)\s*(\d{1,2})[、.．](?!\d)")
 _YISHI = re.compile(r"(?:(?<=[:：。；;\n])|^)\s*([一二三四五六七八九十])是")
 
 # Decoding settings used when the model file has none (``policyqa train`` chooses them on the tune halves).
-DEFAULT_PARAMS = {"second_margin": 1.0, "trim_margin": 0.3, "list_min": 0.35, "list_max": 12, "depth": 8}
+DEFAULT_PARAMS = {"second_margin": 1.0, "trim_margin": 0.3, "list_min": 0.35, "list_max": 12, "depth": 8, "topic_margin": 0.25}
 
 
 @dataclass(frozen=True)
@@ -168,23 +168,48 @@ class ExtractiveComposer:
             return _quote(keep[j].text), float(lg[j]), keep[j].start
         return c.text, base, c.start
 
-    def select(self, sc: Scored, allow=None) -> list[Selected]:
+    def select(self, sc: Scored, allow=None, unit_only: bool = False) -> list[Selected]:
         """The best unit (trimmed), plus a second unit when the question asks for
-        more than the first states (several figure kinds, or a figure it lacks)."""
-        ok = (lambda c: not c.host and c.kind != "clause" and (allow is None or allow(sc.hits[c.hit]))) 
+        more than the first states (several figure kinds, or a figure it lacks).
+        ``unit_only``: only responsible-unit notes and clauses naming a body."""
+        def ok(c):
+            if c.host or c.kind == "clause" or (allow is not None and not allow(sc.hits[c.hit])):
+                return False
+            return not unit_only or c.kind == "note" or "unit" in present_kinds(c.text, self.cues)
         i = sc.best(ok)
         if i is None:
             return []
+        by_figure = i
+        i = self._topic_first(sc, i, ok)
         out = [self._selected(sc, i)]
         first = sc.cands[i]
         kinds_first = present_kinds(first.text, self.cues)
         lacking = [k for k in sc.query.kinds if k not in kinds_first]
-        if lacking:
+        if lacking and i == by_figure:  # (a clause chosen for its topic is not padded with another item's figure)
             margin = float(self.params["second_margin"])
             j = sc.best(lambda c: ok(c) and not _overlaps(c, first) and any(k in present_kinds(c.text, self.cues) for k in lacking))
             if j is not None and sc.logits[j] >= sc.logits[i] - margin:
                 out.append(self._selected(sc, j))
         return out
+
+    def _topic_first(self, sc: Scored, i: int, ok) -> int:
+        """When the asked figure pulls the choice to a clause about something else, the
+        clause about the topic wins (and the answer is partial): the best candidate
+        with the figure features neutral covers the question's terms clearly better
+        (``topic_margin`` of weighted coverage, question terms + heading)."""
+        if not sc.query.kinds or sc.X is None:
+            return i
+        X = sc.X.copy()
+        for name in ("fig_asked_absent", *(f"fig_{k}" for k in self.cues.present)):
+            col = CANDIDATE_FEATURES.index(name)
+            X[:, col] = self.model.mean[col]
+        lg = self.model.logits(X)
+        cands = [j for j in range(len(sc.cands)) if ok(sc.cands[j])]
+        j = max(cands, key=lambda j: lg[j])
+        cov = CANDIDATE_FEATURES.index("cov_ctx")
+        if j != i and sc.X[j, cov] >= sc.X[i, cov] + float(self.params["topic_margin"]):
+            return j
+        return i
 
     def _selected(self, sc: Scored, i: int) -> Selected:
         c = sc.cands[i]
@@ -210,9 +235,12 @@ class ExtractiveComposer:
         for j in np.argsort(-sc.logits, kind="stable"):
             j = int(j)
             c = sc.cands[j]
-            if not ok(c) or sc.hits[c.hit].chunk.doc_id != doc or (probs[j] < floor and j != i):
+            if not ok(c) or sc.hits[c.hit].chunk.doc_id != doc:
                 continue
-            if money and not ({"amount", "rate"} & present_kinds(c.text, self.cues)):
+            if money:  # every clause of the document stating an amount or a rate
+                if not ({"amount", "rate"} & present_kinds(c.text, self.cues)):
+                    continue
+            elif probs[j] < floor and j != i:
                 continue
             if any(_overlaps(c, sc.cands[k]) for k in picked):
                 continue

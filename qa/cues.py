@@ -62,7 +62,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
     for k, v in kinds.items():
         units = _alt(v["units"])
         if k == "unit":  # a named body: 市工信局, 县财政局, 管委会 …
-            present[k] = re.compile(rf"(?:牵头单位|责任单位|主管部门|联系部门)|(?:[市县区省州镇]|人民政府)[\u4e00-\u9fff]{{1,10}}?(?:{units})(?=[、，,；;：:）)\s。]|$)")
+            present[k] = re.compile(rf"(?:牵头单位|责任单位|主管部门|联系部门)|(?:[市县区省州镇](?!级)|人民政府)[\u4e00-\u9fff]{{1,6}}?(?:{units})(?=[、，,；;：:）)\s。]|$)")
         elif k == "date":
             present[k] = re.compile(rf"\d{{4}}\s*年|\d{{1,2}}\s*月\s*\d{{0,2}}|{num}\s*(?:{units})(?:内|以内|前|起)?|起施行|之日起")
         elif k == "rate":

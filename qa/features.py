@@ -233,7 +233,9 @@ def answerability_features(q: Query, hits: Sequence[Hit], best_logit: float, bes
         "missing_terms": min(3, missing(q, joined, c)),
         "missing_idf": max(absent, default=0.0) / total,
         "top_dense": max((h.dense_score for h in top if h.dense_score is not None), default=np.nan),
-        "top_in_both": float(bool(top) and top[0].dense_rank is not None and top[0].sparse_rank is not None),
+        # unknown (imputed) when retrieval ran one list only (bm25 or dense mode)
+        "top_in_both": (float(top[0].dense_rank is not None and top[0].sparse_rank is not None)
+                        if top and any(h.dense_score is not None for h in top) and any(h.sparse_score is not None for h in top) else np.nan),
         "asked_absent": float(bool(q.kinds) and not any(k in kinds for k in q.kinds)),
         "english": float(english),
         "n_qtokens": min(len(q.tokens), 12) / 12.0,

@@ -74,18 +74,23 @@ def build_index(
 
 
 def make_answerer(store: IndexStore, retrieval: RetrievalConfig = DEFAULT_RETRIEVAL, llm=None, top_k: int = DEFAULT_TOP_K,
-                  today: Callable[[], date] = date.today, models: str | None = None) -> Answerer:
+                  today: Callable[[], date] = date.today, models: str | None = None, threshold: float | None = None) -> Answerer:
     """The one wiring of an :class:`Answerer` over an index, shared by the service
     and the evaluation: retriever, learned selector and answerability models
-    (``qa/models``, or the folder ``models``), stored sentence vectors, top_k."""
+    (``qa/models``, or the folder ``models``), stored sentence vectors, top_k.
+    ``threshold`` overrides the answerability threshold chosen on the tune halves
+    (tests of answer shapes use 0: always answer)."""
     from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES
     from policyqa.qa.model import MODELS, load_model
 
     folder = str(models or MODELS)
     tok = store.tokenizer.tokenize
     composer = ExtractiveComposer(tok, model=load_model("selector", CANDIDATE_FEATURES, folder))
-    return Answerer(store.retriever(retrieval), composer, store.docs, tok, top_k=top_k, llm=llm, today=today,
-                    answerable=load_model("answerable", ANSWERABILITY_FEATURES, folder), sentences=store.sentences)
+    answerer = Answerer(store.retriever(retrieval), composer, store.docs, tok, top_k=top_k, llm=llm, today=today,
+                        answerable=load_model("answerable", ANSWERABILITY_FEATURES, folder), sentences=store.sentences)
+    if threshold is not None:
+        answerer.threshold = float(threshold)
+    return answerer
 
 
 class KnowledgeBase:
