@@ -305,11 +305,15 @@ DOC_COLUMNS = (
 )
 
 
+DOC_TYPES = {"notice": "通知", "plan": "方案/意见", "work-points": "工作要点", "interview": "访谈", "other": "其他"}
+
+
 def doc_rows(docs) -> list[list[str]]:
-    """One row per document, the columns of :data:`DOC_COLUMNS` by name."""
+    """One row per document, the columns of :data:`DOC_COLUMNS` by name (document types in Chinese)."""
     rows = []
     for m in docs:
         s = m.summary()
+        s["doc_type"] = DOC_TYPES.get(s.get("doc_type") or "", s.get("doc_type") or "")
         rows.append([str(s.get(k) or "") for k, _, _ in DOC_COLUMNS])
     return rows
 
