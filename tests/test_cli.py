@@ -49,3 +49,25 @@ def test_docs_json_lists_metadata():
 def test_usage_errors_exit_2():
     assert run("ingest").returncode == 2
     assert run("nonsense").returncode == 2
+
+
+def test_bad_history_files_are_one_line_errors_not_tracebacks(tmp_path):
+    cases = {
+        "deep.json": "[" * 100_000 + "]" * 100_000,
+        "surrogate.json": '[{"question": "\\ud800"}]',
+        "notjson.json": "{",
+        "shape.json": '{"question": "x"}',
+    }
+    for name, text in cases.items():
+        p = tmp_path / name
+        p.write_text(text, encoding="utf-8")
+        r = run("ask", "小巨人奖励多少", "--history", str(p), "--json", env={"POLICYQA_HOME": str(tmp_path / "home"), **_env()})
+        assert r.returncode == 2, (name, r.stderr)
+        assert r.stdout == "" and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, (name, r.stderr)
+        assert not (tmp_path / "home" / "index").exists()  # refused before opening (or building) anything
+
+
+def _env():
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "POLICYQA_HOME"}
