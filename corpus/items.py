@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -132,6 +132,24 @@ class Vocabulary:
             self._compiled = _compile(self)
         return self._compiled[name]
 
+    @property
+    def alias_to_honour(self) -> dict[str, str]:
+        return self._lookup("honour", lambda: {a: n for n, h in reversed(list(self.honours.items())) for a in h["aliases"]})
+
+    @property
+    def alias_to_kind(self) -> dict[str, str]:
+        return self._lookup("kind", lambda: {a: n for n, k in reversed(list(self.investment_kinds.items())) for a in k["aliases"]})
+
+    @property
+    def cue_to_field(self) -> dict[str, str]:
+        return self._lookup("cue", lambda: {c: n for n, f in reversed(list(self.fields.items())) for c in f["cues"]})
+
+    def _lookup(self, name: str, make) -> dict:
+        cache = self.__dict__.setdefault("_lookups", {})
+        if name not in cache:
+            cache[name] = make()
+        return cache[name]
+
 
 def _compile(v: Vocabulary) -> dict[str, re.Pattern[str]]:
     money = v.alt(v.raw["money_units"])
@@ -151,12 +169,27 @@ def _compile(v: Vocabulary) -> dict[str, re.Pattern[str]]:
         "star": re.compile(stars),
         "first_time": re.compile(v.alt(v.raw["first_time"])),
         "payer": re.compile(v.alt(v.raw["payers"])),
-        "per_unit": re.compile(rf"(?:{v.alt(v.raw['per_unit'])})$"),
+        "per_unit": re.compile(v.alt(v.raw["per_unit"])),
         "schedule_ordinal": re.compile(v.alt(v.raw["schedule_ordinals"])),
         "schedule_phrase": re.compile(rf"(?:{v.alt(v.raw['schedule_phrases'])})[^，,。；;]{{0,12}}"),
         "cond_cue": re.compile(v.alt(v.raw["condition_sentence_cues"])),
+        "scope_cue": re.compile(v.alt(v.raw["document_scope_cues"])),
         "continuation": re.compile(rf"^(?:{v.alt(v.raw['continuation_starts'])})"),
         "sep_only": re.compile(rf"^(?:\s*(?:{sep})\s*)+$"),
+        "honour_alias": re.compile(v.alt(a for h in v.honours.values() for a in h["aliases"])),
+        "kind_alias": re.compile(v.alt(a for k in v.investment_kinds.values() for a in k["aliases"])),
+        "field_cue": re.compile(v.alt(c for f in v.fields.values() for c in f["cues"])),
+        "sector_list": re.compile(
+            rf"(?:{v.alt(v.raw['sector_condition_words'])})(?:\s*(?:{sep})\s*(?:{v.alt(v.raw['sector_condition_words'])}))*"
+            rf"(?=(?:{v.alt(v.raw['sector_subjects'])}))"),
+        "sector_word": re.compile(v.alt(v.raw["sector_condition_words"])),
+        "relative": re.compile(rf"({v.alt(v.raw['op_before'])})([^，,；;。的]{{0,12}}?(?:{v.alt(v.raw['relative_reference'])})(?:水平)?)"),
+        "opener": re.compile(rf"^\s*(?:(?:{v.alt([w for w in v.raw['connectors'] if not w.startswith('对')] + v.raw['payers'])})\s*)*对于?(?!接|外|标|应|比|照)"),
+        "lead_words": re.compile(rf"^(?:{v.alt(v.raw['first_time'] + ['经认定的', '认定为', '被认定为', '获批', '列入', '的', '为'])})+"),
+        "payer_any": re.compile(v.alt(v.raw["payers"])),
+        "cost_share": re.compile(v.alt(v.raw["cost_share_words"])),
+        "grant_tail": re.compile(rf"(?:分别|再|一次性|{v.alt(v.raw['grant_verbs'])})+$"),
+        "residual": _residual_pattern(v),
         "validity": re.compile(r"(\d{4})\s*年?\s*(?:至|到|[-—–~])\s*(\d{4})\s*年底?(?:期间|内|间)"),
     }
 
@@ -479,6 +512,8 @@ def _classify(text: str, run: _Run, v: Vocabulary) -> None:
         return
     if run.kind == "count":
         return
+    if run.kind == "rate" and v.pattern("cost_share").search(text[cs:ce]):
+        return  # 奖励资金由镇和县财政各承担50%: how the funding is split, not a grant
     if v.pattern("benefit").search(after[:12]) or v.pattern("grant_verb").search(before):
         run.role = "grant"
 
@@ -488,15 +523,11 @@ def _classify(text: str, run: _Run, v: Vocabulary) -> None:
 
 def _honours(text: str, v: Vocabulary) -> list[tuple[int, int, str]]:
     """(start, end, canonical name) of honours named in ``text``, most specific kept."""
-    found: list[tuple[int, int, str]] = []
-    for name, h in v.honours.items():
-        for alias in h["aliases"]:
-            for m in re.finditer(re.escape(alias), text):
-                if not any(s < m.end() and m.start() < e for s, e, _ in found):
-                    found.append((m.start(), m.end(), name))
+    table = v.alias_to_honour
+    found = [(m.start(), m.end(), table[m.group(0)]) for m in v.pattern("honour_alias").finditer(text)]
     names = {n for _, _, n in found}
     dropped = {s for n in names for s in v.honours[n].get("suppresses", [])}
-    return sorted((f for f in found if f[2] not in dropped), key=lambda f: f[0])
+    return [f for f in found if f[2] not in dropped]
 
 
 def _level_before(text: str, pos: int, v: Vocabulary, window: int = 4) -> str:
@@ -540,8 +571,11 @@ def _tier_lists(lead: str, lead_offset: int, k: int, threshold_runs: list[_Run],
             out.append((m.end(), "level", [w.strip() for w in labels]))
     i = lead.rfind("对")
     if i >= 0:
-        tail = re.split(r"等|分别|[，,；;：:的]", lead[i + 1 :], maxsplit=1)[0]
-        parts = [_strip_lead_words(p.strip(), v) for p in re.split(_SEP, tail) if p.strip()]
+        tail = re.split(r"等|分别|[，,；;：:]", lead[i + 1 :], maxsplit=1)[0]
+        raw_parts = [p.strip() for p in re.split(_SEP, tail) if p.strip()]
+        if raw_parts:  # …、省级智能制造示范车间的企业: the subject after 的 is not part of the list
+            raw_parts[-1] = re.sub(r"的[^的]*$", "", raw_parts[-1]) or raw_parts[-1]
+        parts = [_strip_lead_words(p, v) for p in raw_parts]
         # 对年销售收入首次突破5亿元、10亿元…: the elements are figures, a threshold list
         if len(parts) == k and k > 1 and not any(v.pattern("mention").search(p) for p in parts):
             out.append((i + 1 + len(tail), "enum", parts))
@@ -553,14 +587,8 @@ def _tier_lists(lead: str, lead_offset: int, k: int, threshold_runs: list[_Run],
 
 def _strip_lead_words(s: str, v: Vocabulary) -> str:
     """An enumerated recipient without its leading verbs: 新认定为省级… -> 省级…."""
-    words = sorted(v.raw["first_time"] + ["经认定的", "认定为", "被认定为", "获批", "列入", "的", "为"], key=len, reverse=True)
-    changed = True
-    while changed:
-        changed = False
-        for w in words:
-            if s.startswith(w) and len(s) > len(w):
-                s, changed = s[len(w):], True
-    return s
+    m = v.pattern("lead_words").match(s)
+    return s[m.end():] if m and m.end() < len(s) else s
 
 
 _TIER_PREF = {"star": 0, "level": 1, "enum": 2, "threshold": 3}
@@ -568,26 +596,26 @@ _TIER_PREF = {"star": 0, "level": 1, "enum": 2, "threshold": 3}
 
 def _field_of(text: str, pos: int, v: Vocabulary, window: int = 40) -> tuple[str, int]:
     """The condition field whose cue ends nearest before ``pos`` (and the cue's start)."""
-    head = text[max(0, pos - window) : pos]
-    off = max(0, pos - window)
-    best, best_at, best_start = "", -1, -1
-    for name, f in v.fields.items():
-        for cue in sorted(f["cues"], key=len, reverse=True):
-            i = head.rfind(cue)
-            if i >= 0:
-                end = i + len(cue)
-                if end > best_at or (end == best_at and i < best_start):
-                    best, best_at, best_start = name, end, i
-    return best, (off + best_start if best else -1)
+    last = None
+    for m in v.pattern("field_cue").finditer(text, max(0, pos - window), pos):
+        last = m
+    if last is None:
+        return "", -1
+    return v.cue_to_field[last.group(0)], last.start()
 
 
 def _investment_kinds(text: str, v: Vocabulary) -> list[tuple[int, str]]:
-    out = []
-    for kind, k in v.investment_kinds.items():
-        for alias in k["aliases"]:
-            for m in re.finditer(re.escape(alias), text):
-                out.append((m.start(), kind))
-    return sorted(out)
+    table = v.alias_to_kind
+    return [(m.start(), table[m.group(0)]) for m in v.pattern("kind_alias").finditer(text)]
+
+
+def _kind_before(text: str, pos: int, v: Vocabulary) -> str:
+    """The investment kind named last before ``pos`` in its clause, outside
+    parentheses: 设备（含软件）投资额不低于500万元 -> 设备."""
+    cs, _ = _clause_bounds(text, pos)
+    head = re.sub(r"[（(][^（）()]*[）)]", lambda m: " " * len(m.group(0)), text[cs:pos])
+    kinds = _investment_kinds(head, v)
+    return kinds[-1][1] if kinds else ""
 
 
 def _most_specific(kinds: Sequence[str], v: Vocabulary) -> str:
@@ -600,20 +628,16 @@ def _most_specific(kinds: Sequence[str], v: Vocabulary) -> str:
 def _sectors(text: str, v: Vocabulary) -> tuple[str, ...]:
     """Sectors a condition names: 独立核算工业、服务业、建筑业企业 -> (工业, 服务业, 建筑业)."""
     words = v.raw["sector_condition_words"]
-    w = v.alt(words)
-    pat = re.compile(rf"(?:{w})(?:\s*(?:{_SEP})\s*(?:{w}))*(?=(?:{v.alt(v.raw['sector_subjects'])}))")
     found: list[str] = []
-    for m in pat.finditer(text):
-        for word in re.findall(w, m.group(0)):
-            if words[word] not in found:
-                found.append(words[word])
+    for m in v.pattern("sector_list").finditer(text):
+        for w in v.pattern("sector_word").findall(m.group(0)):
+            if words[w] not in found:
+                found.append(words[w])
     return tuple(found)
 
 
 def _sector_spans(text: str, v: Vocabulary) -> list[tuple[int, int]]:
-    w = v.alt(v.raw["sector_condition_words"])
-    pat = re.compile(rf"(?:{w})(?:\s*(?:{_SEP})\s*(?:{w}))*(?=(?:{v.alt(v.raw['sector_subjects'])}))")
-    return [(m.start(), m.end()) for m in pat.finditer(text)]
+    return [(m.start(), m.end()) for m in v.pattern("sector_list").finditer(text)]
 
 
 def _threshold_condition(text: str, run: _Run, idx: int | None, v: Vocabulary, kind_hint: str = "") -> Condition:
@@ -625,9 +649,7 @@ def _threshold_condition(text: str, run: _Run, idx: int | None, v: Vocabulary, k
     label = f.get("label", "")
     opsym = v.raw["op_words_text"].get(run.op, run.op)
     if fname == "planned_investments":
-        cs, ce = _clause_bounds(text, run.start)
-        kinds = [k for _, k in _investment_kinds(text[cs:ce], v)]
-        ref = _most_specific(kinds, v) or kind_hint
+        ref = _kind_before(text, run.start, v) or kind_hint
         shown = f"{ref}{label}" if ref else label
         return Condition("investment", f"{shown} {opsym} {_fmt(value)}{unit}", fname, run.op, value, unit, ref=ref)
     if not fname:
@@ -638,10 +660,8 @@ def _threshold_condition(text: str, run: _Run, idx: int | None, v: Vocabulary, k
 def _relative_conditions(text: str, v: Vocabulary) -> list[tuple[int, int, Condition]]:
     """增长率高于全市工业平均水平: a field compared with a reference, no number."""
     out = []
-    refs = v.alt(v.raw["relative_reference"])
     ops = v.raw["op_before"]
-    pat = re.compile(rf"({v.alt(ops)})([^，,；;。的]{{0,12}}?(?:{refs})(?:水平)?)")
-    for m in pat.finditer(text):
+    for m in v.pattern("relative").finditer(text):
         fname, fstart = _field_of(text, m.start(), v, window=20)
         if not fname:
             continue
@@ -677,11 +697,11 @@ def _lead_start(text: str, start: int, run_start: int, v: Vocabulary) -> int:
 
 def _clean_recipient(s: str, v: Vocabulary) -> str:
     s = s.strip(" ，,；;：:、")
-    s = re.sub(rf"(?:{v.alt(v.raw['payers'])})", "", s)
+    s = v.pattern("payer_any").sub("", s)
     for w in sorted(v.raw["connectors"], key=len, reverse=True):
         if s.startswith(w):
             s = s[len(w) :]
-    s = re.sub(rf"(?:分别|再|一次性|{v.alt(v.raw['grant_verbs'])})+$", "", s.strip(" ，,"))
+    s = v.pattern("grant_tail").sub("", s.strip(" ，,"))
     return s.strip(" ，,的")
 
 
@@ -716,8 +736,7 @@ def _conditions_of_lead(
 def _recipient_start(text: str, lead_start: int, run_start: int, v: Vocabulary) -> int:
     """Start of the clause naming the recipient: the last clause of the lead that
     opens with 对/对于 (after a connector or payer), else the lead's start."""
-    lead_words = [w for w in v.raw["connectors"] if not w.startswith("对")] + v.raw["payers"]
-    opener = re.compile(rf"^\s*(?:(?:{v.alt(lead_words)})\s*)*对于?(?!接|外|标|应|比|照)")
+    opener = v.pattern("opener")
     start = lead_start
     for cs, ce in _clauses(text, lead_start, run_start):
         if opener.match(text[cs:ce]):
@@ -732,6 +751,7 @@ def _residual_pattern(v: Vocabulary) -> re.Pattern[str]:
     words += [w for lv in v.levels.values() for w in lv["words"] + lv["prefix"]]
     words += list(v.raw["sector_condition_words"]) + v.raw["first_time"] + v.raw["payers"] + v.raw["stars"]
     words += list(v.benefits) + v.raw["grant_verbs"] + v.raw["filler_words"] + v.raw["connectors"]
+    words += v.raw["cap_before"] + v.raw["per_unit"] + v.raw["continuation_starts"]
     return re.compile(rf"[（(][^（）()]*[）)]|\d+(?:\.\d+)?|{v.alt(words)}")
 
 
@@ -744,9 +764,7 @@ def _text_conditions(text: str, rec_start: int, run_start: int, covered: list[tu
     the clause says something only a person can check (正常使用后,
     实施关键岗位工业机器人替代项目): it becomes a ``text`` condition.
     """
-    if "_residual" not in v.__dict__:
-        v.__dict__["_residual"] = _residual_pattern(v)
-    pat = v.__dict__["_residual"]
+    pat = v.pattern("residual")
     out = []
     for cs, ce in _clauses(text, rec_start, run_start):
         chars = list(text[cs:ce])
@@ -761,32 +779,56 @@ def _text_conditions(text: str, rec_start: int, run_start: int, covered: list[tu
     return out
 
 
-def _conditions_sentence(text: str, v: Vocabulary) -> tuple[list[Condition], list[Honour]] | None:
+def _conditions_sentence(text: str, v: Vocabulary, cue: str = "cond_cue", with_text: bool = False) -> tuple[list[Condition], list[Honour]] | None:
     """A sentence stating conditions without granting: its conditions (alternatives
-    when several clauses set the same field) and the honours it is about."""
-    if not v.pattern("cond_cue").search(text):
+    when several clauses set the same field) and the honours it is about.
+
+    ``with_text`` also keeps clauses only a person can check (无严重失信行为)
+    as ``text`` conditions, and a sector named alone (适用于…工业企业).
+    """
+    if not v.pattern(cue).search(text):
         return None
     mentions = _mentions(text, v)
     runs = _runs(text, mentions, v)
     for r in runs:
         _classify(text, r, v)
+    if any(r.role == "grant" for r in runs):
+        return None
     groups: list[list[Condition]] = []
+    extra: list[Condition] = []
     for cs, ce in _clauses(text, 0, len(text)):
         conds = [_threshold_condition(text, r, None, v) for r in runs if r.role == "threshold" and cs <= r.start < ce]
         conds += [c for _, _, c in _relative_conditions(text[cs:ce], v)]
         sectors = _sectors(text[cs:ce], v)
-        if sectors and conds:
+        if sectors and (conds or with_text):
             conds.append(Condition("sector", "、".join(sectors) + "企业", "industry", sectors=sectors))
         if conds:
             groups.append(conds)
-    if not groups:
+        elif with_text:
+            extra += _text_conditions(text, cs, ce, [], v)
+    if not groups and not extra:
         return None
     honours = _honours_in(text, v)
     fields = [c.field for g in groups for c in g if c.kind in ("threshold", "investment")]
     if len(groups) > 1 and len(set(fields)) < len(fields):
         text_any = "；或".join("，".join(c.text for c in g) for g in groups)
-        return [Condition("any", text_any, options=tuple(tuple(g) for g in groups))], honours
-    return [c for g in groups for c in g], honours
+        return [Condition("any", text_any, options=tuple(tuple(g) for g in groups))] + extra, honours
+    return [c for g in groups for c in g] + extra, honours
+
+
+def document_conditions(chunks: Iterable[Chunk], vocab: Vocabulary | None = None) -> list[Condition]:
+    """Conditions a document sets for everything it grants: sentences about
+    申报企业 / 本细则适用于… that grant nothing themselves (第二条 申报企业须同时满足…)."""
+    v = vocab or vocabulary()
+    out: list[Condition] = []
+    for c in chunks:
+        if c.kind in ("qa", "text"):
+            continue  # an interview answer speaks of one programme, not the whole document
+        for s, e in _sentences(c.text):
+            got = _conditions_sentence(c.text[s:e], v, cue="scope_cue", with_text=True)
+            if got and not got[1]:  # 申报的示范智能车间须…: conditions of a named programme only
+                out += [x for x in got[0] if x not in out]
+    return out
 
 
 def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, jurisdiction: str | None = None) -> list[PolicyItem]:
@@ -802,13 +844,16 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
         sent = text[ss:se]
         if sent.rstrip().endswith(("?", "？")) or sent.lstrip().startswith(("[主持人]", "[记者]", "[网友]")):
             continue  # a question asks, it grants nothing
+        has_benefit = bool(v.pattern("benefit").search(sent))
+        if not has_benefit and not v.pattern("cond_cue").search(sent) and not v.pattern("mention").search(sent):
+            prev_sentence_items = []
+            continue  # nothing granted, capped or required here
         mentions = _mentions(sent, v)
         runs = _runs(sent, mentions, v)
         for r in runs:
             _classify(sent, r, v)
         grants = [r for r in runs if r.role == "grant"]
         caps = [r for r in runs if r.role == "cap"]
-        has_benefit = bool(v.pattern("benefit").search(sent))
         if not grants:
             if caps and prev_sentence_items and (v.pattern("continuation").match(sent) or not re.search(r"对|的", sent[: caps[0].start])):
                 _apply_caps(prev_sentence_items, caps[0])
@@ -945,7 +990,7 @@ def _build_run(sent: str, lead_start: int, run: _Run, thresholds: list[_Run], v:
     else:  # no 对-clause: the lead's first clause says who
         lead_clauses = _clauses(sent, lead_start, run.start)
         recipient = _clean_recipient(sent[lead_clauses[0][0] : lead_clauses[0][1]], v) if lead_clauses else ""
-    per_unit_m = v.pattern("per_unit").search(sent[cs : run.start].rstrip("给予奖励补助补贴一次性 "))
+    per_unit_m = v.pattern("per_unit").search(sent[max(cs, run.start - 10) : run.start])
     items = []
     for i, m in enumerate(run.mentions):
         tier = tiers[i] if i < len(tiers) else ""
@@ -1086,10 +1131,13 @@ def extract_items(meta: DocMeta, chunks: Iterable[Chunk], vocab: Vocabulary | No
     """Every item granted in a document's chunks (chunks of other documents are skipped)."""
     v = vocab or vocabulary()
     jur = jurisdiction_of(meta, v)
+    own = [c for c in chunks if c.doc_id == meta.doc_id]
     out: list[PolicyItem] = []
-    for c in chunks:
-        if c.doc_id == meta.doc_id:
-            out.extend(chunk_items(meta, c, v, jur))
+    for c in own:
+        out.extend(chunk_items(meta, c, v, jur))
+    general = document_conditions(own, v) if meta.doc_type != "interview" else []
+    if general:
+        out = [replace(it, conditions=it.conditions + tuple(g for g in general if g not in it.conditions)) for it in out]
     return out
 
 

@@ -119,3 +119,138 @@ def evaluate_extraction(path: Path = CLAUSES, split: str = "all", vocab: Vocabul
     rows = select(_rows(path), split)
     results = [score_clause(r, vocab) for r in rows]
     return results, extraction_summary(results)
+
+
+# --- matching -------------------------------------------------------------------------
+
+
+def knowledge_base(paths: Sequence[str | Path] | None = None):
+    """(docs, chunks, catalog) of the built-in documents plus the fixture documents."""
+    from policyqa.corpus.items import ItemCatalog
+    from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, load_corpus
+
+    report = load_corpus(paths or [builtin_corpus_dir(), DOCUMENTS])
+    docs = {d.doc_id: d.meta for d in report.documents}
+    chunks = chunk_documents(report.documents)
+    return docs, chunks, ItemCatalog.build(docs, chunks)
+
+
+def _same(exp: Mapping[str, Any], it: PolicyItem) -> bool:
+    return (exp["doc"] == it.doc_id and exp["match"] in it.sentence
+            and ("tier" not in exp or (exp["tier"] or "") == it.tier))
+
+
+def _pair(expected: Sequence[Mapping[str, Any]], items: Sequence[PolicyItem]) -> list[tuple[int, int]]:
+    """One-to-one pairs (expected index, item index), first fit in order."""
+    used: set[int] = set()
+    pairs = []
+    for i, e in enumerate(expected):
+        for j, it in enumerate(items):
+            if j not in used and _same(e, it):
+                used.add(j)
+                pairs.append((i, j))
+                break
+    return pairs
+
+
+def region_violations(result) -> list[str]:
+    """Applicable items whose jurisdiction neither contains nor lies in the
+    profile's region (judged here independently of the matcher's own rule)."""
+    from policyqa.corpus.items import NATIONAL
+    from policyqa.corpus.regions import parse_region
+
+    if result.region is None:
+        return []
+    out = []
+    for m in result.items:
+        if not m.applicable or m.item.jurisdiction == NATIONAL:
+            continue
+        r = parse_region(m.item.jurisdiction)
+        if r.province and not (r.contains(result.region) or result.region.contains(r)):
+            out.append(m.item.item_id)
+    return out
+
+
+@dataclass(frozen=True)
+class ProfileResult:
+    id: str
+    expected: int
+    predicted: int
+    true_positive: int
+    amount_checked: int
+    amount_correct: int
+    expired_expected: int
+    expired_flagged: int
+    violations: tuple[str, ...]
+    latency_ms: float
+    unknown_fields: tuple[str, ...]
+    missed: tuple[str, ...] = ()  # expected entries not matched (doc | match | tier)
+    extra: tuple[str, ...] = ()  # predicted items not expected (item id | amount text)
+    wrong_amounts: tuple[str, ...] = ()
+
+
+def score_profile(row: Mapping[str, Any], docs, catalog) -> ProfileResult:
+    from policyqa.qa.match import match, parse_profile
+
+    today = date.fromisoformat(row["today"]) if row.get("today") else None
+    t0 = time.perf_counter()
+    profile, unknown = parse_profile(row["profile"])
+    result = match(profile, catalog.all_items(), docs, today=today, unknown_fields=unknown)
+    latency = (time.perf_counter() - t0) * 1000
+    applicable = [m for m in result.items if m.applicable]
+    expected = list(row.get("expect") or [])
+    pairs = _pair(expected, [m.item for m in applicable])
+    matched_e = {i for i, _ in pairs}
+    matched_p = {j for _, j in pairs}
+    checked = correct = 0
+    wrong = []
+    for i, j in pairs:
+        if "estimate_wan" in expected[i]:
+            checked += 1
+            want, got = expected[i]["estimate_wan"], applicable[j].estimate_wan
+            if (want is None and got is None) or (want is not None and got is not None and abs(want - got) < 0.01):
+                correct += 1
+            else:
+                wrong.append(f"{applicable[j].item.item_id}: {got} (expected {want})")
+    exp_expired = list(row.get("expect_expired") or [])
+    flagged = [m.item for m in result.items if m.expired and not m.applicable]
+    n_flagged = len(_pair(exp_expired, flagged))
+    return ProfileResult(
+        row["id"], len(expected), len(applicable), len(pairs), checked, correct, len(exp_expired), n_flagged,
+        tuple(region_violations(result)), round(latency, 2), tuple(unknown),
+        tuple(f"{e['doc']} | {e['match']} | {e.get('tier', '')}" for i, e in enumerate(expected) if i not in matched_e),
+        tuple(f"{m.item.item_id} | {m.item.amount_text}" for j, m in enumerate(applicable) if j not in matched_p),
+        tuple(wrong),
+    )
+
+
+def matching_summary(results: Sequence[ProfileResult]) -> dict[str, Any]:
+    tp = sum(r.true_positive for r in results)
+    pred = sum(r.predicted for r in results)
+    exp = sum(r.expected for r in results)
+    checked = sum(r.amount_checked for r in results)
+    lat = sorted(r.latency_ms for r in results)
+    ee = sum(r.expired_expected for r in results)
+    return {
+        "profiles": len(results),
+        "expected_items": exp,
+        "predicted_items": pred,
+        "precision": round(tp / pred, 3) if pred else None,
+        "recall": round(tp / exp, 3) if exp else None,
+        "amount_accuracy": round(sum(r.amount_correct for r in results) / checked, 3) if checked else None,
+        "amounts_checked": checked,
+        "expired_flagged": round(sum(r.expired_flagged for r in results) / ee, 3) if ee else None,
+        "other_region_violations": sum(len(r.violations) for r in results),
+        "latency_ms_p50": lat[len(lat) // 2] if lat else None,
+        "latency_ms_max": lat[-1] if lat else None,
+    }
+
+
+def evaluate_matching(path: Path = PROFILES, split: str = "all", kb=None) -> tuple[list[ProfileResult], dict]:
+    from policyqa.qa.match import resolve_region
+
+    docs, _, catalog = kb or knowledge_base()
+    resolve_region("江苏省", docs)  # compile the gazetteer once (a one-off shared with answers), outside the timings
+    rows = select(_rows(path), split)
+    results = [score_profile(r, docs, catalog) for r in rows]
+    return results, matching_summary(results)
