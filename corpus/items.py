@@ -188,6 +188,7 @@ def _compile(v: Vocabulary) -> dict[str, re.Pattern[str]]:
         "lead_words": re.compile(rf"^(?:{v.alt(v.raw['first_time'] + ['经认定的', '认定为', '被认定为', '获批', '列入', '的', '为'])})+"),
         "payer_any": re.compile(v.alt(v.raw["payers"])),
         "cost_share": re.compile(v.alt(v.raw["cost_share_words"])),
+        "presence": re.compile(v.alt(v.raw["investment_presence_cues"])),
         "grant_tail": re.compile(rf"(?:分别|再|一次性|{v.alt(v.raw['grant_verbs'])})+$"),
         "residual": _residual_pattern(v),
         "validity": re.compile(r"(\d{4})\s*年?\s*(?:至|到|[-—–~])\s*(\d{4})\s*年底?(?:期间|内|间)"),
@@ -695,8 +696,11 @@ def _lead_start(text: str, start: int, run_start: int, v: Vocabulary) -> int:
     return min(cut, run_start)
 
 
+_CLAUSE_NUMBER = re.compile(r"^\s*(?:第[一二三四五六七八九十百零〇\d]+条|[（(][一二三四五六七八九十\d]+[）)]|\d{1,3}\s*[.．、](?!\d))\s*")
+
+
 def _clean_recipient(s: str, v: Vocabulary) -> str:
-    s = s.strip(" ，,；;：:、")
+    s = _CLAUSE_NUMBER.sub("", s).strip(" ，,；;：:、")
     s = v.pattern("payer_any").sub("", s)
     for w in sorted(v.raw["connectors"], key=len, reverse=True):
         if s.startswith(w):
@@ -1011,11 +1015,13 @@ def _build_run(sent: str, lead_start: int, run: _Run, thresholds: list[_Run], v:
         honours = [_default_level(h, v) for h in honours]
         conds: list[Condition] = shared + per_tier[i]
         has_inv = any(c.kind == "investment" for c in conds)
-        if base_kind and not has_inv:
-            conds.append(Condition("investment", f"计划{base_kind}投资", "planned_investments", ref=base_kind))
+        # 按投资额10%…, or 对企业购置工业机器人的 / 对智能化改造项目…: the item needs such an investment
+        needs = base_kind or (kind_hint if v.pattern("presence").search(sent[rec_start : run.start]) else "")
+        if needs and not has_inv:
+            conds.append(Condition("investment", f"计划{needs}投资", "planned_investments", ref=needs))
         if first:
             fm = v.pattern("first_time").search(lead)
-            conds.append(Condition("first_time", f"{fm.group(0)}（须为当年首次认定/达到）", "honours"))
+            conds.append(Condition("first_time", f"须为首次获得或达到（原文「{fm.group(0)}」）", "honours"))
         conds += text_conds
         it = dict(
             kind=benefit, tier=tier, recipient=recipient if tier_type != "enum" else tier, honours=honours,

@@ -334,7 +334,7 @@ def check(cond: Condition, p: Profile, v: Vocabulary, held: Sequence[Honour]) ->
         ok = bool(mine & set(cond.sectors))
         return Check(cond, Status.MET if ok else Status.NOT_MET, "industry", f"画像：{given}")
     if k == "first_time":
-        return Check(cond, Status.UNKNOWN, "honours", "需核实是否为首次")
+        return Check(cond, Status.UNKNOWN, "honours", "需核实")
     return Check(cond, Status.UNKNOWN, "", "需人工核实")
 
 
