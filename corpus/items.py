@@ -188,6 +188,7 @@ def _compile(v: Vocabulary) -> dict[str, re.Pattern[str]]:
         "lead_words": re.compile(rf"^(?:{v.alt(v.raw['first_time'] + ['经认定的', '认定为', '被认定为', '获批', '列入', '的', '为'])})+"),
         "payer_any": re.compile(v.alt(v.raw["payers"])),
         "cost_share": re.compile(v.alt(v.raw["cost_share_words"])),
+        "pool": re.compile(rf"\s*的?(?:{v.alt(v.raw['pool_nouns'])})"),
         "presence": re.compile(v.alt(v.raw["investment_presence_cues"])),
         "grant_tail": re.compile(rf"(?:分别|再|一次性|{v.alt(v.raw['grant_verbs'])})+$"),
         "residual": _residual_pattern(v),
@@ -366,31 +367,24 @@ def _doc_validity(meta: DocMeta) -> tuple[str, str]:
 # --- sentences, clauses, mentions -------------------------------------------------------
 
 
-_SENT = re.compile(r"[^。！？；;!?\n]+[。！？；;!?]*")
+_SENT = re.compile(r"[^\s。！？；;!?][^。！？；;!?\n]*[。！？；;!?]*")
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
     out = []
     for m in _SENT.finditer(text):
         s, e = m.start(), m.end()
-        while s < e and text[s].isspace():
-            s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
-        if e > s:
-            out.append((s, e))
+        out.append((s, e))
     return out
 
 
 def _clause_bounds(text: str, pos: int) -> tuple[int, int]:
     """(start, end) of the comma-clause of ``text`` containing ``pos``."""
-    s = pos
-    while s > 0 and text[s - 1] not in _CLAUSE_END:
-        s -= 1
-    e = pos
-    while e < len(text) and text[e] not in _CLAUSE_END:
-        e += 1
-    return s, e
+    s = max(text.rfind(ch, 0, pos) for ch in _CLAUSE_END) + 1
+    ends = [i for i in (text.find(ch, pos) for ch in _CLAUSE_END) if i >= 0]
+    return s, min(ends) if ends else len(text)
 
 
 def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -515,6 +509,8 @@ def _classify(text: str, run: _Run, v: Vocabulary) -> None:
         return
     if run.kind == "rate" and v.pattern("cost_share").search(text[cs:ce]):
         return  # 奖励资金由镇和县财政各承担50%: how the funding is split, not a grant
+    if v.pattern("pool").match(after):
+        return  # 给予5000万元担保额度 / 安排1亿元资金规模: the size of a pool, not what one enterprise gets
     if v.pattern("benefit").search(after[:12]) or v.pattern("grant_verb").search(before):
         run.role = "grant"
 
@@ -826,7 +822,7 @@ def document_conditions(chunks: Iterable[Chunk], vocab: Vocabulary | None = None
     v = vocab or vocabulary()
     out: list[Condition] = []
     for c in chunks:
-        if c.kind in ("qa", "text"):
+        if c.kind in ("qa", "text") or not v.pattern("scope_cue").search(c.text):
             continue  # an interview answer speaks of one programme, not the whole document
         for s, e in _sentences(c.text):
             got = _conditions_sentence(c.text[s:e], v, cue="scope_cue", with_text=True)
@@ -839,6 +835,8 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
     """The items granted in one chunk (see the module docstring)."""
     v = vocab or vocabulary()
     text = chunk.text
+    if not v.pattern("grant_verb").search(text):
+        return []  # no word that grants (给予/奖励/补助…): nothing to read
     jur = jurisdiction if jurisdiction is not None else jurisdiction_of(meta, v)
     doc_from, doc_to = _doc_validity(meta)
     context: list[tuple[list[Condition], list[Honour]]] = []

@@ -400,3 +400,77 @@ def _figure(path: Path, r: EvalRun) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+# --- timing ----------------------------------------------------------------------------
+
+
+class _ConstantEmbedder:
+    """A model-free embedder so an index can be built and loaded for timing."""
+
+    name, backend, dim = "constant", "none", 8
+
+    def encode_documents(self, texts, progress=False):
+        import numpy as np
+
+        out = np.zeros((len(texts), self.dim), dtype="float32")
+        out[:, 0] = 1.0
+        return out
+
+    encode_queries = encode_documents
+
+
+def timing(repeats: int = 7, profiles: Path = PROFILES) -> dict[str, Any]:
+    """Side-by-side costs on the built-in knowledge base, medians of ``repeats``:
+    extracting every item (what opening a knowledge base now adds) against
+    loading its index from disk, and matching one profile (cold: the first call
+    in a process, which compiles the gazetteer; warm: every later one)."""
+    import statistics
+    import tempfile
+
+    from policyqa.corpus.chunk import ChunkerConfig
+    from policyqa.corpus.items import ItemCatalog
+    from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, load_corpus
+    from policyqa.index.store import IndexStore
+    from policyqa.index.tokenize import JiebaTokenizer
+    from policyqa.qa.match import match, parse_profile
+
+    report = load_corpus([builtin_corpus_dir()])
+    docs = {d.doc_id: d.meta for d in report.documents}
+    chunks = chunk_documents(report.documents)
+    rows = _rows(profiles)
+    p0, _ = parse_profile(rows[0]["profile"])
+    catalog = ItemCatalog.build(docs, chunks)
+    t0 = time.perf_counter()
+    match(p0, catalog.all_items(), docs)
+    cold = (time.perf_counter() - t0) * 1000
+
+    def med(fn) -> float:
+        ts = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            ts.append((time.perf_counter() - t) * 1000)
+        return round(statistics.median(ts), 1)
+
+    build = med(lambda: ItemCatalog.build(docs, chunks))
+    with tempfile.TemporaryDirectory() as tmp:
+        IndexStore.build(report.documents, chunks, _ConstantEmbedder(), JiebaTokenizer(), Path(tmp) / "index",
+                         chunker_settings=ChunkerConfig().to_dict(), progress=False)
+        load = med(lambda: IndexStore.load(Path(tmp) / "index"))
+    lat = []
+    parsed = [parse_profile(r["profile"])[0] for r in rows]
+    for _ in range(repeats):
+        for p in parsed:
+            t = time.perf_counter()
+            match(p, catalog.all_items(), docs)
+            lat.append((time.perf_counter() - t) * 1000)
+    lat.sort()
+    return {
+        "documents": len(docs), "chunks": len(chunks), "items": len(catalog),
+        "items_build_ms": build, "index_load_ms": load,
+        "items_build_vs_index_load": round(build / load, 3) if load else None,
+        "match_cold_ms": round(cold, 1),
+        "match_warm_ms_p50": round(lat[len(lat) // 2], 2), "match_warm_ms_p95": round(lat[int(len(lat) * 0.95) - 1], 2),
+        "match_warm_ms_max": round(lat[-1], 2), "profiles_timed": len(lat),
+    }

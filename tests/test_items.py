@@ -126,6 +126,11 @@ def test_figures_that_grant_nothing_are_not_items():
     assert q("推动县域内60%以上的规上企业建立研发机构。") == []
 
 
+def test_disposable_goods_and_pool_sizes_are_not_grants():
+    assert q("某药店将一次性手套价格从8元/副抬高到30元/副，被处以20万元罚款。") == []
+    assert q("对受影响的企业，县担保公司首期给予3000万元担保额度，单户最高担保500万元。") == []
+
+
 def test_a_cost_sharing_percentage_is_not_a_grant():
     assert q("对首次入规的企业奖励8万元，奖励资金由乡镇和县财政按各50%分担。") == [("", 8, None, None)]
 
