@@ -188,6 +188,7 @@ def _compile(v: Vocabulary) -> dict[str, re.Pattern[str]]:
         "lead_words": re.compile(rf"^(?:{v.alt(v.raw['first_time'] + ['经认定的', '认定为', '被认定为', '获批', '列入', '的', '为'])})+"),
         "payer_any": re.compile(v.alt(v.raw["payers"])),
         "cost_share": re.compile(v.alt(v.raw["cost_share_words"])),
+        "aggregate": re.compile(rf"(?:{v.alt(v.raw['aggregate_cues'])})(?!过)"),
         "pool": re.compile(rf"\s*的?(?:{v.alt(v.raw['pool_nouns'])})"),
         "presence": re.compile(v.alt(v.raw["investment_presence_cues"])),
         "grant_tail": re.compile(rf"(?:分别|再|一次性|{v.alt(v.raw['grant_verbs'])})+$"),
@@ -509,6 +510,8 @@ def _classify(text: str, run: _Run, v: Vocabulary) -> None:
         return
     if run.kind == "rate" and v.pattern("cost_share").search(text[cs:ce]):
         return  # 奖励资金由镇和县财政各承担50%: how the funding is split, not a grant
+    if v.pattern("aggregate").search(before[-8:]):
+        return  # 拨付首批资金1.57亿元 / 预计减免电费6.92亿元: a total, not what one enterprise gets
     if v.pattern("pool").match(after):
         return  # 给予5000万元担保额度 / 安排1亿元资金规模: the size of a pool, not what one enterprise gets
     if v.pattern("benefit").search(after[:12]) or v.pattern("grant_verb").search(before):

@@ -131,6 +131,11 @@ def test_disposable_goods_and_pool_sizes_are_not_grants():
     assert q("对受影响的企业，县担保公司首期给予3000万元担保额度，单户最高担保500万元。") == []
 
 
+def test_totals_are_not_grants():
+    assert q("县财政局拨付首批奖补资金2.3亿元，用于支持企业技术改造。") == []
+    assert q("新政实施后，预计全年为企业减免税费超4500万元。") == []
+
+
 def test_a_cost_sharing_percentage_is_not_a_grant():
     assert q("对首次入规的企业奖励8万元，奖励资金由乡镇和县财政按各50%分担。") == [("", 8, None, None)]
 
