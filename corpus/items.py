@@ -189,6 +189,10 @@ def _compile(v: Vocabulary) -> dict[str, re.Pattern[str]]:
         "payer_any": re.compile(v.alt(v.raw["payers"])),
         "cost_share": re.compile(v.alt(v.raw["cost_share_words"])),
         "aggregate": re.compile(rf"(?:{v.alt(v.raw['aggregate_cues'])})(?!过)"),
+        "total": re.compile(v.alt(v.raw["total_words"])),
+        "per_any": re.compile(r"每[^\d，,。；;、：:（）()]{1,5}$"),
+        "per_after": re.compile(r"^\s*/\s*[^\d\s，,。；;、的]{1,2}"),
+        "per_enterprise": re.compile(rf"^(?:{v.alt(v.raw['per_enterprise'])})"),
         "pool": re.compile(rf"\s*的?(?:{v.alt(v.raw['pool_nouns'])})"),
         "presence": re.compile(v.alt(v.raw["investment_presence_cues"])),
         "grant_tail": re.compile(rf"(?:分别|再|一次性|{v.alt(v.raw['grant_verbs'])})+$"),
@@ -510,8 +514,10 @@ def _classify(text: str, run: _Run, v: Vocabulary) -> None:
         return
     if run.kind == "rate" and v.pattern("cost_share").search(text[cs:ce]):
         return  # 奖励资金由镇和县财政各承担50%: how the funding is split, not a grant
-    if v.pattern("aggregate").search(before[-8:]):
+    if v.pattern("aggregate").search(before[-8:]) or (
+            v.pattern("total").search(before[-4:]) and not v.pattern("grant_verb").search(before[-10:])):
         return  # 拨付首批资金1.57亿元 / 预计减免电费6.92亿元: a total, not what one enterprise gets
+        # (给予奖励共计500万元 is one enterprise's total: a grant)
     if v.pattern("pool").match(after):
         return  # 给予5000万元担保额度 / 安排1亿元资金规模: the size of a pool, not what one enterprise gets
     if v.pattern("benefit").search(after[:12]) or v.pattern("grant_verb").search(before):
@@ -594,11 +600,15 @@ def _strip_lead_words(s: str, v: Vocabulary) -> str:
 _TIER_PREF = {"star": 0, "level": 1, "enum": 2, "threshold": 3}
 
 
-def _field_of(text: str, pos: int, v: Vocabulary, window: int = 40) -> tuple[str, int]:
-    """The condition field whose cue ends nearest before ``pos`` (and the cue's start)."""
+def _field_of(text: str, pos: int, v: Vocabulary, window: int = 40, percent: bool | None = None) -> tuple[str, int]:
+    """The condition field whose cue ends nearest before ``pos`` (and the cue's
+    start); with ``percent`` set, only fields measured in % (or only fields
+    that are not): 营业收入增速不低于10% is a growth rate, not a revenue."""
     last = None
     for m in v.pattern("field_cue").finditer(text, max(0, pos - window), pos):
-        last = m
+        f = v.cue_to_field[m.group(0)]
+        if percent is None or (v.fields[f]["unit"] == "%") == percent:
+            last = m
     if last is None:
         return "", -1
     return v.cue_to_field[last.group(0)], last.start()
@@ -642,7 +652,7 @@ def _sector_spans(text: str, v: Vocabulary) -> list[tuple[int, int]]:
 
 def _threshold_condition(text: str, run: _Run, idx: int | None, v: Vocabulary, kind_hint: str = "") -> Condition:
     m = run.mentions[idx if idx is not None else 0]
-    fname, _ = _field_of(text, run.start, v)
+    fname, _ = _field_of(text, run.start, v, percent=m.kind == "rate")
     f = v.fields.get(fname, {})
     unit = {"money": "万元/亩" if m.unit.endswith("/亩") else "万元", "rate": "%"}.get(m.kind, m.unit)
     value = m.value
@@ -652,8 +662,9 @@ def _threshold_condition(text: str, run: _Run, idx: int | None, v: Vocabulary, k
         ref = _kind_before(text, run.start, v) or kind_hint
         shown = f"{ref}{label}" if ref else label
         return Condition("investment", f"{shown} {opsym} {_fmt(value)}{unit}", fname, run.op, value, unit, ref=ref)
-    if not fname:
-        return Condition("text", f"{opsym} {m.text}", "", run.op, value, unit)
+    if not fname:  # 单户担保金额1000万元以下: say it as written
+        cs, ce = _clause_bounds(text, run.start)
+        return Condition("text", _clean_recipient(text[cs:ce], v) or f"{opsym} {m.text}", "", run.op, value, unit)
     return Condition("threshold", f"{label} {opsym} {_fmt(value)}{unit}", fname, run.op, value, unit)
 
 
@@ -720,7 +731,7 @@ def _conditions_of_lead(
     for r in threshold_runs:
         if r.start < lead_start or r.end > run.start:
             continue
-        fname, fstart = _field_of(text, r.start, v)
+        fname, fstart = _field_of(text, r.start, v, percent=r.kind == "rate")
         covered.append((fstart if fstart >= 0 else r.start, r.end))
         if len(r) == len(run) and len(run) > 1:
             for i in range(len(r)):
@@ -807,8 +818,8 @@ def _conditions_sentence(text: str, v: Vocabulary, cue: str = "cond_cue", with_t
             conds.append(Condition("sector", "、".join(sectors) + "企业", "industry", sectors=sectors))
         if conds:
             groups.append(conds)
-        elif with_text:
-            extra += _text_conditions(text, cs, ce, [], v)
+        elif with_text and not any(r.role == "cap" and cs <= r.start < ce for r in runs):
+            extra += _text_conditions(text, cs, ce, [], v)  # (a clause that caps a total is no condition)
     if not groups and not extra:
         return None
     honours = _honours_in(text, v)
@@ -863,8 +874,8 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
             if caps and prev_sentence_items and (v.pattern("continuation").match(sent) or not re.search(r"对|的", sent[: caps[0].start])):
                 _apply_caps(prev_sentence_items, caps[0])
                 continue
-            if caps and has_benefit:
-                grants = caps  # 给予最高50万元奖励: a cap-only grant
+            if caps and has_benefit and re.search(r"对|给予|予以", sent[: caps[0].start]):
+                grants = caps  # 给予最高50万元奖励: a cap-only grant (a bare 奖励总额不超过… caps a total)
                 caps = []
             elif has_benefit and (item := _unquantified(sent, v)):
                 item["span"] = (ss, se)
@@ -995,7 +1006,7 @@ def _build_run(sent: str, lead_start: int, run: _Run, thresholds: list[_Run], v:
     else:  # no 对-clause: the lead's first clause says who
         lead_clauses = _clauses(sent, lead_start, run.start)
         recipient = _clean_recipient(sent[lead_clauses[0][0] : lead_clauses[0][1]], v) if lead_clauses else ""
-    per_unit_m = v.pattern("per_unit").search(sent[max(cs, run.start - 10) : run.start])
+    per_unit = _per_unit(sent, cs, run, v)
     items = []
     for i, m in enumerate(run.mentions):
         tier = tiers[i] if i < len(tiers) else ""
@@ -1027,7 +1038,7 @@ def _build_run(sent: str, lead_start: int, run: _Run, thresholds: list[_Run], v:
         it = dict(
             kind=benefit, tier=tier, recipient=recipient if tier_type != "enum" else tier, honours=honours,
             amount_wan=None, amount_text="", medal_grams=None, rate=None, rate_base=rate_base, base_kind=base_kind,
-            cap_wan=None, per_unit=per_unit_m.group(0) if per_unit_m else "", schedule=[], schedule_text="",
+            cap_wan=None, per_unit=per_unit, schedule=[], schedule_text="",
             payer=payer, first_time=first, conditions=conds, valid_from="", valid_to="",
         )
         if run.role == "cap":
@@ -1041,6 +1052,20 @@ def _build_run(sent: str, lead_start: int, run: _Run, thresholds: list[_Run], v:
             it["rate"] = m.value / 100
         items.append(it)
     return items
+
+
+def _per_unit(sent: str, cs: int, run: _Run, v: Vocabulary) -> str:
+    """每台 / 每吨标准煤 / 每人每月 before the amount, or /笔 after it: the amount is
+    per unit.  Per enterprise or per project (每家企业, 每户) is not."""
+    head = sent[max(cs, run.start - 12) : run.start]
+    head = re.sub(r"(?:的|标准|按照|按|给予|不超过|最高|为)+$", "", head)
+    i = head.rfind("每")
+    if i >= 0:
+        tail = head[i:]
+        if v.pattern("per_any").search(tail) and not v.pattern("per_enterprise").match(tail):
+            return tail
+    after = v.pattern("per_after").match(sent[run.end : run.end + 4])
+    return after.group(0).strip() if after else ""
 
 
 def _default_level(h: Honour, v: Vocabulary) -> Honour:

@@ -114,6 +114,20 @@ def test_schedule_by_year_is_one_item_with_its_total():
     assert (i.amount_wan, i.schedule) == (20, (("第一年", 5.0), ("第三年", 15.0)))
 
 
+def test_any_per_unit_amount_is_marked_but_not_per_enterprise():
+    (i,) = items("对年节水量达到1万吨以上的改造项目，按照每吨水3元给予补助，单个项目最高不超过20万元。")
+    assert i.per_unit == "每吨水"
+    (j,) = items("对开展续贷业务的金融机构，按照0.3万元/笔的标准予以奖励。")
+    assert j.per_unit == "/笔"
+    (k,) = items("对受疫情影响的小微企业，给予每户企业最高30万元贷款贴息。")
+    assert k.per_unit == "" and k.cap_wan == 30
+
+
+def test_a_total_for_one_enterprise_is_a_grant():
+    (i,) = items("对在境内首发上市的企业，分阶段给予奖励共计400万元。")
+    assert (i.amount_wan, i.schedule_text) == (400, "分阶段给予奖励共计400万元")
+
+
 def test_per_unit_amounts_are_marked():
     (i,) = items("对企业购置工业机器人的，按每台1.5万元给予补贴，单个企业最高不超过60万元。")
     assert (i.amount_wan, i.per_unit, i.cap_wan) == (1.5, "每台", 60)
@@ -170,6 +184,18 @@ def test_relative_condition_and_unexplained_clauses_become_checkable_text():
     assert any(c.kind == "text" and "小微企业升级" in c.text for c in i.conditions)
 
 
+def test_percentage_thresholds_go_to_percentage_fields():
+    (i,) = items("对上年度研发投入占营业收入比重不低于4%的规上工业企业，按其研发投入的3%给予补助，最高40万元。")
+    assert [(c.kind, c.field, c.value, c.unit) for c in i.conditions if c.kind == "threshold"] == [("threshold", "rd_ratio", 4, "%")]
+    (j,) = items("对上规后次年营业收入增速不低于12%的企业，再奖励6万元。")
+    assert [(c.field, c.value) for c in j.conditions if c.kind == "threshold"] == [("revenue_growth", 12)]
+
+
+def test_a_threshold_without_a_known_field_is_kept_as_written():
+    (i,) = items("对单笔融资金额800万元以下的担保业务，按担保费的40%给予补贴。")
+    assert any(c.kind == "text" and c.text == "单笔融资金额800万元以下的担保业务" for c in i.conditions)
+
+
 def test_vocabulary_words_alone_leave_no_text_condition():
     (i,) = items("对新认定国家级高新技术企业给予一次性30万元的资金奖补。")
     assert [c.kind for c in i.conditions] == ["honour", "first_time"]
@@ -194,6 +220,12 @@ def test_document_wide_conditions_apply_to_every_item():
         kinds = {(c.kind, c.field, c.value) for c in i.conditions}
         assert ("threshold", "revenue_wan", 1000) in kinds and ("sector", "industry", None) in kinds
         assert any(c.kind == "text" and "无严重失信行为" in c.text for c in i.conditions)
+
+
+def test_a_document_wide_total_cap_is_no_condition():
+    doc = _doc("测试县若干政策\n第一条 对首次入规的企业，奖励5万元。\n第二条 单个企业年度享受本政策奖励总额不超过300万元。\n")
+    (i,) = extract_items(doc.meta, chunk_documents([doc]))
+    assert not any("300万元" in c.text for c in i.conditions)
 
 
 def test_an_interview_answer_sets_no_document_wide_conditions():
