@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -686,13 +686,6 @@ def _relative_conditions(text: str, v: Vocabulary) -> list[tuple[int, int, Condi
 # --- building items -----------------------------------------------------------------
 
 
-@dataclass
-class _Segment:
-    run: _Run
-    lead_start: int
-    items: list[dict] = field(default_factory=list)
-
-
 def _lead_start(text: str, start: int, run_start: int, v: Vocabulary) -> int:
     """Cut the lead after the last earlier clause that itself grants something
     (…给予资金支持外，市财政对…): that clause belongs to another benefit."""
@@ -902,7 +895,7 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
             for it in items:
                 if inherit:
                     base = prev_seg_items[0]
-                    it["honours"] = [replace_star(h, it["tier"]) for h in base["honours"]] if it["tier"] in v.raw["stars"] else base["honours"]
+                    it["honours"] = [_with_star(h, it["tier"]) for h in base["honours"]] if it["tier"] in v.raw["stars"] else base["honours"]
                     it["conditions"] = [c for c in base["conditions"] if c.kind != "honour"] + it["conditions"]
                     it["payer"] = it["payer"] or base["payer"]
                     it["first_time"] = it["first_time"] or base["first_time"]
@@ -951,7 +944,7 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
     return out
 
 
-def replace_star(h: Honour, star: str) -> Honour:
+def _with_star(h: Honour, star: str) -> Honour:
     return Honour(h.name, h.level, star)
 
 

@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from policyqa.corpus.items import PolicyItem, Vocabulary, chunk_items, vocabulary
 from policyqa.corpus.types import Chunk, DocMeta

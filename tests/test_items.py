@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from policyqa.corpus.items import (
-    NATIONAL, Condition, Honour, ItemCatalog, PolicyItem, chunk_items, document_conditions, extract_items,
+    NATIONAL, Honour, ItemCatalog, PolicyItem, chunk_items, document_conditions, extract_items,
     jurisdiction_of, vocabulary,
 )
 from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, document_from_raw, load_corpus
