@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from policyqa.corpus.chunk import ChunkerConfig
+from policyqa.corpus.items import ItemCatalog
 from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, load_corpus
 from policyqa.corpus.readers import SUPPORTED
 from policyqa.corpus.types import Chunk, DocMeta, Document, Skipped
@@ -150,6 +151,7 @@ class _State:
 
     store: IndexStore
     answerer: Answerer
+    items: ItemCatalog  # policy items derived from the store's chunks
     generation: str
     signature: tuple | None
 
@@ -236,8 +238,18 @@ class KnowledgeBase:
         return Answerer(store.retriever(self.retrieval), ExtractiveComposer(tok), store.docs, tok,
                         gate=self.gate, top_k=self.top_k, llm=self.llm)
 
+    @property
+    def items(self) -> ItemCatalog:
+        """Policy items of every document (rebuilt with each new index, never changed in place)."""
+        return self._state.items
+
+    @staticmethod
+    def _make_items(store: IndexStore) -> ItemCatalog:
+        """Policy items of every document, derived from the chunks (≈ 0.4 ms per chunk)."""
+        return ItemCatalog.build(store.docs, store.chunks.values())
+
     def _state_for(self, store: IndexStore, gen: str) -> _State:
-        return _State(store, self._make_answerer(store), gen, manifest_signature(store.path))
+        return _State(store, self._make_answerer(store), self._make_items(store), gen, manifest_signature(store.path))
 
     def _load_from_disk(self) -> IndexStore:
         cur = self._state.store
@@ -297,6 +309,16 @@ class KnowledgeBase:
 
     def answer(self, question: str, history=None, filters: Filters | None = None, top_k: int | None = None) -> Answer:
         return self._state.answerer.answer(question, history=history, filters=filters, top_k=top_k)
+
+    def match(self, profile: dict, today=None, include_unquantified: bool = False):
+        """The items a profile (issue-13 JSON object) can claim: a :class:`policyqa.qa.match.MatchResult`.
+        Raises :class:`policyqa.qa.match.ProfileError` for a value of the wrong type."""
+        from policyqa.qa.match import match, parse_profile
+
+        p, unknown = parse_profile(profile)
+        st = self._state  # one consistent catalogue and document set even if a document is added meanwhile
+        return match(p, st.items.all_items(), st.store.docs, today=today, unknown_fields=unknown,
+                     include_unquantified=include_unquantified)
 
     def documents(self) -> list[DocMeta]:
         return sorted(self._state.store.docs.values(), key=lambda m: m.doc_id)
