@@ -281,11 +281,12 @@ def doc_label(m) -> str:
     return f"{title[:40]}{'…' if len(title) > 40 else ''} [{m.doc_id}]"
 
 
-DOC_COLUMNS = ["文档ID", "标题", "发文机关", "日期", "文号", "地区", "类型", "有效期"]
+DOC_COLUMNS = ["文档ID", "标题", "发文机关", "日期", "文号", "地区", "类型", "政策期限",
+               "发文层级", "适用范围", "生效日期", "失效日期", "取代", "被取代"]  # DocMeta.summary() order
 
 
 def doc_rows(docs) -> list[list[str]]:
-    return [list(m.summary().values()) for m in docs]
+    return [["、".join(v) if isinstance(v, list) else v for v in m.summary().values()] for m in docs]
 
 
 # =============================================================================
