@@ -261,8 +261,8 @@ def _is_national_org(org: str) -> bool:
     d = issuer_data()
     if find_mentions(org) or _bare_level(org):
         return False
-    if org.startswith(tuple(d["national_prefixes"])) or any(org.endswith(b) for b in d["national_bodies"]):
-        return True
+    if org.startswith(tuple(d["national_prefixes"])) or org.startswith(tuple(d["national_bodies"])):
+        return True  # 国家…, 国务院…, 财政部 / 商务部办公厅 / 工业和信息化部中小企业局
     return not _place_token(org) and org.endswith(tuple(d["national_suffixes"]))
 
 
@@ -274,7 +274,8 @@ def _bare_level(org: str) -> str:
     return ""
 
 
-_PLACE_TOKEN = re.compile(rf"^([{_HAN}]{{2,8}}?(?:自治县|自治州|自治旗|特别行政区|自治区|地区|省|市|州|盟|县|区|旗))")
+# a place written like one, known to the gazetteer or not: 1–4 characters and a level word (桐溪县)
+_PLACE_TOKEN = re.compile(rf"^([{_HAN}]{{1,4}}?(?:自治县|自治州|自治旗|自治区|地区|省|市|州|盟|县|区|旗))(?=[{_HAN}])")
 
 
 def _place_token(org: str) -> str:
@@ -338,12 +339,14 @@ def org_level(org: str) -> Jurisdiction:
         return Jurisdiction("park", Region(), area)
     if region.province:
         return Jurisdiction(_level_of_region(region), region)
+    level = _bare_level(org)
+    if level:
+        return Jurisdiction(level)  # 市工信局, 自治区农业农村厅: the level, not the place
     token = _place_token(org)
     if token:
         suffix = next((s for s in sorted(issuer_data()["level_by_place_suffix"], key=len, reverse=True) if token.endswith(s)), "")
         return Jurisdiction(issuer_data()["level_by_place_suffix"].get(suffix, ""), Region(), token)
-    level = _bare_level(org)
-    return Jurisdiction(level)
+    return Jurisdiction()
 
 
 def _combine(orgs: Iterable[Jurisdiction]) -> Jurisdiction:
@@ -402,12 +405,19 @@ def _addressee_level(text: str) -> str:
 
 
 def _title_region(title: str) -> Region:
-    """The place a title names first, outside quoted titles (漯河市工业… -> 漯河市)."""
+    """The place a title names first, outside quoted titles (漯河市工业… -> 漯河市),
+    narrowed by the places inside it named next (浙江温州… -> 温州市)."""
     plain = re.sub(r"《[^》]*》", "", title or "")
+    found = Region()
     for m in find_mentions(plain):
-        if len(m.regions) == 1:
-            return m.regions[0]
-    return Region()
+        if len(m.regions) != 1:
+            continue
+        r = m.regions[0]
+        if not found.province:
+            found = r
+        elif found.contains(r):
+            found = r
+    return found
 
 
 def _narrow(r: Region, level: str) -> Region:

@@ -35,7 +35,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["LayoutConfig", "repair_layout", "display_width", "is_page_number", "HAN"]
+__all__ = ["LayoutConfig", "repair_layout", "display_width", "is_page_number", "is_flattened", "HAN"]
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CN_NUM = "一二三四五六七八九十百零〇两"
@@ -44,7 +44,7 @@ _PROSE_PUNCT = "，。；：、！？"
 _SPACED_MARKER = re.compile(rf"第\s*([{_CN_NUM}\d](?:\s*[{_CN_NUM}\d])*)\s*(条|章|节|编|部分|款|项)")
 # a run of single digits separated by single spaces: "1 0", "2 0 2 3"
 _DIGIT_RUN = re.compile(r"(?<![\d.])\d(?: \d)+(?![\d.])")
-_BRACKET_SPACE = re.compile(r"([〔\[［])\s+|\s+([〕\]］])")
+_BRACKET_SPACE = re.compile(r"([〔\[［])\s+(?=\d)|(?<=\d)\s+([〕\]］])")
 _SPACE_HAN = re.compile(rf"(?<=[{HAN}]) +(?=[{HAN}])")
 _HEAD_MARKER = re.compile(rf"^(?:第[{_CN_NUM}\d]+(?:条|章|节|编|部分)|[{_CN_NUM}]+、|[（(][{_CN_NUM}\d]+[）)]|\d{{1,3}}[.．、])\s*")
 _PAGE_NUMBER = re.compile(r"^(?:[-－—–~]\s*\d{1,4}\s*[-－—–~]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4})$")
@@ -99,7 +99,7 @@ def _fix_numbers(line: str) -> str:
     return line
 
 
-def _is_flattened(line: str, cfg: LayoutConfig) -> bool:
+def is_flattened(line: str, cfg: LayoutConfig = LayoutConfig()) -> bool:
     """A page or document flattened onto one line: spaces stand before its headings."""
     structural = re.findall(rf" +(?:[{_CN_NUM}]+、|[（(][{_CN_NUM}]+[）)]|第[{_CN_NUM}]+条|\d{{1,2}}[.、])", line)
     return len(structural) >= 2 or (len(line) >= cfg.flattened_chars and len(structural) >= 1)
@@ -208,7 +208,7 @@ def repair_layout(text: str, org_suffixes: tuple[str, ...] = (), config: LayoutC
     lines = [_fix_numbers(ln) for ln in raw_lines]
     nonempty = [ln.strip() for ln in lines if ln.strip()]
     if len(nonempty) >= 3:
-        flat = [_is_flattened(ln, config) for ln in lines]
+        flat = [is_flattened(ln, config) for ln in lines]
         found = [(_prose_spaces(ln.strip(), org_suffixes) if not f else ([], [])) for ln, f in zip(lines, flat)]
         if sum(len(o) for o, _ in found) >= config.min_spaced:
             fixed = []

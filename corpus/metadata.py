@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date as _date
 
-from policyqa.corpus.jurisdiction import derive_jurisdiction, issuer_orgs, is_org_name
+from policyqa.corpus.jurisdiction import derive_jurisdiction, is_org_name, issuer_orgs, org_suffixes
 from policyqa.corpus.regions import dominant_region
 from policyqa.corpus.tables import is_table_row
 from policyqa.corpus.types import DocMeta, Period
@@ -66,7 +66,7 @@ def _labelled(text: str, labels: tuple[str, ...]) -> str:
     return ""
 
 
-_TITLE_END = re.compile(rf"(?:{'|'.join(PLAN_WORDS)}|公告|通告|决议|纲要|条例|指引|指南|导则|制度|批复|函)[)）]?$")
+TITLE_END = re.compile(rf"(?:{'|'.join(PLAN_WORDS)}|公告|通告|决议|纲要|条例|指引|指南|导则|制度|批复|函)[)）]?$")
 _PAREN_DATE = re.compile(r"^[（(]\s*(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)[^）)]{0,40}[）)]$")
 
 
@@ -102,7 +102,7 @@ def _own_title(text: str) -> tuple[str, int]:
             ):
                 break
             joined = "".join(block)
-            if 6 <= len(joined) <= 120 and _TITLE_END.search(joined) and ("关于" in joined or n == 1 or i == 0):
+            if 6 <= len(joined) <= 120 and TITLE_END.search(joined) and ("关于" in joined or n == 1 or i == 0):
                 if "关于" in joined or i == 0 or _is_titleish(head, i, n):
                     return joined, i
     return "", -1
@@ -231,23 +231,57 @@ def _title_issuer(text: str) -> str:
 
 
 def extract_issuer(text: str) -> str:
-    """The issuing body: the 落款, else the title's issuer, else an interviewed
-    body, else a labelled 发布机构.  Joint issuers are separated by spaces."""
+    """The issuing body: the 落款, else the title's issuer, else a labelled
+    发布机构, else an interviewed body.  Joint issuers are separated by spaces."""
+    return issuer_and_source(text)[0]
+
+
+def issuer_and_source(text: str) -> tuple[str, str]:
+    """:func:`extract_issuer` and where it was read: "signature", "title",
+    "label" or "mention" (a body named in running text: 访谈嘉宾, X负责人 —
+    reliable in an interview, a guess anywhere else)."""
     lines = [ln for ln in _lines(text) if ln]
     sig = _signature(lines)
     if sig:
-        return sig
+        return sig, "signature"
     t = _title_issuer(text)
     if t:
-        return t
+        return t, "title"
+    v = _labelled(text, ("发布机构", "发文机关"))
+    v = v.split("成文日期")[0].strip() if v else ""
+    if v and (issuer_orgs(v) or is_org_name(v)):
+        return v, "label"
     m = re.search(r"访谈嘉宾\s*[:：]\s*([^\s:：]{2,30}?" + _ORG_SUFFIX + r")", text)
     if m:
-        return m.group(1)
+        return m.group(1), "mention"
     m = re.search(r"([\u4e00-\u9fff]{2,30}?(?:局|委员会|委|办公室|厅|政府))(?:主要)?负责(?:人|同志)", text)
     if m:
-        return m.group(1)
-    v = _labelled(text, ("发布机构", "发文机关"))
-    return v.split("成文日期")[0].strip() if v else ""
+        return m.group(1), "mention"
+    return v, "label" if v else ""
+
+
+def _metadata_view(text: str) -> str:
+    """``text`` with flattened lines (a page or document on one line, its line
+    breaks turned into spaces) split back at those spaces, keeping joint
+    issuers (财政部 海关总署 税务总局…) together — for reading metadata only."""
+    from policyqa.corpus.layout import is_flattened
+
+    lines = text.split("\n")
+    single = sum(1 for ln in lines if ln.strip()) <= 3
+    out: list[str] = []
+    for ln in lines:
+        if not (is_flattened(ln) or (single and len(ln) > 200 and ln.count(" ") >= 3)):
+            out.append(ln)
+            continue
+        parts: list[str] = []
+        for tok in re.split(r"\s+", ln.strip()):
+            head = re.match(rf"[\u4e00-\u9fff（）()]{{1,40}}?(?:{'|'.join(org_suffixes())})", tok)
+            if parts and issuer_orgs(parts[-1]) is not None and head and (is_org_name(tok) or tok[head.end():].startswith("关于")):
+                parts[-1] += " " + tok  # one more joint issuer, or the issuer list running into 关于…
+            else:
+                parts.append(tok)
+        out.extend(parts)
+    return "\n".join(out)
 
 
 def detect_type(text: str, title: str) -> str:
@@ -288,12 +322,15 @@ def extract_metadata(doc_id: str, prepared_text: str, source: str = "", title_hi
     ``title_hint`` (a page's <title>, a file's title property) is used only
     when the text states no title of its own.
     """
-    title = extract_title(prepared_text) or title_hint
-    dates = extract_dates(prepared_text)
+    view = _metadata_view(prepared_text)
+    title = extract_title(view) or title_hint
+    dates = extract_dates(view)
     doc_type = detect_type(prepared_text, title)
-    issuer = extract_issuer(prepared_text)
-    doc_number = extract_doc_number(prepared_text)
-    juris = derive_jurisdiction(issuer, doc_number, title, prepared_text)
+    issuer, issuer_source = issuer_and_source(view)
+    doc_number = extract_doc_number(view)
+    # a body merely named in running text decides the jurisdiction only in an interview
+    decisive = issuer if issuer_source != "mention" or doc_type == "interview" else ""
+    juris = derive_jurisdiction(decisive, doc_number, title, view)
     if juris.known:
         region = juris.region
         region_label = juris.label

@@ -152,10 +152,15 @@ def _best(matches: list[tuple[bool, int, re.Match[str]]]) -> re.Match[str] | Non
 
 def extract_repeal(text: str) -> Repeal:
     """The (last) sentence that repeals earlier policies, with the titles and 文号 it names."""
-    verbs = validity_data()["repeal_verbs"]
+    verb = re.compile(f"(?:{_alternation(validity_data()['repeal_verbs'])})(?!日期|时间|情况)")
     found = None
     for _, sent in _sentences(text):
-        if any(v in sent for v in verbs) and not re.search(r"(?:^|[，,；;])\s*(?:如果|如|若|凡|遇)(?!干)[^。]{0,30}(?:废止|停止执行)", sent):
+        m = verb.search(sent)
+        if m and not re.search(r"(?:^|[，,；;])\s*(?:如果|如|若|凡|遇)(?!干)[^。]{0,30}(?:废止|停止执行)", sent):
+            if len(sent) > 200:  # a run-on line: the clause leading to the verb
+                head = sent[max(0, m.start() - 150) : m.start()]
+                cut = max(head.rfind("，"), head.rfind(","), head.rfind(" "))
+                sent = head[cut + 1 :] + sent[m.start() : m.end() + 40].split("。")[0]
             found = sent.strip()
     if not found:
         return Repeal()

@@ -10,8 +10,11 @@ document A when:
 2. B repeals earlier policies without naming them
    (``此前出台的…相关政策同时废止``), A has B's jurisdiction and issuer level,
    and their subjects overlap (:data:`GENERIC_REPEAL_MIN`); or
-3. A and B have the same jurisdiction and level, compatible issuers, and the
-   same subject (:data:`SAME_SUBJECT_MIN`): a re-issued policy.
+3. A and B have the same jurisdiction and level, the same (known) issuer,
+   and the same subject (:data:`SAME_SUBJECT_MIN`): a re-issued policy.
+
+Never linked: two copies of one document (same 文号, or same title and date)
+and numbered issues of a series (通告第3号 / 第4号).
 
 A title's *subject* is what is left after removing the cover-notice wrapper
 (关于印发《X》的通知 -> X), bracketed notes (（2023年修订）), years, place
@@ -37,7 +40,7 @@ from policyqa.corpus.validity import extract_repeal
 
 __all__ = ["link_versions", "linked", "subject", "similarity", "SAME_SUBJECT_MIN", "GENERIC_REPEAL_MIN"]
 
-SAME_SUBJECT_MIN = 0.8  # same jurisdiction and issuer: a re-issued policy
+SAME_SUBJECT_MIN = 0.9  # same jurisdiction and issuer: a re-issued policy
 GENERIC_REPEAL_MIN = 0.5  # "此前出台的…政策同时废止": earlier policies on an overlapping subject
 NAMED_REPEAL_MIN = 0.9  # a title named in a repeal sentence matches a document's title
 _DATA = Path(__file__).with_name("data") / "versions.json"
@@ -86,6 +89,14 @@ def similarity(a: str, b: str) -> float:
     return 2 * len(ga & gb) / (len(ga) + len(gb))
 
 
+def is_policy_title(title: str) -> bool:
+    """A whole title of a policy document (ends 办法/意见/政策/通知…), not a
+    fragment or a headline."""
+    from policyqa.corpus.metadata import TITLE_END
+
+    return bool(TITLE_END.search(re.sub(r"[（(][^）)]*[）)]$", "", title or "")))
+
+
 def _orgs(issuer: str) -> set[str]:
     return {o for o in re.split(r"\s+", issuer or "") if o}
 
@@ -106,7 +117,7 @@ def _same_area(a: DocMeta, b: DocMeta) -> bool:
 
 def _named_by(repealer: DocMeta, older: DocMeta) -> bool:
     rep = extract_repeal(repealer.repeals)
-    if older.doc_number and older.doc_number in rep.doc_numbers:
+    if older.doc_number and older.doc_number != repealer.doc_number and older.doc_number in rep.doc_numbers:
         return True
     for t in rep.titles:
         if older.title and (t == older.title or f"《{t}》" in older.title):
@@ -116,19 +127,35 @@ def _named_by(repealer: DocMeta, older: DocMeta) -> bool:
     return False
 
 
+_SERIES = re.compile(r"第\s*[\d一二三四五六七八九十百]+\s*[号期批次]|[（(]\s*\d+\s*[)）]")
+
+
+def _copies(a: DocMeta, b: DocMeta) -> bool:
+    """Two copies of one document (crawled twice): same 文号, or same title and date."""
+    return bool(a.doc_number and a.doc_number == b.doc_number) or (a.title == b.title and a.date == b.date)
+
+
+def _series(a: DocMeta, b: DocMeta) -> bool:
+    """Numbered issues of one series (通告第3号, 第4号): not versions of each other."""
+    na, nb = _SERIES.findall(a.title or ""), _SERIES.findall(b.title or "")
+    return bool(na or nb) and na != nb
+
+
 def _supersedes(newer: DocMeta, older: DocMeta) -> bool:
-    if newer.doc_id == older.doc_id or "interview" in (newer.doc_type, older.doc_type):
+    if newer.doc_id == older.doc_id or "interview" in (newer.doc_type, older.doc_type) or _copies(newer, older):
         return False
     if newer.repeals and _named_by(newer, older):
         return True
     if not (newer.date and older.date and older.date < newer.date):
         return False
-    if not _same_area(newer, older):
+    if not _same_area(newer, older) or _series(newer, older):
         return False
     sim = similarity(newer.title, older.title)
     if newer.repeals and extract_repeal(newer.repeals).generic and sim >= GENERIC_REPEAL_MIN:
         return True
-    return sim >= SAME_SUBJECT_MIN and _issuers_compatible(newer, older)
+    # no repeal stated: a re-issue of a policy by the same body on the same subject
+    return (sim >= SAME_SUBJECT_MIN and bool(newer.issuer and older.issuer) and _issuers_compatible(newer, older)
+            and is_policy_title(newer.title) and is_policy_title(older.title))
 
 
 def link_versions(metas: Sequence[DocMeta]) -> list[DocMeta]:

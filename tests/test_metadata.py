@@ -91,3 +91,18 @@ def test_joint_issuers_signing_on_one_or_several_lines():
 def test_a_target_year_is_not_a_period():
     m = extract_metadata("n.txt", "关于推进某事的通知\n到2027年，累计培育企业1万家。\n国务院办公厅\n2024年3月15日")
     assert m.period is None and m.valid_to == ""
+
+
+def test_a_document_flattened_onto_one_line_still_gives_its_metadata():
+    flat = ("财政部 海关总署 税务总局关于支持某类物资进口的税收政策的公告 财政部公告2024年第9号 "
+            "为支持相关工作，现就有关税收政策公告如下： 一、对捐赠用于相关工作的进口物资，免征进口关税。 "
+            "二、本公告自2024年1月1日起实施，执行至2024年12月31日。 财政部 海关总署 税务总局 2024年2月1日")
+    m = extract_metadata("flat.txt", flat)
+    assert (m.title, m.issuer, m.date) == ("财政部 海关总署 税务总局关于支持某类物资进口的税收政策的公告", "财政部 海关总署 税务总局", "2024-02-01")
+    assert (m.issuer_level, m.jurisdiction, m.valid_from, m.valid_to) == ("national", "全国", "2024-01-01", "2024-12-31")
+
+
+def test_a_body_named_in_a_news_story_does_not_decide_the_jurisdiction():
+    news = "某地多举措支持企业复工 新华社电 记者从南京市获悉，璧山区党委负责同志表示将加大支持。南京市各部门、南京市各区积极行动。"
+    m = extract_metadata("news.txt", news)
+    assert m.issuer == "璧山区党委" and m.jurisdiction == "江苏省南京市"  # the issuer field is kept, the body decides

@@ -64,3 +64,20 @@ def test_meta_round_trip_and_old_index_rows():
     old_row = {"doc_id": "x", "title": "t", "region": "江苏省", "dates": [], "period": None}
     assert DocMeta.from_dict(old_row) == DocMeta("x", title="t", region="江苏省")
     assert DocMeta.from_dict(old_row).summary()["supersedes"] == []
+
+
+def test_copies_series_and_fragments_are_not_versions():
+    a = DocMeta("a", title="关于加强某项工作的通告（第3号）", date="2020-02-01", issuer="某市指挥部", jurisdiction="江苏省南京市", issuer_level="city")
+    b = replace(a, doc_id="b", title="关于加强某项工作的通告（第4号）", date="2020-02-05")
+    assert links([a, b]) == {"a": ((), ()), "b": ((), ())}  # a series
+    c = replace(NEW, doc_id="copy", date="2023-06-01", repeals="")  # the same 文号: one document crawled twice
+    assert links([replace(NEW, doc_number="射政发〔2023〕6号"), replace(c, doc_number="射政发〔2023〕6号")])["copy"] == ((), ())
+    f1 = replace(OLD, doc_id="f1", title="广西壮族自治区新型冠状病毒感染的肺炎")  # a fragment, not a policy title
+    f2 = replace(OLD, doc_id="f2", title="广西壮族自治区新型冠状病毒感染的肺炎疫情", date="2021-01-01")
+    assert links([f1, f2]) == {"f1": ((), ()), "f2": ((), ())}
+    # a label 废止日期 in a site's metadata table is not a repeal
+    labelled = replace(NEW, doc_id="lab", repeals="")
+    from policyqa.corpus.validity import extract_repeal
+
+    assert extract_repeal("[发文字号] 某政发〔2023〕6号 [废止日期] ---- [有效性] 有效").text == ""
+    assert links([OLD, labelled])["lab"] == (("old",), ())  # still a re-issue by the same body
