@@ -164,8 +164,8 @@ def _text_table(lines: list[str], i: int, cfg: TableConfig) -> int:
 def linearize_tables(text: str, config: TableConfig = TableConfig()) -> str:
     """``text`` with every table rewritten as described in the module docstring.
 
-    Lines outside tables are returned unchanged (tabs inside them included:
-    a lone tab-separated line becomes a one-row table).
+    Lines outside tables are returned unchanged, as is a lone line with a tab
+    that is not a label/value pair (a stray tab in prose).
     """
     lines = text.split("\n")
     out: list[str] = []
@@ -174,9 +174,13 @@ def linearize_tables(text: str, config: TableConfig = TableConfig()) -> str:
         cells = _tab_cells(lines[i])
         if cells is not None:
             block = []
+            start = i
             while i < len(lines) and (c := _tab_cells(lines[i])) is not None:
                 block.append(c)
                 i += 1
+            if len(block) == 1 and not _label_value(block, config):
+                out.append(lines[start])  # a stray tab in a line of prose, not a table
+                continue
             out.extend(_render(block, config))
             continue
         n = _text_table(lines, i, config)

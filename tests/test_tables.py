@@ -96,3 +96,9 @@ def test_docx_table_rows_survive_the_reader_and_chunker(tmp_path, rows):
     [raw] = read_file(f)
     chunks = chunk_document(Document(DocMeta(doc_id="t.docx"), clean_text(raw.text)))
     assert [c.text for c in chunks if c.kind == "table"] == [f"级别：第{i + 1}档 | 金额：{(i + 1) * 10}万元" for i in range(rows)]
+
+
+def test_a_stray_tab_in_prose_is_not_a_table():
+    line = "2019年1月24日 来源：中国银监会\t为规范商业银行委托贷款业务，加强委托贷款监管，制定本办法。"
+    assert linearize_tables(line) == line
+    assert linearize_tables("发文机关\t某县人民政府") == "发文机关：某县人民政府"
