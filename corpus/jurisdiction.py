@@ -420,6 +420,16 @@ def _title_region(title: str) -> Region:
     return found
 
 
+def _named_province(text: str) -> Region:
+    """The province the text names most often by a province or city name."""
+    counts: dict[str, int] = {}
+    for m in find_mentions(text or ""):
+        r = m.regions[0]
+        if len(m.regions) == 1 and r.level in ("province", "city"):
+            counts[r.province] = counts.get(r.province, 0) + 1
+    return Region(max(counts, key=lambda p: (counts[p], p))) if counts else Region()
+
+
 def _narrow(r: Region, level: str) -> Region:
     """``r`` cut to ``level`` (a district's city for a city-level document)."""
     if level == "province":
@@ -455,9 +465,11 @@ def derive_jurisdiction(issuer: str, doc_number: str = "", title: str = "", text
                     return Jurisdiction(j.level, agree[0], j.area)
         return j
     if j.area:
-        # a place the gazetteer does not know (桐溪县): its province from the 文号, title or body
+        # a place the gazetteer does not know (桐溪县): its province from the title, the 文号, or
+        # the provinces and cities the body names — not from county names, which in running text
+        # are too often ordinary words (会同县 in 「县经信局会同县财政局」)
         prov = ""
-        for r in [title_r] + [r for r in num_regions if r.level == "province"] + [body]:
+        for r in [title_r] + [r for r in num_regions if r.level == "province"] + [_named_province(text)]:
             if r.province:
                 prov = r.province
                 break

@@ -34,6 +34,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from policyqa.corpus.jurisdiction import parse_jurisdiction
 from policyqa.corpus.regions import find_mentions
 from policyqa.corpus.types import DocMeta
 from policyqa.corpus.validity import extract_repeal
@@ -109,10 +110,17 @@ def _issuers_compatible(a: DocMeta, b: DocMeta) -> bool:
 
 
 def _same_area(a: DocMeta, b: DocMeta) -> bool:
+    """Same jurisdiction and level; an area the gazetteer does not place
+    (桐溪县) matches itself with or without its province."""
     ja, jb = a.jurisdiction or a.region, b.jurisdiction or b.region
-    if ja and jb:
-        return ja == jb and (a.issuer_level == b.issuer_level or not a.issuer_level or not b.issuer_level)
-    return bool(a.issuer) and a.issuer == b.issuer
+    if not (ja and jb):
+        return bool(a.issuer) and a.issuer == b.issuer
+    if a.issuer_level and b.issuer_level and a.issuer_level != b.issuer_level:
+        return False
+    if ja == jb:
+        return True
+    pa, pb = parse_jurisdiction(ja, a.issuer_level), parse_jurisdiction(jb, b.issuer_level)
+    return bool(pa.area) and pa.area == pb.area and (not pa.region.province or not pb.region.province or pa.region == pb.region)
 
 
 def _named_by(repealer: DocMeta, older: DocMeta) -> bool:

@@ -102,3 +102,10 @@ def test_the_filter_and_the_answers_use_the_one_matcher(asked):
     readings = lookup(asked)  # what the answerer passes: gazetteer regions
     if readings:
         assert {k for r in readings for k in docs_for(r, DOCS)} == via_filter
+
+
+def test_an_unplaced_county_takes_its_province_only_from_province_or_city_names():
+    # county names in running text are often words (会同 = jointly): not evidence of a province
+    text = "本政策由县经信局会同县财政局负责解释，县经信局会同县财政局负责兑现。"
+    assert derive_jurisdiction("某溪县人民政府", "", "", text).label == "某溪县"
+    assert derive_jurisdiction("某溪县人民政府", "", "", "根据《浙江省若干政策》。" + text).label == "浙江省某溪县"

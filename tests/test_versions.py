@@ -81,3 +81,12 @@ def test_copies_series_and_fragments_are_not_versions():
 
     assert extract_repeal("[发文字号] 某政发〔2023〕6号 [废止日期] ---- [有效性] 有效").text == ""
     assert links([OLD, labelled])["lab"] == (("old",), ())  # still a re-issue by the same body
+
+
+def test_an_unplaced_county_is_the_same_area_with_or_without_its_province():
+    a = DocMeta("a", title="某溪县关于支持制造业发展的若干政策", date="2021-05-20", issuer="某溪县人民政府",
+                jurisdiction="某溪县", region="某溪县", issuer_level="county")
+    b = replace(a, doc_id="b", date="2024-03-18", jurisdiction="浙江省某溪县", region="浙江省某溪县")
+    assert links([a, b])["b"] == (("a",), ())
+    c = replace(b, doc_id="c", jurisdiction="湖南省某溪县", region="湖南省某溪县")
+    assert links([b, c])["c"] == ((), ())  # the same name in another province is another county
