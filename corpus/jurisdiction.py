@@ -330,13 +330,8 @@ def org_level(org: str) -> Jurisdiction:
         return Jurisdiction("national")
     park = _park_name(org)
     region = _leading_region(org)
-    if park and org.endswith(("管委会", "管理委员会", "管理办公室", "办公室", "局", "委员会", "工委", "党工委")) :
-        known = region.full and parse_region(region.full) == region
-        area = park
-        if region.province:
-            # keep only what the gazetteer does not already say (盐城经济技术开发区 keeps its name)
-            return Jurisdiction("park", region if known else Region(), area)
-        return Jurisdiction("park", Region(), area)
+    if park and org.endswith(("管委会", "管理委员会", "管理办公室", "办公室", "局", "委员会", "工委", "党工委")):
+        return Jurisdiction("park", region, park)  # 盐城经济技术开发区管委会: a park in 盐城市
     if region.province:
         return Jurisdiction(_level_of_region(region), region)
     level = _bare_level(org)
@@ -475,28 +470,24 @@ def derive_jurisdiction(issuer: str, doc_number: str = "", title: str = "", text
                 break
         return Jurisdiction(j.level, Region(prov) if prov else Region(), j.area)
     level = j.level or _addressee_level(text)
-    # candidates, strongest first: title place, 文号 place agreeing with the body, body
-    place = Region()
-    if title_r.province:
-        place = title_r
-    if num_regions:
+    # the place, strongest evidence first: the title's place; a 文号 reading the body agrees
+    # with (徐中小办发 + 徐州 in the body); an unambiguous 文号 reading; the body's place
+    place = title_r
+    if not place.province and num_regions:
         agree = [r for r in num_regions if body.province and (r.contains(body) or body.contains(r))]
-        agree = agree or [r for r in num_regions if title_r.province and (r.contains(title_r) or title_r.contains(r))]
-        if agree and not place.province:
+        if agree:
             place = max(agree, key=lambda r: len(r.full))
-        elif len(num_regions) == 1 and not place.province and not body.province:
+        elif len(num_regions) == 1 and not body.province:
             place = num_regions[0]
     if not place.province:
         place = body
     if not place.province:
         return Jurisdiction(level)
-    if not level:
-        level = _level_of_region(place)
-    if level == "park":
-        return Jurisdiction("park", place, "")
     if level == "national":
         return Jurisdiction("national")
+    if level == "park":
+        return Jurisdiction("park", place, "")
+    # a city-level issuer's place is a city even if a district was found; a county-level
+    # issuer's place is only as precise as the evidence (a city when no county was named)
     narrowed = _narrow(place, level)
-    if level == "county" and place.level != "district":
-        return Jurisdiction(_level_of_region(narrowed), narrowed)
-    return Jurisdiction(level if _level_of_region(narrowed) == level else _level_of_region(narrowed), narrowed)
+    return Jurisdiction(_level_of_region(narrowed), narrowed)

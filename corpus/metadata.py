@@ -76,6 +76,7 @@ def _head_lines(text: str, limit: int = 30) -> list[str]:
 
     out = []
     for ln in _lines(text):
+        ln = re.sub(r"^#{1,6}\s+", "", ln)  # a Markdown heading
         if not ln or is_debris_line(ln):
             continue
         out.append(ln)
@@ -102,8 +103,8 @@ def _own_title(text: str) -> tuple[str, int]:
             ):
                 break
             joined = "".join(block)
-            if 6 <= len(joined) <= 120 and TITLE_END.search(joined) and ("关于" in joined or n == 1 or i == 0):
-                if "关于" in joined or i == 0 or _is_titleish(head, i, n):
+            if 6 <= len(joined) <= 120 and TITLE_END.search(joined):
+                if "关于" in joined or i == 0 or (n == 1 and _is_titleish(head, i, n)):
                     return joined, i
     return "", -1
 
