@@ -135,11 +135,10 @@ def _patterns() -> dict[str, re.Pattern[str]]:
 
 
 def _sentences(text: str):
-    pos = 0
+    """(start, sentence) pairs, split at 。；; and line ends."""
     for m in _SENTENCE.finditer(text):
         if m.group(0).strip():
             yield m.start(), m.group(0)
-        pos = m.end()
 
 
 def _best(matches: list[tuple[bool, int, re.Match[str]]]) -> re.Match[str] | None:
@@ -188,7 +187,8 @@ def extract_validity(text: str, doc_date: str = "", published: str = "") -> Vali
 
     m = _best(hits["from_to"]) or _best(hits["range"])
     if m:
-        valid_from, valid_to = _to_iso(m.group(1) if "年" in m.group(1) or "-" in m.group(1) else m.group(1) + "年", False), _to_iso(m.group(2), True)
+        start = m.group(1) if re.search(r"[年\-/.]", m.group(1)) else m.group(1) + "年"  # 2023—2025年: a bare first year
+        valid_from, valid_to = _to_iso(start, False), _to_iso(m.group(2), True)
         phrases.append(m.group(0))
     m = _best(hits["start"])
     if m and not valid_from:
