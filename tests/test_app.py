@@ -727,7 +727,7 @@ def test_document_table_has_every_column_in_a_fixed_layout():
     docs, _ = corpus()
     metas = [d.meta for d in docs]
     html = render.doc_table_html(metas)
-    for header in ("文档ID", "标题", "发文机关", "日期", "文号", "地区", "类型", "期限"):
+    for header in ("文档ID", "标题", "发文机关", "日期", "文号", "适用范围", "类型", "有效期"):
         assert f"<th>{header}</th>" in html
     assert "2017–2020" in html and "江苏省盐城市亭湖区" in html and "原文件" not in html
     widths = [float(w) for w in __import__("re").findall(r"width:([\d.]+)%", html)]
@@ -735,6 +735,20 @@ def test_document_table_has_every_column_in_a_fixed_layout():
     admin = render.doc_table_html(metas, admin=True, original_url=lambda d: f"api/documents/{d}/original")
     assert "<th>原文件</th>" in admin and 'href="api/documents/d1/original" download' in admin
     assert "table-layout: fixed" in ui.CSS
+
+
+def test_document_table_shows_level_validity_and_versions_without_extra_columns():
+    import dataclasses
+
+    docs, _ = corpus()
+    old = dataclasses.replace(docs[0].meta, doc_id="old.txt", superseded_by=("new.txt",), valid_to="2022-12-31")
+    new = dataclasses.replace(docs[0].meta, doc_id="new.txt", supersedes=("old.txt",), issuer_level="city",
+                              jurisdiction="江苏省徐州市", valid_from="2023-01-01", valid_to="2025-12-31")
+    html = render.doc_table_html([old, new])
+    assert html.count("<th>") == 8
+    assert '<div class="pqa-ver pqa-ver-old">已被取代：new.txt</div>' in html and "取代：old.txt" in html
+    assert '<div class="pqa-level">市级</div>' in html and "2023-01-01 至 2025-12-31" in html and "至 2022-12-31" in html
+    assert '<tr class="pqa-old-version">' in html
 
 
 def test_chunk_viewer_lists_a_documents_chunks_inert(env):

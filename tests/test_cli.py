@@ -41,9 +41,11 @@ def test_docs_json_lists_metadata():
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert [x["doc_id"] for x in rows][:2] == ["000_df2ff32941c852ae.txt", "001_19db83a107069549.txt"]
-    assert set(rows[0]) == {"doc_id", "title", "issuer", "date", "doc_number", "region", "doc_type", "period"}
+    assert set(rows[0]) == {"doc_id", "title", "issuer", "date", "doc_number", "region", "doc_type", "period",
+                            "issuer_level", "jurisdiction", "valid_from", "valid_to", "supersedes", "superseded_by"}
     x = next(x for x in rows if x["doc_id"].startswith("002"))
     assert x["doc_number"] == "徐中小办发〔2023〕3号" and x["period"] == "2023–2025" and x["region"] == "江苏省徐州市"
+    assert (x["issuer_level"], x["jurisdiction"], x["supersedes"], x["superseded_by"]) == ("city", "江苏省徐州市", [], [])
 
 
 def test_usage_errors_exit_2():

@@ -298,43 +298,78 @@ def doc_label(m) -> str:
     return f"{title[:40]}{'…' if len(title) > 40 else ''} [{m.doc_id}]"
 
 
-# (summary key, column header, relative width): the widths add up to 100 so the table fits its box
-DOC_COLUMNS = (
-    ("doc_id", "文档ID", 13), ("title", "标题", 25), ("issuer", "发文机关", 13), ("date", "日期", 9),
-    ("doc_number", "文号", 12), ("region", "地区", 12), ("doc_type", "类型", 7), ("period", "期限", 9),
-)
-
-
+# (column header, relative width): the widths add up to 100 so the table fits its box
+DOC_COLUMNS = (("文档ID", 13), ("标题", 25), ("发文机关", 13), ("日期", 9), ("文号", 12), ("适用范围", 12),
+               ("类型", 7), ("有效期", 9))
 DOC_TYPES = {"notice": "通知", "plan": "方案/意见", "work-points": "工作要点", "interview": "访谈", "other": "其他"}
+ISSUER_LEVELS = {"national": "国家级", "province": "省级", "city": "市级", "county": "县（区）级", "park": "园区"}
+
+
+def _get(s: dict, key: str):
+    v = s.get(key)
+    return "、".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v or "")
+
+
+def validity_label(s: dict) -> str:
+    """``valid_from``–``valid_to`` when the document states them, else its stated period."""
+    f, t = _get(s, "valid_from"), _get(s, "valid_to")
+    if f and t:
+        return f"{f} 至 {t}"
+    if t:
+        return f"至 {t}"
+    if f:
+        return f"{f} 起"
+    return _get(s, "period")
 
 
 def doc_rows(docs) -> list[list[str]]:
-    """One row per document, the columns of :data:`DOC_COLUMNS` by name (document types in Chinese)."""
+    """One row per document: the plain text of the :data:`DOC_COLUMNS` cells."""
     rows = []
     for m in docs:
         s = m.summary()
-        s["doc_type"] = DOC_TYPES.get(s.get("doc_type") or "", s.get("doc_type") or "")
-        rows.append([str(s.get(k) or "") for k, _, _ in DOC_COLUMNS])
+        rows.append([_get(s, "doc_id"), _get(s, "title"), _get(s, "issuer"), _get(s, "date"), _get(s, "doc_number"),
+                     _get(s, "jurisdiction") or _get(s, "region"),
+                     DOC_TYPES.get(_get(s, "doc_type"), _get(s, "doc_type")), validity_label(s)])
     return rows
+
+
+def _notes(m) -> list[tuple[int, str, str]]:
+    """Second lines under some cells: (column, css class, text) — issuer level, version links."""
+    s = m.summary()
+    out = []
+    if _get(s, "supersedes"):
+        out.append((1, "pqa-ver", f"取代：{_get(s, 'supersedes')}"))
+    if _get(s, "superseded_by"):
+        out.append((1, "pqa-ver pqa-ver-old", f"已被取代：{_get(s, 'superseded_by')}"))
+    level = ISSUER_LEVELS.get(_get(s, "issuer_level"))
+    if level:
+        out.append((2, "pqa-level", level))
+    return out
 
 
 def doc_table_html(docs, admin: bool = False, original_url=None) -> str:
     """The documents table: fixed layout, every column visible at 1280 px (long cells wrap).
 
-    With ``admin`` a 原文件 column links each kept original to its download
-    (``original_url(doc_id)``; the server checks the admin again).
+    Version links and the issuer's level are second lines in the 标题 and
+    发文机关 cells rather than columns of their own.  With ``admin`` a 原文件
+    column links each kept original to its download (``original_url(doc_id)``;
+    the server checks the admin again).
     """
-    cols = list(DOC_COLUMNS) + ([("_original", "原文件", 7)] if admin else [])
-    total = sum(w for _, _, w in cols)
-    head = "".join(f'<col style="width:{w * 100 / total:.2f}%">' for _, _, w in cols)
-    ths = "".join(f"<th>{esc_html(h)}</th>" for _, h, _ in cols)
+    cols = list(DOC_COLUMNS) + ([("原文件", 7)] if admin else [])
+    total = sum(w for _, w in cols)
+    head = "".join(f'<col style="width:{w * 100 / total:.2f}%">' for _, w in cols)
+    ths = "".join(f"<th>{esc_html(h)}</th>" for h, _ in cols)
     body = []
     for m, row in zip(docs, doc_rows(docs)):
-        tds = "".join(f"<td>{esc_html(v) or '—'}</td>" for v in row)
+        cells = [esc_html(v) or "—" for v in row]
+        for i, cls, text in _notes(m):
+            cells[i] += f'<div class="{cls}">{esc_html(text)}</div>'
+        tds = "".join(f"<td>{c}</td>" for c in cells)
         if admin:
             url = original_url(m.doc_id) if original_url else ""
             tds += f'<td><a class="pqa-dl" href="{esc_html(url)}" download>{icon("download")}下载</a></td>' if url else "<td>—</td>"
-        body.append(f"<tr>{tds}</tr>")
+        old = ' class="pqa-old-version"' if m.summary().get("superseded_by") else ""
+        body.append(f"<tr{old}>{tds}</tr>")
     if not body:
         body.append(f'<tr><td colspan="{len(cols)}">知识库中还没有文档</td></tr>')
     return (f'<div class="pqa-table-wrap"><table class="pqa-doc-table"><colgroup>{head}</colgroup>'

@@ -98,6 +98,9 @@ table.pqa-doc-table th {position: sticky; top: 0; background: var(--block-backgr
 table.pqa-doc-table th, table.pqa-doc-table td {padding: 5px 6px; border-bottom: 1px solid #e0e0e0; vertical-align: top;
   overflow-wrap: anywhere; word-break: break-word; white-space: normal;}
 a.pqa-dl {white-space: nowrap; text-decoration: none;}
+.pqa-ver, .pqa-level {font-size: 0.85em; color: #5f6368; margin-top: 2px;}
+.pqa-ver-old {color: #b06000;}
+tr.pqa-old-version td {background: #fafafa;}
 ol.pqa-chunks {padding-left: 0; list-style: none; max-height: 520px; overflow-y: auto;}
 li.pqa-chunk {border: 1px solid #dadce0; border-radius: 6px; padding: 6px 10px; margin: 6px 0;}
 .pqa-chunk-meta {font-size: 0.85em; color: #5f6368;}
