@@ -310,10 +310,11 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
     answerable, ans_info = fit_answerable(np.stack(rows), np.array(ys), max_false_refusal, progress)
 
     trained_on = {"team": f"{team_path} (tune half, {len(team)} questions)", "ncp": f"{ncp_path} (tune half, {len(ncp)} questions)"}
+    emb_name = (b_store.manifest.get("embedding") or {}).get("model", "")
     params = dict(DEFAULT_PARAMS)
     selector = replace(selector, params=params)
-    _write(selector, out_dir / "selector.json", trained_on=trained_on, fit=sel_info, command="policyqa train")
-    _write(answerable, out_dir / "answerable.json", trained_on=trained_on, fit=ans_info, command="policyqa train")
+    _write(selector, out_dir / "selector.json", trained_on=trained_on, fit=sel_info, embedding_model=emb_name, command="policyqa train")
+    _write(answerable, out_dir / "answerable.json", trained_on=trained_on, fit=ans_info, embedding_model=emb_name, command="policyqa train")
     from policyqa.qa.model import load_model
 
     load_model.cache_clear()
@@ -332,5 +333,5 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
                     best = (score, p)
         params = best[1]
         selector = replace(selector, params=params)
-        _write(selector, out_dir / "selector.json", trained_on=trained_on, fit=sel_info, decode_grid=grid_report, command="policyqa train")
+        _write(selector, out_dir / "selector.json", trained_on=trained_on, fit=sel_info, decode_grid=grid_report, embedding_model=emb_name, command="policyqa train")
     return {"selector": sel_info, "answerable": ans_info, "params": params, "grid": grid_report}

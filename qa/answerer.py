@@ -69,7 +69,7 @@ class Answerer:
 
     def __init__(self, retriever, composer: ExtractiveComposer, docs: Mapping[str, DocMeta], tokenize: Callable[[str], list[str]],
                  top_k: int = DEFAULT_TOP_K, llm=None, today: Callable[[], date] = date.today,
-                 answerable: LinearModel | None = None, sentences=None):
+                 answerable: LinearModel | None = None, sentences=None, dense_features: bool = True):
         self.retriever = retriever
         self.composer = composer
         self.docs = docs
@@ -80,6 +80,8 @@ class Answerer:
         self.answerable = answerable or load_model("answerable", ANSWERABILITY_FEATURES)
         self.threshold = float(self.answerable.params.get("threshold", DEFAULT_THRESHOLD))
         self.sentences = sentences
+        self.dense_features = dense_features
+        composer.dense = dense_features
         self.cues = composer.cues
         self._stats_ready = False
         self._units: dict[str, list] | None = None
@@ -105,7 +107,7 @@ class Answerer:
         chunks = getattr(self.retriever, "chunks", None) or {}
         if self.composer.stats is None and chunks:
             self.composer.stats = TermStats.from_texts([c.indexed_text() for c in chunks.values()], self.tokenize)
-        if self.composer.lookup is None and self.sentences is not None and self._encoder() is not None:
+        if self.composer.lookup is None and self.sentences is not None and self._encoder() is not None and self.dense_features:
             self.composer.lookup = self.sentences.lookup
         self._stats_ready = True
 
@@ -189,7 +191,7 @@ class Answerer:
             return 0.0
         best_logit = float(sc.logits[i])
         best_cov = float(sc.X[i][_COV]) if sc.X is not None else 0.0
-        x = answerability_features(sc.query, sc.hits, best_logit, best_cov, english, self.cues)
+        x = answerability_features(sc.query, sc.hits, best_logit, best_cov, english, self.cues, dense=self.dense_features)
         return float(self.answerable.proba(x[None, :])[0])
 
     def _decide(self, q, hits: Sequence[Hit], english: bool, filters, top_k: int) -> Decision:
@@ -488,16 +490,27 @@ class Answerer:
         return statements_from(d.selected, self.docs, as_list=d.shape == "list")
 
     def _validity_notes(self, citations: Sequence[Citation]) -> list[str]:
+        """An expiry note per cited document whose ``valid_to`` has passed
+        (else, without a stated validity, whose policy period ended before this year)."""
         notes, seen = [], set()
-        year = self.today().year
+        today = self.today()
         for c in citations:
             meta = self.docs.get(c.doc_id)
-            if not meta or not meta.period or not meta.period.end or c.doc_id in seen:
+            if not meta or c.doc_id in seen:
                 continue
             seen.add(c.doc_id)
-            if meta.period.end < year:
-                name = f"《{meta.title}》" if meta.title else c.doc_id
-                notes.append(f"{name}所述政策期限为{meta.period.label()}，已经结束；请向发文机关核实该政策目前是否仍然有效。")
+            valid_to, p = getattr(meta, "valid_to", ""), meta.period
+            if valid_to:
+                if valid_to >= today.isoformat():
+                    continue
+                span = f"{meta.valid_from}至{valid_to}" if meta.valid_from else f"至{valid_to}"
+                label = p.label() if p and p.end == int(valid_to[:4]) else span
+            elif p and p.end and p.end < today.year:
+                label = p.label()
+            else:
+                continue
+            name = f"《{meta.title}》" if meta.title else c.doc_id
+            notes.append(f"{name}所述政策期限为{label}，已经结束；请向发文机关核实该政策目前是否仍然有效。")
         return notes
 
 

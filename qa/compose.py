@@ -124,6 +124,7 @@ class ExtractiveComposer:
         self.params = {**DEFAULT_PARAMS, **dict(self.model.params), **dict(params or {})}
         self.stats = stats
         self.lookup = lookup
+        self.dense = True  # False: the index's embedding model is not the one the selector was fitted with
 
     def query(self, text: str, vector=None) -> Query:
         return make_query(text, self.tokenize, self.stats, vector, self.cues)
@@ -131,7 +132,7 @@ class ExtractiveComposer:
     def score(self, q: Query, hits: Sequence[Hit]) -> Scored:
         hits = list(hits)
         cands = candidates(hits, int(self.params["depth"]), self.cues)
-        X = candidate_features(q, hits, cands, self.lookup, self.cues)
+        X = candidate_features(q, hits, cands, self.lookup, self.cues, self.dense)
         logits = self.model.logits(X) if len(cands) else np.zeros(0)
         return Scored(q, hits, cands, logits, X)
 
@@ -145,7 +146,8 @@ class ExtractiveComposer:
         if not subs:
             return c.text, base, c.start
         kinds_needed = [k for k in sc.query.kinds if k in present_kinds(c.text, self.cues)]
-        figures_needed = [m.group(0) for k in kinds_needed for m in self.cues.present[k].finditer(c.text)]
+        # figures are never cut off: a run keeps every amount, rate, count and measure of its unit
+        figures_needed = [m.group(0) for k in ("amount", "rate", "count", "measure") for m in self.cues.present[k].finditer(c.text)]
         need_cap = bool(self.cues.cap.search(c.text)) and bool(sc.query.kinds)
         text = sc.hits[c.hit].chunk.text
         keep = []
@@ -161,7 +163,7 @@ class ExtractiveComposer:
             keep.append(s)
         if not keep:
             return c.text, base, c.start
-        X = candidate_features(sc.query, sc.hits, keep, self.lookup, self.cues)
+        X = candidate_features(sc.query, sc.hits, keep, self.lookup, self.cues, self.dense)
         lg = self.model.logits(X)
         j = int(np.argmax(lg))
         if lg[j] >= base - float(self.params["trim_margin"]):

@@ -152,7 +152,8 @@ def dense_sims(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate], lookup
     return out
 
 
-def candidate_features(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate], lookup=None, cues: Cues | None = None) -> np.ndarray:
+def candidate_features(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate], lookup=None, cues: Cues | None = None,
+                       use_dense: bool = True) -> np.ndarray:
     c = cues or load_cues()
     m = len(cands)
     X = np.zeros((m, len(CANDIDATE_FEATURES)), dtype=np.float32)
@@ -194,7 +195,7 @@ def candidate_features(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate]
             "fig_none_asked_has_number": float(not q.kinds and has_number(text)),
             "inv_rank": 1.0 / h.rank if h.rank else 0.0,
             "score_rel": h.score / top_score,
-            "passage_dense": h.dense_score if h.dense_score is not None else np.nan,
+            "passage_dense": h.dense_score if (h.dense_score is not None and use_dense) else np.nan,
             "in_sparse": float(h.sparse_rank is not None),
             "inv_pos": 1.0 / (1 + cd.position),
             "first": float(cd.position == 0),
@@ -214,8 +215,10 @@ def candidate_features(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate]
     return X
 
 
-def answerability_features(q: Query, hits: Sequence[Hit], best_logit: float, best_cov: float, english: bool, cues: Cues | None = None, depth: int = 3) -> np.ndarray:
-    """One row: how well the top passages are about the question."""
+def answerability_features(q: Query, hits: Sequence[Hit], best_logit: float, best_cov: float, english: bool, cues: Cues | None = None,
+                           depth: int = 3, dense: bool = True) -> np.ndarray:
+    """One row: how well the top passages are about the question (``dense=False``:
+    dense scores come from another model than the one fitted, so they are unknown)."""
     c = cues or load_cues()
     top = list(hits[:depth])
     texts = [h.chunk.header + "\n" + h.chunk.text + "\n" + h.chunk.responsible for h in top]
@@ -232,7 +235,7 @@ def answerability_features(q: Query, hits: Sequence[Hit], best_logit: float, bes
         "top3_cov": max(covs, default=0.0),
         "missing_terms": min(3, missing(q, joined, c)),
         "missing_idf": max(absent, default=0.0) / total,
-        "top_dense": max((h.dense_score for h in top if h.dense_score is not None), default=np.nan),
+        "top_dense": max((h.dense_score for h in top if h.dense_score is not None), default=np.nan) if dense else np.nan,
         # unknown (imputed) when retrieval ran one list only (bm25 or dense mode)
         "top_in_both": (float(top[0].dense_rank is not None and top[0].sparse_rank is not None)
                         if top and any(h.dense_score is not None for h in top) and any(h.sparse_score is not None for h in top) else np.nan),

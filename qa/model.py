@@ -35,6 +35,7 @@ class LinearModel:
     coef: np.ndarray
     intercept: float
     params: Mapping[str, Any] = field(default_factory=dict)
+    embedding_model: str = ""  # dense features were measured with this model ("" = unknown)
 
     def logits(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
@@ -48,7 +49,8 @@ class LinearModel:
 
     def to_json(self, **extra) -> dict:
         return {"name": self.name, "features": list(self.features), "mean": _r(self.mean), "scale": _r(self.scale),
-                "coef": _r(self.coef), "intercept": round(float(self.intercept), 6), "params": dict(self.params), **extra}
+                "coef": _r(self.coef), "intercept": round(float(self.intercept), 6), "params": dict(self.params),
+                "embedding_model": self.embedding_model, **extra}
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any], expected: Sequence[str] | None = None) -> "LinearModel":
@@ -58,7 +60,8 @@ class LinearModel:
         arr = lambda k: np.asarray(d[k], dtype=np.float64)  # noqa: E731
         scale = arr("scale")
         scale = np.where(scale > 0, scale, 1.0)
-        return cls(d["name"], feats, arr("mean"), scale, arr("coef"), float(d["intercept"]), dict(d.get("params") or {}))
+        return cls(d["name"], feats, arr("mean"), scale, arr("coef"), float(d["intercept"]), dict(d.get("params") or {}),
+                   str(d.get("embedding_model") or ""))
 
 
 def _r(a: np.ndarray) -> list[float]:
