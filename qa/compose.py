@@ -30,7 +30,8 @@ _ITEM = re.compile(r"(?:(?<=[:：。；;\n])|^)\s*(\d{1,2})[、.．](?!\d)")
 _YISHI = re.compile(r"(?:(?<=[:：。；;\n])|^)\s*([一二三四五六七八九十])是")
 
 # Decoding settings used when the model file has none (``policyqa train`` chooses them on the tune halves).
-DEFAULT_PARAMS = {"second_margin": 1.0, "trim_margin": 0.3, "list_min": 0.35, "list_max": 12, "depth": 8, "topic_margin": 0.25}
+DEFAULT_PARAMS = {"second_margin": 1.0, "trim_margin": 0.3, "list_min": 0.35, "list_max": 12, "depth": 8, "topic_margin": 0.25,
+                  "restate": 1.1}
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,33 @@ class ExtractiveComposer:
         if c.kind == "note":
             return Selected(h, c.text, prob, intro=h.chunk.section.split(" > ")[0], kind="note", start=-1)
         text, _, start = self._trim(sc, i)
+        text, start = self._drop_restatement(sc, text, start)
         return Selected(h, text, prob, kind=c.kind, start=start)
+
+    def _drop_restatement(self, sc: Scored, text: str, start: int) -> tuple[str, int]:
+        """Leading clauses that only restate the question are not the answer
+        (「对于因疫情影响暂停举办的展会项目，」 for 「…暂停举办的展会项目有何支持政策？」):
+        a leading clause whose character bigrams are at least ``restate`` covered by
+        the question's is dropped, and so are clause numbers; figures and caps are
+        never dropped, nor the last clause."""
+        limit = float(self.params.get("restate", 1.1))
+        if limit > 1.0 or sc.query.wants_list:
+            return text, start
+        from policyqa.qa.features import bigrams
+
+        out, off = text, start
+        while True:
+            m = re.match(r"\s*(?:\d{1,3}[.、．]|[（(]\d{1,3}[)）]|[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、)?([^，,；;：:]{2,}?[，,；;：:])", out)
+            if not m or m.end() >= len(out.rstrip("。；;")):
+                break
+            clause = m.group(1)
+            grams = bigrams(clause)
+            if not grams or present_kinds(clause, self.cues) or self.cues.cap.search(clause):
+                break
+            if len(grams & sc.query.bigrams) / len(grams) < limit:
+                break
+            out, off = out[m.end():], off + m.end()
+        return out, off
 
     def select_list(self, sc: Scored, allow=None) -> list[Selected]:
         """Every matching item of the best document, in document order (list and overview questions)."""
