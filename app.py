@@ -1094,12 +1094,12 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None) -
     preload = threading.Thread(target=lambda: __import__("gradio"), name="import-gradio", daemon=True)
     preload.start()
     settings = Settings.from_env(index_dir=index)
-    first = not (Path(settings.index_dir) / "manifest.json").exists()
+    first = settings.backend == "inprocess" and not (Path(settings.index_dir) / "manifest.json").exists()
     if first:
         print(f"first start: building the index of the built-in documents in {settings.index_dir} "
               "(about a minute on a laptop CPU) ...", flush=True)
     else:
-        print(f"loading the index {settings.index_dir} ...", flush=True)
+        print(f"loading the index {settings.index_label} ...", flush=True)
     try:
         kb = KnowledgeBase.open(settings, build_if_missing=True, progress=True)
     except (IndexStoreError, ValueError, OSError) as e:

@@ -226,6 +226,10 @@ class IndexStore:
         return json.loads(json.dumps(self._manifest))
 
     @property
+    def n_chunks(self) -> int:
+        return len(self._chunks)
+
+    @property
     def dense(self) -> DenseIndex:
         return self._dense
 
@@ -255,19 +259,25 @@ class IndexStore:
         return self._embedder
 
     @staticmethod
-    def _check_embedding(path: Path, manifest: Mapping, name: str | None, backend: str | None, dim: int | None) -> None:
+    def _check_embedding(path, manifest: Mapping, name: str | None, backend: str | None, dim: int | None,
+                         command: str | None = None) -> None:
+        """Raise :class:`IndexMismatch` when the configured model, backend or dimension differ from the build's.
+
+        ``command`` is the rebuild command named in the message (default ``policyqa build --index PATH``).
+        """
+        command = command or rebuild_command(path)
         built = manifest.get("embedding") or {}
         b_name, b_backend, b_dim = built.get("model"), built.get("backend"), built.get("dim")
         if (name is not None and name != b_name) or (backend is not None and backend != b_backend):
             raise IndexMismatch(
                 f"index at {path} was built with embedding model {b_name!r} (backend {b_backend}), "
                 f"but {name or b_name!r} (backend {backend or b_backend}) is configured; "
-                f"rebuild with: {rebuild_command(path)}"
+                f"rebuild with: {command}"
             )
         if dim is not None and b_dim is not None and dim != b_dim:
             raise IndexMismatch(
                 f"index at {path} holds {b_dim}-d vectors but embedder {name!r} makes {dim}-d vectors; "
-                f"rebuild with: {rebuild_command(path)}"
+                f"rebuild with: {command}"
             )
 
     # --- build -------------------------------------------------------------------

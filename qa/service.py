@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 from policyqa.corpus.chunk import ChunkerConfig
 from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, load_corpus
 from policyqa.corpus.types import DocMeta, Skipped
+from policyqa.index.backend import build_backend, load_backend
 from policyqa.index.hybrid import RetrievalConfig
 from policyqa.index.store import IndexMismatch, IndexNotFound, IndexStore
 from policyqa.index.tokenize import JiebaTokenizer
@@ -65,11 +66,22 @@ def build_index(
         raise ValueError("no documents could be loaded: " + "; ".join(s.reason for s in report.skipped) if report.skipped else "no documents found")
     chunks = chunk_documents(report.documents, chunker)
     emb = embedder or embedder_factory(settings)()
-    store = IndexStore.build(
-        report.documents, chunks, emb, tokenizer or JiebaTokenizer(), settings.index_dir,
+    store = build_backend(
+        settings.backend, report.documents, chunks, emb, tokenizer or JiebaTokenizer(), index_dir=settings.index_dir,
+        milvus=settings.milvus() if settings.backend == "milvus" else None,
         chunker_settings=chunker.to_dict(), retrieval=retrieval, progress=progress,
     )
     return store, report.skipped
+
+
+def load_index(settings: Settings, embedder=None, tokenizer=None, check: bool = True):
+    """Open the configured backend's index (``check``: against the configured model and chunker)."""
+    return load_backend(settings.backend, index_dir=settings.index_dir,
+                        milvus=settings.milvus() if settings.backend == "milvus" else None,
+                        embedder=embedder, tokenizer=tokenizer,
+                        model=_model_name(settings) if check else None,
+                        embedding_backend=settings.embedding_backend if check else None,
+                        chunker_settings=ChunkerConfig().to_dict() if check else None)
 
 
 class KnowledgeBase:
@@ -90,8 +102,7 @@ class KnowledgeBase:
         settings = settings or Settings.from_env()
         factory = embedder_factory(settings)
         try:
-            store = IndexStore.load(settings.index_dir, factory, model=_model_name(settings), backend=settings.embedding_backend,
-                                    chunker_settings=ChunkerConfig().to_dict())
+            store = load_index(settings, factory)
         except IndexNotFound:
             if not build_if_missing:
                 raise
@@ -101,7 +112,7 @@ class KnowledgeBase:
             # (other chunker or model), is rebuilt: nothing of the user's is lost.
             # An index with the user's own documents is left alone; the error
             # names the command that rebuilds it.
-            if not build_if_missing or not _builtin_only(settings.index_dir):
+            if not build_if_missing or settings.backend != "inprocess" or not _builtin_only(settings.index_dir):
                 raise
             if progress:
                 print(f"the index at {settings.index_dir} was built with other settings; rebuilding it", flush=True)
@@ -114,7 +125,10 @@ class KnowledgeBase:
 
     def _reload(self) -> None:
         emb = self.store._embedder
-        self.store = IndexStore.load(self.store.path, emb, tokenizer=self.store.tokenizer)
+        if isinstance(self.store, IndexStore):
+            self.store = IndexStore.load(self.store.path, emb, tokenizer=self.store.tokenizer)
+        else:
+            self.store = type(self.store).load(self.store.config, emb, tokenizer=self.store.tokenizer)
         self._answerer = self._make_answerer()
 
     def _make_answerer(self) -> Answerer:
