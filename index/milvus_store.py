@@ -327,6 +327,10 @@ class MilvusStore:
             raise IndexUnavailable("the Milvus backend needs pymilvus and milvus-lite: pip install 'pymilvus>=2.6,<2.7' milvus-lite") from None
         if config.is_lite:
             Path(config.uri).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+            # Milvus Lite's in-process gRPC server logs a traceback for the one call it does not
+            # implement (AllocTimestamp, which pymilvus tries while waiting for an index and then
+            # does without); errors still reach the client as exceptions.
+            logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
         try:
             uri = str(Path(config.uri).expanduser()) if config.is_lite else config.uri
             return MilvusClient(uri=uri, token=config.token, timeout=config.timeout)
@@ -428,7 +432,7 @@ class MilvusStore:
         ip.add_index("dense", index_type=kind, metric_type="IP", params=params)
         ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                      params={"bm25_k1": 1.5, "bm25_b": 0.75})  # = the in-process BM25 (bm25s, Lucene variant)
-        c.create_collection(names["chunks"], schema=s, index_params=ip, consistency_level="Strong")
+        self._make_collection(names["chunks"], s, ip)
         # documents
         s = c.create_schema(auto_id=False, enable_dynamic_field=False)
         s.add_field("doc_pk", DataType.VARCHAR, is_primary=True, max_length=1024)
@@ -439,7 +443,7 @@ class MilvusStore:
         s.add_field("_v", DataType.FLOAT_VECTOR, dim=2)
         ip = c.prepare_index_params()
         ip.add_index("_v", index_type="FLAT", metric_type="L2")
-        c.create_collection(names["docs"], schema=s, index_params=ip, consistency_level="Strong")
+        self._make_collection(names["docs"], s, ip)
         # manifest and other key -> JSON records
         s = c.create_schema(auto_id=False, enable_dynamic_field=False)
         s.add_field("key", DataType.VARCHAR, is_primary=True, max_length=256)
@@ -447,7 +451,14 @@ class MilvusStore:
         s.add_field("_v", DataType.FLOAT_VECTOR, dim=2)
         ip = c.prepare_index_params()
         ip.add_index("_v", index_type="FLAT", metric_type="L2")
-        c.create_collection(names["meta"], schema=s, index_params=ip, consistency_level="Strong")
+        self._make_collection(names["meta"], s, ip)
+
+    def _make_collection(self, name: str, schema, index_params) -> None:
+        """Create a collection and its indexes without pymilvus's polling wait (sleeps of 0.5 s);
+        ``load_collection`` afterwards waits until the indexes are ready."""
+        self.client.create_collection(name, schema=schema, consistency_level="Strong")
+        self.client.create_index(name, index_params, sync=False)
+        self.client.load_collection(name)
 
     # --- rows --------------------------------------------------------------------------
 
