@@ -8,9 +8,9 @@ filter per collection:
     ``chunk_id`` (primary key), ``doc_id``, the document-level filter fields
     of :func:`doc_fields` (``regions``, ``region_subs``, ``jurisdiction``
     arrays; ``doc_type``; ``date_year``, ``period_lo``, ``period_hi``,
-    ``valid_to``), ``search_text`` (the normalised indexed text, analysed by
-    jieba with the policy dictionary and stopwords) feeding a BM25 function
-    into ``sparse``, the L2-normalised ``dense`` vector, and ``chunk`` (the
+    ``valid_to``), ``search_text`` (the indexed text as the policy tokenizer's
+    tokens, analysed by jieba with the policy dictionary: :func:`search_text`)
+    feeding a BM25 function into ``sparse``, the L2-normalised ``dense`` vector, and ``chunk`` (the
     whole :class:`Chunk` as JSON: section, header, spans, interview question,
     responsible units) so citations read back exactly what was indexed.
 ``C_docs``
@@ -87,6 +87,7 @@ __all__ = [
     "filter_expression",
     "literal",
     "analyzer_params",
+    "search_text",
     "rebuild_command",
 ]
 
@@ -248,14 +249,21 @@ def filter_expression(filters: Filters | None) -> str:
 
 
 def analyzer_params(tokenizer) -> dict[str, Any]:
-    """Milvus analyzer for the BM25 field, matching the in-process tokenizer where Milvus can.
+    """The Milvus analyzer of the BM25 field: jieba in exact mode with the policy dictionary.
 
-    jieba in search mode with HMM, the policy user dictionary's words added
-    to jieba's default dictionary, and the stopword file plus punctuation as a
-    stop filter (``removepunct`` is a server filter Milvus Lite ignores, hence
-    punctuation in the stop list too).  Differences that remain (see README,
-    "Scaling out"): the in-process tokenizer also emits dictionary sub-words
-    longer than three characters and weights user words by their frequency.
+    What Milvus analyses is :func:`search_text`: the in-process tokenizer's
+    tokens joined by spaces (documents at insert, questions at search).
+    jieba in exact mode, with the same user dictionary, cuts each such token
+    back to itself, so BM25 in Milvus sees the same terms as the in-process
+    BM25 (policy words, their sub-words of every length, stopwords and
+    punctuation dropped) and the answerer's tokenizer stays the BM25 one.
+    (jieba's own search mode directly on the text was measured too: it emits
+    only 2- and 3-character sub-words, and it cost 0.011 MRR@10 on the team
+    set; README "Scaling out".)  The stop filter and ``removepunct`` only
+    matter for raw text sent by other clients; Milvus Lite ignores
+    ``removepunct``, hence punctuation in the stop list.  Milvus Lite's
+    analyzer adds the dictionary words to the global ``jieba`` of its process
+    (policyqa's tokenizer uses a private instance).
     """
     words: list[str] = []
     stops: set[str] = set(PUNCTUATION_STOPS)
@@ -269,10 +277,16 @@ def analyzer_params(tokenizer) -> dict[str, Any]:
     if stopwords:
         stops |= set(stopwords)
     return {
-        "tokenizer": {"type": "jieba", "dict": ["_default_", *dict.fromkeys(words)], "mode": "search",
+        "tokenizer": {"type": "jieba", "dict": ["_default_", *dict.fromkeys(words)], "mode": "exact",
                       "hmm": bool(getattr(tokenizer, "hmm", True))},
         "filter": ["removepunct", "lowercase", {"type": "stop", "stop_words": sorted(stops)}],
     }
+
+
+def search_text(tokenizer, text: str) -> str:
+    """What the BM25 field holds for ``text`` (and what a question is searched with):
+    the tokenizer's tokens joined by spaces (``" "`` when there are none)."""
+    return " ".join(tokenizer.tokenize(text)) or " "
 
 
 def _utc_now() -> str:
@@ -462,12 +476,11 @@ class MilvusStore:
 
     # --- rows --------------------------------------------------------------------------
 
-    @staticmethod
-    def _chunk_row(chunk: Chunk, fields: Mapping[str, Any], vector: np.ndarray) -> dict[str, Any]:
-        text = normalize_query(chunk.indexed_text())
+    def _chunk_row(self, chunk: Chunk, fields: Mapping[str, Any], vector: np.ndarray) -> dict[str, Any]:
+        text = search_text(self.tokenizer, chunk.indexed_text())
         if len(text.encode("utf-8")) > MAX_TEXT:
             raise ValueError(f"chunk {chunk.chunk_id!r} is too long for Milvus ({len(text)} characters)")
-        return {"chunk_id": chunk.chunk_id, "doc_id": chunk.doc_id, **fields, "search_text": text or " ",
+        return {"chunk_id": chunk.chunk_id, "doc_id": chunk.doc_id, **fields, "search_text": text,
                 "dense": [float(x) for x in vector], "chunk": chunk.to_dict()}
 
     def _doc_row(self, meta: DocMeta, sha: str, seq: int) -> dict[str, Any]:
@@ -905,7 +918,8 @@ class MilvusRetriever:
         else:
             use_sparse = cfg.mode in ("bm25", "hybrid")
             use_dense = cfg.mode in ("dense", "hybrid")
-            sparse = self._ann(texts, "sparse", pool, expr, "BM25") if use_sparse else [[] for _ in texts]
+            sparse = (self._ann([search_text(self.store.tokenizer, t) for t in texts], "sparse", pool, expr, "BM25")
+                      if use_sparse else [[] for _ in texts])
             dense = []
             if use_dense:
                 qvecs = l2_normalize(self.store.embedder.encode_queries(texts))
@@ -940,7 +954,7 @@ class MilvusRetriever:
         out = []
         for text, qv in zip(texts, qvecs):
             reqs = [
-                AnnSearchRequest(data=[text], anns_field="sparse", param={"metric_type": "BM25", "params": {}},
+                AnnSearchRequest(data=[search_text(self.store.tokenizer, text)], anns_field="sparse", param={"metric_type": "BM25", "params": {}},
                                  limit=pool, expr=expr or None),
                 AnnSearchRequest(data=[[float(x) for x in qv]], anns_field="dense",
                                  param={"metric_type": "IP", "params": dense_params}, limit=pool, expr=expr or None),
