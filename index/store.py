@@ -496,7 +496,7 @@ class IndexStore:
                 chunk_map[c.chunk_id] = c
             hashes = dict(self._manifest.get("document_sha256") or {})
             hashes.update({d.doc_id: _sha256_text(d.text) for d in docs})
-            self._swap(doc_map, chunk_map, dense, hashes)
+            self._swap(doc_map, chunk_map, dense, hashes, old_ids, chunks)
             return len(to_embed)
 
     def remove(self, doc_id: str) -> int:
@@ -511,13 +511,17 @@ class IndexStore:
             doc_map = {d: m for d, m in self._docs.items() if d != doc_id}
             hashes = dict(self._manifest.get("document_sha256") or {})
             hashes.pop(doc_id, None)
-            self._swap(doc_map, chunk_map, dense, hashes)
+            self._swap(doc_map, chunk_map, dense, hashes, gone, ())
             return len(gone)
 
-    def _swap(self, docs: dict[str, DocMeta], chunks: dict[str, Chunk], dense: DenseIndex, hashes: dict[str, str]) -> None:
-        """Re-index keywords for the new state and make it current in one step."""
-        bm25 = BM25Index(self.tokenizer, k1=self._bm25.k1, b=self._bm25.b)
-        bm25.index(list(chunks), [c.indexed_text() for c in chunks.values()])
+    def _swap(self, docs: dict[str, DocMeta], chunks: dict[str, Chunk], dense: DenseIndex, hashes: dict[str, str],
+              removed: Sequence[str], added: Sequence[Chunk]) -> None:
+        """Update the keyword index (tokenising only ``added``) and make the new state current in one step."""
+        if self._bm25.has_tokens:
+            bm25 = self._bm25.updated(removed, [c.chunk_id for c in added], [c.indexed_text() for c in added])
+        else:  # an index saved before token ids were stored: tokenise everything once
+            bm25 = BM25Index(self.tokenizer, k1=self._bm25.k1, b=self._bm25.b)
+            bm25.index(list(chunks), [c.indexed_text() for c in chunks.values()])
         m = json.loads(json.dumps(self._manifest))
         m["document_sha256"] = {d: hashes[d] for d in docs if d in hashes}
         m["corpus_fingerprint"] = corpus_fingerprint(m["document_sha256"])

@@ -90,3 +90,33 @@ def test_bad_input():
         ix.index(["a"], ["甲"]).batch_search("甲", 1)
     with pytest.raises(FileNotFoundError):
         BM25Index.load("/nonexistent/bm25", CharTokenizer())
+
+
+class CountingTokenizer:
+    """jieba tokens, counting the texts it was asked to cut."""
+
+    def __init__(self):
+        self.texts = []
+
+    def tokenize(self, text):
+        self.texts.append(text)
+        return jieba_tokenizer().tokenize(text)
+
+
+def test_updated_tokenises_only_added_texts_and_scores_as_a_full_index(tmp_path):
+    tok = CountingTokenizer()
+    base = BM25Index(tok).index(IDS, TEXTS)
+    tok.texts.clear()
+    new = base.updated(["b"], ["e"], ["技术改造设备投资奖励"])
+    assert tok.texts == ["技术改造设备投资奖励"]  # nothing else re-tokenised
+    full = BM25Index(jieba_tokenizer()).index(["a", "c", "d", "e"], [TEXTS[0], TEXTS[2], TEXTS[3], "技术改造设备投资奖励"])
+    for q in ("奖励", "技术改造设备", "上云企业", "首台套"):
+        got, want = new.search(q, 10), full.search(q, 10)
+        assert [i for i, _ in got] == [i for i, _ in want]
+        assert [s for _, s in got] == pytest.approx([s for _, s in want])
+    assert [i for i, _ in base.search("技术改造", 10)] == ["b"]  # the old index is untouched
+    new.save(tmp_path / "bm")
+    loaded = BM25Index.load(tmp_path / "bm", jieba_tokenizer())
+    assert loaded.has_tokens
+    again = loaded.updated(["e"], [], [])
+    assert again.search("技术改造", 10) == [] and again.ids == ["a", "c", "d"]
