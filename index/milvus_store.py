@@ -334,6 +334,8 @@ class MilvusStore:
     @staticmethod
     def connect(config: MilvusConfig):
         """A ``MilvusClient`` for ``config``; :class:`IndexUnavailable` with one line if it fails."""
+        import jieba  # noqa: F401 - imported first: jieba sets its logger to DEBUG on import
+
         logging.getLogger("jieba").setLevel(logging.WARNING)  # Milvus Lite's analyzer initialises jieba
         try:
             from pymilvus import MilvusClient
