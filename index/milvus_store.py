@@ -22,9 +22,11 @@ filter per collection:
 
 Milvus requires a vector field in every collection; ``C_docs`` and ``C_meta``
 carry a 2-d placeholder ``_v``.  A later per-chunk side table (sentence
-vectors, policy items) is one more :class:`Table` in ``TABLES``-style
-registration: ``C_<suffix>`` with ``doc_id`` and its own vector field;
-``remove`` already deletes by ``doc_id`` from every registered table.
+vectors for answer selection, policy items for matching) is one more
+collection ``C_<suffix>``: a name in :meth:`MilvusConfig.names`, its schema in
+``_create_collections`` (``chunk_id`` + ``doc_id`` + its own vector field and
+payload), its rows written in ``add``/``_create_and_fill``, and its key in
+``DOC_KEYED`` so that ``remove`` deletes its rows by ``doc_id`` with the rest.
 
 Searching: BM25 and dense candidates come from Milvus (filters translated to
 a Milvus expression by :func:`filter_expression`, applied inside the engine
@@ -92,6 +94,7 @@ __all__ = [
 ]
 
 BATCH = 256  # rows per insert/upsert request
+DOC_KEYED = ("chunks", "docs")  # collections whose rows belong to one document (deleted by doc_id on remove)
 MAX_TEXT = 65_535  # Milvus VARCHAR limit (bytes)
 MAX_ARRAY = 4096  # Milvus ARRAY capacity limit
 PLACEHOLDER = [0.0, 0.0]  # the 2-d vector every non-chunk collection must have
@@ -536,7 +539,7 @@ class MilvusStore:
             self._n_chunks = len(chunks)
             self._next_seq = len(docs) + 1
             self._write_manifest()  # last: marks the build complete
-            for key in ("chunks", "docs", "meta"):
+            for key in final:
                 if self._call("has_collection", c.has_collection, final[key]):
                     self._call("drop_collection", c.drop_collection, final[key])
                 self._call("rename_collection", c.rename_collection, tmp[key], final[key])
@@ -785,7 +788,7 @@ class MilvusStore:
             new_docs = dict(self._docs)
             del new_docs[doc_id]
             self._docs = new_docs  # swap first: from now on no search returns this document
-            for key in ("chunks", "docs"):  # every table keyed by doc_id
+            for key in DOC_KEYED:
                 self._call("delete", self.client.delete, self.names[key], filter=expr)
             hashes = dict(self._hashes)
             hashes.pop(doc_id, None)

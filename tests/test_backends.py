@@ -425,3 +425,22 @@ def test_unreachable_server_is_one_line(tmp_path):
     with pytest.raises(IndexUnavailable) as e:
         MilvusStore.load(MilvusConfig(f"http://127.0.0.1:{_free_port()}", timeout=2))
     assert "\n" not in str(e.value) and "127.0.0.1" in str(e.value)
+
+
+def test_cli_migrate_copies_the_index_without_reembedding(tmp_path, capsys):
+    from policyqa.cli import main
+
+    local = build_backend("inprocess", *corpus(), KeywordEmbedder(VOCABULARY), jieba_tokenizer(), index_dir=tmp_path / "ix",
+                          chunker_settings=CHUNKER_SETTINGS, progress=False)
+    uri = str(tmp_path / "m.db")
+    assert main(["migrate", "--to", "milvus", "--index", str(tmp_path / "ix"), "--milvus-uri", uri, "--collection", "kb"]) == 0
+    assert "migrated 4 documents, 7 chunks" in capsys.readouterr().err
+    emb = KeywordEmbedder(VOCABULARY)
+    moved = MilvusStore.load(MilvusConfig(uri, collection="kb"), emb, tokenizer=jieba_tokenizer())
+    assert emb.embedded == []  # vectors were copied, not recomputed
+    assert moved.manifest["embedding"] == local.manifest["embedding"] and moved.manifest["chunker"] == CHUNKER_SETTINGS
+    assert moved.manifest["corpus_fingerprint"] == local.manifest["corpus_fingerprint"]
+    for q in ("专精特新小巨人奖励", "设备投资补助", "上云奖励"):
+        assert ids(moved.retriever().search(q, 5)) == ids(local.retriever().search(q, 5))
+    assert main(["migrate", "--to", "milvus", "--index", str(tmp_path / "none"), "--milvus-uri", uri]) == 1
+    assert "migrate failed: no index at" in capsys.readouterr().err
