@@ -296,6 +296,10 @@ def register(sub) -> None:
     p.add_argument("--index", help="index directory (default: the built-in knowledge base's index)")
     p.set_defaults(func=cmd_serve)
 
+    from policyqa import match_commands
+
+    match_commands.register(sub)  # match, compare, eval-match
+
     # `policyqa bench [--quick|--full] …` is handed to eval/bench.py before parsing (cli.main);
     # listed here for --help only.
     sub.add_parser("bench", help="benchmark build, latency, memory and ANN recall (policyqa bench --help)", add_help=False)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from policyqa.corpus.chunk import ChunkerConfig
+from policyqa.corpus.items import ItemCatalog
 from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, load_corpus
 from policyqa.corpus.types import DocMeta, Skipped
 from policyqa.index.backend import build_backend, load_backend
@@ -96,6 +97,7 @@ class KnowledgeBase:
         self.llm = llm
         self._lock = threading.RLock()
         self._answerer = self._make_answerer()
+        self.items = self._make_items()
 
     @classmethod
     def open(cls, settings: Settings | None = None, build_if_missing: bool = True, progress: bool = True, **kw) -> "KnowledgeBase":
@@ -130,16 +132,31 @@ class KnowledgeBase:
         else:
             self.store = type(self.store).load(self.store.config, emb, tokenizer=self.store.tokenizer)
         self._answerer = self._make_answerer()
+        self.items = self._make_items()
 
     def _make_answerer(self) -> Answerer:
         tok = self.store.tokenizer.tokenize
         return Answerer(self.store.retriever(self.retrieval), ExtractiveComposer(tok), self.store.docs, tok,
                         gate=self.gate, top_k=self.top_k, llm=self.llm)
 
+    def _make_items(self) -> ItemCatalog:
+        """Policy items of every document, derived from the chunks (≈ 0.4 ms per chunk)."""
+        return ItemCatalog.build(self.store.docs, self.store.chunks.values())
+
     # -- the UI's verbs ---------------------------------------------------------
 
     def answer(self, question: str, history=None, filters: Filters | None = None, top_k: int | None = None) -> Answer:
         return self._answerer.answer(question, history=history, filters=filters, top_k=top_k)
+
+    def match(self, profile: dict, today=None, include_unquantified: bool = False):
+        """The items a profile (issue-13 JSON object) can claim: a :class:`policyqa.qa.match.MatchResult`.
+        Raises :class:`policyqa.qa.match.ProfileError` for a value of the wrong type."""
+        from policyqa.qa.match import match, parse_profile
+
+        p, unknown = parse_profile(profile)
+        items = self.items  # one consistent catalogue even if a document is added meanwhile
+        return match(p, items.all_items(), self.store.docs, today=today, unknown_fields=unknown,
+                     include_unquantified=include_unquantified)
 
     def documents(self) -> list[DocMeta]:
         return sorted(self.store.docs.values(), key=lambda m: m.doc_id)
@@ -159,6 +176,7 @@ class KnowledgeBase:
                 self._reload()  # memory back in line with the index on disk: nothing half-added
                 raise
             self._answerer = self._make_answerer()
+            self.items = self._make_items()
         ids = [d.doc_id for d in report.documents]
         return AddReport(tuple(i for i in ids if i not in existing), tuple(i for i in ids if i in existing), report.skipped, n)
 
@@ -183,6 +201,7 @@ class KnowledgeBase:
                 self._reload()
                 raise
             self._answerer = self._make_answerer()
+            self.items = self._make_items()
         return n
 
 
