@@ -444,3 +444,37 @@ def test_cli_migrate_copies_the_index_without_reembedding(tmp_path, capsys):
         assert ids(moved.retriever().search(q, 5)) == ids(local.retriever().search(q, 5))
     assert main(["migrate", "--to", "milvus", "--index", str(tmp_path / "none"), "--milvus-uri", uri]) == 1
     assert "migrate failed: no index at" in capsys.readouterr().err
+
+
+def test_knowledge_base_on_milvus_adds_answers_replaces_and_removes(tmp_path, builtin_corpus):
+    """The service's verbs work unchanged on a Milvus Lite knowledge base.
+
+    Hybrid retrieval, as in the product: Milvus Lite scores BM25 per segment
+    (README, "Scaling out"), so a document added after the build, alone in
+    its segment, is found through the dense list, not by BM25 alone.
+    """
+    from policyqa.corpus.chunk import ChunkerConfig
+    from policyqa.qa.service import KnowledgeBase
+    from policyqa.settings import Settings
+
+    docs, chunks = builtin_corpus
+    cfg = MilvusConfig(str(tmp_path / "kb.db"))
+    vocab = ["补贴", "奖励", "测试市", "机器人"]
+    store = MilvusStore.build(docs, chunks, KeywordEmbedder(vocab), jieba_tokenizer(), cfg,
+                              chunker_settings=ChunkerConfig().to_dict(), progress=False)
+    kb = KnowledgeBase(store, Settings(home=tmp_path, backend="milvus"), retrieval=RetrievalConfig(mode="hybrid"), llm=None)
+    before = kb.stats()
+    p = tmp_path / "测试市机器人补贴.txt"
+    p.write_text("测试市关于机器人应用的通知\n一、支持政策\n1.测试市对购买协作机器人的企业按设备价款的37%给予补助。", encoding="utf-8")
+    rep = kb.add([p])
+    assert rep.added == ("测试市机器人补贴.txt",) and rep.chunks_embedded >= 1
+    a = kb.answer("测试市买协作机器人补贴几成？")
+    assert "37%" in a.text and a.citations[0].doc_id == "测试市机器人补贴.txt"
+    p.write_text(p.read_text(encoding="utf-8").replace("37%", "41%"), encoding="utf-8")
+    assert kb.add([p]).replaced == ("测试市机器人补贴.txt",)
+    a = kb.answer("测试市买协作机器人补贴几成？")
+    assert "41%" in a.text and "37%" not in a.text
+    again = MilvusStore.load(cfg, KeywordEmbedder(vocab))  # the change is in Milvus
+    assert "测试市机器人补贴.txt" in again.docs and again.n_chunks == kb.stats()["chunks"]
+    assert kb.remove("测试市机器人补贴.txt") >= 1
+    assert kb.stats() == before and "测试市机器人补贴.txt" not in MilvusStore.load(cfg).docs
