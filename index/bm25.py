@@ -24,7 +24,7 @@ import numpy as np
 
 from policyqa.index.tokenize import Tokenizer
 
-__all__ = ["BM25Index"]
+__all__ = ["BM25Index", "lucene_scores"]
 
 IDS_FILE = "ids.txt"
 SETTINGS_FILE = "policyqa_bm25.json"
@@ -40,6 +40,35 @@ def _check_ids(chunk_ids: Sequence[str]) -> None:
     for cid in chunk_ids:
         if not cid or "\n" in cid or "\r" in cid:
             raise ValueError(f"invalid chunk id {cid!r}: must be non-empty and on one line")
+
+
+def lucene_scores(docs: Sequence[np.ndarray], n_vocab: int, k1: float, b: float) -> dict:
+    """bm25s's Lucene-variant score matrix, computed with numpy instead of a Python loop per document.
+
+    ``docs[i]`` holds document ``i``'s token ids (< ``n_vocab``).  Returns
+    bm25s's ``scores`` dict: a CSC matrix (documents x vocabulary) of
+    ``idf(t) * tf / (tf + k1 * (1 - b + b * len(d) / avgdl))`` with
+    ``idf(t) = log(1 + (N - df + 0.5) / (df + 0.5))``, float32, the same
+    values ``bm25s.BM25(method="lucene").index`` computes (tested), in about
+    a second for 100k documents instead of half a minute.
+    """
+    n_docs = len(docs)
+    lengths = np.fromiter((len(a) for a in docs), dtype=np.int64, count=n_docs)
+    flat = np.concatenate(docs).astype(np.int64) if n_docs else np.zeros(0, np.int64)
+    doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    pairs, tf = np.unique(doc_of * n_vocab + flat, return_counts=True)  # sorted by (doc, term)
+    d, t = pairs // n_vocab, pairs % n_vocab
+    df = np.bincount(t, minlength=n_vocab)
+    idf = np.zeros(n_vocab, dtype=np.float32)
+    seen = df > 0
+    idf[seen] = np.log(1 + (n_docs - df[seen] + 0.5) / (df[seen] + 0.5))
+    avgdl = lengths.mean() if n_docs else 1.0
+    tfc = tf / (k1 * ((1 - b) + b * lengths[d] / avgdl) + tf)
+    scores = (idf[t].astype(np.float64) * tfc).astype(np.float32)
+    order = np.lexsort((d, t))  # CSC: by term, then document
+    indptr = np.zeros(n_vocab + 1, dtype=np.int32)
+    np.cumsum(df, out=indptr[1:])
+    return {"data": scores[order], "indices": d[order].astype(np.int32), "indptr": indptr, "num_docs": n_docs}
 
 
 class BM25Index:
@@ -96,7 +125,10 @@ class BM25Index:
             self._bm25 = None
             return
         bm = bm25s.BM25(k1=self.k1, b=self.b, method="lucene")
-        bm.index(bm25s.tokenization.Tokenized(ids=[a.tolist() for a in arrays], vocab=dict(vocab)), show_progress=False)
+        bm.scores = lucene_scores(arrays, len(vocab), self.k1, self.b)
+        bm.vocab_dict = dict(vocab)
+        bm.unique_token_ids_set = set(vocab.values())
+        bm.nonoccurrence_array = None
         self._bm25 = bm
 
     @property

@@ -120,3 +120,20 @@ def test_updated_tokenises_only_added_texts_and_scores_as_a_full_index(tmp_path)
     assert loaded.has_tokens
     again = loaded.updated(["e"], [], [])
     assert again.search("技术改造", 10) == [] and again.ids == ["a", "c", "d"]
+
+
+def test_numpy_scores_equal_bm25s_own_index():
+    import bm25s
+    import numpy as np
+
+    from policyqa.index.bm25 import lucene_scores
+
+    rng = np.random.default_rng(5)
+    docs = [rng.integers(0, 40, rng.integers(1, 30)).astype(np.int32) for _ in range(60)]
+    ref = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
+    ref.index(bm25s.tokenization.Tokenized(ids=[a.tolist() for a in docs], vocab={str(i): i for i in range(40)}), show_progress=False)
+    ours = lucene_scores(docs, 40, 1.5, 0.75)
+    for key in ("indices", "indptr"):
+        assert np.array_equal(np.asarray(ours[key]), np.asarray(ref.scores[key]))
+    np.testing.assert_allclose(ours["data"], ref.scores["data"], rtol=1e-6)
+    assert ours["num_docs"] == ref.scores["num_docs"] == 60
