@@ -103,7 +103,8 @@ def _real_query_vectors(queries: Sequence[str], embedder) -> np.ndarray:
     return np.asarray(embedder.encode_queries([normalize_query(q) for q in queries]), dtype=np.float32)
 
 
-def scale(n: int, workdir: Path, queries: Sequence[str], qvecs: np.ndarray, base_vectors: np.ndarray, seed: int = 0) -> dict[str, Any]:
+def scale(n: int, workdir: Path, queries: Sequence[str], qvecs: np.ndarray, base_vectors: np.ndarray, seed: int = 0,
+          reuse: bool = False, backends: Sequence[str] = ("inprocess", "milvus-lite")) -> dict[str, Any]:
     from policyqa.corpus.pipeline import chunk_documents, load_corpus
     from policyqa.eval.bench import PrecomputedEmbedder, synthetic_corpus, synthetic_vectors
     from policyqa.index.dense import l2_normalize
@@ -133,17 +134,24 @@ def scale(n: int, workdir: Path, queries: Sequence[str], qvecs: np.ndarray, base
     settings = {"bench": n}
     out: dict[str, Any] = {"n_chunks": len(chunks)}
     qn = [q for q in queries]
-    for label in ("inprocess", "milvus-lite"):
+    for label in backends:
         r: dict[str, Any] = {}
         t0 = time.perf_counter()
-        if label == "inprocess":
-            store = IndexStore.build(docs, chunks, emb, tok, workdir / f"ix-{n}", chunker_settings=settings, progress=False)
+        ix, uri = workdir / f"ix-{n}", workdir / f"m-{n}.db"
+        if reuse and label == "inprocess" and (ix / "manifest.json").exists():
+            store = IndexStore.load(ix, emb, tokenizer=tok)
+            r["load_s"] = round(time.perf_counter() - t0, 2)
+        elif reuse and label == "milvus-lite" and uri.exists():
+            store = MilvusStore.load(MilvusConfig(str(uri)), emb, tokenizer=tok)
+            r["load_s"] = round(time.perf_counter() - t0, 2)
+        elif label == "inprocess":
+            store = IndexStore.build(docs, chunks, emb, tok, ix, chunker_settings=settings, progress=False)
+            r["build_s"] = round(time.perf_counter() - t0, 2)
         else:
-            uri = workdir / f"m-{n}.db"
             shutil.rmtree(uri, ignore_errors=True)
             store = MilvusStore.build(docs, chunks, emb, tok, MilvusConfig(str(uri)), chunker_settings=settings, progress=False)
-        r["build_s"] = round(time.perf_counter() - t0, 2)
-        print(f"[scale {n} {label}] build {r['build_s']} s", file=sys.stderr, flush=True)
+            r["build_s"] = round(time.perf_counter() - t0, 2)
+        print(f"[scale {n} {label}] ready {r}", file=sys.stderr, flush=True)
         from policyqa.index.hybrid import RetrievalConfig
 
         for mode in ("bm25", "dense", "hybrid"):
@@ -191,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("--sizes", nargs="+", type=int, default=[2000, 100_000])
     s.add_argument("--queries", type=int, default=30)
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--reuse", action="store_true", help="load the indexes a previous run left in --workdir instead of building")
+    s.add_argument("--backends", nargs="+", default=["inprocess", "milvus-lite"], choices=("inprocess", "milvus-lite"))
     for x in (q, s):
         x.add_argument("--workdir", help="keep indexes here (default: a temporary directory; quality reuses $POLICYQA_HOME/eval-indexes)")
         x.add_argument("--out", help="write the JSON result here too")
@@ -231,7 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             queries = [normalize_query(q) for q in queries]
             for n in args.sizes:
-                result[f"scale_{n}"] = scale(n, workdir, queries, qvecs, base, seed=args.seed)
+                result[f"scale_{n}"] = scale(n, workdir, queries, qvecs, base, seed=args.seed, reuse=args.reuse,
+                                             backends=args.backends)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

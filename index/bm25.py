@@ -56,8 +56,14 @@ def lucene_scores(docs: Sequence[np.ndarray], n_vocab: int, k1: float, b: float)
     lengths = np.fromiter((len(a) for a in docs), dtype=np.int64, count=n_docs)
     flat = np.concatenate(docs).astype(np.int64) if n_docs else np.zeros(0, np.int64)
     doc_of = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-    pairs, tf = np.unique(doc_of * n_vocab + flat, return_counts=True)  # sorted by (doc, term)
-    d, t = pairs // n_vocab, pairs % n_vocab
+    keys = flat * max(n_docs, 1) + doc_of  # term-major: sorted keys are CSC order (term, then document)
+    keys.sort()
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(first)
+    tf = np.diff(np.append(starts, len(keys)))
+    pairs = keys[starts]
+    t, d = pairs // max(n_docs, 1), pairs % max(n_docs, 1)
     df = np.bincount(t, minlength=n_vocab)
     idf = np.zeros(n_vocab, dtype=np.float32)
     seen = df > 0
@@ -65,10 +71,9 @@ def lucene_scores(docs: Sequence[np.ndarray], n_vocab: int, k1: float, b: float)
     avgdl = lengths.mean() if n_docs else 1.0
     tfc = tf / (k1 * ((1 - b) + b * lengths[d] / avgdl) + tf)
     scores = (idf[t].astype(np.float64) * tfc).astype(np.float32)
-    order = np.lexsort((d, t))  # CSC: by term, then document
     indptr = np.zeros(n_vocab + 1, dtype=np.int32)
     np.cumsum(df, out=indptr[1:])
-    return {"data": scores[order], "indices": d[order].astype(np.int32), "indptr": indptr, "num_docs": n_docs}
+    return {"data": scores, "indices": d.astype(np.int32), "indptr": indptr, "num_docs": n_docs}
 
 
 class BM25Index:
