@@ -478,3 +478,15 @@ def test_knowledge_base_on_milvus_adds_answers_replaces_and_removes(tmp_path, bu
     assert "测试市机器人补贴.txt" in again.docs and again.n_chunks == kb.stats()["chunks"]
     assert kb.remove("测试市机器人补贴.txt") >= 1
     assert kb.stats() == before and "测试市机器人补贴.txt" not in MilvusStore.load(cfg).docs
+
+
+def test_engine_fusion_is_milvus_rrf_with_dense_scores(tmp_path):
+    store = MilvusStore.build(*corpus(), KeywordEmbedder(VOCABULARY), jieba_tokenizer(), MilvusConfig(str(tmp_path / "e.db")),
+                              chunker_settings=CHUNKER_SETTINGS, progress=False)
+    r = store.retriever(RetrievalConfig(mode="hybrid", weights=(1.0, 1.0)), engine_fusion=True)
+    hits = r.search("专精特新小巨人奖励", 3)
+    assert ids(hits)[:2] == ["d1#1", "d3#1"] and [h.rank for h in hits] == [1, 2, 3]
+    assert hits[0].dense_score == pytest.approx(1.0, abs=1e-5)  # recomputed from the stored vector
+    assert {h.chunk.doc_id for h in r.search("企业奖励补助", 10, Filters(region="江苏省"))} == {"d1", "d3"}
+    with pytest.raises(ValueError, match="equal weights only"):
+        store.retriever(RetrievalConfig(mode="hybrid", weights=(1.0, 0.5)), engine_fusion=True)
