@@ -6,8 +6,8 @@ filter per collection:
 
 ``C`` (chunks)
     ``chunk_id`` (primary key), ``doc_id``, the document-level filter fields
-    of :func:`doc_fields` (``regions``, ``region_subs``, ``jurisdiction``
-    arrays; ``doc_type``; ``date_year``, ``period_lo``, ``period_hi``,
+    of :func:`doc_fields` (``jurisdiction``, ``jurisdiction_chain``,
+    ``national``, ``doc_type``, ``date_year``, ``period_lo``, ``period_hi``,
     ``valid_to``), ``search_text`` (the indexed text as the policy tokenizer's
     tokens, analysed by jieba with the policy dictionary: :func:`search_text`)
     feeding a BM25 function into ``sparse``, the L2-normalised ``dense`` vector, and ``chunk`` (the
@@ -64,7 +64,9 @@ from policyqa import __version__
 from policyqa.corpus.clean import normalize_query
 from policyqa.corpus.types import Chunk, DocMeta, Document
 from policyqa.index.dense import l2_normalize
-from policyqa.index.hybrid import RetrievalConfig, _doc_regions, _doc_years, fuse
+from policyqa.corpus.jurisdiction import region_matches
+from policyqa.corpus.versions import linked
+from policyqa.index.hybrid import RetrievalConfig, _doc_years, fuse
 from policyqa.index.store import (
     FORMAT,
     EmbedderLike,
@@ -96,7 +98,6 @@ __all__ = [
 BATCH = 256  # rows per insert/upsert request
 DOC_KEYED = ("chunks", "docs")  # collections whose rows belong to one document (deleted by doc_id on remove)
 MAX_TEXT = 65_535  # Milvus VARCHAR limit (bytes)
-MAX_ARRAY = 4096  # Milvus ARRAY capacity limit
 PLACEHOLDER = [0.0, 0.0]  # the 2-d vector every non-chunk collection must have
 PUNCTUATION_STOPS = tuple("，。、；：？！“”‘’（）《》【】〔〕—…·,.;:?!\"'()[]<>{}-_/\\|%#@&*+=~`^")
 
@@ -171,39 +172,32 @@ class MilvusConfig:
 # --- document-level filter fields and their expressions -----------------------------
 
 
-def _substrings(s: str) -> list[str]:
-    return [s[i:j] for i in range(len(s)) for j in range(i + 1, len(s) + 1)]
-
-
 def doc_fields(meta: DocMeta) -> dict[str, Any]:
     """The document-level fields stored on every row of a document, for filters.
 
-    ``regions`` are the region strings :func:`doc_matches` compares
-    (``region`` and province+city+district); ``region_subs`` all their
-    substrings (so "the filter is inside a document region" is an array
-    membership test); ``jurisdiction`` the ancestor chain (省, 省市, 省市区),
-    kept for jurisdiction-based rules; years as integers, 0 = unknown.
+    ``jurisdiction`` is the area the rules apply to (全国 for national
+    documents) and ``jurisdiction_chain`` its ancestors (省, 省市, 省市区),
+    ``national`` the issuer level; years as integers (0 = unknown):
+    ``date_year``, the policy period ``period_lo``..``period_hi`` and
+    ``valid_to`` (yyyymmdd of the stated validity end).
     """
-    regions = list(dict.fromkeys(_doc_regions(meta)))
-    subs = list(dict.fromkeys(s for r in regions for s in _substrings(r)))
-    if len(subs) > MAX_ARRAY:
-        raise ValueError(f"document {meta.doc_id!r} has a region name too long to index ({regions[0][:40]}…)")
     chain = [meta.province, meta.province + meta.city, meta.province + meta.city + meta.district]
-    jurisdiction = [c for i, c in enumerate(chain) if c and (i == 0 or c != chain[i - 1])]
+    chain = list(dict.fromkeys(c for c in chain if c))
     spans = _doc_years(meta)
     m = re.match(r"(\d{4})", meta.date or "")
     date_year = int(m.group(1)) if m else 0
-    period = [s for s in spans[1:]] if date_year else spans
+    period = spans[1:] if date_year else spans
     lo, hi = (int(period[0][0]), int(period[0][1])) if period else (0, 0)
+    v = re.match(r"(\d{4})-(\d{2})-(\d{2})", meta.valid_to or "")
     return {
-        "regions": regions,
-        "region_subs": subs,
-        "jurisdiction": list(dict.fromkeys(jurisdiction)),
+        "jurisdiction": (meta.jurisdiction or meta.region or "")[:500],
+        "jurisdiction_chain": chain,
+        "national": meta.issuer_level == "national" or meta.jurisdiction == "全国",
         "doc_type": meta.doc_type or "",
         "date_year": date_year,
         "period_lo": lo,
         "period_hi": hi,
-        "valid_to": int(meta.period.end) if meta.period and meta.period.end else 0,
+        "valid_to": int("".join(v.groups())) if v else 0,
     }
 
 
@@ -220,28 +214,33 @@ def _list(values: Sequence[str]) -> str:
     return "[" + ", ".join(literal(v) for v in values) + "]"
 
 
-def filter_expression(filters: Filters | None) -> str:
+def filter_expression(filters: Filters | None, docs: Mapping[str, DocMeta] | None = None) -> str:
     """The Milvus boolean expression selecting exactly the documents
     :func:`policyqa.index.hybrid.doc_matches` selects ("" = no filter).
 
-    The one place where :class:`Filters` semantics are translated for Milvus;
-    ``tests/test_backends.py`` checks the equivalence on randomised metadata,
-    so a change of ``doc_matches`` shows up there.
+    The one place where :class:`Filters` are translated for Milvus.  Types and
+    years are tested on the rows' fields inside Milvus.  A region is decided by
+    the one region matcher, :func:`policyqa.corpus.jurisdiction.region_matches`
+    (national documents, the region's own and its ancestors' documents, the
+    documents of its parts, ambiguous names, parks), run over ``docs`` (doc
+    id -> metadata, held in memory) and sent as the list of matching document
+    ids.  ``tests/test_backends.py`` checks the equivalence on randomised
+    metadata, so a change of ``doc_matches`` shows up there.
     """
     if filters is None or filters.is_empty():
         return ""
     parts = []
-    if filters.doc_ids:
-        parts.append(f"doc_id in {_list(filters.doc_ids)}")
+    ids = set(filters.doc_ids) if filters.doc_ids else None
+    if filters.region:
+        if docs is None:
+            raise ValueError("a region filter needs the document metadata (docs=)")
+        region = filters.region.strip()
+        matching = {d for d, meta in docs.items() if region_matches(meta, region)}
+        ids = matching if ids is None else ids & matching
+    if ids is not None:
+        parts.append(f"doc_id in {_list(sorted(ids))}")
     if filters.doc_types:
         parts.append(f"doc_type in {_list(filters.doc_types)}")
-    if filters.region:
-        f = filters.region.strip()
-        if not f:  # "" is inside every region: any document with a region
-            parts.append("array_length(regions) > 0")
-        else:
-            # the filter inside a document region, or a document region inside the filter
-            parts.append(f"(array_contains(region_subs, {literal(f)}) or array_contains_any(regions, {_list(_substrings(f))}))")
     if filters.years:
         lo, hi = sorted(int(y) for y in filters.years)
         parts.append(
@@ -424,9 +423,9 @@ class MilvusStore:
         from pymilvus import DataType
 
         schema.add_field("doc_id", DataType.VARCHAR, max_length=1024)
-        schema.add_field("regions", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=16, max_length=512)
-        schema.add_field("region_subs", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=MAX_ARRAY, max_length=512)
-        schema.add_field("jurisdiction", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=16, max_length=512)
+        schema.add_field("jurisdiction", DataType.VARCHAR, max_length=1536)
+        schema.add_field("jurisdiction_chain", DataType.ARRAY, element_type=DataType.VARCHAR, max_capacity=16, max_length=512)
+        schema.add_field("national", DataType.BOOL)
         schema.add_field("doc_type", DataType.VARCHAR, max_length=128)
         for name in ("date_year", "period_lo", "period_hi", "valid_to"):
             schema.add_field(name, DataType.INT64)
@@ -579,7 +578,8 @@ class MilvusStore:
                                      tokenizer, config)
         store = cls._fresh(config, embedder, tokenizer, manifest)
         say = (lambda m: print(f"milvus: {m}", flush=True)) if progress else None
-        store._create_and_fill([d.meta for d in docs], {d.doc_id: _sha256_text(d.text) for d in docs}, chunks,
+        store._create_and_fill(list(linked({d.doc_id: d.meta for d in docs}).values()),
+                               {d.doc_id: _sha256_text(d.text) for d in docs}, chunks,
                                l2_normalize(vecs) if len(chunks) else vecs, say)
         store._manifest["build_seconds"] = round(time.monotonic() - t0, 3)
         store._write_manifest()
@@ -770,6 +770,10 @@ class MilvusStore:
             for d in docs:
                 new_docs.pop(d.doc_id, None)
                 new_docs[d.doc_id] = d.meta
+            new_docs = linked(new_docs)  # version links derive from the whole set
+            relinked = [m for k, m in new_docs.items() if k in self._docs and k not in set(new_doc_ids) and m != self._docs[k]]
+            if relinked:
+                self._rewrite_doc_rows(relinked)
             hashes = dict(self._hashes)
             hashes.update({d.doc_id: _sha256_text(d.text) for d in docs})
             self._n_chunks += len(chunks) - len(old)
@@ -785,18 +789,30 @@ class MilvusStore:
                 raise KeyError(f"document {doc_id!r} is not in the index at {self.config.label}")
             expr = f"doc_id == {literal(doc_id)}"
             n = self._count(self.names["chunks"], expr)
-            new_docs = dict(self._docs)
-            del new_docs[doc_id]
+            new_docs = {k: m for k, m in self._docs.items() if k != doc_id}
             self._docs = new_docs  # swap first: from now on no search returns this document
+            relinked_docs = linked(new_docs)  # version links derive from the whole set
+            relinked = [m for k, m in relinked_docs.items() if m != new_docs[k]]
             for key in DOC_KEYED:
                 self._call("delete", self.client.delete, self.names[key], filter=expr)
             hashes = dict(self._hashes)
             hashes.pop(doc_id, None)
             self._hashes = hashes
+            if relinked:
+                self._rewrite_doc_rows(relinked)
+                self._docs = relinked_docs
             self._n_chunks -= n
             self._manifest["updated_at"] = _utc_now()
             self._write_manifest()
             return n
+
+    def _rewrite_doc_rows(self, metas: Sequence[DocMeta]) -> None:
+        """Upsert the document rows of ``metas`` (same seq and hash), e.g. after their version links changed."""
+        rows = self._call("query", self.client.query, self.names["docs"], filter=f"doc_id in {_list([m.doc_id for m in metas])}",
+                          output_fields=["doc_id", "seq", "sha256"])
+        seq = {r["doc_id"]: (int(r["seq"]), r["sha256"]) for r in rows}
+        self._write("upsert", self.names["docs"], [self._doc_row(m, seq[m.doc_id][1], seq[m.doc_id][0])
+                                                    for m in metas if m.doc_id in seq])
 
     def save(self) -> None:
         """Record the manifest (row writes are already durable) and flush."""
@@ -914,9 +930,11 @@ class MilvusRetriever:
         docs = self.store.docs  # one snapshot for the whole call
         if filters is not None and not filters.is_empty() and filters.doc_ids and not any(d in docs for d in filters.doc_ids):
             return results
+        if filters is not None and filters.region and not any(region_matches(m, filters.region.strip()) for m in docs.values()):
+            return results
         cfg = self.config
         pool = max(cfg.candidates, k)
-        expr = filter_expression(filters)
+        expr = filter_expression(filters, docs)
         texts = [normalize_query(queries[i]) for i in live]
         if self.engine_fusion:
             fused_lists = self._engine_fused(texts, pool, k, expr, docs)

@@ -43,6 +43,7 @@ import numpy as np
 
 from policyqa import __version__
 from policyqa.corpus.types import Chunk, DocMeta, Document
+from policyqa.corpus.versions import linked
 from policyqa.index.bm25 import BM25Index
 from policyqa.index.dense import DenseIndex
 from policyqa.index.hybrid import BM25Retriever, DenseRetriever, HybridRetriever, RetrievalConfig
@@ -359,7 +360,7 @@ class IndexStore:
         }
         store = cls(
             Path(out_dir),
-            {d.doc_id: d.meta for d in docs},
+            linked({d.doc_id: d.meta for d in docs}),  # version links derive from the whole set
             {c.chunk_id: c for c in chunks},
             dense,
             bm25,
@@ -517,6 +518,7 @@ class IndexStore:
     def _swap(self, docs: dict[str, DocMeta], chunks: dict[str, Chunk], dense: DenseIndex, hashes: dict[str, str],
               removed: Sequence[str], added: Sequence[Chunk]) -> None:
         """Update the keyword index (tokenising only ``added``) and make the new state current in one step."""
+        docs = linked(docs)  # version links derive from the whole set
         if self._bm25.has_tokens:
             bm25 = self._bm25.updated(removed, [c.chunk_id for c in added], [c.indexed_text() for c in added])
         else:  # an index saved before token ids were stored: tokenise everything once

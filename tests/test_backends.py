@@ -350,18 +350,24 @@ def test_answer_texts_match_the_inprocess_store(tmp_path, builtin_corpus):
 # --- the filter translation equals doc_matches ----------------------------------------
 
 REGIONS = [("江苏省", "", ""), ("江苏省", "徐州市", ""), ("江苏省", "盐城市", "亭湖区"), ("江苏省", "宿迁市", ""),
-           ("河南省", "漯河市", ""), ("安徽省", "宿州市", ""), ("", "", ""), ("北京市", "", "")]
-FILTER_REGIONS = ["江苏省", "徐州市", "亭湖区", "江苏省盐城市亭湖区", "盐城市亭湖区", "苏省", "宿迁市", "河南省漯河市",
-                  "北京市", "上海市", "江苏省宿迁市沭阳县", "省", " ", "安徽"]
+           ("河南省", "漯河市", ""), ("安徽省", "宿州市", ""), ("", "", ""), ("北京市", "", ""), ("福建省", "福州市", "鼓楼区"),
+           ("江苏省", "南京市", "鼓楼区")]
+FILTER_REGIONS = ["江苏省", "徐州市", "亭湖区", "江苏省盐城市亭湖区", "盐城市亭湖区", "宿迁市", "河南省漯河市",
+                  "北京市", "上海市", "江苏省宿迁市沭阳县", "鼓楼区", "全国", " ", "安徽", "盐城经济技术开发区", "桐溪县"]
 
 
 def _random_meta(rng: random.Random, i: int) -> DocMeta:
     province, city, district = rng.choice(REGIONS)
-    region = rng.choice([province + city + district, province + city + district, city or province, ""])
+    full = province + city + district
+    national = rng.random() < 0.15
+    level = "national" if national else rng.choice(["province", "city", "county", ""])
+    jurisdiction = "全国" if national else rng.choice([full, full, full + rng.choice(["", "经济技术开发区"]), ""])
+    region = "" if national else rng.choice([full, full, city or province, ""])
     year = rng.choice([None, 2015, 2017, 2019, 2020, 2022, 2023, 2024])
     period = rng.choice([None, None, Period(2017, 2020, "2017-2020年"), Period(None, 2020, "到2020年"),
                          Period(2023, 2025, "2023-2025年"), Period(2021, None, "2021年起")])
     return DocMeta(doc_id=f"doc'{i}\"", region=region, province=province, city=city, district=district,
+                   issuer_level=level, jurisdiction=jurisdiction,
                    date=f"{year}-05-01" if year else "", doc_type=rng.choice(["notice", "plan", "interview", ""]), period=period)
 
 
@@ -378,31 +384,39 @@ def test_milvus_filter_selects_exactly_what_doc_matches_selects(tmp_path):
     """Property test on randomised metadata: when doc_matches changes, this fails until
     filter_expression (the one translation) follows."""
     rng = random.Random(7)
-    metas = [_random_meta(rng, i) for i in range(60)]
+    metas = [_random_meta(rng, i) for i in range(80)]
     docs = [Document(m, f"{m.region}企业政策第{i}条。") for i, m in enumerate(metas)]
     chunks = [c for d in docs for c in make_chunks(d, [d.text])]
     store = MilvusStore.build(docs, chunks, KeywordEmbedder(VOCABULARY), jieba_tokenizer(), MilvusConfig(str(tmp_path / "p.db")),
                               chunker_settings=CHUNKER_SETTINGS, progress=False)
     client, coll = store.client, store.names["docs"]
-    for _ in range(150):
+    by_id = dict(store.docs)
+    seen_nonempty = 0
+    for _ in range(200):
         f = _random_filters(rng, metas)
-        expr = filter_expression(f)
-        want = {m.doc_id for m in metas if doc_matches(m, f)}
+        expr = filter_expression(f, by_id)
+        want = {m.doc_id for m in by_id.values() if doc_matches(m, f)}
         rows = client.query(coll, filter=expr or 'doc_id != ""', output_fields=["doc_id"], limit=1000)
-        assert {r["doc_id"] for r in rows} == want, (f, expr)
+        assert {r["doc_id"] for r in rows} == want, (f, expr[:200])
+        seen_nonempty += bool(want) and len(want) < len(metas)
+    assert seen_nonempty > 50  # the filters really discriminate
 
 
 def test_doc_fields_and_literals():
     meta = DocMeta(doc_id="x", region="江苏省盐城市亭湖区", province="江苏省", city="盐城市", district="亭湖区",
-                   date="2017-10-24", period=Period(None, 2020, "到2020年"))
+                   jurisdiction="江苏省盐城市亭湖区", issuer_level="county",
+                   date="2017-10-24", period=Period(None, 2020, "到2020年"), valid_to="2020-12-31")
     f = doc_fields(meta)
-    assert f["regions"] == ["江苏省盐城市亭湖区"] and "盐城市" in f["region_subs"]
-    assert f["jurisdiction"] == ["江苏省", "江苏省盐城市", "江苏省盐城市亭湖区"]
-    assert (f["date_year"], f["period_lo"], f["period_hi"], f["valid_to"]) == (2017, 2017, 2020, 2020)
+    assert f["jurisdiction"] == "江苏省盐城市亭湖区" and not f["national"]
+    assert f["jurisdiction_chain"] == ["江苏省", "江苏省盐城市", "江苏省盐城市亭湖区"]
+    assert (f["date_year"], f["period_lo"], f["period_hi"], f["valid_to"]) == (2017, 2017, 2020, 20201231)
+    assert doc_fields(DocMeta(doc_id="n", jurisdiction="全国", issuer_level="national"))["national"]
     assert literal('a"b\\c') == '"a\\"b\\\\c"'
     with pytest.raises(ValueError, match="line break"):
         literal("a\nb")
     assert filter_expression(None) == "" and filter_expression(Filters()) == ""
+    with pytest.raises(ValueError, match="needs the document metadata"):
+        filter_expression(Filters(region="江苏省"))
 
 
 def test_backend_setting_and_config_errors(tmp_path):
