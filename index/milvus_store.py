@@ -933,8 +933,10 @@ class MilvusRetriever:
         if filters is not None and filters.region and not any(region_matches(m, filters.region.strip()) for m in docs.values()):
             return results
         cfg = self.config
-        pool = max(cfg.candidates, k)
         expr = filter_expression(filters, docs)
+        # like the in-process store: with a filter, every matching candidate up to filter_candidates
+        # per list enters the fusion (Milvus filters before ranking; the pool only bounds the lists)
+        pool = max(cfg.candidates if not expr else min(cfg.filter_candidates, max(self.store.n_chunks, 1)), k)
         texts = [normalize_query(queries[i]) for i in live]
         if self.engine_fusion:
             fused_lists = self._engine_fused(texts, pool, k, expr, docs)
