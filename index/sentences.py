@@ -117,6 +117,10 @@ class SentenceIndex:
             row += n
         return len(texts)
 
+    def copy(self) -> "SentenceIndex":
+        """A copy whose changes leave this one as it is (vector arrays are shared, never mutated)."""
+        return SentenceIndex(self.dim, dict(self._spans), dict(self._vectors))
+
     def remove(self, chunk_ids: Iterable[str]) -> None:
         for cid in chunk_ids:
             self._spans.pop(cid, None)

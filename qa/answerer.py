@@ -172,8 +172,7 @@ class Answerer:
         obj = changed_object(text)
         obj = self.cues.level_words.get(obj, obj)
         if obj and prev_docs:
-            chunks = getattr(self.retriever, "chunks", {}) or {}
-            mentioned = any(obj in c.text or obj in c.header for c in chunks.values() if c.doc_id in prev_docs)
+            mentioned = any(obj in c.text or obj in c.header for d in prev_docs for c in self._doc_chunks(d))
             if not mentioned:
                 names = "、".join(f"《{self._title(d)}》" for d in prev_docs[:2])
                 return resolved, f"上一个问题所依据的{names}没有提到「{obj}」，以下是知识库其他文件中的相关内容。", []
@@ -250,8 +249,7 @@ class Answerer:
         then the rest in document order; at most ``limit``."""
         ranked = self.retriever.search(question, k=limit, filters=Filters(doc_ids=(doc_id,)))
         seen = {h.chunk.chunk_id for h in ranked}
-        chunks = getattr(self.retriever, "chunks", None) or {}
-        rest = sorted((c for c in chunks.values() if c.doc_id == doc_id and c.chunk_id not in seen), key=lambda c: c.start)
+        rest = sorted((c for c in self._doc_chunks(doc_id) if c.chunk_id not in seen), key=lambda c: c.start)
         out = list(ranked)
         for c in rest[: max(0, limit - len(out))]:
             out.append(Hit(chunk=c, score=0.0, rank=len(out) + 1))
@@ -399,7 +397,7 @@ class Answerer:
             c = h.chunk
             if c.kind != "qa" or not c.question or _similar(qn, normalize_query(c.question)) < 0.55:
                 continue
-            parts = self._unit_chunks().get(c.chunk_id.rsplit("#", 1)[0], [c])
+            parts = self._unit_chunks(c)
             out = []
             for p in parts:
                 texts = []
@@ -419,14 +417,23 @@ class Answerer:
             return out or None
         return None
 
-    def _unit_chunks(self) -> dict[str, list]:
+    def _unit_chunks(self, chunk) -> list:
+        """The chunks of an interview Q&A unit (chunk id without its ordinal), in order;
+        read with the retriever's ``chunks_of(doc_id)`` (a Milvus index cannot hold every
+        chunk in memory), once per unit."""
+        unit = chunk.chunk_id.rsplit("#", 1)[0]
         if self._units is None:
-            units: dict[str, list] = {}
-            for x in (getattr(self.retriever, "chunks", None) or {}).values():
-                if x.kind == "qa":
-                    units.setdefault(x.chunk_id.rsplit("#", 1)[0], []).append(x)
-            self._units = {k: sorted(v, key=lambda x: x.start) for k, v in units.items()}
-        return self._units
+            self._units = {}
+        if unit not in self._units:
+            same = [x for x in self._doc_chunks(chunk.doc_id) if x.kind == "qa" and x.chunk_id.rsplit("#", 1)[0] == unit]
+            self._units[unit] = sorted(same, key=lambda x: x.start) or [chunk]
+        return self._units[unit]
+
+    def _doc_chunks(self, doc_id: str) -> list:
+        fetch = getattr(self.retriever, "chunks_of", None)
+        if fetch is not None:
+            return list(fetch(doc_id))
+        return [x for x in (getattr(self.retriever, "chunks", None) or {}).values() if x.doc_id == doc_id]
 
     # -- rendering ------------------------------------------------------------------
 
