@@ -160,7 +160,15 @@ def cmd_eval(args) -> int:
         return 2
     settings = _settings(args)
     cache = Path(args.index) if args.index else settings.home / "eval-indexes"
-    runs, errors = evaluate(args.questions, args.corpus, names, cache, progress=not args.json or True, split=args.split)
+    from policyqa.index.embeddings import EmbeddingModelError, load_embedder
+
+    try:
+        embedder = load_embedder(settings.embedding_model, settings.embedding_backend, cache=settings.embedding_cache_path)
+    except EmbeddingModelError as e:
+        _err(str(e))
+        return 1
+    runs, errors = evaluate(args.questions, args.corpus, names, cache, embedder=embedder, progress=not args.json or True,
+                            split=args.split)
     if args.details:
         from policyqa.eval.run import write_details
 
@@ -197,7 +205,10 @@ def register(sub) -> None:
         p.add_argument("--index", help="index directory (default: $POLICYQA_INDEX or ~/.local/share/policyqa/index)")
         if model:
             p.add_argument("--model", help="embedding model: 'default' or a sentence-transformers name/path")
-            p.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), help="embedding backend (default torch)")
+            from policyqa.index.embeddings import BACKENDS, DEFAULT_BACKEND
+
+            p.add_argument("--backend", choices=BACKENDS, help=f"embedding backend (default {DEFAULT_BACKEND}; "
+                           "see docs/embedding-backends.md)")
 
     p = sub.add_parser("build", help="build the index (default: the built-in knowledge base)")
     p.add_argument("--corpus", nargs="+", help="files or folders to index instead of the built-in documents")

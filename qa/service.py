@@ -45,7 +45,7 @@ def embedder_factory(settings: Settings) -> Callable:
     def make():
         from policyqa.index.embeddings import load_embedder
 
-        return load_embedder(settings.embedding_model, settings.embedding_backend)
+        return load_embedder(settings.embedding_model, settings.embedding_backend, cache=settings.embedding_cache_path)
 
     return make
 
@@ -88,7 +88,9 @@ class KnowledgeBase:
     @classmethod
     def open(cls, settings: Settings | None = None, build_if_missing: bool = True, progress: bool = True, **kw) -> "KnowledgeBase":
         settings = settings or Settings.from_env()
-        factory = embedder_factory(settings)
+        from policyqa.index.embeddings import BackgroundLoad
+
+        factory = BackgroundLoad(embedder_factory(settings))  # loads while the index and jieba load
         try:
             store = IndexStore.load(settings.index_dir, factory, model=_model_name(settings), backend=settings.embedding_backend,
                                     chunker_settings=ChunkerConfig().to_dict())
