@@ -33,7 +33,7 @@ import numpy as np
 __all__ = ["EmbeddingCache", "CachedEmbedder", "text_key"]
 
 log = logging.getLogger("policyqa.embeddings")
-SLICE = 1024  # texts embedded and committed together
+SLICE = 128  # texts embedded and committed together (and the progress step)
 _LOOKUP = 500  # keys per SELECT (SQLite's variable limit is 999 on old builds)
 
 
@@ -225,7 +225,7 @@ class CachedEmbedder:
         if progress and order:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(order), unit="chunk", desc="embedding", file=sys.stderr, dynamic_ncols=True,
+            bar = tqdm(total=len(order), unit=" chunks", desc="embedding", file=sys.stderr, dynamic_ncols=True,
                        mininterval=0.5, postfix={"cached": hits})
         try:
             for i in range(0, len(order), SLICE):

@@ -621,4 +621,4 @@ def make_session(path: Path, threads: int):
 def _progress(total: int):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+    return tqdm(total=total, unit=" chunks", desc="embedding", file=sys.stderr, dynamic_ncols=True, mininterval=0.5)

@@ -97,7 +97,7 @@ class KnowledgeBase:
         except IndexNotFound:
             if not build_if_missing:
                 raise
-            store, _ = build_index(settings, progress=progress)
+            store, _ = build_index(settings, progress=progress, embedder=factory())
         except IndexMismatch:
             # An index of the built-in documents alone, built by another version
             # (other chunker or model), is rebuilt: nothing of the user's is lost.
@@ -107,7 +107,7 @@ class KnowledgeBase:
                 raise
             if progress:
                 print(f"the index at {settings.index_dir} was built with other settings; rebuilding it", flush=True)
-            store, _ = build_index(settings, progress=progress)
+            store, _ = build_index(settings, progress=progress, embedder=factory())
         if "llm" not in kw:
             from policyqa.qa.llm import llm_from_settings
 

@@ -142,7 +142,7 @@ def test_bad_inputs_and_empty(export_dir):
 def test_progress_bar_counts_chunks_per_second(export_dir, capsys):
     tiny(export_dir).encode_documents(["补贴"] * 5, progress=True)
     err = capsys.readouterr().err
-    assert "embedding" in err and "5/5" in err and "chunk/s" in err
+    assert "embedding" in err and "5/5" in err and "chunks/s" in err
 
 
 # --- the export cache ---------------------------------------------------------------
