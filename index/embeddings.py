@@ -332,6 +332,25 @@ def _onnx_export_for(model: str, source: str, bin_path: Path | None) -> tuple[Pa
     return onnx_embed.ensure_onnx_export(src_dir, export_dir, source=fp, log=say), fp
 
 
+def encode_groups(embedder, groups: Mapping[str, Sequence[str]], progress: bool = False) -> dict[str, np.ndarray]:
+    """Embed several groups of document texts (e.g. chunks, and the sentences
+    or clauses the answer stage compares with the question) in one batched
+    pass: one ``encode_documents`` call over all texts, so they are sorted by
+    length together, identical texts are embedded once and, through a
+    :class:`~policyqa.index.embed_cache.CachedEmbedder`, cached by text hash.
+    Returns ``{group: float32 [len(texts), dim]}`` in the given order."""
+    names = list(groups)
+    texts = [t for n in names for t in groups[n]]
+    vecs = np.asarray(embedder.encode_documents(texts, progress=progress), dtype=np.float32)
+    if vecs.shape != (len(texts), embedder.dim):
+        raise ValueError(f"embedder {embedder.name!r} returned vectors of shape {vecs.shape}, expected ({len(texts)}, {embedder.dim})")
+    out, start = {}, 0
+    for n in names:
+        out[n] = vecs[start : start + len(groups[n])]
+        start += len(groups[n])
+    return out
+
+
 class BackgroundLoad:
     """Run ``load()`` in a daemon thread at once (then ``warm()`` the result
     when it has one); calling the object waits for and returns the embedder,

@@ -28,6 +28,7 @@ from policyqa.index.embeddings import (
     BackgroundLoad,
     EmbeddingModelError,
     compatible,
+    encode_groups,
     load_embedder,
     vector_space,
 )
@@ -434,3 +435,12 @@ def test_store_rebuild_through_the_cache_embeds_only_changed_chunks(tmp_path):
     a = np.load(tmp_path / "a" / "vectors.npy")
     b = np.load(tmp_path / "b" / "vectors.npy")
     np.testing.assert_array_equal(a, b)
+
+
+def test_chunks_and_sentences_are_embedded_in_one_pass(tmp_path):
+    emb, inner = cached(tmp_path)
+    out = encode_groups(emb, {"chunks": ["补贴 奖励 机器人", "机器人"], "sentences": ["补贴", "机器人", "奖励"]})
+    assert len(inner.document_calls) == 1 and sorted(inner.embedded) == sorted(["补贴 奖励 机器人", "机器人", "补贴", "奖励"])
+    assert out["chunks"].shape == (2, 4) and out["sentences"].shape == (3, 4)
+    np.testing.assert_array_equal(out["chunks"][1], out["sentences"][1])
+    assert encode_groups(emb, {"chunks": [], "sentences": ["补贴"]})["chunks"].shape == (0, 4)
