@@ -306,6 +306,31 @@ def _default_source(model: str) -> str:
         raise _fail(model, f"cannot write its converted copy ({exc}); set POLICYQA_CACHE to a writable directory") from exc
 
 
+def _bin_sha256(path: Path) -> str:
+    """SHA-256 of the bundled model file, remembered by path, size and mtime in
+    the cache directory (hashing 70 MB on every start costs ~0.1 s)."""
+    from policyqa.index.e5convert import _sha256, default_cache_root
+
+    st = path.stat()
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    memo = default_cache_root() / "models" / ".source-sha256.json"
+    try:
+        known = json.loads(memo.read_text(encoding="utf-8"))
+        if isinstance(known, dict) and isinstance(known.get(key), str) and len(known[key]) == 64:
+            return known[key]
+    except (OSError, ValueError):
+        known = {}
+    sha = _sha256(path)
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_name(f"{memo.name}.{os.getpid()}")
+        tmp.write_text(json.dumps({key: sha}), encoding="utf-8")
+        os.replace(tmp, memo)
+    except OSError:
+        pass  # a read-only cache only costs the hashing
+    return sha
+
+
 def _onnx_export_for(model: str, source: str, bin_path: Path | None) -> tuple[Path, str]:
     """(complete export directory, source fingerprint) for a model, exporting
     it when missing or corrupt.  The fast path (export present and intact)
@@ -315,7 +340,7 @@ def _onnx_export_for(model: str, source: str, bin_path: Path | None) -> tuple[Pa
     if bin_path is not None:  # the bundled model: its directory name carries the .bin's checksum
         from policyqa.index.e5convert import default_model_dir
 
-        src_dir = default_model_dir(bin_path)
+        src_dir = default_model_dir(bin_path, bin_sha256=_bin_sha256(bin_path))
         export_dir = src_dir.with_name(src_dir.name + ".onnx")
         if src_dir.is_dir():
             fp = onnx_embed.source_fingerprint(src_dir)

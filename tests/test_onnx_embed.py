@@ -444,3 +444,19 @@ def test_chunks_and_sentences_are_embedded_in_one_pass(tmp_path):
     assert out["chunks"].shape == (2, 4) and out["sentences"].shape == (3, 4)
     np.testing.assert_array_equal(out["chunks"][1], out["sentences"][1])
     assert encode_groups(emb, {"chunks": [], "sentences": ["补贴"]})["chunks"].shape == (0, 4)
+
+
+def test_bundled_model_checksum_is_remembered_until_the_file_changes(tmp_path, monkeypatch):
+    import hashlib
+
+    monkeypatch.setenv("POLICYQA_CACHE", str(tmp_path / "cache"))
+    f = tmp_path / "model.bin"
+    f.write_bytes(b"weights v1")
+    assert embeddings._bin_sha256(f) == hashlib.sha256(b"weights v1").hexdigest()
+    memo = tmp_path / "cache" / "models" / ".source-sha256.json"
+    key = next(iter(json.loads(memo.read_text())))
+    memo.write_text(json.dumps({key: "f" * 64}))  # proves the memo is used
+    assert embeddings._bin_sha256(f) == "f" * 64
+    time.sleep(0.01)
+    f.write_bytes(b"weights v2")
+    assert embeddings._bin_sha256(f) == hashlib.sha256(b"weights v2").hexdigest()
