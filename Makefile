@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 PIP     = $(BIN)/pip -q --disable-pip-version-check
 STAMP   = $(VENV)/.installed
 
-.PHONY: install run test test-fast system-deps eval bench clean
+.PHONY: install run test test-fast screenshots system-deps eval bench clean
 
 install: $(STAMP)
 
@@ -29,6 +29,13 @@ test: install system-deps
 # The quick loop while developing: no model, no browser (seconds).
 test-fast: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The README's screenshots (docs/screenshots/) come only from here; the tests
+# write theirs to artifacts/screenshots/ (untracked), so `make test` leaves the
+# checkout clean.
+screenshots: install system-deps
+	POLICYQA_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q --runslow tests/test_browser.py \
+		-k "chinese or answer_sources or upload_several" $(PYTEST_ARGS)
 
 system-deps:
 	@bash scripts/system-deps.sh

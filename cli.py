@@ -51,6 +51,10 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_docs(args) -> int:
+    if args.items:
+        from policyqa.match_commands import cmd_doc_items
+
+        return cmd_doc_items(args)
     metas = None
     skipped = ()
     if args.corpus is None:
@@ -94,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print a JSON array")
     s.add_argument("--corpus", nargs="+", help="list these files/folders instead of the index")
     s.add_argument("--index", help="index directory (default: the built-in knowledge base's index)")
+    s.add_argument("--items", metavar="DOC", help="list the policy items (amounts, tiers, conditions) extracted from document DOC")
     s.set_defaults(func=cmd_docs)
 
     from policyqa import commands

@@ -54,7 +54,14 @@ def cmd_add(args) -> int:
     kb = _open_kb(args)
     if kb is None:
         return 1
-    rep = kb.add(args.files, progress=True)
+    from policyqa.index.lockfile import IndexBusy
+    from policyqa.index.store import IndexStoreError
+
+    try:
+        rep = kb.add(args.files, progress=True)
+    except (IndexStoreError, IndexBusy) as e:
+        _err(f"add failed, nothing changed: {e}")
+        return 1
     for s in rep.skipped:
         _err(s.reason)
     _err(f"added {len(rep.added)}, replaced {len(rep.replaced)} documents; embedded {rep.chunks_embedded} chunks"
@@ -66,10 +73,16 @@ def cmd_remove(args) -> int:
     kb = _open_kb(args, build_if_missing=False)
     if kb is None:
         return 1
+    from policyqa.index.lockfile import IndexBusy
+    from policyqa.index.store import IndexStoreError
+
     try:
         n = kb.remove(args.doc_id)
     except KeyError as e:
         _err(str(e.args[0]))
+        return 1
+    except (IndexStoreError, IndexBusy) as e:
+        _err(f"remove failed, nothing changed: {e}")
         return 1
     _err(f"removed {args.doc_id} ({n} chunks)")
     return 0
@@ -87,11 +100,13 @@ def _filters(args):
 def _history(path: str | None):
     if not path:
         return None
+    from policyqa.web.jsonbody import BadJSON, loads_checked
+
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except ValueError as e:
-        raise ValueError(f"--history {path} is not valid JSON ({e})") from None
-    if not isinstance(data, list) or not all(isinstance(t, dict) and "question" in t for t in data):
+        data = loads_checked(Path(path).read_bytes(), max_bytes=10_000_000, what=f"--history {path}")
+    except BadJSON as e:
+        raise ValueError(str(e)) from None
+    if not isinstance(data, list) or not all(isinstance(t, dict) and isinstance(t.get("question"), str) for t in data):
         raise ValueError('--history must be a JSON list of {"question", "answer"} objects')
     return data
 
@@ -261,6 +276,10 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--index", help="index directory (default: the built-in knowledge base's index)")
     p.set_defaults(func=cmd_serve)
+
+    from policyqa import match_commands
+
+    match_commands.register(sub)  # match, compare, eval-match
 
     # `policyqa bench [--quick|--full] …` is handed to eval/bench.py before parsing (cli.main);
     # listed here for --help only.

@@ -1,16 +1,25 @@
 """Split a cleaned document into citable chunks.
 
-Government documents are parsed by their heading hierarchy::
+Government documents are parsed by their heading hierarchy.  Which heading
+styles a document uses, and how they nest, is read from the document itself:
 
-    一、 (level 1)  >  （一） (level 2)  >  1. / 1、 / 第X条 (level 3)  >  （1） (level 4)
+* styles: 第X编/部分, 第X章, 第X节, 第X条, 一、 (一．), （一）, 1. / 1、, （1）, ①;
+* nesting: a heading of a style already open closes everything below it and
+  becomes its sibling; a style new to the open path nests under it — unless
+  the document has already shown it above the open style, or it is certainly
+  higher (第X编 > 第X章 > 第X节 > all others; 一、 > （一） > 1. > （1） > ①).
+  So 「第X章 > 第X条 > （一） > 1.」, 「一、 > （一） > 1.」 and 「一、 > 第X条」
+  all come out right, while 第X条 and （一） have no fixed order.
 
-plus separately titled parts (a cover notice followed by the 方案/意见/要点 it
-issues, 附件).  Every leaf clause is a unit; interview transcripts are split
-into question-and-answer units ([主持人]/[嘉宾] turns, or 请问…？ lines).  A
-unit longer than ``max_chars`` is split at sentence ends (。！？；), never
-inside a sentence, and a fragment shorter than ``min_chars`` joins its
-neighbour.  A parenthesised responsible-unit note (（牵头单位：…；责任单位：…）)
-becomes the ``responsible`` metadata of the clauses it governs.
+Separately titled parts (a cover notice followed by the 方案/意见/要点 it
+issues, 附件) restart the hierarchy.  Every leaf clause is a unit; table rows
+(``policyqa.corpus.tables``) are units of their own, under the table's
+caption or header row; interview transcripts are split into
+question-and-answer units ([主持人]/[嘉宾] turns, or 请问…？ lines).  A unit
+longer than ``max_chars`` is split at sentence ends (。！？；), never inside a
+sentence, and a fragment shorter than ``min_chars`` joins its neighbour.  A
+parenthesised responsible-unit note (（牵头单位：…；责任单位：…）) becomes the
+``responsible`` metadata of the clauses it governs.
 
 ``chunk.text == document.text[chunk.start:chunk.end]`` always holds.
 """
@@ -21,23 +30,31 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from policyqa.corpus.metadata import PLAN_WORDS, is_date_line, is_signature_org
+from policyqa.corpus.tables import KV, is_table_row, split_row
 from policyqa.corpus.types import Chunk, Document
 
 _CN_NUM = "一二三四五六七八九十百零〇"
-_HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
-    (1, re.compile(rf"^第[{_CN_NUM}\d]+章")),
-    (1, re.compile(rf"^[{_CN_NUM}]+、")),
-    (2, re.compile(rf"^[（(][{_CN_NUM}]+[）)]")),
-    (3, re.compile(rf"^第[{_CN_NUM}\d]+条")),
-    (3, re.compile(r"^\d{1,3}(?:[.．](?!\d)|、)")),
-    (4, re.compile(r"^[（(]\d{1,3}[）)]")),
+# (style, static level, pattern); the static level is only a prior (see above)
+_STYLES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
+    ("part", 1, re.compile(rf"^第[{_CN_NUM}\d]+(?:编|部分)")),
+    ("chapter", 1, re.compile(rf"^第[{_CN_NUM}\d]+章")),
+    ("section", 1, re.compile(rf"^第[{_CN_NUM}\d]+节")),
+    ("cn", 1, re.compile(rf"^[{_CN_NUM}]+(?:、|[.．](?!\d))")),
+    ("cn_paren", 2, re.compile(rf"^[（(][{_CN_NUM}]+[）)]")),
+    ("article", 3, re.compile(rf"^第[{_CN_NUM}\d]+条")),
+    ("num", 3, re.compile(r"^\d{1,3}(?:[.．](?!\d)|、)")),
+    ("num_paren", 4, re.compile(r"^[（(]\d{1,3}[）)]")),
+    ("circled", 5, re.compile(r"^[\u2460-\u2473]")),
 )
+_HEADINGS = tuple((lvl, pat) for _, lvl, pat in _STYLES)
+_TOP = ("part", "chapter", "section")  # certainly above every other style, in this order
+_FAMILY = ("cn", "cn_paren", "num", "num_paren", "circled")  # certainly nested in this order
 _BARE_NUMBER = re.compile(r"^(\d{1,3})(?=[\u4e00-\u9fff])")  # "18优先推荐…" (missing dot)
 _SENT_END = re.compile(r"[。！？；!?;]+[”’」』）)]*")
 _NOTE_LINE = re.compile(r"^[（(]\s*(?:牵头单位|责任单位|牵头部门|责任部门)\s*[:：].*[）)]$")
 _INNER = r"(?:[^（）()]|[（(][^（）()]*[）)])"
 _NOTE_TAIL = re.compile(rf"[（(]({_INNER}*?(?:牵头单位|责任单位|按职责分工负责|负责){_INNER}*)[）)]\s*$")
-_PART_MARK = re.compile(r"^附件\s*\d*$")
+_PART_MARK = re.compile(r"^附[件表]\s*\d*$")
 _TURN = re.compile(r"^\[(主持人|嘉宾|记者|网友)\]\s*")
 _QUESTION_LINE = re.compile(r"^请问.{4,}[?？]$")
 _ASKS = re.compile(r"[?？]|请问|请您|如何|哪些|什么|是否|怎么|多少|吗")
@@ -55,7 +72,7 @@ class ChunkerConfig:
     min_chars: int = 100
 
     def to_dict(self) -> dict:
-        return {"name": "policyqa-structure", "version": 1, **asdict(self)}
+        return {"name": "policyqa-structure", "version": 2, **asdict(self)}
 
 
 @dataclass
@@ -67,6 +84,7 @@ class _Unit:
     question: str = ""
     responsible: str = ""
     part: int = 0
+    heading: bool = False  # the first span is a heading line
 
     @property
     def start(self) -> int:
@@ -89,15 +107,72 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def heading_level(line: str, expected_number: int | None = None) -> int:
-    """Heading level of a line (0 = not a heading)."""
-    for level, pat in _HEADINGS:
+def heading_style(line: str, expected_number: int | None = None) -> str:
+    """Heading style of a line ("" = not a heading): part, chapter, section,
+    cn (一、), cn_paren (（一）), article (第X条), num (1.), num_paren ((1)),
+    circled (①).  A number glued to text (「18优先推荐」) is a ``num`` heading
+    only when it is the number expected next."""
+    for style, _, pat in _STYLES:
         if pat.match(line):
-            return level
+            return style
     m = _BARE_NUMBER.match(line)
     if m and expected_number is not None and int(m.group(1)) == expected_number:
-        return 3
-    return 0
+        return "num"
+    return ""
+
+
+def heading_level(line: str, expected_number: int | None = None) -> int:
+    """Static level of a heading line (0 = not a heading); a prior only — the
+    nesting used for chunks is read per document (:class:`_Nesting`)."""
+    style = heading_style(line, expected_number)
+    return next((lvl for st, lvl, _ in _STYLES if st == style), 0)
+
+
+def _prior(a: str, b: str) -> bool | None:
+    """Whether style ``a`` is certainly above style ``b`` (None: no fixed order)."""
+    if a in _TOP or b in _TOP:
+        ra = _TOP.index(a) if a in _TOP else len(_TOP)
+        rb = _TOP.index(b) if b in _TOP else len(_TOP)
+        return ra < rb if ra != rb else None
+    if a in _FAMILY and b in _FAMILY:
+        return _FAMILY.index(a) < _FAMILY.index(b)
+    return None
+
+
+class _Nesting:
+    """The open heading path of one document part, and the nesting its
+    headings have shown so far (``above``: pairs (outer style, inner style))."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[str, str]] = []  # (style, label)
+        self.above: set[tuple[str, str]] = set()
+
+    def clear(self) -> None:
+        self.stack.clear()
+        self.above.clear()
+
+    def push(self, style: str, label: str) -> None:
+        while self.stack:
+            top = self.stack[-1][0]
+            if top == style:
+                self.stack.pop()
+                break
+            if (style, top) in self.above:
+                self.stack.pop()
+                continue
+            if (top, style) in self.above:
+                break
+            if _prior(style, top):
+                self.stack.pop()
+                continue
+            break
+        for outer, _ in self.stack:
+            self.above.add((outer, style))
+        self.stack.append((style, label))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(lbl for _, lbl in self.stack)
 
 
 def _marker(line: str) -> str:
@@ -114,6 +189,8 @@ def heading_label(line: str) -> str:
     else its lead sentence when short (1、提升品质), else the marker alone (12.)."""
     if len(line) <= 40 and not re.search(r"[。；;]", line):
         return line
+    if len(line) <= 60 and line.endswith(("：", ":")) and not re.search(r"[。；;]", line):
+        return line  # a lead-in to the items below it: their topic
     marker = _marker(line)
     lead = line[len(marker):].split("。", 1)[0]
     if 0 < len(lead) <= 16 and not re.search(r"[；;]", lead):
@@ -238,15 +315,35 @@ def _interview_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
     return units
 
 
+def _table_header(lines: list[str], i: int) -> list[str] | None:
+    """Cells of line ``i`` when it is the header row of the table rows below it."""
+    cells = split_row(lines[i])
+    if i + 1 >= len(lines) or not is_table_row(lines[i + 1]) or any(KV in c for c in cells):
+        return None
+    below = split_row(lines[i + 1])
+    return cells if any(b.startswith(c + KV) for b in below for c in cells if c) else None
+
+
+def _row_label(cells: list[str]) -> str:
+    """A table row's label in section paths: its first non-serial cell's value."""
+    for c in cells:
+        value = c.split(KV, 1)[1] if KV in c else c
+        if value and not re.fullmatch(r"\d{1,3}", value):
+            return value[:20]
+    return cells[0][:20] if cells else ""
+
+
 def _document_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
     """Units of a structured document (see the module docstring)."""
     lines = [text[s:e] for s, e in spans]
     units: list[_Unit] = []
     parts: list[str] = [""]
-    stack: list[tuple[int, str]] = []
+    nest = _Nesting()
     cur: _Unit | None = None
     since_note: list[_Unit] = []
     last_number = 0
+    table: dict | None = None  # the open table: its path label and row count
+    n_tables = 0
     i = 0
 
     def close() -> None:
@@ -259,30 +356,59 @@ def _document_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
                 since_note.append(cur)
         cur = None
 
-    def path(extra: tuple[str, ...] = ()) -> tuple[str, ...]:
-        return tuple(lbl for _, lbl in stack) + extra
+    def key_of(labels: tuple[str, ...]) -> str:
+        return "/".join(_key_part(lbl) for lbl in labels)
+
+    def new_part(title: str, replace: bool = False) -> None:
+        nonlocal last_number
+        if replace:
+            parts[-1] = title
+        else:
+            parts.append(title)
+        nest.clear()
+        since_note.clear()
+        last_number = 0
 
     while i < len(lines):
         ln, (s, e) = lines[i], spans[i]
+        if table is not None and not is_table_row(ln):
+            table = None
+        if is_table_row(ln):
+            if table is None:
+                # a caption: the short label line just before the table
+                prev = lines[i - 1] if i else ""
+                caption = prev if cur and cur.spans and cur.spans[-1] == spans[i - 1] and len(prev) <= 40 and not re.search(r"[。；;，,]", prev) else ""
+                if caption and cur is not None:
+                    cur.spans.pop()  # the caption is the rows' label, not a passage
+                    if cur.spans and cur.heading and len(cur.spans) == 1:
+                        cur.kind = "heading"
+                close()
+                n_tables += 1
+                header = _table_header(lines, i)
+                label = caption or (" | ".join(header) if header else f"表{n_tables}")
+                table = {"label": label, "rows": 0}
+                if header:
+                    i += 1  # the header row is the label of the rows below it
+                    continue
+            close()
+            table["rows"] += 1
+            cells = split_row(ln)
+            path = nest.labels + (table["label"], _row_label(cells))
+            key = "/".join(x for x in (key_of(nest.labels), f"表{n_tables}", f"r{table['rows']}") if x)
+            cur = _Unit([(s, e)], path, key, "table")
+            close()
+            i += 1
+            continue
         if _PART_MARK.match(ln):
             close()
-            parts.append(ln.replace(" ", ""))
-            stack.clear()
-            since_note.clear()
-            last_number = 0
+            new_part(ln.replace(" ", ""))
             i += 1
             continue
         n_title = _title_block(lines, i)
         if n_title:
             close()
             title = "".join(dict.fromkeys(lines[i : i + n_title]))
-            if i > 0 and _PART_MARK.match(lines[i - 1]):
-                parts[-1] = title  # 附件 followed by its title: one part
-            else:
-                parts.append(title)
-            stack.clear()
-            since_note.clear()
-            last_number = 0
+            new_part(title, replace=bool(i > 0 and _PART_MARK.match(lines[i - 1])))  # 附件 + its title: one part
             i += n_title
             continue
         if _NOTE_LINE.match(ln):
@@ -298,27 +424,23 @@ def _document_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
             close()  # signature (落款) and date: metadata, not a passage
             i += 1
             continue
-        level = heading_level(ln, last_number + 1)
-        if level:
+        style = heading_style(ln, last_number + 1)
+        if style:
             close()
-            if level <= 1:
+            nest.push(style, heading_label(ln))
+            if len(nest.stack) == 1:
                 since_note.clear()
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            label = heading_label(ln)
-            stack.append((level, label))
-            if level == 3:
+            if style == "num":
                 m = re.match(r"\d+", _marker(ln))
                 last_number = int(m.group(0)) if m else last_number
-            key = "/".join(_key_part(lbl) for _, lbl in stack)
-            cur = _Unit([(s, e)], path(), key, "clause")
+            cur = _Unit([(s, e)], nest.labels, key_of(nest.labels), "clause", heading=True)
             # a heading line alone ("一、总体要求") stays a label unless body follows
             if len(ln) <= 40 and not re.search(r"[。；;]", ln):
                 cur.kind = "heading"
             i += 1
             continue
         if cur is None:
-            cur = _Unit([], path() or ("前言",), ("/".join(_key_part(lbl) for _, lbl in stack) or "pre"), "clause" if stack else "preamble")
+            cur = _Unit([], nest.labels or ("前言",), key_of(nest.labels) or "pre", "clause" if nest.stack else "preamble")
         elif cur.kind == "heading":
             cur.kind = "clause"
         cur.spans.append((s, e))
@@ -326,7 +448,7 @@ def _document_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
     close()
     # Name parts in paths only when several parts carry numbered clauses
     # (e.g. an 实施意见 followed by its 攻坚方案).
-    with_clauses = {u.part for u in units if u.kind == "clause" and u.path != ("前言",)}
+    with_clauses = {u.part for u in units if u.kind in ("clause", "table") and u.path != ("前言",)}
     if len(with_clauses) >= 2:
         for u in units:
             if parts[u.part]:

@@ -22,6 +22,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from policyqa.corpus.layout import is_page_number, repair_layout
+from policyqa.corpus.tables import SEP, linearize_tables
+
 __all__ = [
     "clean_text",
     "prepare",
@@ -104,12 +107,19 @@ def normalize_chars(text: str) -> str:
 
 
 def prepare(raw: str) -> str:
-    """Normalise characters, strip pinyin annotations, convert traditional text."""
-    text = normalize_chars(raw)
+    """Linearize tables, normalise characters, strip pinyin annotations,
+    convert traditional text, and undo a converter's layout (spaced digits,
+    spaces inside clauses, hard line wraps, page numbers between wrapped
+    lines: :mod:`policyqa.corpus.layout`).  No substantive line is dropped."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    text = linearize_tables(text)
+    text = normalize_chars(text)
     text = strip_pinyin(text)
     if is_traditional(text):
         text = to_simplified(text)
-    return text
+    from policyqa.corpus.jurisdiction import org_suffixes
+
+    return repair_layout(text, org_suffixes())
 
 
 # --- debris -----------------------------------------------------------------
@@ -127,6 +137,7 @@ DEBRIS_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"^下一篇[:：]?.*$",
         r"^.*(点击次数|点击数|浏览次数|阅读次数|访问次数)[:：]\s*\d*.*$",
         r"^发布[:：]\s*时间[:：].*$",
+        r"^发布(?:日期|时间)[:：].*$",
         r"^索引号[:：].*$",
         r"^信息名称[:：].*$",
         r"^发布机构[:：].*$",
@@ -155,14 +166,20 @@ _CLAUSE_SPACE = re.compile(r"^(\d{1,3}) +([.．、])")
 
 def is_debris_line(line: str) -> bool:
     s = line.strip()
-    return any(p.match(s) for p in DEBRIS_PATTERNS)
+    return any(p.match(s) for p in DEBRIS_PATTERNS) or is_page_number(s)
 
 
 def _clean_line(line: str) -> str:
     s = _DEBRIS_FRAGMENTS.sub("", line).strip()
     s = _BULLET.sub("", s)
     s = _MD_HEADING.sub("", s)
-    s = re.sub(r" {2,}", " ", s)
+    if SEP in s:  # a table row: tidy each cell, keep the separators
+        return SEP.join(_clean_cell(c) for c in s.split(SEP))
+    return _clean_cell(s)
+
+
+def _clean_cell(s: str) -> str:
+    s = re.sub(r" {2,}", " ", s.strip())
     s = _CLAUSE_SPACE.sub(r"\1\2", s)
     s = _SPACE_PUNCT.sub("", s)
     s = _SPACE_HAN_DIGIT.sub("", s)

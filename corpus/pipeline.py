@@ -17,6 +17,7 @@ from policyqa.corpus.clean import prepare, strip_debris
 from policyqa.corpus.metadata import extract_metadata
 from policyqa.corpus.readers import DEFAULT_MAX_BYTES, RawDoc, read_paths
 from policyqa.corpus.types import Chunk, Document, DocMeta, LoadReport, Skipped
+from policyqa.corpus.versions import link_versions
 
 __all__ = ["builtin_corpus_dir", "document_from_raw", "load_corpus", "chunk_documents", "write_jsonl", "iter_jsonl"]
 
@@ -30,12 +31,14 @@ def document_from_raw(raw: RawDoc) -> Document:
     """Clean one raw document and extract its metadata.
 
     Metadata given explicitly by the source (a .jsonl record's ``title`` or
-    other fields) wins over what is extracted from the text.
+    other fields, a Markdown file's ``# heading``) wins over what is extracted
+    from the text; a web page's <title> or a file's title property is only a
+    fallback for a text that states no title of its own.
     """
     prepared = prepare(raw.text)
     meta = extract_metadata(raw.doc_id, prepared, source=raw.source, title_hint=raw.title)
     extra = {k: v for k, v in (raw.meta or {}).items() if k in DocMeta.__dataclass_fields__ and k != "doc_id" and v}
-    if raw.title:
+    if raw.title and raw.fmt in ("jsonl", "md"):
         extra["title"] = raw.title
     if extra:
         d = meta.to_dict()
@@ -48,7 +51,8 @@ def load_corpus(paths: Iterable[str | Path] | None = None, max_bytes: int = DEFA
     """Load files and folders (default: the built-in knowledge base).
 
     Unreadable, empty, unsupported or corrupt files are reported in
-    ``LoadReport.skipped`` (one line each); the rest still load.
+    ``LoadReport.skipped`` (one line each); the rest still load.  Version
+    links (``supersedes``/``superseded_by``) are derived within the loaded set.
     """
     paths = [Path(p) for p in (paths or [builtin_corpus_dir()])]
     raws, skipped = read_paths(paths, max_bytes=max_bytes)
@@ -60,6 +64,9 @@ def load_corpus(paths: Iterable[str | Path] | None = None, max_bytes: int = DEFA
             skipped.append(Skipped(raw.source or raw.doc_id, f"skipped '{raw.doc_id}': no text left after removing page debris"))
             continue
         docs.append(doc)
+    # version links within the loaded set (an index re-derives them over all its documents)
+    metas = link_versions([d.meta for d in docs])
+    docs = [d if d.meta is m else Document(meta=m, text=d.text) for d, m in zip(docs, metas)]
     return LoadReport(documents=tuple(docs), skipped=tuple(skipped))
 
 

@@ -435,7 +435,10 @@ def html_to_text(markup: str) -> tuple[str, str]:
     """Visible text of an HTML page, one block per line, and its title.
 
     Drops script/style/noscript/nav/header/footer/form (and <title>); block
-    elements and <br> become line breaks; table cells are tab-separated.
+    elements and <br> become line breaks; a data table becomes one line per
+    row with tab-separated cells, rowspan/colspan cells repeated into every
+    position they cover (so each row has the header's columns); a layout
+    table is read like other markup.
     Entities are decoded once, so ``&lt;script&gt;`` stays literal text.
     Title: <title>, else the first <h1>.
     """
@@ -465,6 +468,11 @@ def html_to_text(markup: str) -> tuple[str, str]:
             if name == "br":
                 pieces.append("\n")
                 continue
+            if name == "table":
+                grid = _table_grid(node)
+                if grid is not None:  # a data table: one tab-separated line per row, spans expanded
+                    pieces.append("\n" + "\n".join("\t".join(row) for row in grid) + "\n")
+                    continue
             if name in _BLOCK_TAGS:
                 pieces.append("\n")
                 stack.append(("\n", pre))
@@ -474,6 +482,66 @@ def html_to_text(markup: str) -> tuple[str, str]:
             stack.extend((child, inner_pre) for child in reversed(node.contents))
     lines = (line.strip() for line in "".join(pieces).split("\n"))
     return "\n".join(line for line in lines if line), titles["title"] or titles["h1"]
+
+
+_MAX_SPAN = 50  # rowspan/colspan beyond this are treated as 1 (broken or hostile markup)
+
+
+def _table_grid(table: Any) -> list[list[str]] | None:
+    """The rows of a data ``<table>`` with rowspan/colspan cells repeated into
+    every position they cover, or None for a layout table (a single column,
+    a nested table, or a cell holding a long block of text), which is read
+    like any other markup."""
+    from bs4 import Tag
+
+    rows = [tr for tr in table.find_all("tr") if tr.find_parent("table") is table]
+    if not rows or table.find("table") is not None:
+        return None
+    cells_of = [[c for c in tr.find_all(["td", "th"], recursive=False)] for tr in rows]
+    if max((len(c) for c in cells_of), default=0) < 2:
+        return None
+    grid: list[list[str]] = []
+    pending: dict[int, tuple[int, str]] = {}  # column -> (rows still covered, text)
+    for cells in cells_of:
+        row: list[str] = []
+        col = 0
+        queue = list(cells)
+        while queue or any(c >= col for c in pending):
+            if col in pending:
+                left, text = pending[col]
+                row.append(text)
+                if left <= 1:
+                    del pending[col]
+                else:
+                    pending[col] = (left - 1, text)
+                col += 1
+                continue
+            if not queue:
+                break
+            cell = queue.pop(0)
+            if not isinstance(cell, Tag):
+                continue
+            text = _collapse(cell.get_text(" "))
+            if len(text) > 300:
+                return None  # a layout cell holding the page's text
+            span = _span(cell.get("colspan"))
+            down = _span(cell.get("rowspan"))
+            for _ in range(span):
+                row.append(text)
+                if down > 1:
+                    pending[col] = (down - 1, text)
+                col += 1
+        if any(row):
+            grid.append(row)
+    return grid or None
+
+
+def _span(value: Any) -> int:
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 1
+    return n if 1 <= n <= _MAX_SPAN else 1
 
 
 def _html_parser() -> str:

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping, Sequence, Union
 
 from policyqa.corpus.clean import normalize_query
+from policyqa.corpus.jurisdiction import region_matches
 from policyqa.corpus.types import Chunk, DocMeta
 from policyqa.index.bm25 import BM25Index
 from policyqa.index.dense import DenseIndex
@@ -147,11 +148,6 @@ class BM25Retriever:
 _YEAR = re.compile(r"(\d{4})")
 
 
-def _doc_regions(meta: DocMeta) -> list[str]:
-    regions = [meta.region, f"{meta.province}{meta.city}{meta.district}"]
-    return [r for r in regions if r]
-
-
 def _doc_years(meta: DocMeta) -> list[tuple[float, float]]:
     """Year ranges a document is about: its date's year and its policy period."""
     spans: list[tuple[float, float]] = []
@@ -170,8 +166,9 @@ def _doc_years(meta: DocMeta) -> list[tuple[float, float]]:
 def doc_matches(meta: DocMeta, filters: Filters) -> bool:
     """True when a document passes every non-empty field of ``filters``.
 
-    region: the filter and the document's region contain one another
-    (亭湖区 ~ 江苏省盐城市亭湖区, 江苏省 ~ 江苏省徐州市); doc_ids/doc_types:
+    region: :func:`policyqa.corpus.jurisdiction.region_matches` — national
+    documents, documents whose jurisdiction contains the region and documents
+    covering a part of it (亭湖区 ~ 江苏省盐城市亭湖区, 江苏省 ~ 江苏省徐州市); doc_ids/doc_types:
     membership; years: the inclusive range overlaps the document date's year
     or its policy period.  A document lacking the filtered field fails.
     """
@@ -179,10 +176,8 @@ def doc_matches(meta: DocMeta, filters: Filters) -> bool:
         return False
     if filters.doc_types and meta.doc_type not in filters.doc_types:
         return False
-    if filters.region:
-        f = filters.region.strip()
-        if not any(f in r or r in f for r in _doc_regions(meta)):
-            return False
+    if filters.region and not region_matches(meta, filters.region.strip()):
+        return False
     if filters.years:
         lo, hi = sorted(filters.years)
         if not any(s <= hi and e >= lo for s, e in _doc_years(meta)):

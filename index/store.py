@@ -42,6 +42,7 @@ import numpy as np
 
 from policyqa import __version__
 from policyqa.corpus.types import Chunk, DocMeta, Document
+from policyqa.corpus.versions import linked
 from policyqa.index.bm25 import BM25Index
 from policyqa.index.dense import DenseIndex
 from policyqa.index.hybrid import BM25Retriever, DenseRetriever, HybridRetriever, RetrievalConfig
@@ -350,7 +351,7 @@ class IndexStore:
         }
         store = cls(
             Path(out_dir),
-            {d.doc_id: d.meta for d in docs},
+            linked({d.doc_id: d.meta for d in docs}),  # version links derive from the whole set
             {c.chunk_id: c for c in chunks},
             dense,
             bm25,
@@ -475,6 +476,7 @@ class IndexStore:
         for d in docs:
             self._docs.pop(d.doc_id, None)
             self._docs[d.doc_id] = d.meta
+        self._docs.update(linked(self._docs))  # version links derive from the whole set
         for c in chunks:
             self._chunks[c.chunk_id] = c
         hashes = dict(self._manifest.get("document_sha256") or {})
@@ -491,6 +493,7 @@ class IndexStore:
         for cid in gone:
             del self._chunks[cid]
         del self._docs[doc_id]
+        self._docs.update(linked(self._docs))  # version links derive from the whole set
         hashes = dict(self._manifest.get("document_sha256") or {})
         hashes.pop(doc_id, None)
         self._after_change(hashes)

@@ -261,16 +261,27 @@ class Answerer:
         return self._units
 
     def _validity_notes(self, citations: Sequence[Citation]) -> list[str]:
+        """An expiry note per cited document whose ``valid_to`` has passed
+        (else, without a stated validity, whose policy period ended before this year)."""
         notes, seen = [], set()
-        year = self.today().year
+        today = self.today()
         for c in citations:
             meta = self.docs.get(c.doc_id)
-            if not meta or not meta.period or not meta.period.end or c.doc_id in seen:
+            if not meta or c.doc_id in seen:
                 continue
             seen.add(c.doc_id)
-            if meta.period.end < year:
-                name = f"《{meta.title}》" if meta.title else c.doc_id
-                notes.append(f"{name}所述政策期限为{meta.period.label()}，已经结束；请向发文机关核实该政策目前是否仍然有效。")
+            valid_to, p = getattr(meta, "valid_to", ""), meta.period
+            if valid_to:
+                if valid_to >= today.isoformat():
+                    continue
+                span = f"{meta.valid_from}至{valid_to}" if meta.valid_from else f"至{valid_to}"
+                label = p.label() if p and p.end == int(valid_to[:4]) else span
+            elif p and p.end and p.end < today.year:
+                label = p.label()
+            else:
+                continue
+            name = f"《{meta.title}》" if meta.title else c.doc_id
+            notes.append(f"{name}所述政策期限为{label}，已经结束；请向发文机关核实该政策目前是否仍然有效。")
         return notes
 
     def _refusal(self, question, resolved, hits, region_note, t_retrieve, t2, t0) -> Answer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from policyqa.corpus.jurisdiction import region_matches
 from policyqa.corpus.regions import Region, find_mentions, parse_region
 from policyqa.corpus.types import DocMeta
 
@@ -27,15 +28,11 @@ def asked_regions(question: str, docs: Mapping[str, DocMeta]) -> list[Region]:
 
 
 def docs_for(region: Region, docs: Mapping[str, DocMeta]) -> list[str]:
-    """Documents that apply to ``region``: those of the region itself, of a
-    region containing it (a city policy applies to its districts) or, for a
-    province or city question, of places inside it."""
-    out = []
-    for doc_id, meta in docs.items():
-        r = parse_region(meta.region)
-        if r.province and (region.contains(r) or r.contains(region)):
-            out.append(doc_id)
-    return out
+    """Documents that apply to ``region``: national ones, those of the region
+    itself, of a region containing it (a city policy applies to its districts)
+    or, for a province or city question, of places inside it
+    (:func:`policyqa.corpus.jurisdiction.region_matches`)."""
+    return [doc_id for doc_id, meta in docs.items() if region_matches(meta, region)]
 
 
 def region_label(region: Region) -> str:

@@ -3,25 +3,54 @@
 ``KnowledgeBase.open(settings)`` loads the index (building it from the
 built-in documents on first use), and wires an :class:`Answerer` over it.
 The UI calls only :meth:`answer`, :meth:`documents`, :meth:`add` and
-:meth:`remove`; it never touches FAISS, jieba or prompts.
+:meth:`remove` (plus :meth:`chunks` / :meth:`original` for the document
+pages); it never touches FAISS, jieba or prompts.
+
+Changing the index never blocks answers and never loses a document:
+
+* Parsing happens before any lock (:func:`parse_files`, or a caller's own
+  isolated parser whose :class:`Parsed` result is passed to :meth:`add`).
+* A change takes the cross-process writer lock (``index/lockfile.py``), loads
+  the *newest* index from disk (so a document another process added is kept),
+  adds or removes (embedding happens here, while questions keep being
+  answered on the current index), saves atomically and then swaps the
+  current ``(store, answerer)`` pair in one assignment.
+* :meth:`refresh` reloads the index when another process (``policyqa add``)
+  saved a newer generation; the web app calls it every few seconds.
+* The original file of every added document is kept in
+  ``$POLICYQA_HOME/uploads/`` (a replaced or removed one moves to
+  ``uploads/.removed/``), and :func:`build_index` re-reads those originals
+  with the built-in documents, so a rebuild loses nothing a user added.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+import sys
 import threading
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from policyqa.corpus.chunk import ChunkerConfig
+from policyqa.corpus.items import ItemCatalog
 from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, load_corpus
-from policyqa.corpus.types import DocMeta, Skipped
+from policyqa.corpus.readers import SUPPORTED
+from policyqa.corpus.types import Chunk, DocMeta, Document, Skipped
 from policyqa.index.hybrid import RetrievalConfig
-from policyqa.index.store import IndexMismatch, IndexNotFound, IndexStore
+from policyqa.index.lockfile import IndexBusy, IndexLock, generation, manifest_signature
+from policyqa.index.store import IndexCorrupt, IndexMismatch, IndexNotFound, IndexStore, IndexStoreError, rebuild_command
 from policyqa.index.tokenize import JiebaTokenizer
 from policyqa.index.types import Filters
 from policyqa.qa.answerer import Answerer, Gate
 from policyqa.qa.compose import ExtractiveComposer
+from policyqa.qa.parsed import Parsed, parse_files
 from policyqa.qa.types import Answer
 from policyqa.settings import Settings
 
@@ -31,6 +60,8 @@ from policyqa.settings import Settings
 # weights, RRF k=60, min-max fusion and either retriever alone on the team set
 # (MRR@10 0.913 vs 0.897 equal weights) and on the external NCP set (0.726 vs 0.713).
 DEFAULT_RETRIEVAL = RetrievalConfig(mode="hybrid", fusion="rrf", rrf_k=5, weights=(1.0, 0.5))
+
+REMOVED_DIR = ".removed"  # inside uploads/: originals of removed or replaced documents
 
 
 @dataclass(frozen=True)
@@ -50,6 +81,22 @@ def embedder_factory(settings: Settings) -> Callable:
     return make
 
 
+def default_corpus(settings: Settings) -> list[Path]:
+    """What a default build reads: the kept originals in ``uploads/`` and the built-in documents.
+
+    An original whose name equals a built-in document's replaces it (the user
+    uploaded a newer version under that name).
+    """
+    kept = []
+    up = Path(settings.uploads_dir)
+    if up.is_dir():
+        kept = sorted(p for p in up.iterdir()
+                      if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUPPORTED)
+    names = {p.name for p in kept}
+    builtin = sorted(p for p in builtin_corpus_dir().iterdir() if p.is_file() and p.name not in names)
+    return kept + builtin
+
+
 def build_index(
     settings: Settings,
     corpus: Sequence[str | Path] | None = None,
@@ -59,54 +106,117 @@ def build_index(
     embedder=None,
     tokenizer=None,
 ) -> tuple[IndexStore, tuple[Skipped, ...]]:
-    """Load, chunk, embed and save the index for ``corpus`` (default: built-in)."""
-    report = load_corpus(corpus or [builtin_corpus_dir()])
+    """Load, chunk, embed and save the index for ``corpus``.
+
+    The default corpus is :func:`default_corpus`: the built-in documents plus
+    the originals of every document users added.  Holds the index's writer
+    lock while building, so a running app never saves over it.
+    """
+    report = load_corpus(corpus or default_corpus(settings))
     if not report.documents:
         raise ValueError("no documents could be loaded: " + "; ".join(s.reason for s in report.skipped) if report.skipped else "no documents found")
     chunks = chunk_documents(report.documents, chunker)
     emb = embedder or embedder_factory(settings)()
-    store = IndexStore.build(
-        report.documents, chunks, emb, tokenizer or JiebaTokenizer(), settings.index_dir,
-        chunker_settings=chunker.to_dict(), retrieval=retrieval, progress=progress,
-    )
+    with IndexLock(settings.index_dir).exclusive():
+        store = IndexStore.build(
+            report.documents, chunks, emb, tokenizer or JiebaTokenizer(), settings.index_dir,
+            chunker_settings=chunker.to_dict(), retrieval=retrieval, progress=progress,
+        )
     return store, report.skipped
 
 
-class KnowledgeBase:
-    """An index plus an answerer; thread-safe for concurrent ``answer`` calls."""
+class _SharedEmbedder:
+    """One embedder for every store a knowledge base loads (the model is loaded once).
 
-    def __init__(self, store: IndexStore, settings: Settings, gate: Gate = Gate(), top_k: int = 8, retrieval: RetrievalConfig = DEFAULT_RETRIEVAL, llm=None):
+    Passed to :meth:`IndexStore.load` as the lazy factory; resolves the first
+    store's embedder on first use and then forgets that store.
+    """
+
+    def __init__(self, store: IndexStore) -> None:
+        self._store: IndexStore | None = store
+        self._emb = None
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            if self._emb is None:
+                self._emb = self._store.embedder
+                self._store = None
+            return self._emb
+
+
+@dataclass(frozen=True)
+class _State:
+    """What answers run on; replaced as a whole, never changed in place."""
+
+    store: IndexStore
+    answerer: Answerer
+    items: ItemCatalog  # policy items derived from the store's chunks
+    generation: str
+    signature: tuple | None
+
+
+class _Write:
+    def __init__(self, store: IndexStore) -> None:
         self.store = store
+        self.undo: list[Callable[[], None]] = []
+
+
+class KnowledgeBase:
+    """An index plus an answerer; thread-safe for answers during adds and removes.
+
+    Args:
+        store: a loaded (saved) :class:`IndexStore`.
+        settings: where the uploads folder is, among others.
+        gate, top_k, retrieval, llm: the answerer's configuration.
+        lock_timeout: seconds a change waits for another process's change.
+    """
+
+    def __init__(self, store: IndexStore, settings: Settings, gate: Gate = Gate(), top_k: int = 8,
+                 retrieval: RetrievalConfig = DEFAULT_RETRIEVAL, llm=None, lock_timeout: float = 600.0):
         self.settings = settings
         self.gate = gate
         self.top_k = top_k
         self.retrieval = retrieval
         self.llm = llm
-        self._lock = threading.RLock()
-        self._answerer = self._make_answerer()
+        self._lock = IndexLock(store.path, timeout=lock_timeout)
+        self._write_mutex = threading.Lock()
+        self._embedder = _SharedEmbedder(store)
+        self._state = self._state_for(store, generation(store.path))
 
     @classmethod
     def open(cls, settings: Settings | None = None, build_if_missing: bool = True, progress: bool = True, **kw) -> "KnowledgeBase":
+        """Load the index (build it on first use); messages go to stderr.
+
+        A built-in-only index built by another version (other chunker or
+        model) is rebuilt; any other unusable index is an
+        :class:`IndexStoreError` naming the rebuild command — never an
+        automatic rebuild that could drop documents.
+        """
         settings = settings or Settings.from_env()
+        path = Path(settings.index_dir)
+        problem = manifest_problem(path, settings)
+        if problem:
+            raise IndexCorrupt(problem)
         from policyqa.index.embeddings import BackgroundLoad
 
         factory = BackgroundLoad(embedder_factory(settings))  # loads while the index and jieba load
+        load = lambda: IndexStore.load(path, factory, model=_model_name(settings),  # noqa: E731
+                                       backend=settings.embedding_backend, chunker_settings=ChunkerConfig().to_dict())
         try:
-            store = IndexStore.load(settings.index_dir, factory, model=_model_name(settings), backend=settings.embedding_backend,
-                                    chunker_settings=ChunkerConfig().to_dict())
+            with IndexLock(path).shared():
+                store = load()
         except IndexNotFound:
             if not build_if_missing:
                 raise
+            _say(f"first start: building the index of the built-in documents in {path} ...", progress)
             store, _ = build_index(settings, progress=progress, embedder=factory())
         except IndexMismatch:
             # An index of the built-in documents alone, built by another version
             # (other chunker or model), is rebuilt: nothing of the user's is lost.
-            # An index with the user's own documents is left alone; the error
-            # names the command that rebuilds it.
-            if not build_if_missing or not _builtin_only(settings.index_dir):
+            if not build_if_missing or not _proven_builtin_only(path):
                 raise
-            if progress:
-                print(f"the index at {settings.index_dir} was built with other settings; rebuilding it", flush=True)
+            _say(f"the index at {path} holds only the built-in documents and was built with other settings; rebuilding it", True)
             store, _ = build_index(settings, progress=progress, embedder=factory())
         if "llm" not in kw:
             from policyqa.qa.llm import llm_from_settings
@@ -114,74 +224,266 @@ class KnowledgeBase:
             kw["llm"] = llm_from_settings(settings)
         return cls(store, settings, **kw)
 
-    def _reload(self) -> None:
-        emb = self.store._embedder
-        self.store = IndexStore.load(self.store.path, emb, tokenizer=self.store.tokenizer)
-        self._answerer = self._make_answerer()
+    # -- state ------------------------------------------------------------------
 
-    def _make_answerer(self) -> Answerer:
-        tok = self.store.tokenizer.tokenize
-        return Answerer(self.store.retriever(self.retrieval), ExtractiveComposer(tok), self.store.docs, tok,
+    @property
+    def store(self) -> IndexStore:
+        """The index answers currently run on (replaced, never changed in place, by add/remove)."""
+        return self._state.store
+
+    @property
+    def generation(self) -> str:
+        return self._state.generation
+
+    def _make_answerer(self, store: IndexStore) -> Answerer:
+        tok = store.tokenizer.tokenize
+        return Answerer(store.retriever(self.retrieval), ExtractiveComposer(tok), store.docs, tok,
                         gate=self.gate, top_k=self.top_k, llm=self.llm)
+
+    @property
+    def items(self) -> ItemCatalog:
+        """Policy items of every document (rebuilt with each new index, never changed in place)."""
+        return self._state.items
+
+    @staticmethod
+    def _make_items(store: IndexStore) -> ItemCatalog:
+        """Policy items of every document, derived from the chunks (≈ 0.4 ms per chunk)."""
+        return ItemCatalog.build(store.docs, store.chunks.values())
+
+    def _state_for(self, store: IndexStore, gen: str) -> _State:
+        return _State(store, self._make_answerer(store), self._make_items(store), gen, manifest_signature(store.path))
+
+    def _load_from_disk(self) -> IndexStore:
+        cur = self._state.store
+        emb = cur.manifest.get("embedding") or {}
+        return IndexStore.load(cur.path, self._embedder, tokenizer=cur.tokenizer, model=emb.get("model"),
+                               backend=emb.get("backend"), chunker_settings=cur.manifest.get("chunker"))
+
+    def refresh(self) -> bool:
+        """Reload the index if another process saved a newer generation; True when reloaded.
+
+        Cheap when nothing changed (one ``stat``).  Skipped (False) while this
+        process or another one is writing; the next call catches up.
+        """
+        st = self._state
+        if manifest_signature(st.store.path) == st.signature:
+            return False
+        if not self._write_mutex.acquire(blocking=False):
+            return False
+        try:
+            try:
+                with self._lock.shared(timeout=0):
+                    gen = generation(st.store.path)
+                    if gen == self._state.generation:
+                        self._state = dataclasses.replace(self._state, signature=manifest_signature(st.store.path))
+                        return False
+                    new = self._state_for(self._load_from_disk(), gen)
+            except IndexStoreError as e:
+                print(f"not reloading the index: {e}", file=sys.stderr, flush=True)
+                return False
+            except IndexBusy:  # a writer is at work; the next call catches up
+                return False
+            self._state = new
+            return True
+        finally:
+            self._write_mutex.release()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[_Write]:
+        """Writer lock -> newest index from disk -> caller changes it -> save -> swap.
+
+        Answers keep running on the current state until the swap.  On any
+        failure the undo steps run and neither memory nor disk change.
+        """
+        with self._write_mutex, self._lock.exclusive():
+            w = _Write(self._load_from_disk())
+            try:
+                yield w
+                w.store.save()
+            except BaseException:
+                for undo in reversed(w.undo):
+                    with contextlib.suppress(Exception):
+                        undo()
+                raise
+            self._state = self._state_for(w.store, generation(w.store.path))
 
     # -- the UI's verbs ---------------------------------------------------------
 
     def answer(self, question: str, history=None, filters: Filters | None = None, top_k: int | None = None) -> Answer:
-        return self._answerer.answer(question, history=history, filters=filters, top_k=top_k)
+        return self._state.answerer.answer(question, history=history, filters=filters, top_k=top_k)
+
+    def match(self, profile: dict, today=None, include_unquantified: bool = False):
+        """The items a profile (issue-13 JSON object) can claim: a :class:`policyqa.qa.match.MatchResult`.
+        Raises :class:`policyqa.qa.match.ProfileError` for a value of the wrong type."""
+        from policyqa.qa.match import match, parse_profile
+
+        p, unknown = parse_profile(profile)
+        st = self._state  # one consistent catalogue and document set even if a document is added meanwhile
+        return match(p, st.items.all_items(), st.store.docs, today=today, unknown_fields=unknown,
+                     include_unquantified=include_unquantified)
 
     def documents(self) -> list[DocMeta]:
-        return sorted(self.store.docs.values(), key=lambda m: m.doc_id)
+        return sorted(self._state.store.docs.values(), key=lambda m: m.doc_id)
 
-    def add(self, paths: Sequence[str | Path], progress: bool = False) -> AddReport:
-        """Add (or replace) documents; unreadable files are reported, nothing is half-added."""
-        report = load_corpus(paths)
-        if not report.documents:
-            return AddReport(skipped=report.skipped)
-        chunks = chunk_documents(report.documents, ChunkerConfig())
-        with self._lock:
-            existing = set(self.store.docs)
-            try:
-                n = self.store.add(report.documents, chunks, progress=progress)
-                self.store.save()
-            except BaseException:
-                self._reload()  # memory back in line with the index on disk: nothing half-added
-                raise
-            self._answerer = self._make_answerer()
-        ids = [d.doc_id for d in report.documents]
-        return AddReport(tuple(i for i in ids if i not in existing), tuple(i for i in ids if i in existing), report.skipped, n)
+    def chunks(self, doc_id: str) -> list[Chunk]:
+        """The chunks of one document in reading order (KeyError when unknown)."""
+        store = self._state.store
+        if doc_id not in store.docs:
+            raise KeyError(f"no document '{doc_id}' in the knowledge base")
+        return sorted((c for c in store.chunks.values() if c.doc_id == doc_id), key=lambda c: (c.start, c.end))
+
+    def original(self, doc_id: str) -> Path | None:
+        """The kept original file of a document (uploads folder, else the built-in folder), or None."""
+        if doc_id not in self._state.store.docs or not _plain_name(doc_id):
+            return None
+        for folder in (Path(self.settings.uploads_dir), builtin_corpus_dir()):
+            p = folder / doc_id
+            if p.is_file():
+                return p
+        return None
+
+    def add(self, paths: Sequence[str | Path] = (), progress: bool = False, parsed: Parsed | None = None,
+            keep_originals: bool = True) -> AddReport:
+        """Add (or replace) documents; unreadable files are reported, nothing is half-added.
+
+        Args:
+            paths: files to read with :func:`parse_files` (ignored when ``parsed`` is given).
+            parsed: documents parsed by the caller (e.g. in a sandboxed worker).
+            keep_originals: copy each document's original file into the uploads folder.
+        """
+        parsed = parsed if parsed is not None else parse_files(paths)
+        if not parsed.documents:
+            return AddReport(skipped=parsed.skipped)
+        originals = {d: Path(p) for d, p in parsed.originals if _plain_name(d)} if keep_originals else {}
+        up = Path(self.settings.uploads_dir)
+        docs = [Document(dataclasses.replace(d.meta, source=str(up / d.doc_id)), d.text) if d.doc_id in originals else d
+                for d in parsed.documents]
+        with self._writing() as w:
+            existing = set(w.store.docs)
+            n = w.store.add(docs, list(parsed.chunks), progress=progress)
+            w.undo.append(self._place_originals(originals))
+        ids = [d.doc_id for d in docs]
+        return AddReport(tuple(i for i in ids if i not in existing), tuple(i for i in ids if i in existing), parsed.skipped, n)
+
+    def remove(self, doc_id: str) -> int:
+        """Remove a document; its kept original moves to ``uploads/.removed/``."""
+        with self._writing() as w:
+            if doc_id not in w.store.docs:
+                raise KeyError(f"no document '{doc_id}' in the knowledge base")
+            n = w.store.remove(doc_id)
+        self._retire_original(doc_id)
+        return n
 
     def stats(self) -> dict:
         """Sizes for a health check: documents, chunks, embedding model."""
-        m = self.store.manifest
-        return {"documents": len(self.store.docs), "chunks": len(self.store.chunks),
+        store = self._state.store
+        m = store.manifest
+        return {"documents": len(store.docs), "chunks": len(store.chunks),
                 "embedding_model": (m.get("embedding") or {}).get("model", ""), "built_at": m.get("built_at", "")}
 
     def content_hashes(self) -> dict[str, str]:
         """doc id -> SHA-256 of its cleaned text (to detect duplicate uploads)."""
-        return dict(self.store.manifest.get("document_sha256") or {})
+        return dict(self._state.store.manifest.get("document_sha256") or {})
 
-    def remove(self, doc_id: str) -> int:
-        with self._lock:
-            if doc_id not in self.store.docs:
-                raise KeyError(f"no document '{doc_id}' in the knowledge base")
-            try:
-                n = self.store.remove(doc_id)
-                self.store.save()
-            except BaseException:
-                self._reload()
-                raise
-            self._answerer = self._make_answerer()
-        return n
+    # -- kept originals -----------------------------------------------------------
+
+    def _place_originals(self, originals: dict[str, Path]) -> Callable[[], None]:
+        """Copy originals into the uploads folder (an older one moves to .removed/); returns the undo."""
+        up = Path(self.settings.uploads_dir)
+        done: list[tuple[Path, Path | None]] = []  # (placed file, the older file it displaced)
+
+        def undo() -> None:
+            for dest, old in reversed(done):
+                dest.unlink(missing_ok=True)
+                if old is not None:
+                    os.replace(old, dest)
+
+        tmp = None
+        try:
+            for doc_id, src in originals.items():
+                dest = up / doc_id
+                if dest.exists() and src.resolve() == dest.resolve():
+                    continue  # re-adding the kept original itself
+                up.mkdir(parents=True, exist_ok=True)
+                tmp = up / f".{doc_id}.part-{os.getpid()}"
+                shutil.copyfile(src, tmp)
+                done.append((dest, self._retire_original(doc_id)))
+                os.replace(tmp, dest)
+                tmp = None
+        except BaseException:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            undo()
+            raise
+        return undo
+
+    def _retire_original(self, doc_id: str) -> Path | None:
+        """Move ``uploads/doc_id`` to ``uploads/.removed/`` (kept, not deleted); returns its new path."""
+        up = Path(self.settings.uploads_dir)
+        p = up / doc_id
+        if not _plain_name(doc_id) or not p.is_file():
+            return None
+        trash = up / REMOVED_DIR
+        trash.mkdir(parents=True, exist_ok=True)
+        target = trash / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}-{doc_id}"
+        os.replace(p, target)
+        return target
 
 
-def _builtin_only(index_dir: Path) -> bool:
-    import json
+def _plain_name(doc_id: str) -> bool:
+    """A document id usable as a file name in the uploads folder (no directories, not hidden)."""
+    return bool(doc_id) and "/" not in doc_id and "\\" not in doc_id and not doc_id.startswith(".") and "\x00" not in doc_id
 
+
+def _say(msg: str, show: bool = True) -> None:
+    if show:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def _read_manifest(index_dir: Path):
     try:
-        docs = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8")).get("documents") or []
+        return json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
     except (OSError, ValueError):
+        return ...
+
+
+def manifest_problem(index_dir: Path, settings: Settings | None = None) -> str:
+    """One line when the index's manifest exists but holds no valid document list ("" otherwise).
+
+    Such an index is never rebuilt automatically: the message names the
+    command that rebuilds it from the built-in documents and the kept originals.
+    """
+    m = _read_manifest(index_dir)
+    if m is None or m is ...:
+        return ""  # missing: first start; unreadable: IndexStore.load reports it
+    docs = m.get("documents") if isinstance(m, dict) else None
+    if isinstance(docs, list) and docs and all(isinstance(d, str) and d for d in docs):
+        return ""
+    uploads = Path(settings.uploads_dir) if settings else Path(index_dir).parent / "uploads"
+    return (f"index at {index_dir} is damaged: its manifest.json has no valid document list, so nothing was "
+            f"loaded, changed or rebuilt; rebuild it from the built-in documents and the originals kept in "
+            f"{uploads} with: {rebuild_command(index_dir)}")
+
+
+def _proven_builtin_only(index_dir: Path) -> bool:
+    """True only when the manifest *and* docs.jsonl both list built-in documents and nothing else."""
+    m = _read_manifest(index_dir)
+    if not isinstance(m, dict):
         return False
-    return set(docs) <= {p.name for p in builtin_corpus_dir().iterdir()}
+    docs = m.get("documents")
+    if not (isinstance(docs, list) and docs and all(isinstance(d, str) for d in docs)) or len(set(docs)) != len(docs):
+        return False
+    builtin = {p.name for p in builtin_corpus_dir().iterdir()}
+    if not set(docs) <= builtin:
+        return False
+    try:
+        rows = [json.loads(line) for line in (Path(index_dir) / "docs.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+        listed = [r["doc_id"] for r in rows]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return sorted(listed) == sorted(docs)
 
 
 def _model_name(settings: Settings) -> str | None:

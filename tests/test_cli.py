@@ -41,11 +41,35 @@ def test_docs_json_lists_metadata():
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert [x["doc_id"] for x in rows][:2] == ["000_df2ff32941c852ae.txt", "001_19db83a107069549.txt"]
-    assert set(rows[0]) == {"doc_id", "title", "issuer", "date", "doc_number", "region", "doc_type", "period"}
+    assert set(rows[0]) == {"doc_id", "title", "issuer", "date", "doc_number", "region", "doc_type", "period",
+                            "issuer_level", "jurisdiction", "valid_from", "valid_to", "supersedes", "superseded_by"}
     x = next(x for x in rows if x["doc_id"].startswith("002"))
     assert x["doc_number"] == "徐中小办发〔2023〕3号" and x["period"] == "2023–2025" and x["region"] == "江苏省徐州市"
+    assert (x["issuer_level"], x["jurisdiction"], x["supersedes"], x["superseded_by"]) == ("city", "江苏省徐州市", [], [])
 
 
 def test_usage_errors_exit_2():
     assert run("ingest").returncode == 2
     assert run("nonsense").returncode == 2
+
+
+def test_bad_history_files_are_one_line_errors_not_tracebacks(tmp_path):
+    cases = {
+        "deep.json": "[" * 100_000 + "]" * 100_000,
+        "surrogate.json": '[{"question": "\\ud800"}]',
+        "notjson.json": "{",
+        "shape.json": '{"question": "x"}',
+    }
+    for name, text in cases.items():
+        p = tmp_path / name
+        p.write_text(text, encoding="utf-8")
+        r = run("ask", "小巨人奖励多少", "--history", str(p), "--json", env={"POLICYQA_HOME": str(tmp_path / "home"), **_env()})
+        assert r.returncode == 2, (name, r.stderr)
+        assert r.stdout == "" and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, (name, r.stderr)
+        assert not (tmp_path / "home" / "index").exists()  # refused before opening (or building) anything
+
+
+def _env():
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "POLICYQA_HOME"}

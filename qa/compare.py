@@ -1,0 +1,185 @@
+"""Compare the same kind of item across regions (``policyqa compare TOPIC``).
+
+>>> table = compare("小巨人", catalog.all_items(), docs, chunks)
+>>> print(table.to_text())
+| 地区 | 事项 | 金额 | 出处 |
+| 江苏省宿迁市 | 国家级专精特新“小巨人”企业或国家级制造业单项冠军 | 100万元 | 《…》 |
+| 安徽省宿州市 | — | （未列奖励金额）原文：…力争新培育国家级专精特新“小巨人”企业2家… | 《…》 |
+
+The topic is read with the item vocabulary: an honour it names (小巨人 ->
+专精特新“小巨人”企业, with a level if given: 省级专精特新) selects items
+rewarding that honour; an investment kind (工业机器人) selects items on such
+investments; anything else is matched as text in the granting sentence.  A
+region whose documents mention the topic without granting anything for it
+gets one cell saying no amount is stated, citing the mention.  Regions with
+current amounts come first, largest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable, Mapping, Sequence
+
+from policyqa.corpus.items import NATIONAL, PolicyItem, Vocabulary, _honours_in, _investment_kinds, _sentences, jurisdiction_of, vocabulary
+from policyqa.corpus.regions import Region, parse_region
+from policyqa.corpus.types import Chunk, DocMeta
+
+__all__ = ["Cell", "Comparison", "compare"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    region: str  # where it applies (全国 for national items)
+    label: str  # who gets it: 国家级专精特新“小巨人”企业 / 五星级企业 / ""
+    amount_text: str  # 100万元 / 按设备投资额的8%，最高300万元 / （未列奖励金额）
+    doc_id: str
+    chunk_id: str
+    citation: str  # 《title》（文号），issuer，date，section：「sentence」
+    expired: bool = False
+    item_id: str = ""  # "" for a mention without an amount
+
+    def to_json(self) -> dict[str, Any]:
+        return {"region": self.region, "label": self.label, "amount_text": self.amount_text, "doc_id": self.doc_id,
+                "chunk_id": self.chunk_id, "citation": self.citation, "expired": self.expired, "item_id": self.item_id}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    topic: str
+    reading: str  # how the topic was read: 荣誉 专精特新“小巨人”企业 / 投资 工业机器人 / 文字 …
+    cells: tuple[Cell, ...]
+
+    def regions(self) -> list[str]:
+        return list(dict.fromkeys(c.region for c in self.cells))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"topic": self.topic, "reading": self.reading, "regions": self.regions(),
+                "cells": [c.to_json() for c in self.cells]}
+
+    def to_text(self) -> str:
+        if not self.cells:
+            return f"知识库中没有关于「{self.topic}」的政策条款。"
+        lines = [f"「{self.topic}」各地政策对比（{self.reading}）", "", "| 地区 | 事项 | 金额 | 出处 |", "|---|---|---|---|"]
+        for c in self.cells:
+            amount = c.amount_text + ("（已过期）" if c.expired else "")
+            lines.append(f"| {c.region} | {c.label or '—'} | {amount} | {c.citation} |")
+        return "\n".join(lines)
+
+
+def _citation(meta: DocMeta, section: str, sentence: str) -> str:
+    head = f"《{meta.title or meta.doc_id}》" + (f"（{meta.doc_number}）" if meta.doc_number else "")
+    return "，".join([head] + [x for x in (meta.issuer, meta.date, section) if x]) + f"：「{sentence}」"
+
+
+def _region_label(jur: str) -> str:
+    return "全国" if jur == NATIONAL else (jur or "未标明地区")
+
+
+def _keep(jur: str, wanted: Sequence[Region]) -> bool:
+    if not wanted:
+        return True
+    if jur == NATIONAL:
+        return False
+    r = parse_region(jur)
+    return any(r.province and (w.contains(r) or r.contains(w)) for w in wanted)
+
+
+def compare(
+    topic: str,
+    items: Iterable[PolicyItem],
+    docs: Mapping[str, DocMeta],
+    chunks: Iterable[Chunk] = (),
+    regions: Sequence[str] = (),
+    today: date | None = None,
+    vocab: Vocabulary | None = None,
+) -> Comparison:
+    """A table of the items on ``topic`` by region (see the module docstring).
+
+    ``regions``: only these (names such as 宿迁, 江苏省盐城市亭湖区; a region
+    keeps the documents of places inside it and of the places containing it);
+    national items are shown only when no region is asked for.
+    """
+    from policyqa.qa.match import resolve_region
+
+    v = vocab or vocabulary()
+    today = today or date.today()
+    topic = topic.strip()
+    honours = _honours_in(topic, v)
+    kinds = [k for _, k in _investment_kinds(topic, v)]
+    wanted = [r for r in (resolve_region(x, docs) for x in regions) if r is not None]
+    if honours:
+        names = {h.name for h in honours}
+        levels = {h.level for h in honours if h.level}
+        reading = "荣誉资质：" + "、".join(h.label() for h in honours)
+
+        def hit(it: PolicyItem) -> bool:
+            return any(h.name in names and (not levels or h.level in levels) for h in it.honours)
+
+        aliases = [a for n in names for a in v.honours[n]["aliases"]]
+    elif kinds:
+        reading = "投资类别：" + "、".join(dict.fromkeys(kinds))
+
+        def hit(it: PolicyItem) -> bool:
+            refs = {it.base_kind} | {c.ref for c in it.conditions if c.kind == "investment"}
+            return bool(refs & set(kinds))
+
+        aliases = [a for k in kinds for a in v.investment_kinds[k]["aliases"]]
+    else:
+        reading = "原文包含该词"
+
+        def hit(it: PolicyItem) -> bool:
+            return topic in it.sentence
+
+        aliases = [topic]
+    cells: list[Cell] = []
+    covered: set[str] = set()
+    items = list(items)
+    items_by_id = {it.item_id: it for it in items}
+    for it in items:
+        if not it.quantified or not hit(it) or not _keep(it.jurisdiction, wanted):
+            continue
+        meta = docs.get(it.doc_id) or DocMeta(doc_id=it.doc_id)
+        expired = bool(it.valid_to) and it.valid_to < today.isoformat()
+        cells.append(Cell(_region_label(it.jurisdiction), it.label(), it.amount_text, it.doc_id, it.chunk_id,
+                          _citation(meta, it.section, it.sentence), expired, it.item_id))
+        covered.add(it.jurisdiction)
+    # regions whose documents name the topic but grant nothing quantified for it
+    seen_docs: set[str] = set()
+    for c in chunks:
+        meta = docs.get(c.doc_id)
+        if meta is None or c.doc_id in seen_docs:
+            continue
+        jur = jurisdiction_of(meta, v)
+        if jur in covered or not _keep(jur, wanted):
+            continue
+        for s, e in _sentences(c.text):
+            sent = c.text[s:e]
+            if any(a in sent for a in aliases) and (not honours or _level_ok(sent, honours, v)):
+                cells.append(Cell(_region_label(jur), "", f"（未列奖励金额）原文：{sent[:60]}", c.doc_id, c.chunk_id,
+                                  _citation(meta, c.section, sent)))
+                seen_docs.add(c.doc_id)
+                break
+    # regions with current amounts first, largest first; mentions without an amount last
+    amounts = {id(c): _amount(c, items_by_id) for c in cells}
+    best: dict[str, tuple] = {}
+    for c in cells:
+        key = (c.item_id == "", c.expired, -amounts[id(c)])
+        best[c.region] = min(best.get(c.region, key), key)
+    cells.sort(key=lambda c: (best[c.region], c.region, c.item_id == "", c.expired, -amounts[id(c)], c.item_id))
+    return Comparison(topic, reading, tuple(cells))
+
+
+def _amount(c: Cell, items_by_id: Mapping[str, PolicyItem]) -> float:
+    it = items_by_id.get(c.item_id)
+    if it is None:
+        return 0.0
+    return float(next((x for x in (it.amount_wan, it.cap_wan) if x is not None), 0.0))
+
+
+def _level_ok(sentence: str, honours, v: Vocabulary) -> bool:
+    levels = {h.level for h in honours if h.level}
+    if not levels:
+        return True
+    found = _honours_in(sentence, v)
+    return any(h.level in levels or not h.level for h in found if h.name in {x.name for x in honours})

@@ -1,0 +1,300 @@
+"""Policy items: what clauses grant, per tier, with conditions (corpus/items.py).
+
+Every document here is written for these tests; each test pins one general
+behaviour (tier alignment, caps, rates, thresholds, scope) on its own text.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from policyqa.corpus.items import (
+    NATIONAL, Honour, ItemCatalog, PolicyItem, chunk_items, document_conditions, extract_items,
+    jurisdiction_of, vocabulary,
+)
+from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, document_from_raw, load_corpus
+from policyqa.corpus.readers import RawDoc
+from policyqa.corpus.types import Chunk, DocMeta, Period
+
+EVAL = Path(__file__).resolve().parents[1] / "eval" / "match"
+
+
+def items(text: str, meta: DocMeta | None = None) -> list[PolicyItem]:
+    meta = meta or DocMeta(doc_id="t.txt", region="江苏省盐城市测试县")
+    chunk = Chunk(chunk_id="t.txt#1#0", doc_id="t.txt", section="一、", text=text, start=0, end=len(text))
+    return chunk_items(meta, chunk)
+
+
+def q(text):  # the quantified items as (tier, amount, cap, rate)
+    return [(i.tier, i.amount_wan, i.cap_wan, i.rate) for i in items(text) if i.quantified]
+
+
+# --- tiers -------------------------------------------------------------------------
+
+
+def test_star_list_gives_one_item_per_star():
+    got = items("对首次被评为县级五星、四星、三星企业的，分别奖励30万元、20万元、10万元。")
+    assert [(i.tier, i.amount_wan) for i in got] == [("五星", 30), ("四星", 20), ("三星", 10)]
+    assert [h.star for i in got for h in i.honours] == ["五星", "四星", "三星"]
+    assert all(i.first_time for i in got)
+
+
+def test_level_list_aligns_with_amounts_and_sets_the_honour_level():
+    got = items("对新获批国家级、省级绿色工厂的企业，分别奖励60万元、25万元。")
+    assert [(i.tier, i.amount_wan) for i in got] == [("国家级", 60), ("省级", 25)]
+    assert [i.honours for i in got] == [(Honour("绿色工厂", "国家级"),), (Honour("绿色工厂", "省级"),)]
+
+
+def test_a_payer_level_word_is_not_a_tier():
+    got = items("对列入国家级、省级绿色工厂的企业，县级财政分别给予40万元和15万元的资金奖励。")
+    assert [(i.tier, i.amount_wan) for i in got] == [("国家级", 40), ("省级", 15)]
+    assert got[0].payer == "县级财政"
+
+
+def test_enumerated_recipients_are_tiers():
+    got = items("对新认定为省级数字化车间、省级智能工厂的企业，分别给予一次性奖励40万元、80万元。")
+    assert [(i.tier, i.amount_wan) for i in got] == [("省级数字化车间", 40), ("省级智能工厂", 80)]
+    assert [i.honours[0].name for i in got] == ["示范智能车间", "示范智能工厂"]
+
+
+def test_threshold_list_gives_tiers_and_per_tier_conditions():
+    got = items("对年销售收入首次突破3亿元、8亿元的工业企业，分别给予一次性奖励15万元、40万元。")
+    assert [(i.tier, i.amount_wan) for i in got] == [("3亿元", 15), ("8亿元", 40)]
+    thr = [c for c in got[1].conditions if c.kind == "threshold"]
+    assert [(c.field, c.op, c.value, c.unit) for c in thr] == [("revenue_wan", ">=", 80000, "万元")]
+    assert any(c.kind == "sector" and c.sectors == ("工业",) for c in got[1].conditions)
+
+
+def test_separate_clauses_keep_their_own_recipients():
+    got = items("对获批国家级专精特新“小巨人”企业的奖励90万元，获批省级专精特新中小企业的奖励25万元。")
+    assert [(i.tier, i.amount_wan, i.honours[0].name) for i in got] == [
+        ("国家级", 90, "专精特新“小巨人”企业"), ("省级", 25, "专精特新中小企业")]
+
+
+def test_later_tiers_keep_the_level_of_the_first():
+    got = items("获得县级星级企业认定，县政府奖励五星企业100克金牌、四星企业80克金牌。")
+    assert [(i.tier, i.medal_grams, i.kind) for i in got] == [("五星", 100, "金牌"), ("四星", 80, "金牌")]
+    assert [h.label() for i in got for h in i.honours] == ["县级五星级企业", "县级四星级企业"]
+
+
+# --- amounts, rates, caps -------------------------------------------------------------
+
+
+def test_rate_with_cap_in_the_same_sentence():
+    (i,) = items("对当年完成设备投资额400万元以上的技术改造项目，按设备投资额的7%给予补助，单个项目最高补助250万元。")
+    assert (i.rate, i.cap_wan, i.rate_base, i.base_kind) == (0.07, 250, "设备投资额", "设备")
+    inv = [c for c in i.conditions if c.kind == "investment"]
+    assert [(c.ref, c.op, c.value) for c in inv] == [("设备", ">=", 400)]
+    assert i.amount_text == "按设备投资额的7%，最高250万元"
+
+
+def test_a_cap_sentence_caps_the_item_before_it():
+    assert q("当年软件投入不低于20万元的，按实际投入的20%给予补助。单个项目补助金额不超过300万元。") == [("", None, 300, 0.2)]
+
+
+def test_cap_only_grant_and_continuation_clause():
+    got = items("对入选的国家级专精特新“小巨人”企业给予奖补，每家企业奖补资金最高200万元，分三年拨付。")
+    assert [(i.tier, i.amount_wan, i.cap_wan, i.schedule_text) for i in got] == [("国家级", None, 200, "分三年拨付")]
+
+
+def test_amount_after_the_grant_verb_and_before_the_benefit_noun():
+    assert q("对新认定的科技型中小企业，给予一次性8万元的资金奖补。") == [("", 8, None, None)]
+    assert q("对升规的企业给予企业6万元奖励。") == [("", 6, None, None)]
+
+
+def test_yi_and_chinese_numerals_convert_to_wan():
+    assert q("对年度入库税收首次超过1.5亿元的企业，奖励五十万元。") == [("", 50, None, None)]
+    (i,) = items("对年度入库税收首次超过1.5亿元的企业，奖励五十万元。")
+    assert [(c.field, c.op, c.value) for c in i.conditions if c.kind == "threshold"] == [("tax_paid_wan", ">", 15000)]
+
+
+def test_schedule_by_year_is_one_item_with_its_total():
+    (i,) = items("对升规后连续三年增长的企业，第一年给予企业5万元奖励，第三年给予企业15万元奖励。")
+    assert (i.amount_wan, i.schedule) == (20, (("第一年", 5.0), ("第三年", 15.0)))
+
+
+def test_any_per_unit_amount_is_marked_but_not_per_enterprise():
+    (i,) = items("对年节水量达到1万吨以上的改造项目，按照每吨水3元给予补助，单个项目最高不超过20万元。")
+    assert i.per_unit == "每吨水"
+    (j,) = items("对开展续贷业务的金融机构，按照0.3万元/笔的标准予以奖励。")
+    assert j.per_unit == "/笔"
+    (k,) = items("对受疫情影响的小微企业，给予每户企业最高30万元贷款贴息。")
+    assert k.per_unit == "" and k.cap_wan == 30
+
+
+def test_a_total_for_one_enterprise_is_a_grant():
+    (i,) = items("对在境内首发上市的企业，分阶段给予奖励共计400万元。")
+    assert (i.amount_wan, i.schedule_text) == (400, "分阶段给予奖励共计400万元")
+
+
+def test_per_unit_amounts_are_marked():
+    (i,) = items("对企业购置工业机器人的，按每台1.5万元给予补贴，单个企业最高不超过60万元。")
+    assert (i.amount_wan, i.per_unit, i.cap_wan) == (1.5, "每台", 60)
+    assert [c.ref for c in i.conditions if c.kind == "investment"] == ["工业机器人"]
+
+
+def test_figures_that_grant_nothing_are_not_items():
+    assert q("2022年全县规上工业实现开票销售88.6亿元，同比增长12%。") == []
+    assert q("力争新培育国家级专精特新“小巨人”企业3家，新增高新技术企业40家以上。") == []
+    assert q("推动县域内60%以上的规上企业建立研发机构。") == []
+
+
+def test_disposable_goods_and_pool_sizes_are_not_grants():
+    assert q("某药店将一次性手套价格从8元/副抬高到30元/副，被处以20万元罚款。") == []
+    assert q("对受影响的企业，县担保公司首期给予3000万元担保额度，单户最高担保500万元。") == []
+
+
+def test_totals_are_not_grants():
+    assert q("县财政局拨付首批奖补资金2.3亿元，用于支持企业技术改造。") == []
+    assert q("新政实施后，预计全年为企业减免税费超4500万元。") == []
+
+
+def test_a_cost_sharing_percentage_is_not_a_grant():
+    assert q("对首次入规的企业奖励8万元，奖励资金由乡镇和县财政按各50%分担。") == [("", 8, None, None)]
+
+
+def test_a_question_grants_nothing():
+    assert items("请问对购买机器人的企业给予多少补贴？") == []
+
+
+def test_grants_without_figures_are_unquantified_items():
+    got = items("对参加国家级展会的企业，按有关规定给予展位费补贴。")
+    assert len(got) == 1 and not got[0].quantified and got[0].amount_text == "未列明金额"
+
+
+# --- conditions -----------------------------------------------------------------------
+
+
+def test_condition_sentence_gives_alternatives_to_items_about_its_honour():
+    text = ("县级星级企业的申报条件是年度入库税收在1500万元及以上的工业企业，入库税收在400万元及以上的农业产业化龙头企业。"
+            "对当年被评为县级五星企业的，奖励12万元。")
+    (i,) = items(text)
+    anys = [c for c in i.conditions if c.kind == "any"]
+    assert len(anys) == 1
+    opts = [[(c.kind, c.field, c.value, c.sectors) for c in opt] for opt in anys[0].options]
+    assert opts == [[("threshold", "tax_paid_wan", 1500, ()), ("sector", "industry", None, ("工业",))],
+                    [("threshold", "tax_paid_wan", 400, ()), ("sector", "industry", None, ("农业",))]]
+
+
+def test_relative_condition_and_unexplained_clauses_become_checkable_text():
+    (i,) = items("对小微企业升级为规上工业企业且升级后两年营业收入增长率高于全县平均水平的，奖励10万元。")
+    rel = [c for c in i.conditions if c.kind == "relative"]
+    assert [(c.field, c.op, c.ref) for c in rel] == [("revenue_growth", ">", "全县平均水平")]
+    assert any(c.kind == "text" and "小微企业升级" in c.text for c in i.conditions)
+
+
+def test_percentage_thresholds_go_to_percentage_fields():
+    (i,) = items("对上年度研发投入占营业收入比重不低于4%的规上工业企业，按其研发投入的3%给予补助，最高40万元。")
+    assert [(c.kind, c.field, c.value, c.unit) for c in i.conditions if c.kind == "threshold"] == [("threshold", "rd_ratio", 4, "%")]
+    (j,) = items("对上规后次年营业收入增速不低于12%的企业，再奖励6万元。")
+    assert [(c.field, c.value) for c in j.conditions if c.kind == "threshold"] == [("revenue_growth", 12)]
+
+
+def test_a_threshold_without_a_known_field_is_kept_as_written():
+    (i,) = items("对单笔融资金额800万元以下的担保业务，按担保费的40%给予补贴。")
+    assert any(c.kind == "text" and c.text == "单笔融资金额800万元以下的担保业务" for c in i.conditions)
+
+
+def test_vocabulary_words_alone_leave_no_text_condition():
+    (i,) = items("对新认定国家级高新技术企业给予一次性30万元的资金奖补。")
+    assert [c.kind for c in i.conditions] == ["honour", "first_time"]
+
+
+def _doc(text: str, doc_id: str = "d.txt"):
+    return document_from_raw(RawDoc(doc_id=doc_id, text=text, source=doc_id, fmt="txt"))
+
+
+ARTICLES = """测试县支持工业企业发展的若干政策
+第一条 本政策适用于在测试县注册、具有独立法人资格的工业企业。申报企业须同时满足以下条件：上年度营业收入不低于1000万元，且无严重失信行为。
+第二条 对新认定的国家级专精特新“小巨人”企业，奖励30万元。
+第三条 对当年首次入规的企业，奖励5万元。
+"""
+
+
+def test_document_wide_conditions_apply_to_every_item():
+    doc = _doc(ARTICLES)
+    got = extract_items(doc.meta, chunk_documents([doc]))
+    assert [i.amount_wan for i in got] == [30, 5]
+    for i in got:
+        kinds = {(c.kind, c.field, c.value) for c in i.conditions}
+        assert ("threshold", "revenue_wan", 1000) in kinds and ("sector", "industry", None) in kinds
+        assert any(c.kind == "text" and "无严重失信行为" in c.text for c in i.conditions)
+
+
+def test_a_document_wide_total_cap_is_no_condition():
+    doc = _doc("测试县若干政策\n第一条 对首次入规的企业，奖励5万元。\n第二条 单个企业年度享受本政策奖励总额不超过300万元。\n")
+    (i,) = extract_items(doc.meta, chunk_documents([doc]))
+    assert not any("300万元" in c.text for c in i.conditions)
+
+
+def test_an_interview_answer_sets_no_document_wide_conditions():
+    chunk = Chunk("i#qa1#0", "i", "问答1", "申报企业须同时满足以下条件：年营业收入不低于5000万元。", 0, 30, kind="qa")
+    assert document_conditions([chunk]) == []
+
+
+# --- jurisdiction, validity, storage ----------------------------------------------------
+
+
+def test_jurisdiction_from_issuer_then_region():
+    assert jurisdiction_of(DocMeta("a", issuer="工业和信息化部", region="新疆维吾尔自治区")) == NATIONAL
+    assert jurisdiction_of(DocMeta("b", doc_number="国办发〔2024〕5号")) == NATIONAL
+    assert jurisdiction_of(DocMeta("c", issuer="江苏省财政厅", region="江苏省南京市")) == "江苏省"
+    assert jurisdiction_of(DocMeta("d", issuer="射阳县人民政府", region="江苏省盐城市射阳县")) == "江苏省盐城市射阳县"
+
+
+def test_validity_from_the_document_period_or_the_clause():
+    meta = DocMeta("v.txt", region="江苏省盐城市", period=Period(2019, 2021, "2019-2021年"))
+    (i,) = items("对首次入规的企业奖励5万元。", meta)
+    assert (i.valid_from, i.valid_to) == ("2019-01-01", "2021-12-31")
+    (j,) = items("2020年至2022年底期间，对首次入规的企业奖励5万元。", meta)
+    assert j.valid_to == "2022-12-31"
+
+
+def test_item_round_trips_through_json():
+    (i,) = items("县级星级企业的申报条件是入库税收在1500万元及以上的工业企业，入库税收在400万元及以上的农业企业。对当年被评为县级五星企业的，奖励12万元。")
+    back = PolicyItem.from_dict(json.loads(json.dumps(i.to_dict(), ensure_ascii=False)))
+    assert back == i
+
+
+def test_catalog_over_the_builtin_documents():
+    report = load_corpus([builtin_corpus_dir()])
+    docs = {d.doc_id: d.meta for d in report.documents}
+    cat = ItemCatalog.build(docs, chunk_documents(report.documents))
+    by = {d: [(i.tier, i.amount_wan, i.cap_wan, i.rate) for i in cat.items_for(d) if i.quantified] for d in docs}
+    assert by["000_df2ff32941c852ae.txt"] == [("国家级", 100, None, None), ("省级", 30, None, None), ("省智能工厂", 200, None, None),
+                                              ("重点互联网平台", 100, None, None), ("互联网标杆工厂", 50, None, None), ("", None, 400, 0.1)]
+    assert by["004_a8837981a284b011.txt"] == []  # targets only
+    assert len(cat) == len(cat.all_items()) and cat.doc_ids() == sorted(docs)
+    with pytest.raises(KeyError):
+        cat.items_for("nope.txt")
+
+
+# --- the evaluation data ----------------------------------------------------------------
+
+
+def test_labelled_clauses_are_verbatim_in_their_documents():
+    report = load_corpus([builtin_corpus_dir(), EVAL / "documents"])
+    texts = {d.doc_id: d.text for d in report.documents}
+    rows = [json.loads(x) for x in (EVAL / "clauses.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(rows) >= 40 and len({r["id"] for r in rows}) == len(rows)
+    for r in rows:
+        assert r["text"] in texts[r["doc"]], r["id"]
+
+
+def test_profile_expectations_name_sentences_of_their_documents():
+    report = load_corpus([builtin_corpus_dir(), EVAL / "documents"])
+    texts = {d.doc_id: d.text for d in report.documents}
+    rows = [json.loads(x) for x in (EVAL / "profiles.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(rows) >= 20
+    for r in rows:
+        for e in r["expect"] + r.get("expect_expired", []):
+            assert e["match"] in texts[e["doc"]], (r["id"], e)
+
+
+def test_vocabulary_file_is_consistent():
+    v = vocabulary()
+    kinds = set(v.investment_kinds)
+    assert all(set(k["includes"]) <= kinds for k in v.investment_kinds.values())
+    assert all(set(h.get("suppresses", [])) <= set(v.honours) for h in v.honours.values())
+    assert {f["profile"] for f in v.fields.values()} - {""} <= set(v.raw["profile_fields"])

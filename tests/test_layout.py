@@ -1,0 +1,108 @@
+"""Converter repairs: spaced digits, spaces inside clauses, hard wraps, page numbers."""
+
+from policyqa.corpus.clean import clean_text, prepare
+from policyqa.corpus.layout import display_width, is_page_number, repair_layout
+
+ORGS = ("局", "部", "厅", "委", "政府", "总局")
+
+
+def test_spaced_article_numbers_years_and_doc_numbers_are_joined():
+    text = "第 1 0 条 对企业给予奖励。\n第 二 十 六 条 本办法自发布之日起施行。\n（ 2 0 2 3 年 2 月 8 日 ）\n霍政发〔 2023 〕 5 号"
+    assert repair_layout(text).split("\n") == [
+        "第10条 对企业给予奖励。", "第二十六条 本办法自发布之日起施行。", "（ 2023 年 2 月 8 日 ）", "霍政发〔2023〕 5 号",
+    ]
+    assert clean_text(text).split("\n")[2:] == ["（2023年2月8日）", "霍政发〔2023〕5号"]
+
+
+def test_numbers_that_mean_something_else_keep_their_spaces():
+    # multi-digit groups, a row of table values, Latin words
+    text = "共培育 2023 10 个项目，合计 1 2 3\nMade in China 2025 计划"
+    assert repair_layout(text) == text
+
+
+def test_spaces_inside_clauses_go_only_in_a_converter_spaced_document():
+    converted = "\n".join([
+        "第3条 对新认定的企业，给予 企业300万元奖励。",
+        "第11条 县财政每年安排专项资金，统筹、协 调用于政策兑现。",
+        "第12条 本意见由县经信局负责解释。",
+    ])
+    assert repair_layout(converted, ORGS).split("\n") == [
+        "第3条 对新认定的企业，给予企业300万元奖励。",
+        "第11条 县财政每年安排专项资金，统筹、协调用于政策兑现。",
+        "第12条 本意见由县经信局负责解释。",
+    ]
+    # one such space in a document is a name list or a typo: left alone
+    single = "为强化政策宣贯效果，陆续报道各部门举措。(陈芳 茆长城)\n今天推出第十期。\n下期再会。"
+    assert repair_layout(single, ORGS) == single
+
+
+def test_titles_signatures_names_and_heading_spaces_are_kept():
+    text = "\n".join([
+        "强化政策服务 聚力推动产业新城建设",  # a title: no clause punctuation
+        "工业和信息化部 财政部",
+        "第一条 为规范管理，根据 有关规定，制定本办法。",
+        "第二条 联合发文单位为工业和信息化部 财政部，由 两部门负责解释。",
+        "第三条 联系人(王明 李强)，电话另行通知，请 及时报送。",
+    ])
+    out = repair_layout(text, ORGS).split("\n")
+    assert out[0] == "强化政策服务 聚力推动产业新城建设"
+    assert out[1] == "工业和信息化部 财政部"
+    assert out[2] == "第一条 为规范管理，根据有关规定，制定本办法。"
+    assert out[3] == "第二条 联合发文单位为工业和信息化部 财政部，由两部门负责解释。"
+    assert out[4] == "第三条 联系人(王明 李强)，电话另行通知，请及时报送。"
+
+
+def test_a_flattened_document_keeps_its_spaces():
+    flat = ("某市关于支持企业复工复产的通知 各区人民政府： 为支持企业复工复产，现通知如下： "
+            "一、减免房租 对承租国有资产类经营用房的企业，免收一个月房租。 二、稳定就业 对不裁员的企业，返还失业保险费。 "
+            "三、加大信贷 对受影响较大的企业，不得盲目抽贷。" * 2)
+    assert repair_layout("标题\n" + flat + "\n2020年2月1日", ORGS) == "标题\n" + flat + "\n2020年2月1日"
+
+
+def _wrap(paragraph: str, width: int = 56) -> list[str]:
+    """Lay a paragraph out as a PDF page would: lines of at most ``width`` columns."""
+    lines, cur = [], ""
+    for ch in paragraph:
+        if display_width(cur + ch) > width:
+            lines.append(cur)
+            cur = ""
+        cur += ch
+    return lines + [cur]
+
+
+PARAGRAPHS = [
+    "为加快构建以先进制造业为支撑的现代产业体系，推动全县重点产业集群发展，结合我县实际，现提出如下意见。",
+    "一、支持企业做大做强",
+    "第1条 对年度主营业务收入首次突破10亿元、20亿元、50亿元的工业企业，分别给予企业经营团队50万元、100万元、200万元奖励。",
+    "第2条 对首次纳入规模以上工业统计的企业，给予企业10万元奖励；对在规上企业库连续保持三年的，再给予5万元奖励。",
+    "第3条 对年度设备投资额500万元以上的技术改造项目，按设备投资额的8%给予补助，单个项目最高不超过500万元。",
+]
+
+
+def test_hard_wrapped_lines_are_joined_and_page_numbers_between_them_dropped():
+    lines = [ln for p in PARAGRAPHS for ln in _wrap(p)]
+    assert len(lines) >= 2 * len(PARAGRAPHS)
+    lines.insert(6, "- 1 -")  # a page footer inside a paragraph
+    assert repair_layout("\n".join(lines)).split("\n") == PARAGRAPHS
+
+
+def test_a_number_split_by_the_wrap_is_joined_without_a_space():
+    split = "对列入试点的技术改造项目按设备投资额给予补助最高奖励企15" + "0万元，对新认定的省级智能工厂给予奖励。"
+    assert _wrap(split)[0].endswith("15") and _wrap(split)[1].startswith("0万元")
+    lines = [ln for p in PARAGRAPHS + [split] for ln in _wrap(p)]
+    assert repair_layout("\n".join(lines)).split("\n")[-1] == split
+
+
+def test_documents_that_are_not_wrapped_keep_their_lines():
+    text = "一、总体要求\n坚持稳中求进。\n二、目标\n到2025年，培育专精特新企业100家，新增规上企业50家以上。\n三、措施\n加强服务。"
+    assert repair_layout(text) == text
+
+
+def test_helpers():
+    assert display_width("第1条 ab") == 2 + 1 + 2 + 1 + 2
+    assert is_page_number("- 3 -") and is_page_number("第 3 页 共 9 页") and is_page_number("－12－")
+    assert not is_page_number("2023") and not is_page_number("第3条")
+
+
+def test_prepare_keeps_traditional_and_pinyin_handling_before_layout():
+    assert prepare("強(qiáng)化 政策，給予 企業獎勵。\n第 1 0 條\n第二行。") .startswith("强化")
