@@ -118,7 +118,7 @@ def _fake_model(monkeypatch):
     built = []
     real_build = service.build_index
     monkeypatch.setattr(service, "build_index",
-                        lambda s, **kw: built.append(1) or real_build(s, embedder=fake(s)(), tokenizer=jieba_tokenizer(), **kw))
+                        lambda s, **kw: built.append(1) or real_build(s, **{"embedder": fake(s)(), "tokenizer": jieba_tokenizer(), **kw}))
     return built
 
 
