@@ -231,15 +231,6 @@ def _fail(model: str, reason: str) -> EmbeddingModelError:
     return EmbeddingModelError(f"cannot load embedding model {model!r} ({SETTING}): {reason}")
 
 
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # parent package missing
-        return False
-
-
 def _cached_snapshot(model: str) -> str | None:
     """The local Hugging Face cache folder of hub model ``model``, or None.
 

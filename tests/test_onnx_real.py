@@ -129,7 +129,7 @@ def test_ask_and_the_app_never_import_torch(tmp_path):
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     res = json.loads(out.stderr.strip().splitlines()[-1])
-    answer = json.loads(out.stdout.strip().splitlines()[-1])
+    answer = json.loads(next(ln for ln in out.stdout.splitlines() if ln.startswith("{")))  # ask --json's object
     assert res["code"] == 0 and "100万元" in answer["answer"]
     assert res["status"] == 200 and "宿迁" in res["app_answer"]
     assert res["torch"] == []
