@@ -1030,7 +1030,7 @@ def phase_cli(cfg: BenchConfig, workdir: Path, ctx: dict, make: Makers) -> dict:
     runs: dict[str, list[dict]] = {b: [] for b in variants}
     for _ in range(max(1, cfg.cli_runs)):
         for b, index in variants.items():
-            argv = [sys.executable, "-c", _ASK_PROBE, "ask", COLD_QUESTION, "--index", str(index), "--backend", b]
+            argv = [sys.executable, "-c", _ASK_PROBE, "ask", COLD_QUESTION, "--index", str(index), "--embedding-backend", b]
             if cfg.model != "default":
                 argv += ["--model", cfg.model]
             runs[b].append(_run_child(argv, env))
