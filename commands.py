@@ -205,7 +205,15 @@ def cmd_eval(args) -> int:
         return 2
     settings = _settings(args)
     cache = Path(args.index) if args.index else settings.home / "eval-indexes"
-    runs, errors = evaluate(args.questions, args.corpus, names, cache, progress=not args.json or True, split=args.split)
+    from policyqa.index.embeddings import EmbeddingModelError, load_embedder
+
+    try:
+        embedder = load_embedder(settings.embedding_model, settings.embedding_backend, cache=settings.embedding_cache_path)
+    except EmbeddingModelError as e:
+        _err(str(e))
+        return 1
+    runs, errors = evaluate(args.questions, args.corpus, names, cache, embedder=embedder, progress=not args.json or True,
+                            split=args.split)
     if args.details:
         from policyqa.eval.run import write_details
 
@@ -260,14 +268,17 @@ def register(sub) -> None:
         p.add_argument("--index", help="index directory (default: $POLICYQA_INDEX or ~/.local/share/policyqa/index)")
         if model:
             p.add_argument("--model", help="embedding model: 'default' or a sentence-transformers name/path")
-            p.add_argument("--embedding-backend", choices=("torch", "onnx", "onnx-int8"), help="embedding backend (default torch)")
+            from policyqa.index.embeddings import BACKENDS, DEFAULT_BACKEND
+
+            p.add_argument("--embedding-backend", choices=BACKENDS, help=f"embedding backend (default {DEFAULT_BACKEND}; "
+                           "see docs/embedding-backends.md)")
             milvus_options(p, backend=True)
 
     def milvus_options(p, backend=False):
         if backend:
             p.add_argument("--backend", metavar="{inprocess,milvus}",
                            help="index backend (default $POLICYQA_BACKEND or inprocess); "
-                                "an embedding backend name (torch, onnx, onnx-int8) here is read as --embedding-backend")
+                                "an embedding backend name (onnx-int8, onnx, onnx-mixed, torch) here is read as --embedding-backend")
         p.add_argument("--milvus-uri", help="Milvus Lite .db path or server URI (default $POLICYQA_MILVUS_URI or $POLICYQA_HOME/milvus.db)")
         p.add_argument("--collection", help="Milvus collection name (default $POLICYQA_MILVUS_COLLECTION or policyqa)")
 

@@ -288,15 +288,21 @@ class IndexStore:
                          command: str | None = None) -> None:
         """Raise :class:`IndexMismatch` when the configured model, backend or dimension differ from the build's.
 
-        ``command`` is the rebuild command named in the message (default ``policyqa build --index PATH``).
+        Backends whose document vectors agree (torch == onnx fp32, see
+        ``embeddings.compatible``) may search each other's index.  ``command``
+        is the rebuild command named in the message (default ``policyqa build --index PATH``).
         """
+        from policyqa.index.embeddings import compatible, vector_space
+
         command = command or rebuild_command(path)
         built = manifest.get("embedding") or {}
         b_name, b_backend, b_dim = built.get("model"), built.get("backend"), built.get("dim")
-        if (name is not None and name != b_name) or (backend is not None and backend != b_backend):
+        if (name is not None and name != b_name) or (backend is not None and not compatible(b_backend, backend)):
+            why = "" if name not in (None, b_name) else (
+                f"; its {vector_space(b_backend)} document vectors do not match {backend}'s {vector_space(backend)} ones")
             raise IndexMismatch(
                 f"index at {path} was built with embedding model {b_name!r} (backend {b_backend}), "
-                f"but {name or b_name!r} (backend {backend or b_backend}) is configured; "
+                f"but {name or b_name!r} (backend {backend or b_backend}) is configured{why}; "
                 f"rebuild with: {command}"
             )
         if dim is not None and b_dim is not None and dim != b_dim:

@@ -78,7 +78,7 @@ def embedder_factory(settings: Settings) -> Callable:
     def make():
         from policyqa.index.embeddings import load_embedder
 
-        return load_embedder(settings.embedding_model, settings.embedding_backend)
+        return load_embedder(settings.embedding_model, settings.embedding_backend, cache=settings.embedding_cache_path)
 
     return make
 
@@ -243,7 +243,9 @@ class KnowledgeBase:
         problem = manifest_problem(path, settings) if settings.backend == "inprocess" else ""
         if problem:
             raise IndexCorrupt(problem)
-        factory = embedder_factory(settings)
+        from policyqa.index.embeddings import BackgroundLoad
+
+        factory = BackgroundLoad(embedder_factory(settings))  # loads while the index and jieba load
         load = lambda: load_index(settings, factory)  # noqa: E731
         try:
             with IndexLock(path).shared():
@@ -252,14 +254,14 @@ class KnowledgeBase:
             if not build_if_missing:
                 raise
             _say(f"first start: building the index of the built-in documents in {path} ...", progress)
-            store, _ = build_index(settings, progress=progress)
+            store, _ = build_index(settings, progress=progress, embedder=factory())
         except IndexMismatch:
             # An index of the built-in documents alone, built by another version
             # (other chunker or model), is rebuilt: nothing of the user's is lost.
             if not build_if_missing or settings.backend != "inprocess" or not _proven_builtin_only(path):
                 raise
             _say(f"the index at {path} holds only the built-in documents and was built with other settings; rebuilding it", True)
-            store, _ = build_index(settings, progress=progress)
+            store, _ = build_index(settings, progress=progress, embedder=factory())
         if "llm" not in kw:
             from policyqa.qa.llm import llm_from_settings
 

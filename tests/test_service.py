@@ -96,7 +96,7 @@ def test_builtin_index_of_other_chunker_is_rebuilt_but_user_index_is_not(tmp_pat
     monkeypatch.setattr(service, "embedder_factory", fake)
     built = []
     real_build = service.build_index
-    monkeypatch.setattr(service, "build_index", lambda s, **kw: built.append(1) or real_build(s, embedder=fake(s)(), **kw))
+    monkeypatch.setattr(service, "build_index", lambda s, **kw: built.append(1) or real_build(s, **{"embedder": fake(s)(), **kw}))
     kb = service.KnowledgeBase.open(settings, progress=False, llm=None)
     assert built == [1] and kb.store.manifest["chunker"] == ChunkerConfig().to_dict()
     # with a user's document in it, a mismatching index is not silently rebuilt
@@ -119,7 +119,7 @@ def _fake_model(monkeypatch):
     built = []
     real_build = service.build_index
     monkeypatch.setattr(service, "build_index",
-                        lambda s, **kw: built.append(1) or real_build(s, embedder=fake(s)(), tokenizer=jieba_tokenizer(), **kw))
+                        lambda s, **kw: built.append(1) or real_build(s, **{"embedder": fake(s)(), "tokenizer": jieba_tokenizer(), **kw}))
     return built
 
 
