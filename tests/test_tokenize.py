@@ -61,18 +61,18 @@ def test_default_data_files_exist_and_parse():
     assert {"专精特新", "小巨人", "智改数转", "工信局"} <= {p[0] for p in lines}
 
 
-def test_own_jieba_instance_leaves_global_jieba_alone(tk):
+@pytest.mark.parametrize("dictionary", ["lookup", "memory"])
+def test_user_words_never_reach_global_jieba(dictionary):
     import jieba
 
     # compared with before rather than absent: Milvus Lite's in-process analyzer adds the
     # policy words to the global jieba when a Milvus test ran earlier in the session
     before = jieba.dt.FREQ.get("智改数转")
-    fresh = JiebaTokenizer()
-    assert tk._jieba is not jieba.dt and fresh._jieba is not jieba.dt
-    assert fresh._jieba.FREQ.get("智改数转") == 50000
+    fresh = JiebaTokenizer(dictionary=dictionary)
+    assert "智改数转" in fresh.tokenize("推进智改数转")
     assert jieba.dt.FREQ.get("智改数转") == before
-    other = JiebaTokenizer(userdict=None)
-    assert "智改数转" not in other._jieba.FREQ
+    other = JiebaTokenizer(userdict=None, dictionary=dictionary)
+    assert "智改数转" not in other.tokenize("推进智改数转")
 
 
 def test_without_user_dictionary_and_stopwords(tmp_path):
@@ -89,21 +89,25 @@ def test_missing_data_file_is_a_clear_error(tmp_path):
         JiebaTokenizer(userdict=tmp_path / "nope.txt")
 
 
-def test_dictionary_loading_is_quiet(capfd):
-    # Reloads jieba's main dictionary (~0.7 s) to check nothing reaches stderr.
+def test_dictionary_loading_is_quiet(capfd, tmp_path, monkeypatch):
+    # Reloads jieba's main dictionary (~1 s) and writes its lookup arrays
+    # into an empty cache, to check nothing reaches stderr.
     import jieba
 
-    from policyqa.index import tokenize
+    from policyqa.index import jieba_dict
 
+    monkeypatch.setenv("POLICYQA_CACHE", str(tmp_path))
     level = jieba.default_logger.level
     jieba.default_logger.setLevel(logging.DEBUG)  # as noisy as jieba gets
     try:
-        tokenize._base_dictionary.cache_clear()
+        jieba_dict._base_dictionary.cache_clear()
+        jieba_dict._memory_tokenizer.cache_clear()
         JiebaTokenizer()
     finally:
         jieba.default_logger.setLevel(level)
     assert capfd.readouterr().err == ""
     assert jieba.default_logger.level == level
+    assert list((tmp_path / "jieba").iterdir())  # the arrays were written
 
 
 def test_settings_fingerprint_user_dictionary(tk):
