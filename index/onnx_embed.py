@@ -506,8 +506,6 @@ class OnnxEmbedder:
                 raise ValueError(f"unknown ONNX variant {v!r}; choose one of {', '.join(VARIANT_FILES)}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        from tokenizers import Tokenizer
-
         self.export_dir = Path(export_dir)
         self.name = name
         self.backend = backend
@@ -524,12 +522,36 @@ class OnnxEmbedder:
         self.normalize = bool(cfg.get("normalize", True))
         self.max_seq_length = int(cfg.get("max_seq_length", 512))
         self.pad_id = int(cfg.get("pad_token_id", 0))
-        _entering_native()
-        self.tokenizer = Tokenizer.from_file(str(self.export_dir / TOKENIZER_FILE))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(self.max_seq_length)
+        self._tokenizer = None
         self._sessions: dict[str, object] = {}
         self._lock = threading.Lock()
+        # Questions are tokenized with just the pieces they contain (same ids,
+        # index/unigram_pieces.py); the full tokenizer (~1 s to load, holding
+        # the GIL) loads only to embed documents.
+        from policyqa.index.unigram_pieces import cached_pieces
+
+        tok_file = self.export_dir / TOKENIZER_FILE
+        if not tok_file.is_file():
+            raise FileNotFoundError(f"no {TOKENIZER_FILE} in {self.export_dir}")
+        self.pieces = cached_pieces(tok_file, _recorded_sha256(self.export_dir, TOKENIZER_FILE))
+        _entering_native()  # what is left (the ONNX Runtime session) runs without the GIL
+
+    @property
+    def tokenizer(self):
+        """The full ``tokenizers.Tokenizer`` (loaded on first use: documents, or
+        questions the piece tokenizer leaves to it)."""
+        tok = self._tokenizer
+        if tok is None:
+            with self._lock:
+                tok = self._tokenizer
+                if tok is None:
+                    from tokenizers import Tokenizer
+
+                    tok = Tokenizer.from_file(str(self.export_dir / TOKENIZER_FILE))
+                    tok.no_padding()
+                    tok.enable_truncation(self.max_seq_length)
+                    self._tokenizer = tok
+        return tok
 
     def __repr__(self) -> str:
         return (f"OnnxEmbedder(name={self.name!r}, backend={self.backend!r}, dim={self.dim}, "
@@ -555,16 +577,25 @@ class OnnxEmbedder:
     # -- the Embedder protocol -------------------------------------------------
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, self.query_prompt, self.query_variant, False)
+        return self._encode(texts, self.query_prompt, self.query_variant, False, pieces=True)
 
     def encode_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.document_prompt, self.document_variant, progress)
 
     # -- internals -------------------------------------------------------------
 
-    def tokenize(self, texts: Sequence[str], prompt: str) -> list[list[int]]:
-        encs = self.tokenizer.encode_batch([prompt + t.strip() for t in texts])
-        return [e.ids for e in encs]
+    def tokenize(self, texts: Sequence[str], prompt: str, pieces: bool = False) -> list[list[int]]:
+        """Token ids of ``prompt + text`` per text (truncated to ``max_seq_length``).
+        ``pieces``: through the piece tokenizer where it can (short texts: questions)."""
+        full = [prompt + t.strip() for t in texts]
+        out: list[list[int] | None] = [None] * len(full)
+        if pieces and self.pieces is not None:
+            out = [self.pieces.encode(t, self.max_seq_length) for t in full]
+        rest = [i for i, ids in enumerate(out) if ids is None]
+        if rest:
+            for i, e in zip(rest, self.tokenizer.encode_batch([full[i] for i in rest])):
+                out[i] = e.ids
+        return out  # type: ignore[return-value]
 
     def _run(self, variant: str, ids: Sequence[Sequence[int]]) -> np.ndarray:
         width = max(len(x) for x in ids)
@@ -576,7 +607,7 @@ class OnnxEmbedder:
         (hidden,) = self.session(variant).run(None, {"input_ids": arr, "attention_mask": mask})
         return pool(hidden, mask, self.pooling, self.normalize)
 
-    def _encode(self, texts: Sequence[str], prompt: str, variant: str, progress: bool) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], prompt: str, variant: str, progress: bool, pieces: bool = False) -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("encode expects a sequence of texts, not a single str; wrap it in a list")
         items = list(texts)
@@ -586,7 +617,7 @@ class OnnxEmbedder:
         out = np.zeros((len(items), self.dim), dtype=np.float32)
         if not items:
             return out
-        ids = self.tokenize(items, prompt)
+        ids = self.tokenize(items, prompt, pieces)
         if len(items) == 1:
             out[:] = self._run(variant, ids)
             return out
@@ -605,6 +636,19 @@ class OnnxEmbedder:
             if bar is not None:
                 bar.close()
         return out
+
+
+def _recorded_sha256(export_dir: Path, name: str) -> str | None:
+    """The SHA-256 the export's marker records for ``name`` while the file's
+    size and mtime still match (else None: the caller hashes the file)."""
+    try:
+        want = json.loads((Path(export_dir) / MARKER).read_text(encoding="utf-8"))["files"][name]
+        st = (Path(export_dir) / name).stat()
+        if st.st_size == want["size"] and st.st_mtime_ns == want["mtime_ns"] and len(want["sha256"]) == 64:
+            return str(want["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
 
 
 def make_session(path: Path, threads: int, spin: bool = False):
