@@ -12,6 +12,12 @@ add and remove documents by tokenising only the added texts: the bm25s score
 matrix (IDF and average length change with every document) is rebuilt from
 the stored token ids, which is fast, instead of re-running jieba over the
 whole corpus, which is not (30 s for 2,000 chunks on a busy 2-core machine).
+
+Searching needs neither bm25s nor scipy (importing them costs ~0.3 s of a
+fresh ``policyqa ask``): the index is bm25s's score matrix (CSC arrays) and
+vocabulary, read from bm25s's files with numpy, and a query's scores are
+summed exactly as bm25s's numpy backend sums them (``scores_from_ids``, the
+same float32 values, tested).  bm25s writes the files (:meth:`BM25Index.save`).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import numpy as np
 
 from policyqa.index.tokenize import Tokenizer
 
-__all__ = ["BM25Index", "lucene_scores"]
+__all__ = ["BM25Index", "lucene_scores", "scores_from_ids"]
 
 IDS_FILE = "ids.txt"
 SETTINGS_FILE = "policyqa_bm25.json"
@@ -32,6 +38,9 @@ TOKENS_FILE = "tokens.npy"
 OFFSETS_FILE = "token_offsets.npy"
 VOCAB_FILE = "policyqa_vocab.json"
 EMPTY = "\u0000"  # the token of a document without tokens (no query can produce it)
+# bm25s's file names (bm25s.BM25.save / load)
+DATA_FILE, INDICES_FILE, INDPTR_FILE = "data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"
+BM25S_VOCAB, BM25S_PARAMS, BM25S_NONOCC = "vocab.index.json", "params.index.json", "nonoccurrence_array.index.npy"
 
 
 def _check_ids(chunk_ids: Sequence[str]) -> None:
@@ -76,6 +85,24 @@ def lucene_scores(docs: Sequence[np.ndarray], n_vocab: int, k1: float, b: float)
     return {"data": scores, "indices": d.astype(np.int32), "indptr": indptr, "num_docs": n_docs}
 
 
+def scores_from_ids(scores: dict, token_ids: Sequence[int], dtype=np.float32) -> np.ndarray:
+    """Every document's score for a query's token ids: the columns of the CSC
+    score matrix summed in query order, as bm25s's numpy backend does
+    (``BM25._compute_relevance_from_scores``), so the floats are identical."""
+    data, indices, indptr = scores["data"], scores["indices"], scores["indptr"]
+    ids = np.asarray(token_ids, dtype=np.int64)
+    out = np.zeros(scores["num_docs"], dtype=dtype)
+    for start, end in zip(indptr[ids].tolist(), indptr[ids + 1].tolist()):
+        np.add.at(out, indices[start:end], data[start:end])
+    return out
+
+
+def _tokenize_all(tokenizer: Tokenizer, texts: Sequence[str]) -> list[list[str]]:
+    """Tokens of many texts (the tokenizer's ``batch_tokenize`` when it has one: jieba then loads its whole dictionary)."""
+    batch = getattr(tokenizer, "batch_tokenize", None)
+    return batch(list(texts)) if callable(batch) else [tokenizer.tokenize(t) for t in texts]
+
+
 class BM25Index:
     """BM25 over tokenised texts.
 
@@ -91,7 +118,10 @@ class BM25Index:
         self.k1 = k1
         self.b = b
         self._ids: list[str] = []
-        self._bm25 = None
+        self._scores: dict | None = None  # bm25s's CSC score matrix: data, indices, indptr, num_docs
+        self._score_vocab: dict[str, int] = {}  # token -> column of the score matrix
+        self._dtype = np.float32
+        self._nonoccurrence: np.ndarray | None = None
         self._doc_tokens: list[np.ndarray] | None = []
         self._vocab: dict[str, int] = {}
 
@@ -109,32 +139,29 @@ class BM25Index:
             raise ValueError(f"{len(chunk_ids)} chunk ids but {len(texts)} texts")
         _check_ids(chunk_ids)
         vocab: dict[str, int] = {}
-        arrays = [self._token_ids(t, vocab) for t in texts]
+        arrays = [self._token_ids(toks, vocab) for toks in _tokenize_all(self.tokenizer, texts)]
         self._set(chunk_ids, arrays, vocab)
         return self
 
-    def _token_ids(self, text: str, vocab: dict[str, int]) -> np.ndarray:
+    @staticmethod
+    def _token_ids(toks: list[str], vocab: dict[str, int]) -> np.ndarray:
         # bm25s infers "list of token strings" from the first element; a document
         # with no tokens gets a placeholder that no query can produce (tokenizers
         # drop whitespace/punctuation-only tokens).
-        toks = self.tokenizer.tokenize(text) or [EMPTY]
+        toks = toks or [EMPTY]
         return np.fromiter((vocab.setdefault(t, len(vocab)) for t in toks), dtype=np.int32, count=len(toks))
 
     def _set(self, chunk_ids: list[str], arrays: list[np.ndarray], vocab: dict[str, int]) -> None:
-        import bm25s
-
         self._ids = chunk_ids
         self._doc_tokens = arrays
         self._vocab = vocab
+        self._nonoccurrence = None
+        self._dtype = np.float32
         if not chunk_ids:
-            self._bm25 = None
+            self._scores, self._score_vocab = None, {}
             return
-        bm = bm25s.BM25(k1=self.k1, b=self.b, method="lucene")
-        bm.scores = lucene_scores(arrays, len(vocab), self.k1, self.b)
-        bm.vocab_dict = dict(vocab)
-        bm.unique_token_ids_set = set(vocab.values())
-        bm.nonoccurrence_array = None
-        self._bm25 = bm
+        self._scores = lucene_scores(arrays, len(vocab), self.k1, self.b)
+        self._score_vocab = dict(vocab)
 
     @property
     def has_tokens(self) -> bool:
@@ -157,19 +184,29 @@ class BM25Index:
         ids = [self._ids[i] for i in keep] + add_ids
         _check_ids(ids)
         vocab = dict(self._vocab)
-        arrays = [self._doc_tokens[i] for i in keep] + [self._token_ids(t, vocab) for t in add_texts]
+        arrays = [self._doc_tokens[i] for i in keep] + [self._token_ids(t, vocab) for t in _tokenize_all(self.tokenizer, add_texts)]
         new = BM25Index(self.tokenizer, k1=self.k1, b=self.b)
         new._set(ids, arrays, vocab)
         return new
 
     def _raw(self, query: str) -> np.ndarray | None:
-        if self._bm25 is None:
+        if self._scores is None:
             return None
-        vocab = self._bm25.vocab_dict
+        vocab = self._score_vocab
         token_ids = [vocab[t] for t in self.tokenizer.tokenize(query) if t in vocab and t != ""]
         if not token_ids:
             return None
-        return np.asarray(self._bm25.get_scores_from_ids(token_ids), dtype=np.float64)
+        raw = scores_from_ids(self._scores, token_ids, self._dtype)
+        if self._nonoccurrence is not None:
+            raw += self._nonoccurrence[np.asarray(token_ids)].sum()
+        return np.asarray(raw, dtype=np.float64)
+
+    def document_frequencies(self) -> dict[str, int]:
+        """token -> number of documents containing it (what the answer stage's IDF needs)."""
+        if self._scores is None:
+            return {}
+        df = np.diff(np.asarray(self._scores["indptr"], dtype=np.int64))
+        return {t: int(df[i]) for t, i in self._score_vocab.items() if t != EMPTY and i < len(df) and df[i]}
 
     def scores(self, query: str) -> dict[str, float]:
         """Every document with a positive score for ``query``, keyed by chunk id."""
@@ -209,8 +246,15 @@ class BM25Index:
         d.mkdir(parents=True, exist_ok=True)
         (d / IDS_FILE).write_text("".join(f"{i}\n" for i in self._ids), encoding="utf-8")
         settings = {"k1": self.k1, "b": self.b, "n_docs": len(self._ids)}
-        if self._bm25 is not None:
-            self._bm25.save(str(d), show_progress=False)
+        if self._scores is not None:
+            import bm25s
+
+            bm = bm25s.BM25(k1=self.k1, b=self.b, method="lucene", dtype=np.dtype(self._dtype).name)
+            bm.scores = self._scores
+            bm.vocab_dict = dict(self._score_vocab)
+            bm.unique_token_ids_set = set(self._score_vocab.values())
+            bm.nonoccurrence_array = self._nonoccurrence
+            bm.save(str(d), show_progress=False)
         if self.has_tokens:
             lengths = np.fromiter((len(a) for a in self._doc_tokens), dtype=np.int64, count=len(self._doc_tokens))
             np.save(d / OFFSETS_FILE, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), allow_pickle=False)
@@ -222,8 +266,6 @@ class BM25Index:
     @classmethod
     def load(cls, directory: str | Path, tokenizer: Tokenizer) -> "BM25Index":
         """Load an index saved by :meth:`save`; ``tokenizer`` must match the one used to build it."""
-        import bm25s
-
         d = Path(directory)
         settings_path = d / SETTINGS_FILE
         if not settings_path.is_file():
@@ -234,12 +276,19 @@ class BM25Index:
         if len(self._ids) != settings["n_docs"]:
             raise ValueError(f"BM25 index in {d} is inconsistent: {len(self._ids)} ids, expected {settings['n_docs']}")
         if self._ids:
-            bm = bm25s.BM25.load(str(d), show_progress=False, verbosity=0)
-            if bm.scores["num_docs"] != len(self._ids):
-                raise ValueError(
-                    f"BM25 index in {d} is inconsistent: {bm.scores['num_docs']} rows for {len(self._ids)} ids"
-                )
-            self._bm25 = bm
+            params = json.loads((d / BM25S_PARAMS).read_text(encoding="utf-8"))
+            if params.get("num_docs") != len(self._ids):
+                raise ValueError(f"BM25 index in {d} is inconsistent: {params.get('num_docs')} rows for {len(self._ids)} ids")
+            self._score_vocab = json.loads((d / BM25S_VOCAB).read_text(encoding="utf-8"))
+            self._scores = {"data": np.load(d / DATA_FILE, allow_pickle=False),
+                            "indices": np.load(d / INDICES_FILE, allow_pickle=False),
+                            "indptr": np.load(d / INDPTR_FILE, allow_pickle=False), "num_docs": len(self._ids)}
+            self._dtype = np.dtype(params.get("dtype") or "float32").type
+            if len(self._scores["indptr"]) < len(self._score_vocab) + 1 or \
+                    len(self._scores["data"]) != len(self._scores["indices"]):
+                raise ValueError(f"BM25 index in {d} is inconsistent: its score matrix does not fit its vocabulary")
+            if (d / BM25S_NONOCC).is_file():
+                self._nonoccurrence = np.load(d / BM25S_NONOCC, allow_pickle=False)
         self._doc_tokens = None
         if all((d / name).is_file() for name in (TOKENS_FILE, OFFSETS_FILE, VOCAB_FILE)):
             offsets = np.load(d / OFFSETS_FILE, allow_pickle=False)

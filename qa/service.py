@@ -141,6 +141,13 @@ def make_answerer(store: IndexStore, retrieval: RetrievalConfig = DEFAULT_RETRIE
     folder = str(models or MODELS)
     tok = store.tokenizer.tokenize
     composer = ExtractiveComposer(tok, model=load_model("selector", CANDIDATE_FEATURES, folder))
+    bm25 = getattr(store, "bm25", None)
+    if callable(getattr(bm25, "document_frequencies", None)):
+        # the IDF statistics of the keyword index itself: the same numbers as
+        # tokenizing every chunk again (TermStats.from_texts), without the ~5 ms per chunk
+        from policyqa.qa.features import TermStats
+
+        composer.stats = TermStats(bm25.document_frequencies(), max(1, len(bm25)))
     answerable = load_model("answerable", ANSWERABILITY_FEATURES, folder)
     # dense similarities are on the scale of the model they were fitted with: with another
     # embedding model (or a test fake) they are treated as unknown (imputed), never misread
@@ -194,9 +201,16 @@ class _State:
 
     store: IndexStore
     answerer: Answerer
-    items: ItemCatalog  # policy items derived from the store's chunks
+    make_items: Callable[[], ItemCatalog]  # policy items derived from the store's chunks, built on first use
     generation: str
     signature: tuple | None
+    _items: list = dataclasses.field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def items(self) -> ItemCatalog:
+        if not self._items:  # answers never need the items: built when matching first asks
+            self._items[:] = [self.make_items()]
+        return self._items[0]
 
 
 class _Write:
@@ -293,7 +307,7 @@ class KnowledgeBase:
         return ItemCatalog.build(store.docs, store.chunks.values())
 
     def _state_for(self, store: IndexStore, gen: str) -> _State:
-        return _State(store, self._make_answerer(store), self._make_items(store), gen, manifest_signature(self._path))
+        return _State(store, self._make_answerer(store), lambda: self._make_items(store), gen, manifest_signature(self._path))
 
     def _load_from_disk(self) -> IndexStore:
         cur = self._state.store
