@@ -836,3 +836,64 @@ def test_page_upload_adds_several_files_and_leaves_no_temp_file(page, tmp_path):
     root = get_upload_folder()
     left = [p for p in __import__("pathlib").Path(root).rglob("*") if p.is_file() and p.name in ("页面甲.txt", "页面乙.txt")]
     assert left == []
+
+
+# --- the page built after the first answer (serve) --------------------------------------
+
+
+def _until(cond, seconds=30.0):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_deferred_page_answers_the_api_first_then_serves_the_page(tmp_path):
+    kb, settings = make_kb(tmp_path / "home")
+    app = entry.create_app(kb, settings, auth=AdminAuth(TOKEN), parser=parse_in_process, defer_ui=True)
+    deferred = app.state.deferred_ui
+    with TestClient(app) as client:
+        r = client.get("/")
+        assert r.status_code == 503 and "正在启动" in r.text and r.headers["retry-after"] == "1"
+        assert client.post("/api/ask", json={"question": "亭湖区企业买工业机器人有补贴吗"}).status_code == 200
+        assert client.post("/gradio_api/upload", files={"files": ("a.txt", b"x")}).status_code == 401  # guarded already
+        assert deferred.build()
+        _until(lambda: deferred.ready)
+        page = client.get("/")
+        assert page.status_code == 200 and "<html" in page.text.lower()
+        labels = json.dumps(client.get("/config").json(), ensure_ascii=False)
+        assert "新对话" in labels and "知识库" in labels
+        assert app.state.web.blocks is not None
+        assert client.post("/gradio_api/upload", files={"files": ("a.txt", b"x")}).status_code == 401
+        assert client.get("/api/health").json()["documents"] == 4
+    assert not deferred.ready  # the page's lifespan ended with the app's
+
+
+def test_deferred_page_built_before_the_server_started_is_served(tmp_path):
+    kb, settings = make_kb(tmp_path / "home")
+    app = entry.create_app(kb, settings, auth=AdminAuth(TOKEN), parser=parse_in_process, defer_ui=True)
+    assert app.state.deferred_ui.build()
+    with TestClient(app) as client:
+        _until(lambda: app.state.deferred_ui.ready)
+        assert client.get("/").status_code == 200
+
+
+def test_a_page_that_fails_to_build_says_so_and_the_api_keeps_working(tmp_path, capsys):
+    from policyqa.web.server import DeferredUI
+
+    kb, settings = make_kb(tmp_path / "home")
+    app = api_app(kb, settings)
+
+    def broken():
+        raise ImportError("no module named gradio")
+
+    deferred = DeferredUI(broken)
+    app.mount("/", deferred)
+    with TestClient(app) as client:
+        assert deferred.build() is False
+        r = client.get("/")
+        assert r.status_code == 503 and "未能加载" in r.text and "retry-after" not in r.headers
+        assert client.post("/api/ask", json={"question": "亭湖区企业买工业机器人有补贴吗"}).status_code == 200
+    assert "no module named gradio" in capsys.readouterr().err

@@ -4,10 +4,18 @@
   a tiny knowledge base.
 * ``serve(host, port, index)`` checks the bind address and the admin token,
   opens the knowledge base (building it on first start) and runs uvicorn.
+
+Start-up does first what the first answer needs: ``serve`` answers on
+``/api`` as soon as the index is loaded, and builds the Gradio page
+(importing gradio and building the page: ~5 s of CPU on this machine) after
+the first answer, in the background (:class:`DeferredUI`; until then ``/``
+shows a short page that reloads itself).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -16,7 +24,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from policyqa.web.auth import AdminAuth, AuthError, check_bind, load_admin_token
 from policyqa.web.context import Watcher, WebContext
@@ -29,7 +37,7 @@ _T_START = time.monotonic()
 
 def create_app(kb, settings, concurrency: int | None = None, ui: bool = True, auth: AdminAuth | None = None,
                limits: UploadLimits = UploadLimits(), parser: Callable | None = None,
-               watch_seconds: float | None = None):
+               watch_seconds: float | None = None, defer_ui: bool = False):
     """The FastAPI app: HTTP API under /api and the Gradio UI at /.
 
     Args:
@@ -43,6 +51,9 @@ def create_app(kb, settings, concurrency: int | None = None, ui: bool = True, au
         parser: ``parser(path, limits) -> Parsed`` for uploads (default: the sandboxed worker).
         watch_seconds: reload the index every so many seconds when another
             process saved a newer one (None: don't watch).
+        defer_ui: do not build the UI now: ``app.state.deferred_ui.build()``
+            builds it later (any thread) and the running app then serves it
+            (:class:`DeferredUI`).
     """
     from fastapi import FastAPI
 
@@ -54,7 +65,9 @@ def create_app(kb, settings, concurrency: int | None = None, ui: bool = True, au
                      FeedbackLog(settings.feedback_path), limits)
     if watch_seconds:
         web.watcher = Watcher(kb, watch_seconds).start()
-    app = FastAPI(title="政策问答 API", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    deferred = DeferredUI(lambda: _ui_app(web, concurrency)) if ui and defer_ui else None
+    app = FastAPI(title="政策问答 API", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json",
+                  lifespan=(lambda _app: deferred.lifespan()) if deferred else None)
     app.state.web = web
     add_api_routes(app, web)
     upload_limit = limits.max_bytes * limits.max_files + 1_000_000
@@ -74,9 +87,114 @@ def create_app(kb, settings, concurrency: int | None = None, ui: bool = True, au
     app.add_middleware(ChineseLocale)
     if not ui:
         return app
+    if deferred is not None:
+        app.state.deferred_ui = deferred
+        app.mount("/", deferred)
+        return app
     from policyqa.web.ui import mount
 
     return mount(app, web, concurrency)
+
+
+def _ui_app(web: WebContext, concurrency: int | None):
+    """A FastAPI app holding only the Gradio page at ``/`` (what :class:`DeferredUI` serves)."""
+    from fastapi import FastAPI
+
+    from policyqa.web.ui import mount
+
+    return mount(FastAPI(docs_url=None, redoc_url=None, openapi_url=None), web, concurrency)
+
+
+_STARTING = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta http-equiv="refresh" content="1">
+<title>政策问答</title></head><body style="font-family:sans-serif;margin:3em">
+<p>政策问答正在启动，页面稍后自动刷新……</p><p>（问答接口 <code>/api/ask</code> 已可使用。）</p></body></html>"""
+_FAILED = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>政策问答</title></head>
+<body style="font-family:sans-serif;margin:3em"><p>网页界面未能加载，请联系管理员查看服务器日志。</p>
+<p>（问答接口 <code>/api/ask</code> 仍可使用。）</p></body></html>"""
+
+
+class DeferredUI:
+    """The Gradio page, built after the app already answers.
+
+    ASGI app mounted at ``/``.  :meth:`build` (any thread) builds the page
+    (``make()``: a FastAPI app with Gradio mounted at ``/``); the app's
+    lifespan (:meth:`lifespan`) then runs the page's own lifespan (Gradio's
+    queue) on the server's event loop and from then on every request to
+    ``/`` goes to the page.  Before that, ``/`` answers 503 with a short
+    Chinese page that reloads itself every second; if building failed, 503
+    with a page saying so (the HTTP API keeps working either way).
+    """
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._app = None  # the built page
+        self._live = None  # the page, once its lifespan runs
+        self.error = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._built: asyncio.Event | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._live is not None
+
+    def build(self) -> bool:
+        """Build the page now (imports gradio); True when it was built."""
+        try:
+            app, error = self._make(), ""
+        except Exception as e:  # the API keeps working; say why the page does not
+            app, error = None, f"{type(e).__name__}: {e}"
+            print(f"the web page could not be built ({error}); the HTTP API under /api keeps working",
+                  file=sys.stderr, flush=True)
+        with self._lock:
+            self._app, self.error = app, error
+            if self._loop is not None and self._built is not None:
+                self._loop.call_soon_threadsafe(self._built.set)
+        return app is not None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self):
+        with self._lock:
+            self._loop, self._built = asyncio.get_running_loop(), asyncio.Event()
+            if self._app is not None or self.error:
+                self._built.set()
+        stop = asyncio.Event()
+        task = asyncio.create_task(self._serve(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            with contextlib.suppress(Exception, asyncio.TimeoutError):
+                await asyncio.wait_for(task, 10)
+
+    async def _serve(self, stop: asyncio.Event) -> None:
+        built, stopped = asyncio.create_task(self._built.wait()), asyncio.create_task(stop.wait())
+        await asyncio.wait({built, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        built.cancel()
+        stopped.cancel()
+        app = self._app
+        if stop.is_set() or app is None:
+            return
+        async with app.router.lifespan_context(app):
+            self._live = app
+            await stop.wait()
+            self._live = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        app = self._live
+        if app is not None:
+            await app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1013})  # try again later
+            return
+        if scope["type"] != "http":
+            return
+        from starlette.responses import HTMLResponse
+
+        page = _FAILED if self.error else _STARTING
+        headers = {"Cache-Control": "no-store"} if self.error else {"Retry-After": "1", "Cache-Control": "no-store"}
+        await HTMLResponse(page, status_code=503, headers=headers)(scope, receive, send)
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -132,17 +250,14 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None, w
         print(str(e), file=sys.stderr)
         return 2
     private_temp_dir(Path(settings.home))
-    # gradio's import (~4 s) overlaps with loading the index
-    preload = threading.Thread(target=lambda: __import__("gradio"), name="import-gradio", daemon=True)
-    preload.start()
     print(f"loading the index {settings.index_label} ...", flush=True)
     try:
         kb = KnowledgeBase.open(settings, build_if_missing=True, progress=True)
     except (IndexStoreError, ValueError, OSError) as e:
         print(str(e), file=sys.stderr)
         return 1
-    preload.join()
-    app = create_app(kb, settings, auth=AdminAuth(token.token), watch_seconds=watch_seconds)
+    # the page is built after the first answer (DeferredUI): /api answers meanwhile
+    app = create_app(kb, settings, auth=AdminAuth(token.token), watch_seconds=watch_seconds, defer_ui=True)
     web: WebContext = app.state.web
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
     server = uvicorn.Server(config)
@@ -155,6 +270,8 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None, w
             print(f"政策问答 is running at http://{shown}:{port}/  (API: /api/ask, /api/health; "
                   f"ready in {time.monotonic() - _T_START:.1f} s; Ctrl-C to stop)", flush=True)
             warm(web)
+            if app.state.deferred_ui.build():
+                print(f"web page ready ({time.monotonic() - _T_START:.1f} s after start)", flush=True)
 
     threading.Thread(target=announce, name="announce", daemon=True).start()
     try:
