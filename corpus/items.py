@@ -40,7 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from policyqa.corpus.regions import find_mentions
+from policyqa.corpus.jurisdiction import NATIONAL, doc_jurisdiction
 from policyqa.corpus.types import Chunk, DocMeta
 
 __all__ = [
@@ -49,7 +49,6 @@ __all__ = [
 ]
 
 DATA = Path(__file__).with_name("data") / "items.json"
-NATIONAL = "全国"  # jurisdiction of a national (State Council / ministry) document
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -335,28 +334,15 @@ class PolicyItem:
 
 
 def jurisdiction_of(meta: DocMeta, vocab: Vocabulary | None = None) -> str:
-    """Where a document's rules apply: :data:`NATIONAL`, a province, or its region.
+    """Where a document's rules apply, as the shared region matcher reads it:
+    :data:`NATIONAL`, else a region string (江苏省盐城市亭湖区, 浙江省桐溪县) or "".
 
-    Uses ``meta.jurisdiction`` when the metadata carries one (the shared
-    jurisdiction work adds it); until then a national issuer or 文号 prefix
-    (国务院, 工业和信息化部, 国办发 …) means national, an issuer naming a
-    province and no city means that province, else the document's region.
+    This is :func:`policyqa.corpus.jurisdiction.doc_jurisdiction` (``meta.jurisdiction``,
+    falling back to the region for indexes older than jurisdictions), so items and
+    the answer stage's region checks cannot disagree.  ``vocab`` is unused (kept
+    for callers of the first version).
     """
-    given = getattr(meta, "jurisdiction", "")
-    if given:
-        return given
-    v = vocab or vocabulary()
-    issuer = meta.issuer or ""
-    if any(w in issuer for w in v.raw["national_issuers"]) or any(
-        (meta.doc_number or "").startswith(p) for p in v.raw["national_doc_prefixes"]
-    ):
-        return NATIONAL
-    if issuer:
-        ms = find_mentions(issuer)
-        levels = {m.regions[0].level for m in ms}
-        if ms and levels == {"province"}:
-            return ms[0].regions[0].full
-    return meta.region
+    return doc_jurisdiction(meta).label
 
 
 def _doc_validity(meta: DocMeta) -> tuple[str, str]:

@@ -155,18 +155,26 @@ def _pair(expected: Sequence[Mapping[str, Any]], items: Sequence[PolicyItem]) ->
 
 def region_violations(result) -> list[str]:
     """Applicable items whose jurisdiction neither contains nor lies in the
-    profile's region (judged here independently of the matcher's own rule)."""
-    from policyqa.corpus.items import NATIONAL
-    from policyqa.corpus.regions import parse_region
+    profile's region (judged here independently of the matcher's own rule:
+    gazetteer containment, and an area the gazetteer does not place — 桐溪县 —
+    only matches the same area)."""
+    from policyqa.corpus.jurisdiction import parse_jurisdiction
+    from policyqa.corpus.regions import short_name
 
-    if result.region is None:
+    if not result.region:
         return []
+    p = parse_jurisdiction(result.region)
     out = []
     for m in result.items:
-        if not m.applicable or m.item.jurisdiction == NATIONAL:
+        d = parse_jurisdiction(m.item.jurisdiction)
+        if not m.applicable or d.level == "national" or not d.known:
             continue
-        r = parse_region(m.item.jurisdiction)
-        if r.province and not (r.contains(result.region) or result.region.contains(r)):
+        if d.area:
+            ok = bool(p.area) and short_name(d.area) == short_name(p.area) and (
+                not d.region.province or not p.region.province or d.region == p.region)
+        else:
+            ok = bool(d.region.province) and (d.region.contains(p.region) or (not p.area and p.region.contains(d.region)))
+        if not ok:
             out.append(m.item.item_id)
     return out
 

@@ -236,11 +236,18 @@ def test_an_interview_answer_sets_no_document_wide_conditions():
 # --- jurisdiction, validity, storage ----------------------------------------------------
 
 
-def test_jurisdiction_from_issuer_then_region():
-    assert jurisdiction_of(DocMeta("a", issuer="工业和信息化部", region="新疆维吾尔自治区")) == NATIONAL
-    assert jurisdiction_of(DocMeta("b", doc_number="国办发〔2024〕5号")) == NATIONAL
-    assert jurisdiction_of(DocMeta("c", issuer="江苏省财政厅", region="江苏省南京市")) == "江苏省"
-    assert jurisdiction_of(DocMeta("d", issuer="射阳县人民政府", region="江苏省盐城市射阳县")) == "江苏省盐城市射阳县"
+def test_item_jurisdiction_is_the_shared_matchers():
+    """Items take the document's jurisdiction as corpus.jurisdiction reads it (no second notion)."""
+    assert jurisdiction_of(DocMeta("a", jurisdiction=NATIONAL, issuer_level="national", region="新疆维吾尔自治区")) == NATIONAL
+    assert jurisdiction_of(DocMeta("c", jurisdiction="江苏省", issuer_level="province", region="江苏省")) == "江苏省"
+    assert jurisdiction_of(DocMeta("d", jurisdiction="浙江省桐溪县", issuer_level="county")) == "浙江省桐溪县"
+    # an index written before jurisdictions existed: the document's region, as the shared matcher falls back
+    assert jurisdiction_of(DocMeta("e", region="江苏省盐城市射阳县")) == "江苏省盐城市射阳县"
+    assert jurisdiction_of(DocMeta("f")) == ""
+    for text in ("工业和信息化部 财政部关于支持中小企业的通知\n一、对企业奖励10万元。\n工业和信息化部 财政部\n2024年1月2日\n",
+                 "江苏省财政厅关于支持企业的通知\n一、对企业奖励10万元。\n江苏省财政厅\n2024年1月2日\n"):
+        meta = document_from_raw(RawDoc(doc_id="x.txt", text=text, source="x.txt", fmt="txt")).meta
+        assert jurisdiction_of(meta) == (meta.jurisdiction or meta.region) and jurisdiction_of(meta) in (NATIONAL, "江苏省")
 
 
 def test_validity_from_the_document_period_or_the_clause():
