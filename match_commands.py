@@ -30,16 +30,20 @@ def load_kb(args):
 
         index_dir = Path(args.index) if getattr(args, "index", None) else Settings.from_env().index_dir
         if (index_dir / "manifest.json").exists():
+            from policyqa.index.lockfile import IndexBusy, IndexLock
             from policyqa.index.store import IndexStore, IndexStoreError
+            from policyqa.qa.service import keep_derived_items
 
             try:
-                store = IndexStore.load(index_dir)
-            except IndexStoreError as e:
+                with IndexLock(index_dir, timeout=60).shared():  # items derived for an older index are stored once
+                    store = IndexStore.load(index_dir)
+                    keep_derived_items(store)
+            except (IndexStoreError, IndexBusy, OSError) as e:
                 _err(f"{e}; reading the built-in documents instead")
             else:
                 docs = dict(store.docs)
                 chunks = list(store.chunks.values())
-                return docs, chunks, ItemCatalog.build(docs, chunks), ()
+                return docs, chunks, store.items, ()  # the items stored with the index
     from policyqa.corpus.pipeline import chunk_documents, load_corpus
 
     report = load_corpus(corpus or None)

@@ -7,6 +7,7 @@ Layout of ``DIR``::
     vectors.npy     the stored vectors (removal/rebuild never re-embeds)
     chunks.jsonl    Chunk.to_dict() per line
     docs.jsonl      DocMeta.to_dict() per line
+    items.jsonl     policy items per document (``index/items.py``; derived once when missing)
     bm25/           bm25s files, their own ids.txt and settings
     manifest.json   format, package version, embedding model/backend/dim,
                     chunker and retrieval settings, corpus fingerprint,
@@ -46,6 +47,7 @@ from policyqa.corpus.versions import linked
 from policyqa.index.bm25 import BM25Index
 from policyqa.index.dense import DenseIndex
 from policyqa.index.hybrid import BM25Retriever, DenseRetriever, HybridRetriever, RetrievalConfig
+from policyqa.index.items import ItemFile, SyncReport, sync_items
 from policyqa.index.tokenize import Tokenizer
 from policyqa.index.types import Embedder
 
@@ -201,8 +203,11 @@ class IndexStore:
         manifest: dict[str, Any],
         embedder: EmbedderLike,
         tokenizer: Tokenizer,
+        items: ItemFile | None = None,
     ) -> None:
         self.path = Path(path)
+        self._items = items if items is not None else ItemFile()
+        self.items_report = SyncReport()  # what the last build/load/add derived
         self._docs = docs
         self._chunks = chunks
         self._dense = dense
@@ -225,6 +230,15 @@ class IndexStore:
     @property
     def manifest(self) -> dict[str, Any]:
         return json.loads(json.dumps(self._manifest))
+
+    @property
+    def items(self):
+        """The policy items of every document (an :class:`ItemCatalog` snapshot)."""
+        return self._items.catalog()
+
+    @property
+    def item_store(self) -> ItemFile:
+        return self._items
 
     @property
     def dense(self) -> DenseIndex:
@@ -354,6 +368,7 @@ class IndexStore:
             embedder,
             tokenizer,
         )
+        store.items_report = sync_items(store._items, store._docs, _chunks_of(chunks), doc_hashes)
         manifest["build_seconds"] = round(time.monotonic() - t0, 3)
         store.save()
         return store
@@ -440,7 +455,11 @@ class IndexStore:
             raise IndexCorrupt(f"index at {path} is damaged ({_one_line(e)}); {hint}") from None
         if problem:
             raise IndexCorrupt(f"index at {path} is inconsistent ({problem}); {hint}")
-        return cls(path, docs, chunks, dense, bm25, manifest, embedder, tokenizer)
+        items, why = ItemFile.load(path)
+        store = cls(path, docs, chunks, dense, bm25, manifest, embedder, tokenizer, items)
+        store.items_report = sync_items(items, docs, _chunks_of(chunks.values()), manifest.get("document_sha256") or {},
+                                        reason=why)
+        return store
 
     # --- change ------------------------------------------------------------------
 
@@ -477,6 +496,8 @@ class IndexStore:
         hashes = dict(self._manifest.get("document_sha256") or {})
         hashes.update({d.doc_id: _sha256_text(d.text) for d in docs})
         self._after_change(hashes)
+        # policy items: derived for the added documents only
+        self.items_report = sync_items(self._items, self._docs, _chunks_of(chunks), hashes, only=[d.doc_id for d in docs])
         return len(to_embed)
 
     def remove(self, doc_id: str) -> int:
@@ -489,6 +510,7 @@ class IndexStore:
             del self._chunks[cid]
         del self._docs[doc_id]
         self._docs.update(linked(self._docs))  # version links derive from the whole set
+        self._items.delete(doc_id)
         hashes = dict(self._manifest.get("document_sha256") or {})
         hashes.pop(doc_id, None)
         self._after_change(hashes)
@@ -520,6 +542,7 @@ class IndexStore:
             self._bm25.save(tmp / BM25_DIR)
             _write_jsonl(tmp / CHUNKS, (c.to_dict() for c in self._chunks.values()))
             _write_jsonl(tmp / DOCS, (m.to_dict() for m in self._docs.values()))
+            self._items.save(tmp)
             _write_json(tmp / MANIFEST, self._manifest)  # last: marks the directory complete
             old = _sibling(path, "old")
             if path.exists():
@@ -532,6 +555,14 @@ class IndexStore:
             _recover(path)
             raise
         shutil.rmtree(old, ignore_errors=True)
+
+    def save_items(self) -> None:
+        """Write only ``items.jsonl`` into the saved index (after items were derived on load).
+
+        Call under the index's lock (shared is enough: it keeps writers out);
+        the file is replaced atomically and checked per document on load.
+        """
+        self._items.save_atomic(self.path)
 
     # --- retrieval ---------------------------------------------------------------
 
@@ -552,6 +583,14 @@ class IndexStore:
             dense = DenseRetriever(lambda: self.embedder, self._dense)
         sparse = BM25Retriever(self._bm25) if config.mode in ("bm25", "hybrid") else None
         return HybridRetriever(dense, sparse, self.chunks, self.docs, config)
+
+
+def _chunks_of(chunks: Iterable[Chunk]) -> Callable[[str], list[Chunk]]:
+    """A document's chunks, grouped once."""
+    groups: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        groups.setdefault(c.doc_id, []).append(c)
+    return lambda doc_id: groups.get(doc_id, [])
 
 
 def _tokenizer_settings(tokenizer: Tokenizer) -> dict[str, Any]:

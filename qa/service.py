@@ -204,6 +204,7 @@ class KnowledgeBase:
         try:
             with IndexLock(path).shared():
                 store = load()
+                keep_derived_items(store)  # said even when quiet: it happens once
         except IndexNotFound:
             if not build_if_missing:
                 raise
@@ -245,17 +246,20 @@ class KnowledgeBase:
 
     @staticmethod
     def _make_items(store: IndexStore) -> ItemCatalog:
-        """Policy items of every document, derived from the chunks (≈ 0.4 ms per chunk)."""
-        return ItemCatalog.build(store.docs, store.chunks.values())
+        """Policy items of every document, as stored with the index (``index/items.py``)."""
+        return store.items
 
     def _state_for(self, store: IndexStore, gen: str) -> _State:
         return _State(store, self._make_answerer(store), self._make_items(store), gen, manifest_signature(store.path))
 
     def _load_from_disk(self) -> IndexStore:
+        """The index on disk (call under the index lock)."""
         cur = self._state.store
         emb = cur.manifest.get("embedding") or {}
-        return IndexStore.load(cur.path, self._embedder, tokenizer=cur.tokenizer, model=emb.get("model"),
-                               backend=emb.get("backend"), chunker_settings=cur.manifest.get("chunker"))
+        store = IndexStore.load(cur.path, self._embedder, tokenizer=cur.tokenizer, model=emb.get("model"),
+                                backend=emb.get("backend"), chunker_settings=cur.manifest.get("chunker"))
+        keep_derived_items(store)
+        return store
 
     def refresh(self) -> bool:
         """Reload the index if another process saved a newer generation; True when reloaded.
@@ -426,6 +430,24 @@ class KnowledgeBase:
         target = trash / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}-{doc_id}"
         os.replace(p, target)
         return target
+
+
+def keep_derived_items(store: IndexStore, show: bool = True) -> None:
+    """After a load that had to derive policy items (an index saved without them, or
+    by another extractor version): say so once and store them beside the index.
+
+    Call under the index's lock.  A failure to write is reported, never fatal:
+    the items are in memory and are written with the next save.
+    """
+    report = store.items_report
+    if not report.derived:
+        return
+    _say(report.message(str(store.path)), show)
+    try:
+        store.save_items()
+    except OSError as e:
+        _say(f"could not store the derived policy items in {store.path} ({e.strerror or e}); "
+             "they are kept in memory and saved with the next change", show)
 
 
 def _plain_name(doc_id: str) -> bool:
