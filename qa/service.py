@@ -324,6 +324,13 @@ class KnowledgeBase:
         return match(p, st.items.all_items(), st.store.docs, today=today, unknown_fields=unknown,
                      include_unquantified=include_unquantified)
 
+    def compare(self, topic: str, regions: Sequence[str] = (), today=None):
+        """One kind of reward across regions, each cell cited: a :class:`policyqa.qa.compare.Comparison`."""
+        from policyqa.qa.compare import compare
+
+        st = self._state
+        return compare(topic, st.items.all_items(), st.store.docs, st.store.chunks.values(), regions=regions, today=today)
+
     def documents(self) -> list[DocMeta]:
         return sorted(self._state.store.docs.values(), key=lambda m: m.doc_id)
 
