@@ -897,8 +897,8 @@ def test_api_compare(env):
 
 def test_profile_from_the_form():
     f = ui.profile_from_form
-    assert f("", "", "", None, None, None, "", False, [["", None]] * 3) == {}
-    assert f(" 亭湖区 ", "机械", "", 8000, 600, 12, "高新技术企业、市级四星级企业", False,
+    assert f("", "", "", "", "", "", "", False, [["", None]] * 3) == {}
+    assert f(" 亭湖区 ", "机械", "", "8,000", "600万元", "12", "高新技术企业、市级四星级企业", False,
              [["工业机器人", 400], ["设备", "1,200"], ["", None]]) == {
         "region": "亭湖区", "industry": "机械", "revenue_wan": 8000, "tax_paid_wan": 600, "employees": 12,
         "honours": ["高新技术企业", "市级四星级企业"],
@@ -906,6 +906,11 @@ def test_profile_from_the_form():
     assert f("", "", "", None, None, None, "无", True, []) == {"honours": [], "planned_investments": []}
     assert f("", "", "", None, None, None, "", False, [["技术改造", None]])["planned_investments"] == [
         {"kind": "技术改造", "amount_wan": None}]
+    assert f("", "", "", "1.2亿", "", "", "", False, [])["revenue_wan"] == 12000
+    with pytest.raises(ValueError, match="上年营业收入「很多」不是数字"):
+        f("", "", "", "很多", "", "", "", False, [])
+    with pytest.raises(ValueError, match="职工人数"):
+        f("", "", "", "", "", "12万元", "", False, [])
     with pytest.raises(ValueError, match="第2行"):
         f("", "", "", None, None, None, "", False, [["设备", 1], ["", 300]])
     with pytest.raises(ValueError, match="不是数字"):

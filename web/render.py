@@ -442,8 +442,11 @@ def conditions_html(conditions) -> str:
     rows = []
     for c in conditions:
         cls, ic, label = CONDITION_MARKS.get(c.get("status"), CONDITION_MARKS["needs_checking"])
+        text = str(c.get("text", ""))
+        if c.get("status") == "needs_checking":  # the mark already says so
+            text = re.sub(r"（需(?:人工)?核实）$", "", text)
         rows.append(f'<li class="pqa-cond {cls}">{icon(ic)}<span class="pqa-cond-label">{label}</span>'
-                    f'{esc_html(c.get("text", ""))}</li>')
+                    f'{esc_html(text)}</li>')
     return f'<ul class="pqa-conds">{"".join(rows)}</ul>' if rows else "—"
 
 

@@ -268,7 +268,7 @@ INVESTMENT_HEADERS = ["投资类别", "金额（万元）"]
 INVESTMENT_ROWS = 3
 MATCH_EXAMPLE = {  # the example button's profile (a 亭湖区 parts maker planning robots)
     "region": "江苏省盐城市亭湖区", "industry": "机械零部件制造", "enterprise_type": "规上工业企业",
-    "revenue_wan": 8000, "tax_paid_wan": 600, "employees": 120, "honours": "市级四星级企业",
+    "revenue_wan": "30000", "tax_paid_wan": "2500", "employees": "260", "honours": "市级四星级企业",
     "planned_investments": [["工业机器人", 400], ["", None], ["", None]],
 }
 _SPLIT = re.compile(r"[、,，;；\s]+")
@@ -285,6 +285,24 @@ def _cell_number(v, row: int):
         raise ValueError(f"第{row}行投资金额「{str(v)[:20]}」不是数字（单位：万元）") from None
 
 
+_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(亿元|亿|万元|万|元|人|名)?\s*$")
+
+
+def _form_number(v, label: str, wan: bool = True):
+    """A form's number: 8000, 8,000, 8000万元, 1.2亿 (-> 12000 万元); "" -> None (not given)."""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v
+    m = _NUMBER.match(str(v).replace(",", "").replace("，", ""))
+    if not m or (m.group(2) in ("人", "名") and wan) or (m.group(2) in ("亿元", "亿", "万元", "万", "元") and not wan):
+        unit = "万元" if wan else "人"
+        raise ValueError(f"{label}「{str(v)[:20]}」不是数字（单位：{unit}）")
+    x = float(m.group(1))
+    x = x * 10000 if m.group(2) in ("亿元", "亿") else x / 10000 if m.group(2) == "元" else x
+    return int(x) if x.is_integer() else x
+
+
 def profile_from_form(region, industry, enterprise_type, revenue, tax, employees, honours_text, no_plans, rows) -> dict:
     """The issue-13 profile object from the 政策匹配 form (raises ValueError with a one-line Chinese message).
 
@@ -296,9 +314,10 @@ def profile_from_form(region, industry, enterprise_type, revenue, tax, employees
     for k, v in (("region", region), ("industry", industry), ("enterprise_type", enterprise_type)):
         if isinstance(v, str) and v.strip():
             p[k] = v.strip()
-    for k, v in (("revenue_wan", revenue), ("tax_paid_wan", tax), ("employees", employees)):
-        if v is not None and v != "":
-            p[k] = v
+    for k, v, label in (("revenue_wan", revenue, "上年营业收入"), ("tax_paid_wan", tax, "上年入库税收"), ("employees", employees, "职工人数")):
+        n = _form_number(v, label, wan=k != "employees")
+        if n is not None:
+            p[k] = n
     text = (honours_text or "").strip()
     if text in ("无", "没有", "暂无"):
         p["honours"] = []
@@ -510,17 +529,18 @@ def build_ui(web: WebContext):
                     m_region = gr.Textbox(label="所在地区", placeholder="例如：江苏省盐城市亭湖区", elem_id="pqa-m-region")
                     m_industry = gr.Textbox(label="行业", placeholder="例如：机械零部件制造", elem_id="pqa-m-industry")
                     m_type = gr.Textbox(label="企业类型", placeholder="例如：规上工业企业、中小企业", elem_id="pqa-m-type")
-                with gr.Row():
-                    m_revenue = gr.Number(label="上年营业收入（万元）", value=None, minimum=0, elem_id="pqa-m-revenue")
-                    m_tax = gr.Number(label="上年入库税收（万元）", value=None, minimum=0, elem_id="pqa-m-tax")
-                    m_employees = gr.Number(label="职工人数", value=None, minimum=0, precision=0, elem_id="pqa-m-employees")
+                with gr.Row():  # text, not gr.Number: an empty field must stay "not given", never 0
+                    m_revenue = gr.Textbox(label="上年营业收入（万元）", placeholder="例如：8000（不填则相关条件需核实）",
+                                           elem_id="pqa-m-revenue")
+                    m_tax = gr.Textbox(label="上年入库税收（万元）", placeholder="例如：600", elem_id="pqa-m-tax")
+                    m_employees = gr.Textbox(label="职工人数", placeholder="例如：120", elem_id="pqa-m-employees")
                 with gr.Row():
                     m_honours = gr.Textbox(label="已获或正在申报的荣誉资质", scale=3, elem_id="pqa-m-honours",
                                            placeholder="多个用顿号分隔，如：高新技术企业、省级专精特新中小企业、市级四星级企业；没有请填「无」")
                     m_no_plans = gr.Checkbox(label="暂无投资计划", value=False, scale=1, elem_id="pqa-m-noplans")
                 m_plans = gr.Dataframe(headers=INVESTMENT_HEADERS, datatype=["str", "number"], type="array",
                                        value=[["", None]] * INVESTMENT_ROWS, row_count=INVESTMENT_ROWS, column_count=2,
-                                       interactive=True, label="计划投资（每行一项：类别 + 金额，如 工业机器人 400）",
+                                       row_limits=(1, 20), column_limits=(2, 2), interactive=True, label="计划投资（每行一项：类别 + 金额，如 工业机器人 400）",
                                        elem_id="pqa-m-plans")
                 with gr.Row():
                     m_run = gr.Button("匹配政策", variant="primary", elem_id="pqa-m-run")
@@ -592,7 +612,7 @@ def build_ui(web: WebContext):
         m_example.click(lambda: [MATCH_EXAMPLE[k] if k in MATCH_EXAMPLE else "" for k in (
             "region", "industry", "enterprise_type", "revenue_wan", "tax_paid_wan", "employees", "honours")]
             + [False, MATCH_EXAMPLE["planned_investments"]], None, m_form, api_visibility="private", queue=False)
-        m_clear.click(lambda: ["", "", "", None, None, None, "", False, [["", None]] * INVESTMENT_ROWS,
+        m_clear.click(lambda: ["", "", "", "", "", "", "", False, [["", None]] * INVESTMENT_ROWS,
                                match_empty_html(), "", "", "", ""],
                       None, m_form + m_out + [m_io_status], api_visibility="private", queue=False)
         m_copy_btn.click(None, m_copy, m_io_status, js=COPY_JS, api_visibility="private")
