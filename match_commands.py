@@ -163,10 +163,10 @@ def cmd_doc_items(args) -> int:
 def cmd_eval_match(args) -> int:
     from policyqa.eval import match_eval as me
 
-    clauses = Path(args.clauses) if args.clauses else me.CLAUSES
+    clauses = None if args.matching_only else Path(args.clauses) if args.clauses else me.CLAUSES
     profiles = Path(args.profiles) if args.profiles else me.PROFILES
     for p in (clauses, profiles):
-        if not p.is_file():
+        if p is not None and not p.is_file():
             _err(f"policyqa eval-match: no file {p}")
             return 2
     if args.timing:
@@ -189,12 +189,16 @@ def cmd_eval_match(args) -> int:
     else:
         s = run.summary()
         ex, ma = s["extraction"], s["matching"]
-        _err(f"[{args.split}] extraction: clauses={ex['clauses']} amount+cap exact={ex['amount_cap_exact']} "
-             f"tier exact={ex['tier_exact']} item recall={ex['item_recall']} precision={ex['item_precision']}")
+        if ex["clauses"]:
+            _err(f"[{args.split}] extraction: clauses={ex['clauses']} amount+cap exact={ex['amount_cap_exact']} "
+                 f"tier exact={ex['tier_exact']} item recall={ex['item_recall']} precision={ex['item_precision']}")
         _err(f"[{args.split}] matching: profiles={ma['profiles']} precision={ma['precision']} recall={ma['recall']} "
              f"amount accuracy={ma['amount_accuracy']} expired flagged={ma['expired_flagged']} "
              f"other-region violations={ma['other_region_violations']} latency p50={ma['latency_ms_p50']} ms "
              f"max={ma['latency_ms_max']} ms; items built in {s['catalog']['build_ms']} ms")
+        if ma["should_not_checked"] or ma["superseded_flagged"] is not None or ma["elsewhere_found"] is not None:
+            _err(f"[{args.split}] must-not-match items shown as applicable={ma['should_not_violations']}/{ma['should_not_checked']} "
+                 f"superseded flagged={ma['superseded_flagged']} elsewhere listed={ma['elsewhere_found']}")
     return 0
 
 
@@ -227,6 +231,8 @@ def register(sub) -> None:
     p.add_argument("--clauses", help="labelled clauses (default eval/match/clauses.jsonl)")
     p.add_argument("--profiles", help="profiles with expected items (default eval/match/profiles.jsonl)")
     p.add_argument("--corpus", nargs="+", help="documents to match against (default: built-in + eval/match/documents)")
+    p.add_argument("--matching-only", action="store_true", help="score the profiles only (no labelled clauses), e.g. the "
+                   "held-out set: --profiles eval/match/heldout/profiles.jsonl --corpus corpus/documents eval/documents")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--report", help="write a Markdown report with PNG figures beside it")
     p.add_argument("--details", help="write one JSON line per clause and per profile")

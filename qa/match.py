@@ -363,6 +363,13 @@ def check(cond: Condition, p: Profile, v: Vocabulary, held: Sequence[Honour]) ->
             return Check(cond, Status.UNKNOWN, "honours", "需核实：画像未填荣誉资质（honours）")
         best = Status.NOT_MET
         for h in cond.honours:
+            if h.name not in v.honours:  # a recognition the vocabulary does not know: compared as written
+                status, note = _open_honour(h, p.honours, v)
+                if status is Status.MET:
+                    return Check(cond, Status.MET, "honours", note)
+                if status is Status.UNKNOWN:
+                    best = Status.UNKNOWN
+                continue
             for g in held:
                 if g.name != h.name:
                     continue
@@ -386,6 +393,32 @@ def check(cond: Condition, p: Profile, v: Vocabulary, held: Sequence[Honour]) ->
     if k == "first_time":
         return Check(cond, Status.UNKNOWN, "honours", "需核实")
     return Check(cond, Status.UNKNOWN, "", "需人工核实")
+
+
+_QUOTES = re.compile(r"[“”\"'「」『』《》\s·]")
+
+
+def _open_honour(h: Honour, names: Sequence[str], v: Vocabulary) -> tuple[Status, str]:
+    """A recognition named as written (浙江制造认证, 省级未来工厂) against the profile's honours:
+    met when a listed honour contains its name at its level; needs checking when the level
+    or only part of the name is given; not met otherwise (the list is complete)."""
+    from policyqa.corpus.items import _level_word_at
+
+    core = _QUOTES.sub("", h.name)
+    best = Status.NOT_MET, ""
+    for raw in names:
+        text = _QUOTES.sub("", raw)
+        i = text.find(core)
+        if i < 0:
+            if len(text) >= 4 and text in core:
+                best = Status.UNKNOWN, f"需核实：画像所列「{raw}」是否即{h.label()}"
+            continue
+        levels = [lv for lv, d in v.levels.items() if any(w in text[:i] for w in d["words"] + d["prefix"])]
+        if not h.level or h.level in levels:
+            return Status.MET, f"画像：{raw}"
+        if not levels:
+            best = Status.UNKNOWN, "需核实级别"
+    return best if best[1] else (Status.NOT_MET, "画像所列荣誉资质中没有")
 
 
 def _dedupe_notes(s: str) -> str:

@@ -390,6 +390,21 @@ def test_eval_match_command_reports_both_evaluations(tmp_path):
     assert len((tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()) == s["extraction"]["clauses"] + s["matching"]["profiles"]
 
 
+def test_heldout_check_runs_matching_only_and_never_applies_the_old_version_or_another_county(tmp_path):
+    """eval/match/heldout: the 2021 桐溪 policy (superseded) and other counties' items are never applicable."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    r = cli("eval-match", "--matching-only", "--split", "all", "--json", "--profiles", str(root / "eval/match/heldout/profiles.jsonl"),
+            "--corpus", str(root / "corpus/documents"), str(root / "eval/documents"), "--report", str(tmp_path / "h.md"))
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)["matching"]
+    assert m["profiles"] >= 8 and m["other_region_violations"] == 0 and m["superseded_flagged"] == 1.0
+    assert m["elsewhere_found"] == 1.0 and m["precision"] >= 0.9 and m["recall"] >= 0.9
+    report = (tmp_path / "h.md").read_text(encoding="utf-8")
+    assert "## Extraction" not in report and "tongxi-zhizao-2021" not in report.split("Profiles with differences")[-1]
+
+
 # --- versions and validity -----------------------------------------------------------------
 
 OLD_VERSION = """青川县人民政府关于印发《青川县支持工业企业发展的若干政策》的通知
@@ -466,3 +481,20 @@ def test_compare_flags_superseded_cells(versions_kb):
     by_doc = {c.doc_id: c for c in t.cells}
     assert by_doc["old.txt"].superseded and not by_doc["new.txt"].superseded
     assert "已被新版取代" in t.to_text() and t.to_json()["cells"][0]["superseded"] is False
+
+
+def test_a_recognition_outside_the_vocabulary_is_checked_against_the_honours_as_written():
+    from policyqa.corpus.items import Honour as H
+
+    v = vocabulary()
+    c = Condition("honour", "省级算力调度平台", "honours", honours=(H("算力调度平台", "省级"),))
+    status = lambda names: check(c, Profile(honours=tuple(names)), v, profile_honours(names)).status  # noqa: E731
+    assert status(["省级算力调度平台"]) is Status.MET
+    assert status(["高新技术企业", "省算力调度平台"]) is Status.MET  # 省 before the name says the level
+    assert status(["市级算力调度平台"]) is Status.NOT_MET  # another level
+    assert status(["算力调度平台"]) is Status.UNKNOWN  # level not given
+    assert status(["调度平台"]) is Status.UNKNOWN  # part of the name: a person checks
+    assert status(["高新技术企业"]) is Status.NOT_MET  # the list is complete
+    assert check(c, Profile(), v, []).status is Status.UNKNOWN  # honours not given
+    quoted = Condition("honour", "“江苏精品”认证", "honours", honours=(H("“江苏精品”认证", ""),))
+    assert check(quoted, Profile(honours=("江苏精品认证",)), v, []).status is Status.MET  # quotes do not matter
