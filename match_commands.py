@@ -170,7 +170,7 @@ def cmd_eval_match(args) -> int:
             _err(f"policyqa eval-match: no file {p}")
             return 2
     if args.timing:
-        print(json.dumps(me.timing(profiles=profiles), ensure_ascii=False, indent=1))
+        print(json.dumps(me.timing(profiles=profiles, corpus=args.corpus), ensure_ascii=False, indent=1))
         return 0
     try:
         run = me.run(clauses, profiles, args.split, corpus=args.corpus)
@@ -236,6 +236,6 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--report", help="write a Markdown report with PNG figures beside it")
     p.add_argument("--details", help="write one JSON line per clause and per profile")
-    p.add_argument("--timing", action="store_true", help="instead: time item extraction against index loading, and matching, "
-                   "on the built-in knowledge base (medians of 7)")
+    p.add_argument("--timing", action="store_true", help="instead: time item extraction against reading stored items and "
+                   "loading the index, and matching, on the built-in knowledge base or --corpus (medians of 7)")
     p.set_defaults(func=cmd_eval_match)

@@ -482,7 +482,7 @@ class _ConstantEmbedder:
     encode_queries = encode_documents
 
 
-def timing(repeats: int = 7, profiles: Path = PROFILES) -> dict[str, Any]:
+def timing(repeats: int = 7, profiles: Path = PROFILES, corpus: Sequence[str] | None = None) -> dict[str, Any]:
     """Side-by-side costs on the built-in knowledge base, medians of ``repeats``:
     extracting every item against reading them from the index's ``items.jsonl``
     (what opening a knowledge base now does) and against loading the whole index, and matching one profile (cold: the first call
@@ -497,7 +497,7 @@ def timing(repeats: int = 7, profiles: Path = PROFILES) -> dict[str, Any]:
     from policyqa.index.tokenize import JiebaTokenizer
     from policyqa.qa.match import match, parse_profile
 
-    report = load_corpus([builtin_corpus_dir()])
+    report = load_corpus(list(corpus) if corpus else [builtin_corpus_dir()])
     docs = {d.doc_id: d.meta for d in report.documents}
     chunks = chunk_documents(report.documents)
     rows = _rows(profiles)
