@@ -60,8 +60,18 @@ def cmd_docs(args) -> int:
     if args.corpus is None:
         from policyqa.settings import Settings
 
-        index_dir = Path(args.index) if args.index else Settings.from_env().index_dir
-        if (index_dir / "manifest.json").exists():
+        settings = Settings.from_env()
+        index_dir = Path(args.index) if args.index else settings.index_dir
+        if settings.backend == "milvus" and not args.index:
+            from policyqa.index.backend import load_backend
+            from policyqa.index.store import IndexStoreError
+
+            try:
+                metas = list(load_backend("milvus", milvus=settings.milvus()).docs.values())
+            except IndexStoreError as e:
+                _err(str(e))
+                return 1
+        elif (index_dir / "manifest.json").exists():
             from policyqa.index.store import IndexStore
 
             metas = list(IndexStore.load(index_dir).docs.values())

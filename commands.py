@@ -11,11 +11,20 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+INDEX_BACKENDS = ("inprocess", "milvus")
+
+
 def _settings(args):
     from policyqa.settings import Settings
 
+    # --backend names the index backend (inprocess | milvus); an embedding backend
+    # name (torch, onnx, ...) given there is still taken as --embedding-backend.
+    backend = getattr(args, "backend", None)
+    index_backend = backend if backend in INDEX_BACKENDS else None
+    embedding_backend = getattr(args, "embedding_backend", None) or (backend if backend and not index_backend else None)
     return Settings.from_env(index_dir=getattr(args, "index", None), embedding_model=getattr(args, "model", None),
-                             embedding_backend=getattr(args, "backend", None))
+                             embedding_backend=embedding_backend, backend=index_backend,
+                             milvus_uri=getattr(args, "milvus_uri", None), milvus_collection=getattr(args, "collection", None))
 
 
 # --- index ---------------------------------------------------------------------
@@ -33,10 +42,31 @@ def cmd_build(args) -> int:
     for s in skipped:
         _err(s.reason)
     m = store.manifest
-    _err(f"index {settings.index_dir}: {len(store.docs)} documents, {m['n_chunks']} chunks, "
+    _err(f"index {settings.index_label}: {len(store.docs)} documents, {m['n_chunks']} chunks, "
          f"model {m['embedding']['model']} ({m['embedding']['backend']}), {m['build_seconds']:.1f} s"
          + (f"; {len(skipped)} files skipped" if skipped else ""))
     return 1 if skipped else 0
+
+
+def cmd_migrate(args) -> int:
+    """Copy the in-process index (chunks, metadata, vectors: nothing re-embedded) into Milvus."""
+    import time
+
+    from policyqa.index.backend import migrate
+    from policyqa.index.store import IndexStore, IndexStoreError
+
+    settings = _settings(args)
+    t0 = time.monotonic()
+    try:
+        source = IndexStore.load(settings.index_dir)
+        target = migrate(source, args.to, milvus=settings.milvus(), progress=_err)
+    except (IndexStoreError, ValueError) as e:
+        _err(f"migrate failed: {e}")
+        return 1
+    _err(f"migrated {len(target.docs)} documents, {target.n_chunks} chunks from {settings.index_dir} to "
+         f"{target.config.label} in {time.monotonic() - t0:.1f} s; serve it with POLICYQA_BACKEND=milvus"
+         + (f" POLICYQA_MILVUS_URI={target.config.uri}" if target.config.uri != settings.milvus().uri else ""))
+    return 0
 
 
 def _open_kb(args, build_if_missing=True):
@@ -212,13 +242,28 @@ def register(sub) -> None:
         p.add_argument("--index", help="index directory (default: $POLICYQA_INDEX or ~/.local/share/policyqa/index)")
         if model:
             p.add_argument("--model", help="embedding model: 'default' or a sentence-transformers name/path")
-            p.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), help="embedding backend (default torch)")
+            p.add_argument("--embedding-backend", choices=("torch", "onnx", "onnx-int8"), help="embedding backend (default torch)")
+            milvus_options(p, backend=True)
+
+    def milvus_options(p, backend=False):
+        if backend:
+            p.add_argument("--backend", metavar="{inprocess,milvus}",
+                           help="index backend (default $POLICYQA_BACKEND or inprocess); "
+                                "an embedding backend name (torch, onnx, onnx-int8) here is read as --embedding-backend")
+        p.add_argument("--milvus-uri", help="Milvus Lite .db path or server URI (default $POLICYQA_MILVUS_URI or $POLICYQA_HOME/milvus.db)")
+        p.add_argument("--collection", help="Milvus collection name (default $POLICYQA_MILVUS_COLLECTION or policyqa)")
 
     p = sub.add_parser("build", help="build the index (default: the built-in knowledge base)")
     p.add_argument("--corpus", nargs="+", help="files or folders to index instead of the built-in documents")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     common(p)
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("migrate", help="copy the in-process index into Milvus (no re-embedding)")
+    p.add_argument("--to", required=True, choices=("milvus",), help="target backend")
+    p.add_argument("--index", help="the in-process index directory to copy (default: $POLICYQA_INDEX or $POLICYQA_HOME/index)")
+    milvus_options(p)
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("add", help="add documents to the index (embeds only their chunks)")
     p.add_argument("files", nargs="+")

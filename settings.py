@@ -9,6 +9,13 @@ Environment variables (all optional):
 ``POLICYQA_EMBEDDING_BACKEND`` ``torch`` | ``onnx`` | ``onnx-int8``
 ``POLICYQA_LLM_BASE_URL``, ``POLICYQA_LLM_MODEL``, ``POLICYQA_LLM_API_KEY``
                              optional OpenAI-compatible endpoint (off when unset)
+``POLICYQA_BACKEND``         index backend: ``inprocess`` (FAISS + bm25s, default)
+                             or ``milvus``
+``POLICYQA_MILVUS_URI``      Milvus Lite ``.db`` path (default
+                             ``$POLICYQA_HOME/milvus.db``) or a server URI
+                             such as ``http://host:19530``
+``POLICYQA_MILVUS_TOKEN``    optional ``user:password`` or API key
+``POLICYQA_MILVUS_COLLECTION`` collection name (default ``policyqa``)
 """
 
 from __future__ import annotations
@@ -36,10 +43,29 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = ""
     llm_timeout_s: float = 30.0
+    backend: str = "inprocess"  # index backend: inprocess | milvus
+    milvus_uri: str = ""  # "" -> home / "milvus.db" (Milvus Lite)
+    milvus_token: str = ""
+    milvus_collection: str = "policyqa"
 
     def __post_init__(self):
         if self.index_dir is None:
             object.__setattr__(self, "index_dir", Path(self.home) / "index")
+        from policyqa.index.backend import check_backend
+
+        object.__setattr__(self, "backend", check_backend(self.backend))
+
+    def milvus(self):
+        """The :class:`policyqa.index.milvus_store.MilvusConfig` of these settings."""
+        from policyqa.index.milvus_store import MilvusConfig
+
+        return MilvusConfig(uri=self.milvus_uri or str(Path(self.home) / "milvus.db"), token=self.milvus_token,
+                            collection=self.milvus_collection)
+
+    @property
+    def index_label(self) -> str:
+        """Where the index is, for messages: the directory or the Milvus URI and collection."""
+        return self.milvus().label if self.backend == "milvus" else str(self.index_dir)
 
     @property
     def feedback_path(self) -> Path:
@@ -60,6 +86,10 @@ class Settings:
             llm_base_url=env.get("POLICYQA_LLM_BASE_URL", ""),
             llm_model=env.get("POLICYQA_LLM_MODEL", ""),
             llm_api_key=env.get("POLICYQA_LLM_API_KEY", "") or env.get("OPENAI_API_KEY", ""),
+            backend=env.get("POLICYQA_BACKEND", "") or "inprocess",
+            milvus_uri=env.get("POLICYQA_MILVUS_URI", ""),
+            milvus_token=env.get("POLICYQA_MILVUS_TOKEN", ""),
+            milvus_collection=env.get("POLICYQA_MILVUS_COLLECTION", "") or "policyqa",
         )
         overrides = {k: v for k, v in overrides.items() if v is not None}
         if "index_dir" in overrides:

@@ -124,8 +124,10 @@ def _top3_answer(question: str, store: IndexStore, retrieval: RetrievalConfig) -
     return ask
 
 
-def run_config(cfg: EvalConfig, questions: Sequence[Question], docs: Sequence[Document], cache: Path, embedder, tokenizer, progress: bool = True) -> Run:
-    store = index_for(cfg, docs, cache, embedder, tokenizer, progress)
+def run_config(cfg: EvalConfig, questions: Sequence[Question], docs: Sequence[Document], cache: Path, embedder, tokenizer,
+               progress: bool = True, store=None) -> Run:
+    """Answer and score ``questions``; ``store`` (any index backend) instead of the cached in-process index."""
+    store = store if store is not None else index_for(cfg, docs, cache, embedder, tokenizer, progress)
     if cfg.answer == "top3":
         ask = _top3_answer("", store, cfg.retrieval)
     else:

@@ -149,8 +149,36 @@ class DenseIndex:
         if not ids:
             return
         new = set(ids)
+        if self._faiss is not None and not (new & self._pos.keys()) and self._appendable(len(self._ids) + len(ids)):
+            self._append(ids, v)
+            return
         keep = [i for i, cid in enumerate(self._ids) if cid not in new]
         self._set([self._ids[i] for i in keep] + ids, np.vstack([self._vectors[keep], v]))
+
+    def _appendable(self, n_after: int) -> bool:
+        """Whether new vectors can be added to the current FAISS index instead of rebuilding it."""
+        kind = self.resolved_kind()
+        after = self.kind if self.kind != "auto" else ("hnsw" if n_after >= self.approx_threshold else "flat")
+        return kind == after and kind in ("flat", "hnsw")
+
+    def _append(self, ids: list[str], v: np.ndarray) -> None:
+        """Add vectors to a clone of the FAISS index (HNSW inserts only the new nodes).
+
+        Copy-on-write: the current index object is never mutated, so a shallow
+        copy of this DenseIndex (what the store changes while searches run)
+        leaves the original searchable.
+        """
+        import faiss
+
+        index = faiss.clone_index(self._faiss)
+        if isinstance(index, faiss.IndexHNSW):
+            index.hnsw.efSearch = self.ef_search
+        index.add(v)
+        n0 = len(self._ids)
+        self._vectors = np.ascontiguousarray(np.vstack([self._vectors, v]), dtype=np.float32)
+        self._pos = {**self._pos, **{cid: n0 + i for i, cid in enumerate(ids)}}
+        self._ids = self._ids + ids
+        self._faiss = index
 
     def remove(self, ids: Sequence[str]) -> int:
         """Remove chunk ids (unknown ids are ignored); returns how many were removed."""

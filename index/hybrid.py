@@ -37,6 +37,7 @@ __all__ = [
     "BM25Retriever",
     "HybridRetriever",
     "doc_matches",
+    "fuse",
 ]
 
 MODES = ("bm25", "dense", "hybrid")
@@ -216,6 +217,7 @@ class HybridRetriever:
         self.chunks = chunks
         self.docs = docs
         self.config = config
+        self._by_doc: dict[str, list[Chunk]] | None = None
 
     def _allowed(self, filters: Filters | None) -> set[str] | None:
         if filters is None or filters.is_empty():
@@ -251,34 +253,51 @@ class HybridRetriever:
             return [(cid, s) for cid, s in lst if cid in self.chunks and (allowed is None or cid in allowed)]
 
         for qi, sp, de in zip(live, sparse_lists, dense_lists):
-            sp, de = keep(sp), keep(de)
-            if cfg.mode == "bm25":
-                fused = sp
-            elif cfg.mode == "dense":
-                fused = de
-            elif cfg.fusion == "rrf":
-                fused = rrf([[c for c, _ in sp], [c for c, _ in de]], k=cfg.rrf_k, weights=cfg.fusion_weights())
-            else:
-                fused = minmax([sp, de], weights=cfg.fusion_weights())
-            sp_info = {cid: (s, r) for r, (cid, s) in enumerate(sp, 1)}
-            de_info = {cid: (s, r) for r, (cid, s) in enumerate(de, 1)}
-            hits = []
-            for rank, (cid, score) in enumerate(fused[:k], 1):
-                ss, sr = sp_info.get(cid, (None, None))
-                ds, dr = de_info.get(cid, (None, None))
-                hits.append(
-                    Hit(
-                        chunk=self.chunks[cid],
-                        score=float(score),
-                        rank=rank,
-                        dense_score=ds,
-                        dense_rank=dr,
-                        sparse_score=ss,
-                        sparse_rank=sr,
-                    )
-                )
-            results[qi] = hits
+            results[qi] = [Hit(chunk=self.chunks[cid], score=score, rank=rank, dense_score=ds, dense_rank=dr,
+                               sparse_score=ss, sparse_rank=sr)
+                           for cid, score, rank, ss, sr, ds, dr in fuse(cfg, keep(sp), keep(de), k)]
         return results
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
         return self.batch_search([query], k, filters)[0]
+
+    # --- chunk look-ups (the answer stage's only way to read chunks besides hits) ---
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """The chunks with these ids that exist (missing ids are left out)."""
+        return {cid: self.chunks[cid] for cid in chunk_ids if cid in self.chunks}
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """Every chunk of one document, in document order (by ``start``)."""
+        if self._by_doc is None:
+            by_doc: dict[str, list[Chunk]] = {}
+            for c in self.chunks.values():
+                by_doc.setdefault(c.doc_id, []).append(c)
+            self._by_doc = {d: sorted(v, key=lambda c: (c.start, c.chunk_id)) for d, v in by_doc.items()}
+        return list(self._by_doc.get(doc_id, ()))
+
+
+def fuse(config: RetrievalConfig, sparse: Scored, dense: Scored, k: int) -> list[tuple]:
+    """Fuse one query's (already filtered) candidate lists per ``config``; top ``k``.
+
+    Returns ``(chunk_id, score, rank, sparse_score, sparse_rank, dense_score,
+    dense_rank)`` tuples, rank 1 first; a retriever's score/rank is None when
+    the chunk is not in its list.  Shared by every backend, so fused rankings
+    are computed by the same code whatever engine produced the lists.
+    """
+    if config.mode == "bm25":
+        fused = list(sparse)
+    elif config.mode == "dense":
+        fused = list(dense)
+    elif config.fusion == "rrf":
+        fused = rrf([[c for c, _ in sparse], [c for c, _ in dense]], k=config.rrf_k, weights=config.fusion_weights())
+    else:
+        fused = minmax([sparse, dense], weights=config.fusion_weights())
+    sp_info = {cid: (s, r) for r, (cid, s) in enumerate(sparse, 1)}
+    de_info = {cid: (s, r) for r, (cid, s) in enumerate(dense, 1)}
+    out = []
+    for rank, (cid, score) in enumerate(fused[:k], 1):
+        ss, sr = sp_info.get(cid, (None, None))
+        ds, dr = de_info.get(cid, (None, None))
+        out.append((cid, float(score), rank, ss, sr, ds, dr))
+    return out

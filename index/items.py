@@ -114,6 +114,10 @@ class ItemFile:
         self._shas.pop(doc_id, None)
         self._catalog = None
 
+    def copy(self) -> "ItemFile":
+        """A copy to change while readers keep this one (the index swaps stores whole)."""
+        return ItemFile(self._by_doc, self._shas, self.extractor)
+
     def catalog(self) -> ItemCatalog:
         if self._catalog is None:
             self._catalog = ItemCatalog(self._by_doc)

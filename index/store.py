@@ -27,6 +27,7 @@ the rebuild command) and turns a missing or damaged directory into
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -54,6 +55,7 @@ from policyqa.index.types import Embedder
 __all__ = [
     "FORMAT",
     "IndexStore",
+    "StoreRetriever",
     "IndexStoreError",
     "IndexNotFound",
     "IndexCorrupt",
@@ -215,7 +217,9 @@ class IndexStore:
         self._manifest = manifest
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
+        self._change_lock = threading.RLock()
         self.tokenizer = tokenizer
+        self._snapshot = (docs, chunks, dense, bm25)
 
     # --- views -------------------------------------------------------------------
 
@@ -239,6 +243,10 @@ class IndexStore:
     @property
     def item_store(self) -> ItemFile:
         return self._items
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self._chunks)
 
     @property
     def dense(self) -> DenseIndex:
@@ -270,19 +278,25 @@ class IndexStore:
         return self._embedder
 
     @staticmethod
-    def _check_embedding(path: Path, manifest: Mapping, name: str | None, backend: str | None, dim: int | None) -> None:
+    def _check_embedding(path, manifest: Mapping, name: str | None, backend: str | None, dim: int | None,
+                         command: str | None = None) -> None:
+        """Raise :class:`IndexMismatch` when the configured model, backend or dimension differ from the build's.
+
+        ``command`` is the rebuild command named in the message (default ``policyqa build --index PATH``).
+        """
+        command = command or rebuild_command(path)
         built = manifest.get("embedding") or {}
         b_name, b_backend, b_dim = built.get("model"), built.get("backend"), built.get("dim")
         if (name is not None and name != b_name) or (backend is not None and backend != b_backend):
             raise IndexMismatch(
                 f"index at {path} was built with embedding model {b_name!r} (backend {b_backend}), "
                 f"but {name or b_name!r} (backend {backend or b_backend}) is configured; "
-                f"rebuild with: {rebuild_command(path)}"
+                f"rebuild with: {command}"
             )
         if dim is not None and b_dim is not None and dim != b_dim:
             raise IndexMismatch(
                 f"index at {path} holds {b_dim}-d vectors but embedder {name!r} makes {dim}-d vectors; "
-                f"rebuild with: {rebuild_command(path)}"
+                f"rebuild with: {command}"
             )
 
     # --- build -------------------------------------------------------------------
@@ -469,61 +483,81 @@ class IndexStore:
         A document id already in the index is replaced: its old chunks go.  A
         new chunk whose id and indexed text equal an old one reuses the stored
         vector; only the others are embedded.  Call :meth:`save` to persist.
+
+        Copy-on-write: the new state is built beside the current one and
+        swapped in at the end, so searches running meanwhile (through
+        :meth:`retriever`) see either the old or the new index, never a mix.
         """
         self._validate(docs, chunks)
-        new_doc_ids = {d.doc_id for d in docs}
-        old_ids = [cid for cid, c in self._chunks.items() if c.doc_id in new_doc_ids]
-        others = {cid for cid, c in self._chunks.items() if c.doc_id not in new_doc_ids}
-        clash = [c.chunk_id for c in chunks if c.chunk_id in others]
-        if clash:
-            raise ValueError(f"chunk id {clash[0]!r} already belongs to document {self._chunks[clash[0]].doc_id!r}")
-        reusable = {cid: self._chunks[cid].indexed_text() for cid in old_ids}
-        to_embed = [c for c in chunks if reusable.get(c.chunk_id) != c.indexed_text()]
-        vecs = self._embed(self.embedder, to_embed, progress) if to_embed else None
+        with self._change_lock:
+            new_doc_ids = {d.doc_id for d in docs}
+            old_ids = [cid for cid, c in self._chunks.items() if c.doc_id in new_doc_ids]
+            others = {cid for cid, c in self._chunks.items() if c.doc_id not in new_doc_ids}
+            clash = [c.chunk_id for c in chunks if c.chunk_id in others]
+            if clash:
+                raise ValueError(f"chunk id {clash[0]!r} already belongs to document {self._chunks[clash[0]].doc_id!r}")
+            reusable = {cid: self._chunks[cid].indexed_text() for cid in old_ids}
+            to_embed = [c for c in chunks if reusable.get(c.chunk_id) != c.indexed_text()]
+            vecs = self._embed(self.embedder, to_embed, progress) if to_embed else None
 
-        new_chunk_ids = {c.chunk_id for c in chunks}
-        self._dense.remove([cid for cid in old_ids if cid not in new_chunk_ids])
-        if to_embed:
-            self._dense.add([c.chunk_id for c in to_embed], vecs)
-        for cid in old_ids:
-            del self._chunks[cid]
-        for d in docs:
-            self._docs.pop(d.doc_id, None)
-            self._docs[d.doc_id] = d.meta
-        self._docs.update(linked(self._docs))  # version links derive from the whole set
-        for c in chunks:
-            self._chunks[c.chunk_id] = c
-        hashes = dict(self._manifest.get("document_sha256") or {})
-        hashes.update({d.doc_id: _sha256_text(d.text) for d in docs})
-        self._after_change(hashes)
-        # policy items: derived for the added documents only
-        self.items_report = sync_items(self._items, self._docs, _chunks_of(chunks), hashes, only=[d.doc_id for d in docs])
-        return len(to_embed)
+            new_chunk_ids = {c.chunk_id for c in chunks}
+            dense = copy.copy(self._dense)  # DenseIndex replaces (never mutates) its arrays: a shallow copy is safe
+            dense.remove([cid for cid in old_ids if cid not in new_chunk_ids])
+            if to_embed:
+                dense.add([c.chunk_id for c in to_embed], vecs)
+            chunk_map = dict(self._chunks)
+            doc_map = dict(self._docs)
+            for cid in old_ids:
+                del chunk_map[cid]
+            for d in docs:
+                doc_map.pop(d.doc_id, None)
+                doc_map[d.doc_id] = d.meta
+            for c in chunks:
+                chunk_map[c.chunk_id] = c
+            hashes = dict(self._manifest.get("document_sha256") or {})
+            hashes.update({d.doc_id: _sha256_text(d.text) for d in docs})
+            self._swap(doc_map, chunk_map, dense, hashes, old_ids, chunks)
+            # policy items: derived for the added documents only (on a copy, swapped in whole)
+            items = self._items.copy()
+            self.items_report = sync_items(items, self._docs, _chunks_of(chunks), hashes, only=[d.doc_id for d in docs])
+            self._items = items
+            return len(to_embed)
 
     def remove(self, doc_id: str) -> int:
         """Remove a document and its chunks; returns how many chunks went.  Call :meth:`save` to persist."""
-        if doc_id not in self._docs:
-            raise KeyError(f"document {doc_id!r} is not in the index at {self.path}")
-        gone = [cid for cid, c in self._chunks.items() if c.doc_id == doc_id]
-        self._dense.remove(gone)
-        for cid in gone:
-            del self._chunks[cid]
-        del self._docs[doc_id]
-        self._docs.update(linked(self._docs))  # version links derive from the whole set
-        self._items.delete(doc_id)
-        hashes = dict(self._manifest.get("document_sha256") or {})
-        hashes.pop(doc_id, None)
-        self._after_change(hashes)
-        return len(gone)
+        with self._change_lock:
+            if doc_id not in self._docs:
+                raise KeyError(f"document {doc_id!r} is not in the index at {self.path}")
+            gone = [cid for cid, c in self._chunks.items() if c.doc_id == doc_id]
+            dense = copy.copy(self._dense)
+            dense.remove(gone)
+            chunk_map = {cid: c for cid, c in self._chunks.items() if c.doc_id != doc_id}
+            doc_map = {d: m for d, m in self._docs.items() if d != doc_id}
+            hashes = dict(self._manifest.get("document_sha256") or {})
+            hashes.pop(doc_id, None)
+            self._swap(doc_map, chunk_map, dense, hashes, gone, ())
+            items = self._items.copy()
+            items.delete(doc_id)
+            self._items = items
+            return len(gone)
 
-    def _after_change(self, hashes: dict[str, str]) -> None:
-        self._bm25.index(list(self._chunks), [c.indexed_text() for c in self._chunks.values()])
-        m = self._manifest
-        m["document_sha256"] = {d: hashes[d] for d in self._docs if d in hashes}
+    def _swap(self, docs: dict[str, DocMeta], chunks: dict[str, Chunk], dense: DenseIndex, hashes: dict[str, str],
+              removed: Sequence[str], added: Sequence[Chunk]) -> None:
+        """Update the keyword index (tokenising only ``added``) and make the new state current in one step."""
+        docs = linked(docs)  # version links derive from the whole set
+        if self._bm25.has_tokens:
+            bm25 = self._bm25.updated(removed, [c.chunk_id for c in added], [c.indexed_text() for c in added])
+        else:  # an index saved before token ids were stored: tokenise everything once
+            bm25 = BM25Index(self.tokenizer, k1=self._bm25.k1, b=self._bm25.b)
+            bm25.index(list(chunks), [c.indexed_text() for c in chunks.values()])
+        m = json.loads(json.dumps(self._manifest))
+        m["document_sha256"] = {d: hashes[d] for d in docs if d in hashes}
         m["corpus_fingerprint"] = corpus_fingerprint(m["document_sha256"])
-        m["documents"] = list(self._docs)
-        m["n_chunks"] = len(self._chunks)
+        m["documents"] = list(docs)
+        m["n_chunks"] = len(chunks)
         m["updated_at"] = _utc_now()
+        self._docs, self._chunks, self._dense, self._bm25, self._manifest = docs, chunks, dense, bm25, m
+        self._snapshot = (docs, chunks, dense, bm25)  # what retrievers read; assigned last, atomically
 
     # --- save --------------------------------------------------------------------
 
@@ -566,23 +600,78 @@ class IndexStore:
 
     # --- retrieval ---------------------------------------------------------------
 
-    def retriever(self, config: RetrievalConfig | None = None) -> HybridRetriever:
-        """A :class:`HybridRetriever` over this store (``config`` defaults to the manifest's).
+    def retriever(self, config: RetrievalConfig | None = None) -> "StoreRetriever":
+        """A retriever over this store (``config`` defaults to the manifest's).
 
-        The embedder is created lazily on the first dense search when a factory
-        was given.
+        It searches whatever state is current when each search starts (a
+        :class:`HybridRetriever` per state), so it stays valid across
+        :meth:`add` / :meth:`remove`.  The embedder is created lazily on the
+        first dense search when a factory was given.
         """
         config = config or self.retrieval_config
-        dense = None
-        if config.mode in ("dense", "hybrid"):
-            if self._embedder is None:
-                raise ValueError(
-                    f"retrieval mode {config.mode!r} needs an embedder; pass embedder= to IndexStore.load "
-                    "or use mode 'bm25'"
-                )
-            dense = DenseRetriever(lambda: self.embedder, self._dense)
-        sparse = BM25Retriever(self._bm25) if config.mode in ("bm25", "hybrid") else None
-        return HybridRetriever(dense, sparse, self.chunks, self.docs, config)
+        if config.mode in ("dense", "hybrid") and self._embedder is None:
+            raise ValueError(
+                f"retrieval mode {config.mode!r} needs an embedder; pass embedder= to IndexStore.load "
+                "or use mode 'bm25'"
+            )
+        return StoreRetriever(self, config)
+
+    def _hybrid(self, snapshot, config: RetrievalConfig) -> HybridRetriever:
+        docs, chunks, dense_index, bm25 = snapshot
+        dense = DenseRetriever(lambda: self.embedder, dense_index) if config.mode in ("dense", "hybrid") else None
+        sparse = BM25Retriever(bm25) if config.mode in ("bm25", "hybrid") else None
+        return HybridRetriever(dense, sparse, MappingProxyType(chunks), MappingProxyType(docs), config)
+
+
+class StoreRetriever:
+    """The :class:`HybridRetriever` of an :class:`IndexStore`'s current state.
+
+    Each call reads the store's state once (one tuple, swapped atomically by
+    ``add``/``remove``), so a search never sees half of a change.  Has the
+    answer stage's interface: ``search``, ``batch_search``, ``docs``,
+    ``get_chunks``, ``chunks_of`` (and ``chunks``, ``config``).
+    """
+
+    def __init__(self, store: IndexStore, config: RetrievalConfig) -> None:
+        self.store = store
+        self.config = config
+        self._cached: tuple | None = None
+
+    def current(self) -> HybridRetriever:
+        snap = self.store._snapshot
+        cached = self._cached
+        if cached is None or cached[0] is not snap:
+            cached = (snap, self.store._hybrid(snap, self.config))
+            self._cached = cached
+        return cached[1]
+
+    def batch_search(self, queries: Sequence[str], k: int = 10, filters=None):
+        return self.current().batch_search(queries, k, filters)
+
+    def search(self, query: str, k: int = 10, filters=None):
+        return self.current().search(query, k, filters)
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        return self.current().get_chunks(chunk_ids)
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        return self.current().chunks_of(doc_id)
+
+    @property
+    def docs(self) -> Mapping[str, DocMeta]:
+        return self.current().docs
+
+    @property
+    def chunks(self) -> Mapping[str, Chunk]:
+        return self.current().chunks
+
+    @property
+    def dense(self):
+        return self.current().dense
+
+    @property
+    def sparse(self):
+        return self.current().sparse
 
 
 def _chunks_of(chunks: Iterable[Chunk]) -> Callable[[str], list[Chunk]]:

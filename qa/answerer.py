@@ -230,7 +230,7 @@ class Answerer:
                 continue
             if _similar(qn, normalize_query(c.question)) < 0.55:
                 continue
-            parts = self._unit_chunks().get(c.chunk_id.rsplit("#", 1)[0], [c])
+            parts = self._unit_chunks(c)
             out = []
             for p in parts:
                 sents = []
@@ -250,15 +250,21 @@ class Answerer:
             return out or None
         return None
 
-    def _unit_chunks(self) -> dict[str, list]:
-        """Interview Q&A unit (chunk id without its ordinal) -> its chunks in order; built once."""
+    def _unit_chunks(self, chunk) -> list:
+        """The chunks of an interview Q&A unit (chunk id without its ordinal), in order.
+
+        Read with the retriever's ``chunks_of(doc_id)`` (every backend has it;
+        a Milvus index cannot hold all chunks in memory), once per unit.
+        """
+        unit = chunk.chunk_id.rsplit("#", 1)[0]
         if self._units is None:
-            units: dict[str, list] = {}
-            for x in getattr(self.retriever, "chunks", {}).values():
-                if x.kind == "qa":
-                    units.setdefault(x.chunk_id.rsplit("#", 1)[0], []).append(x)
-            self._units = {k: sorted(v, key=lambda x: x.start) for k, v in units.items()}
-        return self._units
+            self._units = {}
+        if unit not in self._units:
+            fetch = getattr(self.retriever, "chunks_of", None)
+            parts = fetch(chunk.doc_id) if fetch else [x for x in getattr(self.retriever, "chunks", {}).values() if x.doc_id == chunk.doc_id]
+            same = [x for x in parts if x.kind == "qa" and x.chunk_id.rsplit("#", 1)[0] == unit]
+            self._units[unit] = sorted(same, key=lambda x: x.start) or [chunk]
+        return self._units[unit]
 
     def _validity_notes(self, citations: Sequence[Citation]) -> list[str]:
         """An expiry note per cited document whose ``valid_to`` has passed

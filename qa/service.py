@@ -43,6 +43,7 @@ from policyqa.corpus.items import ItemCatalog
 from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, load_corpus
 from policyqa.corpus.readers import SUPPORTED
 from policyqa.corpus.types import Chunk, DocMeta, Document, Skipped
+from policyqa.index.backend import build_backend, load_backend
 from policyqa.index.hybrid import RetrievalConfig
 from policyqa.index.lockfile import IndexBusy, IndexLock, generation, manifest_signature
 from policyqa.index.store import IndexCorrupt, IndexMismatch, IndexNotFound, IndexStore, IndexStoreError, rebuild_command
@@ -118,11 +119,27 @@ def build_index(
     chunks = chunk_documents(report.documents, chunker)
     emb = embedder or embedder_factory(settings)()
     with IndexLock(settings.index_dir).exclusive():
-        store = IndexStore.build(
-            report.documents, chunks, emb, tokenizer or JiebaTokenizer(), settings.index_dir,
+        store = build_backend(
+            settings.backend, report.documents, chunks, emb, tokenizer or JiebaTokenizer(), index_dir=settings.index_dir,
+            milvus=settings.milvus() if settings.backend == "milvus" else None,
             chunker_settings=chunker.to_dict(), retrieval=retrieval, progress=progress,
         )
     return store, report.skipped
+
+
+def load_index(settings: Settings, embedder=None, tokenizer=None):
+    """Open the configured backend's index, checked against the configured model and chunker."""
+    return load_backend(settings.backend, index_dir=settings.index_dir,
+                        milvus=settings.milvus() if settings.backend == "milvus" else None,
+                        embedder=embedder, tokenizer=tokenizer, model=_model_name(settings),
+                        embedding_backend=settings.embedding_backend, chunker_settings=ChunkerConfig().to_dict())
+
+
+def _local_dir(store, settings: Settings) -> Path:
+    """The directory whose lock and manifest coordinate this process's writers and readers:
+    the in-process index itself; for Milvus, the configured index directory (writers on this
+    machine take turns; the manifest there stays absent, so ``refresh`` never reloads)."""
+    return Path(store.path) if isinstance(store, IndexStore) else Path(settings.index_dir)
 
 
 class _SharedEmbedder:
@@ -179,10 +196,11 @@ class KnowledgeBase:
         self.top_k = top_k
         self.retrieval = retrieval
         self.llm = llm
-        self._lock = IndexLock(store.path, timeout=lock_timeout)
+        self._path = _local_dir(store, settings)
+        self._lock = IndexLock(self._path, timeout=lock_timeout)
         self._write_mutex = threading.Lock()
         self._embedder = _SharedEmbedder(store)
-        self._state = self._state_for(store, generation(store.path))
+        self._state = self._state_for(store, generation(self._path))
 
     @classmethod
     def open(cls, settings: Settings | None = None, build_if_missing: bool = True, progress: bool = True, **kw) -> "KnowledgeBase":
@@ -195,12 +213,11 @@ class KnowledgeBase:
         """
         settings = settings or Settings.from_env()
         path = Path(settings.index_dir)
-        problem = manifest_problem(path, settings)
+        problem = manifest_problem(path, settings) if settings.backend == "inprocess" else ""
         if problem:
             raise IndexCorrupt(problem)
         factory = embedder_factory(settings)
-        load = lambda: IndexStore.load(path, factory, model=_model_name(settings),  # noqa: E731
-                                       backend=settings.embedding_backend, chunker_settings=ChunkerConfig().to_dict())
+        load = lambda: load_index(settings, factory)  # noqa: E731
         try:
             with IndexLock(path).shared():
                 store = load()
@@ -213,7 +230,7 @@ class KnowledgeBase:
         except IndexMismatch:
             # An index of the built-in documents alone, built by another version
             # (other chunker or model), is rebuilt: nothing of the user's is lost.
-            if not build_if_missing or not _proven_builtin_only(path):
+            if not build_if_missing or settings.backend != "inprocess" or not _proven_builtin_only(path):
                 raise
             _say(f"the index at {path} holds only the built-in documents and was built with other settings; rebuilding it", True)
             store, _ = build_index(settings, progress=progress)
@@ -245,17 +262,25 @@ class KnowledgeBase:
         return self._state.items
 
     @staticmethod
-    def _make_items(store: IndexStore) -> ItemCatalog:
-        """Policy items of every document, as stored with the index (``index/items.py``)."""
-        return store.items
+    def _make_items(store) -> ItemCatalog:
+        """Policy items of every document: as stored with the in-process index (``index/items.py``);
+        a backend without an item store (Milvus, until it keeps them in a side collection
+        implementing ``ItemStore``) derives them from its chunks."""
+        stored = getattr(store, "items", None)
+        if isinstance(stored, ItemCatalog):
+            return stored
+        return ItemCatalog.build(store.docs, store.chunks.values())
 
     def _state_for(self, store: IndexStore, gen: str) -> _State:
-        return _State(store, self._make_answerer(store), self._make_items(store), gen, manifest_signature(store.path))
+        return _State(store, self._make_answerer(store), self._make_items(store), gen, manifest_signature(self._path))
 
     def _load_from_disk(self) -> IndexStore:
         """The index on disk (call under the index lock)."""
         cur = self._state.store
         emb = cur.manifest.get("embedding") or {}
+        if not isinstance(cur, IndexStore):  # Milvus: the newest document list from the collections
+            return type(cur).load(cur.config, self._embedder, tokenizer=cur.tokenizer, model=emb.get("model"),
+                                  backend=emb.get("backend"), chunker_settings=cur.manifest.get("chunker"))
         store = IndexStore.load(cur.path, self._embedder, tokenizer=cur.tokenizer, model=emb.get("model"),
                                 backend=emb.get("backend"), chunker_settings=cur.manifest.get("chunker"))
         keep_derived_items(store)
@@ -268,16 +293,16 @@ class KnowledgeBase:
         process or another one is writing; the next call catches up.
         """
         st = self._state
-        if manifest_signature(st.store.path) == st.signature:
+        if manifest_signature(self._path) == st.signature:
             return False
         if not self._write_mutex.acquire(blocking=False):
             return False
         try:
             try:
                 with self._lock.shared(timeout=0):
-                    gen = generation(st.store.path)
+                    gen = generation(self._path)
                     if gen == self._state.generation:
-                        self._state = dataclasses.replace(self._state, signature=manifest_signature(st.store.path))
+                        self._state = dataclasses.replace(self._state, signature=manifest_signature(self._path))
                         return False
                     new = self._state_for(self._load_from_disk(), gen)
             except IndexStoreError as e:
@@ -307,7 +332,7 @@ class KnowledgeBase:
                     with contextlib.suppress(Exception):
                         undo()
                 raise
-            self._state = self._state_for(w.store, generation(w.store.path))
+            self._state = self._state_for(w.store, generation(self._path))
 
     # -- the UI's verbs ---------------------------------------------------------
 
@@ -339,6 +364,9 @@ class KnowledgeBase:
         store = self._state.store
         if doc_id not in store.docs:
             raise KeyError(f"no document '{doc_id}' in the knowledge base")
+        fetch = getattr(self._state.answerer.retriever, "chunks_of", None)  # one document's rows, on every backend
+        if fetch is not None:
+            return fetch(doc_id)
         return sorted((c for c in store.chunks.values() if c.doc_id == doc_id), key=lambda c: (c.start, c.end))
 
     def original(self, doc_id: str) -> Path | None:
@@ -439,15 +467,15 @@ class KnowledgeBase:
         return target
 
 
-def keep_derived_items(store: IndexStore, show: bool = True) -> None:
+def keep_derived_items(store, show: bool = True) -> None:
     """After a load that had to derive policy items (an index saved without them, or
     by another extractor version): say so once and store them beside the index.
 
     Call under the index's lock.  A failure to write is reported, never fatal:
     the items are in memory and are written with the next save.
     """
-    report = store.items_report
-    if not report.derived:
+    report = getattr(store, "items_report", None)  # backends without an item store derive items in memory
+    if report is None or not report.derived:
         return
     _say(report.message(str(store.path)), show)
     try:

@@ -90,3 +90,50 @@ def test_bad_input():
         ix.index(["a"], ["甲"]).batch_search("甲", 1)
     with pytest.raises(FileNotFoundError):
         BM25Index.load("/nonexistent/bm25", CharTokenizer())
+
+
+class CountingTokenizer:
+    """jieba tokens, counting the texts it was asked to cut."""
+
+    def __init__(self):
+        self.texts = []
+
+    def tokenize(self, text):
+        self.texts.append(text)
+        return jieba_tokenizer().tokenize(text)
+
+
+def test_updated_tokenises_only_added_texts_and_scores_as_a_full_index(tmp_path):
+    tok = CountingTokenizer()
+    base = BM25Index(tok).index(IDS, TEXTS)
+    tok.texts.clear()
+    new = base.updated(["b"], ["e"], ["技术改造设备投资奖励"])
+    assert tok.texts == ["技术改造设备投资奖励"]  # nothing else re-tokenised
+    full = BM25Index(jieba_tokenizer()).index(["a", "c", "d", "e"], [TEXTS[0], TEXTS[2], TEXTS[3], "技术改造设备投资奖励"])
+    for q in ("奖励", "技术改造设备", "上云企业", "首台套"):
+        got, want = new.search(q, 10), full.search(q, 10)
+        assert [i for i, _ in got] == [i for i, _ in want]
+        assert [s for _, s in got] == pytest.approx([s for _, s in want])
+    assert [i for i, _ in base.search("技术改造", 10)] == ["b"]  # the old index is untouched
+    new.save(tmp_path / "bm")
+    loaded = BM25Index.load(tmp_path / "bm", jieba_tokenizer())
+    assert loaded.has_tokens
+    again = loaded.updated(["e"], [], [])
+    assert again.search("技术改造", 10) == [] and again.ids == ["a", "c", "d"]
+
+
+def test_numpy_scores_equal_bm25s_own_index():
+    import bm25s
+    import numpy as np
+
+    from policyqa.index.bm25 import lucene_scores
+
+    rng = np.random.default_rng(5)
+    docs = [rng.integers(0, 40, rng.integers(1, 30)).astype(np.int32) for _ in range(60)]
+    ref = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
+    ref.index(bm25s.tokenization.Tokenized(ids=[a.tolist() for a in docs], vocab={str(i): i for i in range(40)}), show_progress=False)
+    ours = lucene_scores(docs, 40, 1.5, 0.75)
+    for key in ("indices", "indptr"):
+        assert np.array_equal(np.asarray(ours[key]), np.asarray(ref.scores[key]))
+    np.testing.assert_allclose(ours["data"], ref.scores["data"], rtol=1e-6)
+    assert ours["num_docs"] == ref.scores["num_docs"] == 60

@@ -129,3 +129,23 @@ def test_bad_input(index):
 def test_l2_normalize_keeps_zero_rows():
     out = l2_normalize(np.array([[3.0, 4.0], [0.0, 0.0]]))
     assert np.allclose(out, [[0.6, 0.8], [0.0, 0.0]]) and out.dtype == np.float32
+
+
+def test_appending_to_hnsw_adds_only_new_nodes_and_leaves_the_original_alone():
+    import copy
+
+    import faiss
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((300, 8)).astype(np.float32)
+    d = DenseIndex(8, kind="hnsw")
+    d.add([f"v{i}" for i in range(300)], base)
+    before = d._faiss
+    other = copy.copy(d)
+    extra = rng.standard_normal((5, 8)).astype(np.float32)
+    other.add([f"x{i}" for i in range(5)], extra)
+    assert isinstance(other._faiss, faiss.IndexHNSW) and other._faiss is not before
+    assert d._faiss is before and d._faiss.ntotal == 300 and len(d) == 300  # original untouched
+    assert other._faiss.ntotal == 305 and other.search(extra[2], 1)[0][0] == "x2"
+    assert other.ids[-5:] == [f"x{i}" for i in range(5)]
+    np.testing.assert_allclose(other.vectors(["x4"]), l2_normalize(extra[4:5]), rtol=1e-6)

@@ -229,3 +229,25 @@ def test_knowledge_base_items_follow_adds_and_match_flags_the_old_version(tmp_pa
     kb.remove("new.txt")
     res = kb.match({"region": "青川县", "honours": ["国家级专精特新小巨人"]}, today=date(2024, 1, 1))
     assert [m.item.amount_wan for m in res.applicable] == [40]  # the old version is current again
+
+
+def test_a_milvus_knowledge_base_matches_like_the_in_process_one(tmp_path):
+    """Milvus keeps no item store yet: the knowledge base derives items from its chunks, same result."""
+    from datetime import date
+
+    pytest.importorskip("pymilvus")
+    from policyqa.index.milvus_store import MilvusConfig, MilvusStore
+
+    texts = {"county.txt": COUNTY, "province.txt": PROVINCE, "old.txt": OLD, "new.txt": NEW}
+    docs = [doc(d, t) for d, t in texts.items()]
+    chunks = chunk_documents(docs)
+    milvus = MilvusStore.build(docs, chunks, embedder(), jieba_tokenizer(), MilvusConfig(str(tmp_path / "kb.db")),
+                               chunker_settings=CHUNKER, progress=False)
+    inproc = build(tmp_path / "index", texts)
+    profile = {"region": "江苏省盐城市射阳县", "honours": ["国家级专精特新小巨人"],
+               "planned_investments": [{"kind": "设备", "amount_wan": 1000}]}
+    results = []
+    for store, backend in ((milvus, "milvus"), (inproc, "inprocess")):
+        kb = KnowledgeBase(store, Settings(home=tmp_path / backend, backend=backend), retrieval=RetrievalConfig(mode="bm25"), llm=None)
+        results.append(kb.match(profile, today=date(2025, 6, 1)).to_json())
+    assert results[0] == results[1] and [i["estimate_wan"] for i in results[0]["items"] if i["applicable"]] == [90, 70]

@@ -135,7 +135,7 @@ def serve(host: str = "127.0.0.1", port: int = 7860, index: str | None = None, w
     # gradio's import (~4 s) overlaps with loading the index
     preload = threading.Thread(target=lambda: __import__("gradio"), name="import-gradio", daemon=True)
     preload.start()
-    print(f"loading the index {settings.index_dir} ...", flush=True)
+    print(f"loading the index {settings.index_label} ...", flush=True)
     try:
         kb = KnowledgeBase.open(settings, build_if_missing=True, progress=True)
     except (IndexStoreError, ValueError, OSError) as e:
