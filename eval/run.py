@@ -28,9 +28,7 @@ from policyqa.eval.questions import Question, assign_splits, load_questions, sel
 from policyqa.index.hybrid import RetrievalConfig
 from policyqa.index.store import IndexStore, IndexStoreError, corpus_fingerprint
 from policyqa.index.tokenize import JiebaTokenizer
-from policyqa.qa.answerer import Answerer, Gate
-from policyqa.qa.compose import ExtractiveComposer
-from policyqa.qa.service import DEFAULT_RETRIEVAL
+from policyqa.qa.service import DEFAULT_RETRIEVAL, make_answerer
 from policyqa.qa.types import Answer, Turn
 
 
@@ -50,9 +48,6 @@ class EvalConfig:
     min_chars: int = ChunkerConfig.min_chars
     overlap: int = 0
     answer: str = "extractive"
-    gate: Gate = Gate()
-    max_sentences: int = 3
-    relative: float = 0.7
 
     def chunker_settings(self) -> dict:
         if self.chunker == "recursive":
@@ -97,7 +92,13 @@ def index_for(cfg: EvalConfig, docs: Sequence[Document], cache: Path, embedder, 
     key = json.dumps([cfg.chunker_settings(), embedder.name, embedder.backend], sort_keys=True)
     path = cache / f"{fp[:12]}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
     try:
-        return IndexStore.load(path, embedder, tokenizer=tokenizer, chunker_settings=cfg.chunker_settings())
+        store = IndexStore.load(path, embedder, tokenizer=tokenizer, chunker_settings=cfg.chunker_settings())
+        if store.sentences is None or store.sentences.missing(store.chunks):  # built by an older version
+            if progress:
+                print(f"[{cfg.name}] embedding the sentences of {len(store.chunks)} chunks -> {path}", file=sys.stderr)
+            store.ensure_sentences(progress=progress)
+            store.save()
+        return store
     except IndexStoreError:
         pass
     chunks = _chunks_for(cfg, docs)
@@ -131,9 +132,7 @@ def run_config(cfg: EvalConfig, questions: Sequence[Question], docs: Sequence[Do
     if cfg.answer == "top3":
         ask = _top3_answer("", store, cfg.retrieval)
     else:
-        tok = store.tokenizer.tokenize
-        composer = ExtractiveComposer(tok, max_sentences=cfg.max_sentences, relative=cfg.relative)
-        answerer = Answerer(store.retriever(cfg.retrieval), composer, store.docs, tok, gate=cfg.gate, top_k=10)
+        answerer = make_answerer(store, cfg.retrieval, llm=None)  # the service's own wiring
         ask = lambda q, history=None: answerer.answer(q, history=history)  # noqa: E731
     by_id = {q.id: q for q in questions}
     answers: dict[str, Answer] = {}
@@ -181,11 +180,14 @@ def run_config(cfg: EvalConfig, questions: Sequence[Question], docs: Sequence[Do
             "top": [f"{c.chunk_id} ({c.section[:30]})" for c in ranked[:3]],
             "must_include": list(q.must_include),
             "facts_found": fact_flags(body, q.must_include),
-            "out_of_corpus": q.out_of_corpus, "followup_of": q.followup_of or None,
+            "out_of_corpus": q.out_of_corpus, "followup_of": q.followup_of or None, "decision": a.decision,
             "latency_ms": round(latency, 1),
         })
     run.recall_curve = [c / n_curve if n_curve else 0.0 for c in curve]
     run.summary = aggregate(run.results)
+    # out-of-corpus questions refused, or answered with an explicit "not covered for that region" lead
+    ooc = [d for d in run.details if d["out_of_corpus"]]
+    run.summary["ooc_declined_rate"] = (sum(d["refused"] or d["decision"] == "refused_region" for d in ooc) / len(ooc)) if ooc else None
     return run
 
 
@@ -232,7 +234,7 @@ def write_report(path: Path, runs: Sequence[Run], questions_path: str, corpus_la
         png = None
         print(f"chart not written: {e}", file=sys.stderr)
     keys = ["n", "recall@1", "recall@5", "recall@10", "mrr@10", "doc_recall@5", "facts_all", "facts_mean", "rouge_l",
-            "refusal_rate", "false_refusal_rate", "latency_ms_p50", "latency_ms_p95"]
+            "refusal_rate", "ooc_declined_rate", "false_refusal_rate", "latency_ms_p50", "latency_ms_p95"]
     lines = [f"# Evaluation: {Path(questions_path).name}", "", f"Corpus: {corpus_label}  ", f"Command: `{command}`", ""]
     lines += ["| config | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for r in runs:

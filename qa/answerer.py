@@ -1,8 +1,14 @@
-"""Question -> cited answer (or an honest refusal).
+"""Question -> typed decision -> cited answer (or an honest refusal).
 
-``Answerer(retriever, composer, docs)``: normalise -> resolve follow-ups ->
-hybrid retrieval -> relevance decision -> region check -> compose -> render
-(-> optional LLM, checked, with the extractive answer as fallback).
+``Answerer`` runs typed steps: check the input -> resolve a follow-up ->
+retrieve -> read the question's shape (single, list, comparison, responsible
+unit) -> score the candidates of the top passages (learned selector) ->
+decide (:class:`policyqa.qa.decision.Decision`: answered, partial,
+refused_out_of_corpus, refused_region, invalid) with a calibrated
+answerability probability (learned, ``qa/models/answerable.json``) -> render
+the texts from the decision (-> optional LLM, checked).  Use
+:func:`policyqa.qa.service.make_answerer` to wire one over an index: the
+service and the evaluation share it.
 """
 
 from __future__ import annotations
@@ -10,111 +16,74 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from typing import Callable, Mapping, Sequence
+
+import numpy as np
 
 from policyqa.corpus.clean import normalize_query
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
-from policyqa.qa.compose import (
-    ExtractiveComposer,
-    Selected,
-    enumerated_items,
-    render_markdown,
-    render_plain,
-    statements_from,
+from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
+from policyqa.qa.cues import load_cues, present_kinds
+from policyqa.qa.decision import (
+    Decision,
+    Reason,
+    RegionPart,
+    comparison_missing_text,
+    lead_text,
+    refusal_text,
+    region_note,
 )
-from policyqa.qa.followup import resolve_history
+from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features, coverage
+from policyqa.qa.followup import changed_object, is_followup, resolve
 from policyqa.qa.guard import check_question
+from policyqa.qa.model import LinearModel, load_model
 from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
-from policyqa.qa.terms import missing_terms
-from policyqa.qa.sentences import LIST_INTENT, NEEDS_FIGURE, asked_figure, coverage, has_figure
-from policyqa.qa.types import Answer, Citation, Turn
+from policyqa.qa.types import Answer, Citation, Statement, Turn
 
-
-_QUESTION_WORDS = re.compile(r"多少|什么|怎么|哪些|哪个|哪几|几个|几项|是否|有没有|能不能|可不可以|如何")
-
-
-@dataclass(frozen=True)
-class Gate:
-    """When evidence is strong enough to answer (calibrated on the team set;
-    see README "Honesty calibration").
-
-    Chinese questions: the best of the top ``depth`` chunks (context header
-    included) must cover at least ``min_coverage`` of the question's weighted
-    tokens; no policy term of the question (qa.terms: 小升规, 所得税 …) may be
-    missing from all of them; and a missing long word (≥ 3 characters) is
-    tolerated only when coverage is high anyway (≥ ``full_coverage``) or the
-    dense similarity vouches for a paraphrase (≥ ``paraphrase_dense``, e.g.
-    机械臂 for 机器人).  Questions with no Chinese (English) are judged by
-    dense similarity alone (≥ ``min_dense_foreign``).
-    """
-
-    min_coverage: float = 0.5
-    full_coverage: float = 0.75
-    paraphrase_dense: float = 0.89
-    min_dense_foreign: float = 0.80
-    depth: int = 3
-
-    def features(self, qtokens: Sequence[str], hits: Sequence[Hit]) -> dict:
-        top = hits[: self.depth]
-        texts = [h.chunk.header + "\n" + h.chunk.text for h in top]
-        cov = max((coverage(qtokens, t) for t in texts), default=0.0)
-        dense = max((h.dense_score or 0.0 for h in top), default=0.0)
-        joined = "\n".join(texts).lower()
-        missing = [t for t in dict.fromkeys(qtokens) if len(t) >= 3 and t.lower() not in joined and not t.isascii()
-                   and not _QUESTION_WORDS.search(t)]
-        return {"coverage": cov, "dense": dense, "missing_terms": missing, "joined": joined}
-
-    def passes(self, qtokens: Sequence[str], hits: Sequence[Hit], question: str = "") -> bool:
-        if not hits:
-            return False
-        f = self.features(qtokens, hits)
-        if question and not re.search(r"[\u4e00-\u9fff]", question):
-            return f["dense"] >= self.min_dense_foreign
-        if f["coverage"] < self.min_coverage:
-            return False
-        if question and missing_terms(question, f["joined"]):
-            return False  # a policy term of the question appears in none of the passages
-        if not any(h.dense_score is not None for h in hits[: self.depth]):
-            return True  # keyword-only retrieval: no dense score to vouch for paraphrases
-        return not f["missing_terms"] or f["coverage"] >= self.full_coverage or f["dense"] >= self.paraphrase_dense
+_COV = CANDIDATE_FEATURES.index("cov")
+DEFAULT_TOP_K = 10  # passages retrieved per question (service and evaluation alike)
+DEFAULT_THRESHOLD = 0.5
 
 
 class Answerer:
     """Answers questions from a retriever's hits.
 
     Args:
-        retriever: anything with ``search(query, k, filters) -> list[Hit]``.
-        composer: an :class:`ExtractiveComposer`.
-        docs: document id -> metadata (titles, regions, periods for citations).
-        tokenize: the index tokenizer (for relevance and region checks).
-        gate: the relevance threshold.
+        retriever: anything with ``search(query, k, filters) -> list[Hit]``;
+            a ``dense`` attribute with ``query_vectors`` (index.hybrid) lets
+            the answer stage reuse the question's vector.
+        composer: an :class:`ExtractiveComposer` (the learned selector).
+        docs: document id -> metadata (titles, regions, dates, versions).
+        tokenize: the index tokenizer.
         top_k: hits retrieved per question.
         llm: optional :class:`policyqa.qa.llm.LLMRewriter`; off when None.
         today: the date expired-policy notes are judged against.
+        answerable: the answerability model (default ``qa/models/answerable.json``);
+            its ``params["threshold"]`` was chosen on the tune halves.
+        sentences: the index's :class:`policyqa.index.sentences.SentenceIndex`
+            (stored sentence vectors), or None.
     """
 
-    def __init__(
-        self,
-        retriever,
-        composer: ExtractiveComposer,
-        docs: Mapping[str, DocMeta],
-        tokenize: Callable[[str], list[str]],
-        gate: Gate = Gate(),
-        top_k: int = 8,
-        llm=None,
-        today: Callable[[], date] = date.today,
-    ):
+    def __init__(self, retriever, composer: ExtractiveComposer, docs: Mapping[str, DocMeta], tokenize: Callable[[str], list[str]],
+                 top_k: int = DEFAULT_TOP_K, llm=None, today: Callable[[], date] = date.today,
+                 answerable: LinearModel | None = None, sentences=None, dense_features: bool = True):
         self.retriever = retriever
         self.composer = composer
         self.docs = docs
         self.tokenize = tokenize
-        self.gate = gate
         self.top_k = top_k
         self.llm = llm
         self.today = today
+        self.answerable = answerable or load_model("answerable", ANSWERABILITY_FEATURES)
+        self.threshold = float(self.answerable.params.get("threshold", DEFAULT_THRESHOLD))
+        self.sentences = sentences
+        self.dense_features = dense_features
+        composer.dense = dense_features
+        self.cues = composer.cues
+        self._stats_ready = False
         self._units: dict[str, list] | None = None
 
     # -- public ---------------------------------------------------------------
@@ -126,145 +95,406 @@ class Answerer:
         except Exception as e:  # never let an exception reach the user; log it for us
             logging.getLogger(__name__).exception("answer failed for %r", question)
             reply = "抱歉，处理这个问题时出错了，请换个说法再试。"
-            return Answer(question or "", question or "", reply, reply, refused=True, kind="invalid",
+            return Answer(question or "", question or "", reply, reply, refused=True, kind="invalid", decision=Reason.INVALID.value,
                           timings_ms={"retrieve": 0.0, "compose": 0.0, "total": _ms(t0)}, llm={"error": f"{type(e).__name__}: {e}"})
+
+    # -- setup ----------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        """Corpus term statistics and the sentence-vector lookup, once."""
+        if self._stats_ready:
+            return
+        chunks = getattr(self.retriever, "chunks", None) or {}
+        if self.composer.stats is None and chunks:
+            self.composer.stats = TermStats.from_texts([c.indexed_text() for c in chunks.values()], self.tokenize)
+        if self.composer.lookup is None and self.sentences is not None and self._encoder() is not None and self.dense_features:
+            self.composer.lookup = self.sentences.lookup
+        self._stats_ready = True
+
+    def _encoder(self):
+        dense = getattr(self.retriever, "dense", None)
+        return getattr(dense, "query_vectors", None)
+
+    def _query(self, text: str, vector=None):
+        """Features' view of the question; ``vector`` reuses a vector already computed
+        (the question without its place names is embedded as the question itself)."""
+        enc = self._encoder()
+        vec = vector
+        if vec is None and enc is not None and self.composer.lookup is not None:
+            vec = np.asarray(enc([text])[0], dtype=np.float32)
+        return self.composer.query(text, vec)
 
     # -- steps ----------------------------------------------------------------
 
     def _answer(self, question, history, filters, top_k, t0) -> Answer:
         checked = check_question(question)
         if checked.reply:
-            return Answer(question or "", "", checked.reply, checked.reply, refused=True, kind="invalid",
-                          timings_ms={"retrieve": 0.0, "compose": 0.0, "total": _ms(t0)})
-        prev = [_turn(h).resolved_question or _turn(h).question for h in (history or [])]
-        resolved = resolve_history([normalize_query(p) for p in prev if p], checked.text)
-        qtok = self.tokenize(resolved)
-        regions = [] if (filters and filters.region) else asked_regions(resolved, self.docs)
-
+            d = Decision(Reason.INVALID, message=checked.reply)
+            return self._render(question or "", "", d, (), 0.0, t0, t0)
+        self._prepare()
+        resolved, follow_note, prev_docs = self._resolve(checked.text, history, filters)
         t1 = time.perf_counter()
+        regions = [] if (filters and filters.region) else asked_regions(resolved, self.docs)
         hits = self.retriever.search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters)
-        regional: list[Hit] = []
-        region_docs: list[str] = []
-        if regions:
-            region_docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
-            regional = [h for h in hits if h.chunk.doc_id in region_docs]
-            if region_docs and not regional:
-                regional = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs)))
+        if prev_docs and not regions:  # a follow-up stays within the previous turn's documents when they mention it
+            within = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs)))
+            if within:
+                hits = within + [h for h in hits if h.chunk.doc_id not in prev_docs]
+                hits = [replace(h, rank=i + 1) for i, h in enumerate(hits[:top_k])]
         t_retrieve = _ms(t1)
-
         t2 = time.perf_counter()
-        region_note = None
-        if regions:
-            selected, result_hits, region_note = self._select_for_regions(resolved, qtok, regions, region_docs, regional, hits, top_k)
+        q = self._query(resolved)
+        english = checked.english
+        if len(regions) >= 2 and self._is_comparison(resolved, regions):
+            d = self._compare(resolved, q, regions, hits, top_k)
+        elif regions:
+            d = self._regional(resolved, q, regions, hits, top_k, english)
         else:
-            result_hits = hits
-            selected = self.composer.select(resolved, hits) if self.gate.passes(qtok, hits, resolved) else []
+            d = self._decide(q, hits, english, filters, top_k)
+        if follow_note:
+            d = replace(d, followup_note=follow_note)
+        return self._render(question, resolved, d, hits, t_retrieve, t2, t0)
 
-        if selected and NEEDS_FIGURE.search(resolved) and not any(_gives_figure(x, resolved) for x in selected):
-            selected = []  # asked for a figure the evidence does not give: say so, do not guess
+    def _resolve(self, text: str, history, filters) -> tuple[str, str, list[str]]:
+        """(resolved question, note when the changed object is not in the previous context, previous documents)."""
+        prev = [_turn(h).resolved_question or _turn(h).question for h in (history or [])]
+        prev = [normalize_query(p) for p in prev if p]
+        if not prev:
+            return normalize_query(text), "", []
+        last = None
+        for p in prev:
+            last = resolve(p, last, self.tokenize)
+        resolved = resolve(text, last, self.tokenize)
+        if resolved == normalize_query(text) or not is_followup(normalize_query(text)):
+            return resolved, "", []
+        prev_hits = self.retriever.search(last, k=3, filters=filters)
+        prev_docs = list(dict.fromkeys(h.chunk.doc_id for h in prev_hits))
+        obj = changed_object(text)
+        obj = self.cues.level_words.get(obj, obj)
+        if obj and prev_docs:
+            mentioned = any(obj in c.text or obj in c.header for d in prev_docs for c in self._doc_chunks(d))
+            if not mentioned:
+                names = "、".join(f"《{self._title(d)}》" for d in prev_docs[:2])
+                return resolved, f"上一个问题所依据的{names}没有提到「{obj}」，以下是知识库其他文件中的相关内容。", []
+        return resolved, "", prev_docs
+
+    def _title(self, doc_id: str) -> str:
+        m = self.docs.get(doc_id)
+        return (m.title if m and m.title else doc_id)
+
+    # -- decisions --------------------------------------------------------------
+
+    def _p_answerable(self, sc: Scored, english: bool, allow=None) -> float:
+        i = sc.best(lambda c: not c.host and c.kind != "clause" and (allow is None or allow(sc.hits[c.hit])))
+        if i is None:
+            return 0.0
+        best_logit = float(sc.logits[i])
+        best_cov = float(sc.X[i][_COV]) if sc.X is not None else 0.0
+        x = answerability_features(sc.query, sc.hits, best_logit, best_cov, english, self.cues, dense=self.dense_features)
+        return float(self.answerable.proba(x[None, :])[0])
+
+    def _decide(self, q, hits: Sequence[Hit], english: bool, filters, top_k: int) -> Decision:
+        """Single-scope question: answer, partial answer, or refusal."""
+        if not hits:
+            return Decision(Reason.REFUSED_OUT_OF_CORPUS)
+        sc = self.composer.score(q, hits)
+        p = self._p_answerable(sc, english)
+        if p < self.threshold:
+            return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
+        selected, shape = self._select(q, sc, filters, top_k)
         if not selected:
-            return self._refusal(question, resolved, hits, region_note, t_retrieve, t2, t0)
+            return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
+        selected = self._versions(q, selected, top_k)
+        missing = self._missing(q, selected)
+        reason = Reason.PARTIAL if missing else Reason.ANSWERED
+        return Decision(reason, tuple(selected), missing=tuple(missing), shape=shape, p_answerable=p)
 
-        interview = self._interview_answer(resolved, result_hits)
-        if interview is not None and not region_note:
-            selected = interview
-        statements, citations = statements_from(selected, self.docs)
+    def _select(self, q, sc: Scored, filters, top_k: int, allow=None) -> tuple[list[Selected], str]:
+        interview = self._interview_answer(q.text, sc.hits)
+        if interview is not None and allow is None:
+            return interview, "interview"
+        if q.wants_list and "unit" not in q.kinds:
+            i = sc.best(lambda c: not c.host and c.kind in ("sentence", "item") and (allow is None or allow(sc.hits[c.hit])))
+            if i is None:
+                return [], "list"
+            best_hit = sc.hits[sc.cands[i].hit]
+            # an overview of rewards (「有哪些奖励/补贴」): every clause of the best document stating one
+            overview = bool(self.cues.overview_cue.search(q.text)) and bool(self.cues.money_topic.search(q.text))
+            if overview:
+                more = self._document_hits(q.text, best_hit.chunk.doc_id, max(top_k, 40))
+                if more:
+                    composer = self.composer
+                    old_depth = composer.params["depth"]
+                    composer.params = {**composer.params, "depth": len(more)}
+                    try:
+                        sc2 = composer.score(q, more)
+                    finally:
+                        composer.params = {**composer.params, "depth": old_depth}
+                    listed = self.composer.select_list(sc2)
+                    if len(listed) >= 2:
+                        return listed, "list"
+            else:  # conditions, materials, steps: the items of the passage that answers
+                same = lambda h: h.chunk.chunk_id == best_hit.chunk.chunk_id  # noqa: E731
+                listed = self.composer.select_list(sc, same)
+                if len(listed) >= 2:
+                    return listed, "list"
+        if "unit" in q.kinds:  # a responsible unit: the note (or sentence naming a body) of the item that matches
+            named = self.composer.select(sc, allow, unit_only=True)
+            if named:
+                return named, "unit"
+        return self.composer.select(sc, allow), "single"
+
+    def _document_hits(self, question: str, doc_id: str, limit: int) -> list[Hit]:
+        """The chunks of one document as hits: ranked ones first (their retrieval scores),
+        then the rest in document order; at most ``limit``."""
+        ranked = self.retriever.search(question, k=limit, filters=Filters(doc_ids=(doc_id,)))
+        seen = {h.chunk.chunk_id for h in ranked}
+        rest = sorted((c for c in self._doc_chunks(doc_id) if c.chunk_id not in seen), key=lambda c: c.start)
+        out = list(ranked)
+        for c in rest[: max(0, limit - len(out))]:
+            out.append(Hit(chunk=c, score=0.0, rank=len(out) + 1))
+        return out
+
+    def _missing(self, q, selected: Sequence[Selected]) -> list[str]:
+        if not q.kinds:
+            return []
+        stated = set()
+        for s in selected:
+            stated |= present_kinds(s.text + " ".join(s.items), self.cues)
+            if s.kind == "note":
+                stated.add("unit")
+        return [k for k in q.kinds if k not in stated] if not any(k in stated for k in q.kinds) else []
+
+    def _regional(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int, english: bool) -> Decision:
+        """A question about a named region: its documents answer it, or we say they don't
+        and offer other regions' rules, each labelled with its region."""
+        names = tuple(region_label(r) for r in regions)
+        region_docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
+        regional = [h for h in hits if h.chunk.doc_id in region_docs][:top_k]
+        if region_docs and not regional:
+            regional = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs)))
+        region_only: list[Selected] = []
+        p_region = 0.0
+        if regional:
+            sc = self.composer.score(q, regional)
+            p_region = self._p_answerable(sc, english)
+            if p_region >= self.threshold:
+                selected, shape = self._select(q, sc, Filters(doc_ids=tuple(region_docs)), top_k)
+                selected = self._versions(q, selected, top_k)
+                missing = self._missing(q, selected)
+                if selected and not missing:
+                    return Decision(Reason.ANSWERED, tuple(selected), regions=names, shape=shape, p_answerable=p_region)
+                region_only = selected[:1]
+        # other regions' rules, judged without the region's name (their passages lack it by definition)
+        general = strip_regions(resolved)
+        gq = self._query(general, q.vector)
+        others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
+        selected: list[Selected] = []
+        if others:
+            sc = self.composer.score(gq, others)
+            if self._p_answerable(sc, english) >= self.threshold:
+                selected, _ = self._select(gq, sc, None, top_k)
+                if self._missing(gq, selected):
+                    selected = []
+        if region_only and not selected:
+            return Decision(Reason.PARTIAL, tuple(region_only), regions=names, missing=tuple(self._missing(q, region_only)), p_answerable=p_region)
+        if not selected and not region_only:
+            return Decision(Reason.REFUSED_REGION, regions=names, region_has_docs=bool(region_docs), nearest=self._nearest(hits))
+        return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=bool(region_docs),
+                        missing=tuple(self._missing(q, region_only)) if region_only else (), p_answerable=p_region)
+
+    def _is_comparison(self, question: str, regions) -> bool:
+        """Two or more places asked together: a comparison cue (分别, 各是, 对比 …) or
+        places joined by 和/与/跟/及/、."""
+        if self.cues.comparison_cue.search(question):
+            return True
+        from policyqa.corpus.regions import find_mentions
+
+        ms = find_mentions(question, short_districts=True)
+        return any(re.fullmatch(r"\s*(?:和|与|跟|及|、|还是|或)\s*", question[a.start + len(a.text) : b.start]) for a, b in zip(ms, ms[1:]))
+
+    def _compare(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int) -> Decision:
+        """One labelled statement per region; say so when a region's documents state no figure."""
+        general = strip_regions(resolved)
+        gq = self._query(general, q.vector)
+        parts = []
+        for r in regions:
+            docs = docs_for(r, self.docs)
+            if not docs:
+                parts.append(RegionPart(region_label(r), has_docs=False, missing=gq.kinds))
+                continue
+            rh = self.retriever.search(general, k=top_k, filters=Filters(doc_ids=tuple(docs)))
+            sel: list[Selected] = []
+            if rh:
+                sc = self.composer.score(gq, rh)
+                if self._p_answerable(sc, False) >= self.threshold:  # its documents are about it
+                    sel = self.composer.select(sc)[:1]
+            miss = self._missing(gq, sel)
+            parts.append(RegionPart(region_label(r), tuple(sel) if not miss else (), tuple(miss) if sel else tuple(gq.kinds) or ("",)))
+        selected = tuple(s for p in parts for s in p.selected)
+        if not selected:
+            return Decision(Reason.REFUSED_OUT_OF_CORPUS, regions=tuple(p.region for p in parts), shape="comparison", nearest=self._nearest(hits))
+        return Decision(Reason.ANSWERED, selected, regions=tuple(p.region for p in parts), shape="comparison", parts=tuple(parts))
+
+    # -- versions ---------------------------------------------------------------
+
+    def newer_versions(self, doc_id: str) -> list[str]:
+        """Documents in the knowledge base that supersede ``doc_id``: named by the corpus
+        metadata (``superseded_by``) when present, else the same issuer with a nearly
+        identical title and a later date."""
+        meta = self.docs.get(doc_id)
+        if meta is None:
+            return []
+        out = [d for d in _ids(getattr(meta, "superseded_by", None)) if d in self.docs]
+        out += [d for d, m in self.docs.items() if doc_id in _ids(getattr(m, "supersedes", None)) and d not in out]
+        if out:
+            return out
+        for other_id, m in self.docs.items():
+            if other_id == doc_id or not m.date or not meta.date or m.date <= meta.date:
+                continue
+            if m.issuer and m.issuer == meta.issuer and _similar(m.title, meta.title) >= 0.6:
+                out.append(other_id)
+        return sorted(out, key=lambda d: self.docs[d].date, reverse=True)
+
+    def _versions(self, q, selected: list[Selected], top_k: int) -> list[Selected]:
+        """Lead with the newer version of a document; label the older one, with its date, as superseded."""
+        if not selected or len(selected) > 3:
+            return selected
+        first = selected[0]
+        newer = self.newer_versions(first.hit.chunk.doc_id)
+        if not newer:
+            return selected
+        new_id = newer[0]
+        if not any(s.hit.chunk.doc_id == new_id for s in selected):
+            rh = self.retriever.search(q.text, k=top_k, filters=Filters(doc_ids=(new_id,)))
+            if not rh:
+                return selected
+            got = self.composer.select(self.composer.score(q, rh))[:1]
+            if not got:
+                return selected
+            selected = got + selected
+        out = []
+        for s in selected:
+            nv = self.newer_versions(s.hit.chunk.doc_id)
+            if nv:
+                m = self.docs.get(s.hit.chunk.doc_id)
+                nm = self.docs.get(nv[0])
+                new_name = (f"《{nm.title}》" if nm and nm.title else nv[0]) + (f"（{nm.doc_number}）" if nm and nm.doc_number else "")
+                s = replace(s, label=f"旧版，{m.date if m else ''}发布，已被{new_name}取代")
+            out.append(s)
+        out.sort(key=lambda s: bool(s.label))
+        return out
+
+    # -- interview ----------------------------------------------------------------
+
+    def _interview_answer(self, question: str, hits: Sequence[Hit]) -> list[Selected] | None:
+        """When the question is the one an interview asked, the official answer (its
+        numbered points as a list for a list question)."""
+        from policyqa.index.sentences import split_spans
+
+        qn = normalize_query(question)
+        for h in hits[:3]:
+            c = h.chunk
+            if c.kind != "qa" or not c.question or _similar(qn, normalize_query(c.question)) < 0.55:
+                continue
+            parts = self._unit_chunks(c)
+            out = []
+            for p in parts:
+                texts = []
+                for s, e in split_spans(p.text):
+                    t = p.text[s:e]
+                    if t.startswith("[主持人]") or c.question in t:
+                        continue
+                    t = re.sub(r"^\[(?:嘉宾|受访者)\]\s*", "", t)
+                    if t.strip():
+                        texts.append(t)
+                if not texts:
+                    continue
+                joined = "".join(texts)
+                intro, items = enumerated_items(joined) if self.cues.list_cue.search(question) else ("", ())
+                hit = Hit(chunk=p, score=h.score, rank=h.rank, dense_score=h.dense_score, sparse_score=h.sparse_score)
+                out.append(Selected(hit, intro if items else joined, 1.0, items, intro, kind="interview"))
+            return out or None
+        return None
+
+    def _unit_chunks(self, chunk) -> list:
+        """The chunks of an interview Q&A unit (chunk id without its ordinal), in order;
+        read with the retriever's ``chunks_of(doc_id)`` (a Milvus index cannot hold every
+        chunk in memory), once per unit."""
+        unit = chunk.chunk_id.rsplit("#", 1)[0]
+        if self._units is None:
+            self._units = {}
+        if unit not in self._units:
+            same = [x for x in self._doc_chunks(chunk.doc_id) if x.kind == "qa" and x.chunk_id.rsplit("#", 1)[0] == unit]
+            self._units[unit] = sorted(same, key=lambda x: x.start) or [chunk]
+        return self._units[unit]
+
+    def _doc_chunks(self, doc_id: str) -> list:
+        fetch = getattr(self.retriever, "chunks_of", None)
+        if fetch is not None:
+            return list(fetch(doc_id))
+        return [x for x in (getattr(self.retriever, "chunks", None) or {}).values() if x.doc_id == doc_id]
+
+    # -- rendering ------------------------------------------------------------------
+
+    def _nearest(self, hits: Sequence[Hit]) -> tuple[str, ...]:
+        topics = []
+        for h in hits[:3]:
+            meta = self.docs.get(h.chunk.doc_id)
+            name = meta.title if meta and meta.title else h.chunk.doc_id
+            region = meta.region if meta else ""
+            label = f"{region}《{name}》{h.chunk.section}" if region else f"《{name}》{h.chunk.section}"
+            if label not in topics:
+                topics.append(label)
+        return tuple(topics)
+
+    def _render(self, question: str, resolved: str, d: Decision, hits, t_retrieve: float, t2: float, t0: float) -> Answer:
+        timings = {"retrieve": t_retrieve, "compose": _ms(t2), "total": _ms(t0)}
+        if d.refused:
+            text = refusal_text(d, resolved or question)
+            from policyqa.qa.compose import md_escape
+
+            md = "\n".join(md_escape(line) if not line.startswith("- ") else "- " + md_escape(line[2:]) for line in text.split("\n"))
+            kind = "invalid" if d.reason == Reason.INVALID else "refusal"
+            return Answer(question or "", resolved, text, md, refused=True, region_note=region_note(d), hits=tuple(hits), kind=kind,
+                          decision=d.reason.value, timings_ms=timings)
+        statements, citations = self._statements(d)
         notes = self._validity_notes(citations)
-        plain = render_plain(statements, citations, lead=region_note or "", notes=notes)
-        markdown = render_markdown(statements, citations, lead=region_note or "", notes=notes)
+        lead = lead_text(d)
+        plain = render_plain(statements, citations, lead=lead, notes=notes)
+        markdown = render_markdown(statements, citations, lead=lead, notes=notes)
         answer = Answer(
-            question=question,
-            resolved_question=resolved,
-            text=plain,
-            markdown=markdown,
-            refused=False,
-            region_note=region_note,
-            notes=tuple(notes),
-            citations=tuple(citations),
-            statements=tuple(statements),
-            hits=tuple(hits),
-            kind="interview" if interview is not None and not region_note else "answer",
-            timings_ms={"retrieve": t_retrieve, "compose": _ms(t2), "total": _ms(t0)},
+            question=question, resolved_question=resolved, text=plain, markdown=markdown, refused=False,
+            region_note=region_note(d), notes=tuple(notes), citations=tuple(citations), statements=tuple(statements),
+            hits=tuple(hits), kind="interview" if d.shape == "interview" else "answer", decision=d.reason.value, timings_ms=timings,
         )
         if self.llm is not None:
             answer = self.llm.rewrite(answer)
         return answer
 
-    def _select_for_regions(self, resolved, qtok, regions, region_docs, regional, hits, top_k):
-        """Answer from the asked region's documents; failing that, say so first and
-        offer other regions' rules, each labelled with its region.
+    def _statements(self, d: Decision) -> tuple[list[Statement], list[Citation]]:
+        if d.shape == "interview":
+            statements, citations = [], []
+            for sel in d.selected:
+                n = len(citations) + 1
+                meta = self.docs.get(sel.hit.chunk.doc_id) or DocMeta(doc_id="")
+                quote = (sel.intro + " " if sel.intro else "") + " ".join(f"{j}. {it}" for j, it in enumerate(sel.items, 1)) if sel.items else sel.text
+                from policyqa.qa.compose import citation_for
 
-        A region passage that matches the topic but lacks the figure asked for
-        (宿州 has a 小巨人 target, not a reward) is kept as the first, labelled
-        statement, so the user sees what that region does say.
-        """
-        names = "、".join(region_label(r) for r in regions)
-        figure = asked_figure(resolved)
-        ok = bool(regional) and self.gate.passes(qtok, regional, resolved)
-        selected = self.composer.select(resolved, regional) if ok else []
-        region_only: list[Selected] = []
-        if selected and figure is not None and not any(figure.search(_text(x)) or x.items or _is_note(x) for x in selected):
-            region_only, selected = selected[:1], []
-        if selected:
-            return selected, regional, None
-        if not region_docs:
-            note = f"知识库中没有{names}的政策文件，以下是其他地区文件的相关规定，不适用于{names}，仅供参考。"
-        else:
-            only = "，只有下面第[1]条相关内容" if region_only else ""
-            note = f"{names}的文件中没有找到这项具体规定{only}。以下其他地区文件的规定不适用于{names}，仅供参考。"
-        # judged without the region's name, which other regions' passages lack by definition
-        general = strip_regions(resolved)
-        gtok = self.tokenize(general)
-        others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
-        selected = self.composer.select(general, others) if self.gate.passes(gtok, others, general) else []
-        return region_only + selected, others, note
-
-    def _interview_answer(self, question: str, hits: Sequence[Hit]) -> list[Selected] | None:
-        """When the question is one asked in an interview, the official answer."""
-        from policyqa.qa.sentences import Sentence, split_sentences
-
-        qn = normalize_query(question)
-        for h in hits[:3]:
-            c = h.chunk
-            if c.kind != "qa" or not c.question:
-                continue
-            if _similar(qn, normalize_query(c.question)) < 0.55:
-                continue
-            parts = self._unit_chunks(c)
-            out = []
-            for p in parts:
-                sents = []
-                for s in split_sentences(p.text):
-                    if s.text.startswith("[主持人]") or c.question in s.text:
-                        continue
-                    m = re.match(r"\[(?:嘉宾|受访者)\]\s*", s.text)
-                    if m:  # quote the speech, not the transcript's speaker mark
-                        s = Sentence(s.text[m.end():], s.start + m.end(), s.end)
-                    if s.text.strip():
-                        sents.append(s)
-                hit = Hit(chunk=p, score=h.score, rank=h.rank, dense_score=h.dense_score, sparse_score=h.sparse_score)
-                if not sents:
-                    continue
-                intro, items = enumerated_items("".join(x.text for x in sents)) if LIST_INTENT.search(question) else ("", ())
-                out.append(Selected(hit, tuple(sents), h.score, items, intro))
-            return out or None
-        return None
-
-    def _unit_chunks(self, chunk) -> list:
-        """The chunks of an interview Q&A unit (chunk id without its ordinal), in order.
-
-        Read with the retriever's ``chunks_of(doc_id)`` (every backend has it;
-        a Milvus index cannot hold all chunks in memory), once per unit.
-        """
-        unit = chunk.chunk_id.rsplit("#", 1)[0]
-        if self._units is None:
-            self._units = {}
-        if unit not in self._units:
-            fetch = getattr(self.retriever, "chunks_of", None)
-            parts = fetch(chunk.doc_id) if fetch else [x for x in getattr(self.retriever, "chunks", {}).values() if x.doc_id == chunk.doc_id]
-            same = [x for x in parts if x.kind == "qa" and x.chunk_id.rsplit("#", 1)[0] == unit]
-            self._units[unit] = sorted(same, key=lambda x: x.start) or [chunk]
-        return self._units[unit]
+                citations.append(citation_for(n, sel, self.docs, quote))
+                statements.append(Statement(sel.intro if sel.items else sel.text, n, meta.region, bool(sel.items), sel.items))
+            return statements, citations
+        if d.shape == "comparison":
+            statements, citations = [], []
+            for part in d.parts:
+                if part.selected:
+                    st, ci = statements_from(part.selected, self.docs, first_n=len(citations) + 1)
+                    statements += st
+                    citations += ci
+                else:
+                    statements.append(Statement(comparison_missing_text(part.region, [k for k in part.missing if k], part.has_docs), 0, part.region))
+            return statements, citations
+        return statements_from(d.selected, self.docs, as_list=d.shape == "list")
 
     def _validity_notes(self, citations: Sequence[Citation]) -> list[str]:
         """An expiry note per cited document whose ``valid_to`` has passed
@@ -290,46 +520,12 @@ class Answerer:
             notes.append(f"{name}所述政策期限为{label}，已经结束；请向发文机关核实该政策目前是否仍然有效。")
         return notes
 
-    def _refusal(self, question, resolved, hits, region_note, t_retrieve, t2, t0) -> Answer:
-        topics = []
-        for h in hits[:3]:
-            meta = self.docs.get(h.chunk.doc_id)
-            name = (meta.title if meta and meta.title else h.chunk.doc_id)
-            region = meta.region if meta else ""
-            label = f"{region}《{name}》{h.chunk.section}" if region else f"《{name}》{h.chunk.section}"
-            if label not in topics:
-                topics.append(label)
-        text = f"知识库中没有找到能回答「{resolved}」的政策规定，为避免误导，不作推测。"
-        if region_note:
-            text = region_note.split("以下是")[0] + "其他地区的文件也没有相关规定。"
-        if topics:
-            text += "\n知识库中最接近的内容是：\n" + "\n".join(f"- {t}" for t in topics)
-        text += "\n建议咨询当地工信、财政等主管部门。"
-        from policyqa.qa.compose import md_escape
 
-        md = "\n".join(md_escape(line) if not line.startswith("- ") else "- " + md_escape(line[2:]) for line in text.split("\n"))
-        return Answer(question, resolved, text, md, refused=True, region_note=region_note, hits=tuple(hits), kind="refusal",
-                      timings_ms={"retrieve": t_retrieve, "compose": _ms(t2), "total": _ms(t0)})
-
-
-def _gives_figure(sel: Selected, question: str) -> bool:
-    """Whether a selection states the kind of figure the question asks for
-    (a percentage for 比例/几成, money for 奖多少, a count of 家 for 多少家, else
-    any number); clause numbers such as 「22.」 do not count."""
-    if sel.items or _is_note(sel):
-        return True
-    text = re.sub(r"(^|\n)\s*(?:\d{1,3}[.、．]|[（(]\d{1,3}[)）])", " ", _text(sel))
-    pattern = asked_figure(question)
-    return bool(pattern.search(text)) if pattern is not None else has_figure(text)
-
-
-def _is_note(sel: Selected) -> bool:
-    """A responsible-unit note selected as the answer (no figure, but it answers 谁牵头)."""
-    return bool(sel.sentences) and sel.sentences[0].start == -1
-
-
-def _text(sel: Selected) -> str:
-    return "".join(s.text for s in sel.sentences)
+def _ids(value) -> tuple[str, ...]:
+    """Document ids from a metadata field that may be empty, one id or several."""
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _similar(a: str, b: str) -> float:
@@ -340,8 +536,7 @@ def _similar(a: str, b: str) -> float:
     ga, gb = grams(a), grams(b)
     if not ga or not gb:
         return 0.0
-    inter = len(ga & gb)
-    return 2 * inter / (len(ga) + len(gb)) if min(len(ga), len(gb)) >= 4 else 0.0
+    return 2 * len(ga & gb) / (len(ga) + len(gb)) if min(len(ga), len(gb)) >= 4 else 0.0
 
 
 def _turn(h) -> Turn:

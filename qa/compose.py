@@ -1,45 +1,69 @@
 """Compose cited extractive answers and render them as Markdown and plain text.
 
-:class:`ExtractiveComposer` selects the sentences that answer the question
-from the top chunks (never whole chunks, never half sentences), keeps caps and
-conditions with their figures, groups statements by source with a citation
-mark [n], and turns enumerations (申报条件 1、…10、) into lists in source
-order.  Rendering escapes document text, so nothing in a document can become
-markup or a link.
+:class:`ExtractiveComposer` scores the candidates of the top passages
+(:mod:`policyqa.qa.candidates`: sentences with their caps, numbered items,
+responsible-unit notes, clause runs for trimming) with the learned selector
+(``qa/models/selector.json``, features in :mod:`policyqa.qa.features`) and
+decodes an answer: the best unit, trimmed to the clauses that answer when
+they hold every figure asked; a second unit only for multi-part questions;
+every matching item in document order for list questions.  Rendering escapes
+document text, so nothing in a document can become markup or a link.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
+
+import numpy as np
 
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
-from policyqa.qa.sentences import (
-    LIST_INTENT,
-    Sentence,
-    asked_figure,
-    is_cap_continuation,
-    score_sentence,
-    split_sentences,
-)
-from policyqa.qa.terms import missing_terms
-
-RESPONSIBLE_INTENT = re.compile(r"牵头|哪个部门|哪个单位|哪些部门|哪些单位|谁负责|由谁|责任单位|主管部门|which department|who leads", re.I)
+from policyqa.qa.candidates import Candidate, candidates, clause_candidates
+from policyqa.qa.cues import Cues, load_cues, present_kinds
+from policyqa.qa.features import CANDIDATE_FEATURES, Query, TermStats, candidate_features, make_query
+from policyqa.qa.model import LinearModel, load_model
 from policyqa.qa.types import Citation, Statement
 
 _ITEM = re.compile(r"(?:(?<=[:：。；;\n])|^)\s*(\d{1,2})[、.．](?!\d)")
 _YISHI = re.compile(r"(?:(?<=[:：。；;\n])|^)\s*([一二三四五六七八九十])是")
 
+# Decoding settings used when the model file has none (``policyqa train`` chooses them on the tune halves).
+DEFAULT_PARAMS = {"second_margin": 1.0, "trim_margin": 0.3, "list_min": 0.35, "list_max": 12, "depth": 8, "topic_margin": 0.25,
+                  "restate": 1.1}
+
 
 @dataclass(frozen=True)
 class Selected:
+    """One quoted unit of an answer: a verbatim span of ``hit.chunk`` (or its note)."""
+
     hit: Hit
-    sentences: tuple[Sentence, ...]
-    score: float
+    text: str  # the quote
+    score: float  # selector probability
     items: tuple[str, ...] = ()
-    intro: str = ""
+    intro: str = ""  # heading shown before a note or a list
+    label: str = ""  # e.g. 「旧版（2021-05-20），已被…取代」
+    kind: str = "sentence"
+    start: int = 0
+
+
+@dataclass
+class Scored:
+    """Candidates of a question's top passages with their selector logits."""
+
+    query: Query
+    hits: list[Hit]
+    cands: list[Candidate]
+    logits: np.ndarray
+    X: np.ndarray = field(repr=False, default=None)
+
+    def best(self, pred=None) -> int | None:
+        order = np.argsort(-self.logits, kind="stable")
+        for i in order:
+            if pred is None or pred(self.cands[int(i)]):
+                return int(i)
+        return None
 
 
 def enumerated_items(text: str) -> tuple[str, tuple[str, ...]]:
@@ -58,7 +82,6 @@ def enumerated_items(text: str) -> tuple[str, tuple[str, ...]]:
             for a, b in zip(seq, seq[1:] + [None]):
                 end = b.start() if b else len(text)
                 item = text[a.end() : end].strip()
-                # the last item ends at its sentence end
                 if b is None:
                     m_end = re.search(r"[。；;]", item)
                     item = item[: m_end.end()] if m_end else item
@@ -70,85 +93,217 @@ def enumerated_items(text: str) -> tuple[str, tuple[str, ...]]:
     return "", ()
 
 
+def _quote(text: str) -> str:
+    """A clause run ends cleanly: no dangling comma or colon."""
+    return text.strip().rstrip("，,；;：:、").strip()
+
+
 class ExtractiveComposer:
-    """Chooses answer sentences from ranked hits.
+    """Scores answer candidates with the learned selector and decodes answers.
 
     Args:
         tokenize: the index's tokenizer (question -> content tokens).
-        max_sources: most sources quoted in one answer.
-        max_sentences: most sentences quoted in all.
-        relative: sentences scoring at least this share of the best are kept.
+        model: the selector (default ``qa/models/selector.json``).
+        cues: domain cue words (default ``qa/data/cues.json``).
+        params: decoding settings (default: the model file's ``params``):
+            ``second_margin`` (a second unit is quoted for a multi-part
+            question when its logit is within this of the best),
+            ``trim_margin`` (a clause run replaces its sentence when its logit
+            is within this of the sentence's), ``list_min`` / ``list_max``
+            (probability an item needs to be listed; most items), ``depth``
+            (passages read).
+        stats: corpus term statistics (IDF); set by the answerer.
+        lookup: chunk id -> (sentence spans, vectors), the index's stored
+            sentence vectors; None when dense features are unavailable.
     """
 
-    def __init__(self, tokenize: Callable[[str], list[str]], max_sources: int = 3, max_sentences: int = 3, relative: float = 0.7):
+    def __init__(self, tokenize: Callable[[str], list[str]], model: LinearModel | None = None, cues: Cues | None = None,
+                 params: Mapping | None = None, stats: TermStats | None = None, lookup=None):
         self.tokenize = tokenize
-        self.max_sources = max_sources
-        self.max_sentences = max_sentences
-        self.relative = relative
+        self.model = model or load_model("selector", CANDIDATE_FEATURES)
+        self.cues = cues or load_cues()
+        self.params = {**DEFAULT_PARAMS, **dict(self.model.params), **dict(params or {})}
+        self.stats = stats
+        self.lookup = lookup
+        self.dense = True  # False: the index's embedding model is not the one the selector was fitted with
 
-    def select(self, question: str, hits: Sequence[Hit], depth: int = 5) -> list[Selected]:
-        qtok = self.tokenize(question)
-        figure = asked_figure(question)
-        wants_list = bool(LIST_INTENT.search(question))
-        if RESPONSIBLE_INTENT.search(question):
-            for h in hits[:2]:
-                if h.chunk.responsible and not missing_terms(question, h.chunk.header + h.chunk.text):
-                    return [Selected(h, (Sentence(h.chunk.responsible, -1, -1),), 1.0, intro=h.chunk.section.split(" > ")[0])]
-        scored: list[tuple[float, int, Sentence]] = []
-        for hi, h in enumerate(hits[:depth]):
-            if missing_terms(question, h.chunk.header + "\n" + h.chunk.text):
-                continue  # a passage about something else (宿迁's 智改数转 for a 小升规 question)
-            discount = 1.0 / (1.0 + 0.25 * hi)
-            # the chunk's context (region, section, interview question) lends weight to its sentences
-            ctx = score_sentence(qtok, h.chunk.header, None) * 0.2
-            for s in split_sentences(h.chunk.text):
-                if len(s.text) < 4:
-                    continue
-                scored.append(((score_sentence(qtok, s.text, figure) + ctx) * discount, hi, s))
-        if not scored:
-            return []
-        best = max(sc for sc, _, _ in scored)
-        if best <= 0:
-            return []
-        keep = sorted((x for x in scored if x[0] >= self.relative * best), key=lambda x: -x[0])
-        by_hit: dict[int, list[tuple[float, Sentence]]] = {}
-        n = 0
-        for sc, hi, s in keep:
-            if hi not in by_hit and len(by_hit) >= self.max_sources:
+    def query(self, text: str, vector=None) -> Query:
+        return make_query(text, self.tokenize, self.stats, vector, self.cues)
+
+    def score(self, q: Query, hits: Sequence[Hit]) -> Scored:
+        hits = list(hits)
+        cands = candidates(hits, int(self.params["depth"]), self.cues)
+        X = candidate_features(q, hits, cands, self.lookup, self.cues, self.dense)
+        logits = self.model.logits(X) if len(cands) else np.zeros(0)
+        return Scored(q, hits, cands, logits, X)
+
+    def _trim(self, sc: Scored, i: int) -> tuple[str, float, int]:
+        """The unit's text, or a clause run of it that keeps every figure asked, caps and conditions."""
+        c = sc.cands[i]
+        base = float(sc.logits[i])
+        if c.kind not in ("sentence",) or sc.query.wants_list:
+            return c.text, base, c.start
+        subs = clause_candidates(c, sc.hits[c.hit])
+        if not subs:
+            return c.text, base, c.start
+        kinds_needed = [k for k in sc.query.kinds if k in present_kinds(c.text, self.cues)]
+        # figures are never cut off: a run keeps every amount, rate, count and measure of its unit
+        figures_needed = [m.group(0) for k in ("amount", "rate", "count", "measure") for m in self.cues.present[k].finditer(c.text)]
+        need_cap = bool(self.cues.cap.search(c.text)) and bool(sc.query.kinds)
+        text = sc.hits[c.hit].chunk.text
+        keep = []
+        for s in subs:
+            s = _with_condition(s, c, text)
+            kinds = present_kinds(s.text, self.cues)
+            if any(f not in s.text for f in figures_needed):
+                continue  # every figure of the kind asked stays
+            if need_cap and not self.cues.cap.search(s.text):
                 continue
-            if n >= self.max_sentences:
-                break
-            by_hit.setdefault(hi, []).append((sc, s))
-            n += 1
-        out: list[Selected] = []
-        for hi, picked in sorted(by_hit.items(), key=lambda kv: -max(sc for sc, _ in kv[1])):
-            h = hits[hi]
-            sents = sorted({s.start: s for _, s in picked}.values(), key=lambda s: s.start)
-            sents = self._with_continuations(h.chunk.text, sents)
-            intro, items = ("", ())
-            if wants_list:
-                intro, items = enumerated_items(h.chunk.text)
-            out.append(Selected(h, tuple(sents), max(sc for sc, _ in picked), items, intro))
-        if figure is not None and any(figure.search(_joined(x)) for x in out):
-            out = [x for x in out if figure.search(_joined(x)) or x.items]
+            if not sc.query.kinds and present_kinds(c.text, self.cues) and not kinds:
+                continue  # never drop every figure of a unit that states one
+            keep.append(s)
+        if not keep:
+            return c.text, base, c.start
+        X = candidate_features(sc.query, sc.hits, keep, self.lookup, self.cues, self.dense)
+        lg = self.model.logits(X)
+        j = int(np.argmax(lg))
+        if lg[j] >= base - float(self.params["trim_margin"]):
+            return _quote(keep[j].text), float(lg[j]), keep[j].start
+        return c.text, base, c.start
+
+    def select(self, sc: Scored, allow=None, unit_only: bool = False) -> list[Selected]:
+        """The best unit (trimmed), plus a second unit when the question asks for
+        more than the first states (several figure kinds, or a figure it lacks).
+        ``unit_only``: only responsible-unit notes and clauses naming a body."""
+        def ok(c):
+            if c.host or c.kind == "clause" or (allow is not None and not allow(sc.hits[c.hit])):
+                return False
+            return not unit_only or c.kind == "note" or "unit" in present_kinds(c.text, self.cues)
+        i = sc.best(ok)
+        if i is None:
+            return []
+        by_figure = i
+        i = self._topic_first(sc, i, ok)
+        out = [self._selected(sc, i)]
+        first = sc.cands[i]
+        kinds_first = present_kinds(first.text, self.cues)
+        lacking = [k for k in sc.query.kinds if k not in kinds_first]
+        if lacking and i == by_figure:  # (a clause chosen for its topic is not padded with another item's figure)
+            margin = float(self.params["second_margin"])
+            j = sc.best(lambda c: ok(c) and not _overlaps(c, first) and any(k in present_kinds(c.text, self.cues) for k in lacking))
+            if j is not None and sc.logits[j] >= sc.logits[i] - margin:
+                out.append(self._selected(sc, j))
         return out
 
-    @staticmethod
-    def _with_continuations(text: str, sents: list[Sentence]) -> list[Sentence]:
-        all_s = split_sentences(text)
-        starts = {s.start for s in sents}
-        out = list(sents)
-        for i, s in enumerate(all_s):
-            if s.start in starts and i + 1 < len(all_s):
-                nxt = all_s[i + 1]
-                if nxt.start not in starts and is_cap_continuation(nxt.text):
-                    out.append(nxt)
-                    starts.add(nxt.start)
-        return sorted(out, key=lambda s: s.start)
+    def _topic_first(self, sc: Scored, i: int, ok) -> int:
+        """When the asked figure pulls the choice to a clause about something else, the
+        clause about the topic wins (and the answer is partial): the best candidate
+        with the figure features neutral covers the question's terms clearly better
+        (``topic_margin`` of weighted coverage, question terms + heading)."""
+        if not sc.query.kinds or sc.X is None:
+            return i
+        X = sc.X.copy()
+        for name in ("fig_asked_absent", *(f"fig_{k}" for k in self.cues.present)):
+            col = CANDIDATE_FEATURES.index(name)
+            X[:, col] = self.model.mean[col]
+        lg = self.model.logits(X)
+        cands = [j for j in range(len(sc.cands)) if ok(sc.cands[j])]
+        j = max(cands, key=lambda j: lg[j])
+        cov = CANDIDATE_FEATURES.index("cov_ctx")
+        if j != i and sc.X[j, cov] >= sc.X[i, cov] + float(self.params["topic_margin"]):
+            return j
+        return i
+
+    def _selected(self, sc: Scored, i: int) -> Selected:
+        c = sc.cands[i]
+        h = sc.hits[c.hit]
+        prob = float(1 / (1 + np.exp(-sc.logits[i])))
+        if c.kind == "note":
+            return Selected(h, c.text, prob, intro=h.chunk.section.split(" > ")[0], kind="note", start=-1)
+        text, _, start = self._trim(sc, i)
+        text, start = self._drop_restatement(sc, text, start)
+        return Selected(h, text, prob, kind=c.kind, start=start)
+
+    def _drop_restatement(self, sc: Scored, text: str, start: int) -> tuple[str, int]:
+        """Leading clauses that only restate the question are not the answer
+        (「对于因疫情影响暂停举办的展会项目，」 for 「…暂停举办的展会项目有何支持政策？」):
+        a leading clause whose character bigrams are at least ``restate`` covered by
+        the question's is dropped, and so are clause numbers; figures and caps are
+        never dropped, nor the last clause."""
+        limit = float(self.params.get("restate", 1.1))
+        if limit > 1.0 or sc.query.wants_list:
+            return text, start
+        from policyqa.qa.features import bigrams
+
+        out, off = text, start
+        while True:
+            m = re.match(r"\s*(?:\d{1,3}[.、．]|[（(]\d{1,3}[)）]|[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、)?([^，,；;：:]{2,}?[，,；;：:])", out)
+            if not m or m.end() >= len(out.rstrip("。；;")):
+                break
+            clause = m.group(1)
+            grams = bigrams(clause)
+            if not grams or present_kinds(clause, self.cues) or self.cues.cap.search(clause):
+                break
+            if len(grams & sc.query.bigrams) / len(grams) < limit:
+                break
+            out, off = out[m.end():], off + m.end()
+        return out, off
+
+    def select_list(self, sc: Scored, allow=None) -> list[Selected]:
+        """Every matching item of the best document, in document order (list and overview questions)."""
+        ok = lambda c: not c.host and c.kind in ("sentence", "item") and (allow is None or allow(sc.hits[c.hit]))  # noqa: E731
+        i = sc.best(ok)
+        if i is None:
+            return []
+        doc = sc.hits[sc.cands[i].hit].chunk.doc_id
+        probs = 1 / (1 + np.exp(-sc.logits))
+        floor = float(self.params["list_min"])
+        # 「有哪些奖励/补贴」: a listed clause states an amount or a rate
+        money = bool(self.cues.money_topic.search(sc.query.text))
+        picked: list[int] = []
+        for j in np.argsort(-sc.logits, kind="stable"):
+            j = int(j)
+            c = sc.cands[j]
+            if not ok(c) or sc.hits[c.hit].chunk.doc_id != doc:
+                continue
+            if money:  # every clause of the document stating an amount or a rate
+                if not ({"amount", "rate"} & present_kinds(c.text, self.cues)):
+                    continue
+            elif probs[j] < floor and j != i:
+                continue
+            if any(_overlaps(c, sc.cands[k]) for k in picked):
+                continue
+            picked.append(j)
+            if len(picked) >= int(self.params["list_max"]):
+                break
+        picked.sort(key=lambda j: (sc.hits[sc.cands[j].hit].chunk.start, sc.cands[j].start))
+        return [Selected(sc.hits[sc.cands[j].hit], sc.cands[j].text, float(probs[j]), intro=_heading(sc.hits[sc.cands[j].hit]),
+                         kind=sc.cands[j].kind, start=sc.cands[j].start) for j in picked]
 
 
-def _joined(sel: Selected) -> str:
-    return "".join(s.text for s in sel.sentences)
+_CONDITION_END = re.compile(r"的[，,]\s*$")
+
+
+def _with_condition(run: Candidate, unit: Candidate, text: str) -> Candidate:
+    """A clause run that starts right after a condition clause (「…的，」) keeps that condition."""
+    if run.start <= unit.start or not _CONDITION_END.search(text[unit.start : run.start]):
+        return run
+    prev = max((m.end() for m in re.finditer(r"[，,；;：:]", text[unit.start : run.start - 1])), default=0)
+    start = unit.start + prev
+    return replace(run, start=start, text=text[start : run.end])
+
+
+def _heading(h: Hit) -> str:
+    parts = [p for p in h.chunk.section.split(" > ") if p]
+    return parts[-1] if parts else ""
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    if a.hit != b.hit:
+        return False
+    if a.start < 0 or b.start < 0:
+        return a.start == b.start
+    return a.start < b.end and b.start < a.end
 
 
 def citation_for(n: int, sel: Selected, docs: Mapping[str, DocMeta], quote: str) -> Citation:
@@ -170,21 +325,29 @@ def citation_for(n: int, sel: Selected, docs: Mapping[str, DocMeta], quote: str)
     )
 
 
-def statements_from(selected: Sequence[Selected], docs: Mapping[str, DocMeta], first_n: int = 1) -> tuple[list[Statement], list[Citation]]:
+def statements_from(selected: Sequence[Selected], docs: Mapping[str, DocMeta], first_n: int = 1, as_list: bool = False) -> tuple[list[Statement], list[Citation]]:
+    """One statement and one numbered citation per selected unit; units quoted
+    from the same chunk share a citation number."""
     statements, citations = [], []
-    for i, sel in enumerate(selected):
-        n = first_n + i
-        region = (docs.get(sel.hit.chunk.doc_id) or DocMeta(doc_id="")).region
-        if sel.sentences and sel.sentences[0].start == -1:  # a responsible-unit note
-            quote = sel.sentences[0].text
-            statements.append(Statement(f"{sel.intro}：{quote}" if sel.intro else quote, n, region))
-        elif sel.items:
-            quote = (sel.intro + " " if sel.intro else "") + " ".join(f"{j}. {it}" for j, it in enumerate(sel.items, 1))
-            statements.append(Statement(sel.intro, n, region, True, sel.items))
+    by_chunk: dict[str, int] = {}
+    for sel in selected:
+        meta = docs.get(sel.hit.chunk.doc_id) or DocMeta(doc_id="")
+        cid = sel.hit.chunk.chunk_id
+        if sel.kind == "note":
+            text = f"{sel.intro}：{sel.text}" if sel.intro else sel.text
+        elif as_list and sel.intro:
+            text = f"{sel.intro}：{sel.text}" if not sel.text.startswith(sel.intro[:4]) else sel.text
         else:
-            quote = "".join(s.text for s in sel.sentences)
-            statements.append(Statement(quote, n, region))
-        citations.append(citation_for(n, sel, docs, quote))
+            text = sel.text
+        if cid in by_chunk:
+            n = by_chunk[cid]
+            c = citations[n - first_n]
+            citations[n - first_n] = Citation(**{**c.__dict__, "text": c.text + ("" if sel.text in c.text else " …" + sel.text)})
+        else:
+            n = first_n + len(citations)
+            by_chunk[cid] = n
+            citations.append(citation_for(n, sel, docs, sel.text))
+        statements.append(Statement(text, n, meta.region, label=sel.label, bullet=as_list))
     return statements, citations
 
 
@@ -212,11 +375,13 @@ def render_plain(statements: Sequence[Statement], citations: Sequence[Citation],
         lines += [lead, ""]
     for st in statements:
         tag = f"【{st.region}】" if label_regions and st.region else ""
+        tag += f"（{st.label}）" if st.label else ""
+        tag = ("- " + tag) if st.bullet else tag
         if st.is_list:
             lines.append(f"{tag}{st.text}[{st.n}]" if st.text else f"{tag}[{st.n}]")
             lines += [f"  {j}. {it}" for j, it in enumerate(st.items, 1)]
         else:
-            lines.append(f"{tag}{st.text}[{st.n}]")
+            lines.append(f"{tag}{st.text}[{st.n}]" if st.n else f"{tag}{st.text}")
     for note in notes:
         lines += ["", f"提示：{note}"]
     if citations:
@@ -234,7 +399,9 @@ def render_markdown(statements: Sequence[Statement], citations: Sequence[Citatio
     for st in statements:
         # 【**region**】: CommonMark only bolds **…** here when the markers sit inside the brackets
         tag = f"【**{md_escape(st.region)}**】" if label_regions and st.region else ""
-        mark = f"<sup>[{st.n}]</sup>"
+        tag += f"（{md_escape(st.label)}）" if st.label else ""
+        tag = ("- " + tag) if st.bullet else tag
+        mark = f"<sup>[{st.n}]</sup>" if st.n else ""
         if st.is_list:
             out.append(f"{tag}{md_escape(st.text)}{mark}")
             out.append("")
@@ -242,7 +409,8 @@ def render_markdown(statements: Sequence[Statement], citations: Sequence[Citatio
             out.append("")
         else:
             out.append(f"{tag}{md_escape(st.text)}{mark}")
-            out.append("")
+            if not st.bullet:
+                out.append("")
     for note in notes:
         out += [f"> ⚠️ {md_escape(note)}", ""]
     if citations:

@@ -1,10 +1,21 @@
-"""Resolve follow-up questions against the previous turn, without an LLM.
+"""Resolve short follow-up questions against the previous turn, without an LLM.
 
-「那省级的呢？」 after 「评上国家级小巨人宿迁给多少钱？」 becomes
-「评上省级小巨人宿迁给多少钱？」: the previous question keeps its topic and
-region and only the slot that changed is replaced (level, ordinal year, a
-sibling item such as 智能工厂/智能车间, a region).  A question that carries
-its own topic starts fresh.
+A follow-up keeps the previous question's region, topic and ask and replaces
+only what it changes:
+
+- a calendar or ordinal year (「2017年呢」「第四年呢」) replaces the year;
+- a word sharing a slot with one of the previous question (a level of
+  「国家级/省级/市级」, a star rating: ``followup_slot_groups`` in
+  ``qa/data/cues.json``) or sharing its head characters (「智能车间」 for
+  「智能工厂」, 「省级」 for 「国家级」) replaces that word;
+- a place replaces the previous place (「亭湖区呢？」);
+- a new ask (「要什么条件？」「找谁？」) keeps the previous topic and region;
+- any other object (「人才这块呢？」) replaces the previous topic, keeping the
+  region and the ask (「…补贴多少」).
+
+A question that carries its own topic starts fresh.  :func:`changed_object`
+names what the follow-up changed, so the answerer can check it against the
+previous turn's documents and say so when they do not mention it.
 """
 
 from __future__ import annotations
@@ -14,32 +25,31 @@ from typing import Sequence
 
 from policyqa.corpus.clean import normalize_query
 from policyqa.corpus.regions import find_mentions
+from policyqa.qa.cues import FIGURE_KINDS, load_cues
 
-# Items that can stand in for each other in a follow-up ("X呢？").
-SIBLINGS: tuple[tuple[str, ...], ...] = (
-    ("国家级", "省级", "市级", "区级", "县级"),
-    ("智能工厂", "智能车间", "标杆工厂", "互联网标杆工厂", "工业互联网平台", "重点互联网平台", "数字化车间"),
-    ("小巨人", "单项冠军", "专精特新中小企业", "专精特新企业", "创新型中小企业", "专精特新冠军企业"),
-    ("五星", "四星", "三星"),
-    ("绿色工厂", "绿色园区", "绿色供应链", "绿色设计产品"),
-    ("工业机器人", "机器人", "智能化管理系统", "软件", "ERP", "MES"),
-    ("企业技术中心", "工程技术研究中心", "工业设计中心"),
-    ("小升规", "小升高"),
-)
 _ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+(?:个)?(?:年度|年)")
-_FOLLOW_START = re.compile(r"^(那|那么|那如果|如果是|还有|再问|另外|换成|改成|如果换成)")
-_FOLLOW_END = re.compile(r"(呢|的呢|怎么样|怎样|如何|又如何|多少|吗)?[?？。!！]*$")
-_LEANS = re.compile(r"^(单个|每个|每家|区里|市里|省里|县里|这个|这项|该|最多|最高|上限)|还|另外|也")
-_TOPIC_WORDS = re.compile(r"补贴|补助|奖励|奖|条件|申报|政策|多少|哪些|怎么|如何|标准|资金|认定|目标|支持")
+_TAIL = re.compile(r"(的)?(呢|怎么样|怎样|又如何|如何|咋样)?[?？。!！\s]*$")
+_FILLER = re.compile(r"(这块|这一块|这方面|方面|这边|那边|的话|这项|这个)$")
+_TOPIC_WORDS = re.compile(r"补贴|补助|奖励|条件|申报|政策|标准|资金|认定|目标|支持|办理|材料|流程")
 
 
 def _core(q: str) -> str:
-    s = _FOLLOW_START.sub("", q.strip())
-    s = re.sub(r"(的)?(呢|怎么样|怎样|又如何)?[?？。!！\s]*$", "", s)
-    return s.strip(" ，,")
+    c = load_cues()
+    s = c.followup_start.sub("", q.strip())
+    s = _TAIL.sub("", s).strip(" ，,")
+    return _FILLER.sub("", s).strip(" ，,")
+
+
+def _asks(text: str) -> re.Match | None:
+    """Where the ask of a question starts (补贴多少 / 需要什么条件 / 谁牵头 …)."""
+    c = load_cues()
+    found = [m for m in [c.money_topic.search(text), c.question_word.search(text), *(c.asked[k].search(text) for k in FIGURE_KINDS)] if m]
+    found += [m for m in [re.search(r"(需要|要|有|能|可以|怎么|如何|由)(?=什么|哪些|啥|多少|谁|几)", text)] if m]
+    return min(found, key=lambda m: m.start()) if found else None
 
 
 def is_followup(question: str) -> bool:
+    c = load_cues()
     q = question.strip()
     if not q:
         return False
@@ -47,27 +57,54 @@ def is_followup(question: str) -> bool:
     if len(core) > 12:
         return False
     ends_ne = bool(re.search(r"呢[?？]?$", q))
-    starts = bool(_FOLLOW_START.search(q))
-    if re.fullmatch(r"\d{4}\s*年(?:度)?", core) or _ORDINAL.fullmatch(core) or any(core in grp or core.rstrip("的") in grp for grp in SIBLINGS):
+    starts = bool(c.followup_start.search(q))
+    if re.fullmatch(r"\d{4}\s*年(?:度)?", core) or _ORDINAL.fullmatch(core) or any(core in g or core.rstrip("的") in g for g in c.slot_groups):
         return True
     if find_mentions(core, short_districts=True) and len(core) <= 8:
         return ends_ne or starts
-    if (ends_ne or starts) and not _TOPIC_WORDS.search(core):
+    if (ends_ne or starts) and not (_TOPIC_WORDS.search(core) and len(core) > 6):
         return True
-    # a short question that leans on the previous one: 「单个项目最多补多少？」「区里还另外奖钱吗？」
-    return len(q) <= 14 and not find_mentions(q, short_districts=True) and bool(_LEANS.search(q))
+    # a short question that leans on the previous one: 「单个项目最多补多少？」「要什么条件？」
+    return len(q) <= 12 and not find_mentions(q, short_districts=True) and bool(c.followup_lean.search(q) or (_asks(q) and not _TOPIC_WORDS.search(_core(q)[: (_asks(q).start() if _asks(q) else 0)])))
 
 
-def _replace_sibling(prev: str, new: str) -> str | None:
-    for grp in SIBLINGS:
+def changed_object(question: str) -> str:
+    """What a follow-up changes (「人才这块呢？」 -> 人才; 「要什么条件？」 -> "")."""
+    core = _core(normalize_query(question)).rstrip("的")
+    m = _asks(core)
+    return core[: m.start()].strip(" ，,") if m else core
+
+
+def _replace_slot(prev: str, new: str, tokens: Sequence[str]) -> str | None:
+    c = load_cues()
+    for grp in c.slot_groups:
         if new in grp:
             for old in sorted(grp, key=len, reverse=True):
                 if old != new and old in prev:
                     return prev.replace(old, new, 1)
+    # a word of the previous question sharing the new word's head or tail (智能车间 ~ 智能工厂, 省级 ~ 国家级)
+    best, score = None, 0
+    for t in dict.fromkeys(tokens):
+        if len(t) < 2 or t == new or t not in prev or find_mentions(t, short_districts=True):
+            continue
+        head = len(_common_prefix(t, new))
+        tail = len(_common_prefix(t[::-1], new[::-1]))
+        s = max(head, tail)
+        if s >= 1 and s < min(len(t), len(new)) + 1 and s > score and not (head == len(t) or tail == len(t)):
+            best, score = t, s
+    if best is not None:
+        return prev.replace(best, new, 1)
     return None
 
 
-def resolve(question: str, previous: str | None) -> str:
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+def resolve(question: str, previous: str | None, tokenize=None) -> str:
     """The self-contained question a follow-up stands for (``question`` itself
     when it is not a follow-up or there is no previous turn)."""
     q = normalize_query(question)
@@ -75,35 +112,70 @@ def resolve(question: str, previous: str | None) -> str:
         return q
     prev = normalize_query(previous)
     core = _core(q).rstrip("的")
-    # a calendar year: 2017年呢 -> replace 2020年
     if re.fullmatch(r"\d{4}\s*年(?:度)?", core):
         if re.search(r"\d{4}\s*年", prev):
             return re.sub(r"(到)?\d{4}\s*年", core, prev, count=1)
         return f"{core}{prev}"
-    # an ordinal year: 第四年呢 -> replace 第一年/第一个年度
     if _ORDINAL.fullmatch(core):
         m = _ORDINAL.search(prev)
         if m:
-            if "年度" in m.group(0) and "年度" not in core:  # keep the document's wording: 第四个年度
+            if "年度" in m.group(0) and "年度" not in core:
                 core = re.sub(r"(?:个)?年$", "个年度", core)
             return prev[: m.start()] + core + prev[m.end():]
         return f"{prev.rstrip('?？。')}，{core}"
-    swapped = _replace_sibling(prev, core)
-    if swapped:
-        return swapped
     mentions = find_mentions(core, short_districts=True)
-    if mentions:
+    if mentions and len(mentions[0].text) >= len(core) - 1:
         prev_mentions = find_mentions(prev, short_districts=True)
         if prev_mentions:
             m = prev_mentions[0]
             return prev[: m.start] + core + prev[m.start + len(m.text):]
         return f"{core}{prev}"
+    obj = changed_object(q)
+    ask_new = _asks(core)
+    ask_prev = _asks(prev)
+    if not obj and ask_new is not None:  # a new ask about the same topic: 「要什么条件？」
+        topic = prev[: ask_prev.start()] if ask_prev else prev.rstrip("?？。")
+        return f"{topic.rstrip('，, ')}{core[ask_new.start():]}？"
+    c = load_cues()
+    obj = c.level_words.get(obj, obj)
+    tokens = (tokenize or _default_tokenize())(prev)
+    swapped = _replace_slot(prev, obj, tokens) if obj else None
+    if swapped:
+        return swapped
+    if c.followup_lean.search(core) and obj not in c.level_words.values():
+        # a refinement of the previous question (「单个项目最多补多少？」「区里还另外奖钱吗？」): keep its topic
+        topic = prev[: ask_prev.start()] if ask_prev else prev.rstrip("?？。")
+        return f"{topic.rstrip('，, ')}，{core}？"
+    region_m = find_mentions(prev, short_districts=True)[:1]
+    region = "".join(m.text for m in region_m)
+    if obj and (obj in c.level_words.values() or any(obj.endswith(h) for h in c.subject_heads)):
+        # who or which level changes, not what: the previous subject of that kind is replaced, else it is added
+        head = next((h for h in c.subject_heads if obj.endswith(h)), None)
+        old = next((t for t in tokens if head and t.endswith(head) and t in prev and t != obj), None)
+        if old:
+            return prev.replace(old, obj, 1)
+        at = region_m[0].start + len(region_m[0].text) if region_m else 0
+        return prev[:at] + obj + prev[at:]
+    if obj:  # a new object: keep the region and the ask, replace the topic
+        tail = core[ask_new.start():] if ask_new is not None else (prev[ask_prev.start():] if ask_prev else "")
+        return f"{region}{obj}{tail}".rstrip("?？。") + "？"
     return f"{prev.rstrip('?？。')}，{core}"
 
 
-def resolve_history(history: Sequence[str], question: str) -> str:
+_TOKENIZER = []
+
+
+def _default_tokenize():
+    if not _TOKENIZER:
+        from policyqa.index.tokenize import JiebaTokenizer
+
+        _TOKENIZER.append(JiebaTokenizer().tokenize)
+    return _TOKENIZER[0]
+
+
+def resolve_history(history: Sequence[str], question: str, tokenize=None) -> str:
     """Resolve ``question`` after a conversation's earlier questions (oldest first)."""
     prev: str | None = None
     for h in history:
-        prev = resolve(h, prev)
-    return resolve(question, prev)
+        prev = resolve(h, prev, tokenize)
+    return resolve(question, prev, tokenize)

@@ -1,9 +1,11 @@
-"""Question checks before retrieval: empty, huge, emoji-only, markup, injection.
+"""Question checks before retrieval: empty, huge, emoji-only, markup.
 
 ``check_question`` returns the text to search with (markup stripped, trimmed
-to ``max_chars``) or a polite reply that ends the turn.  No question ever
-reaches SQL (there is none) or a prompt unescaped; injection attempts are
-answered from documents like any other text, never obeyed.
+to ``max_chars``) or a polite reply that ends the turn.  An ordinary question
+is never refused for its words (「政府扮演什么角色」「忘记带原件」「提示词工程」):
+extractive answers only quote documents, so nothing can be obeyed.  The
+prompt-injection check, :func:`looks_like_injection`, guards only text sent to
+an LLM (:mod:`policyqa.qa.llm`), which then keeps the extractive answer.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ _MD_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^)]*)\)")
 _LETTERS = re.compile(r"[A-Za-z\u3400-\u9fff\uf900-\ufaff]")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _INJECTION = re.compile(
-    r"(忽略|无视|忘记|跳过).{0,12}(之前|以上|前面|先前|所有|全部)?.{0,6}(指令|指示|提示|规则|设定|要求)"
-    r"|(系统|system)\s*(提示|prompt)|提示词|越狱|jailbreak|developer mode|开发者模式"
+    r"(忽略|无视|忘记|忘掉|跳过).{0,8}(之前|以上|前面|先前|所有|全部|你的).{0,6}(指令|指示|提示|规则|设定)"
+    r"|(系统|system)\s*(提示|prompt)|(输出|透露|告诉我|显示).{0,6}提示词|越狱|jailbreak|developer mode|开发者模式"
     r"|ignore\s+(all\s+|the\s+)?(previous|prior|above)\s+(instructions|prompts?)"
     r"|disregard\s+(all\s+|the\s+)?(previous|prior|above)|you\s+are\s+now|from\s+now\s+on\s+you"
-    r"|你现在是|扮演|假装你是|角色扮演",
+    r"|你现在是|(你|请你|请)(来)?扮演|假装你是",
     re.I,
 )
 
@@ -32,7 +34,7 @@ _INJECTION = re.compile(
 class Checked:
     text: str  # what to search with ("" when ``reply`` ends the turn)
     reply: str = ""  # a polite answer instead of searching
-    reason: str = ""  # empty | too_long | no_text | injection | markup
+    reason: str = ""  # empty | too_long | no_text | markup
     english: bool = False
     truncated: bool = False
 
@@ -41,6 +43,11 @@ def strip_markup(q: str) -> str:
     q = _TAG.sub(" ", q)
     q = _MD_LINK.sub(r"\1", q)
     return html.unescape(q)
+
+
+def looks_like_injection(text: str) -> bool:
+    """An attempt to change an LLM's instructions (checked before text is sent to an LLM only)."""
+    return bool(_INJECTION.search(text or ""))
 
 
 def is_english(q: str) -> bool:
@@ -60,13 +67,6 @@ def check_question(question: str | None, max_chars: int = MAX_CHARS) -> Checked:
         )
     had_markup = bool(_TAG.search(q) or _MD_LINK.search(q))
     text = re.sub(r"\s+", " ", strip_markup(q)).strip()
-    if _INJECTION.search(text):
-        return Checked(
-            "",
-            "我只能根据知识库中的政策文件回答政策问题，不能执行改变规则或透露设置的指令。"
-            "请直接提出您想了解的政策问题。",
-            "injection",
-        )
     if not _LETTERS.search(text) and not re.search(r"\d", text):
         return Checked("", "没有看懂这个问题😊。请用文字描述您想了解的政策，例如「宿迁专精特新小巨人奖励多少」。", "no_text")
     truncated = len(text) > max_chars

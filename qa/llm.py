@@ -376,6 +376,11 @@ class LLMRewriter:
         else ``answer`` itself with ``llm["fallback_reason"]``."""
         if answer.refused or not answer.citations:
             return replace(answer, llm={"used": False, "model": self.model, "fallback_reason": "nothing to rewrite (no cited passages)"})
+        from policyqa.qa.guard import looks_like_injection
+
+        if looks_like_injection(answer.question) or looks_like_injection(answer.resolved_question):
+            # the guard applies to text sent to the model: the extractive answer stands, nothing is sent
+            return replace(answer, llm={"used": False, "model": self.model, "fallback_reason": "question looks like a prompt injection; not sent to the model"})
         t0 = time.perf_counter()
         try:
             reply = clean_reply(self.client.chat(build_messages(answer, self.max_passage_chars)))

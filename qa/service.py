@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -49,7 +50,7 @@ from policyqa.index.lockfile import IndexBusy, IndexLock, generation, manifest_s
 from policyqa.index.store import IndexCorrupt, IndexMismatch, IndexNotFound, IndexStore, IndexStoreError, rebuild_command
 from policyqa.index.tokenize import JiebaTokenizer
 from policyqa.index.types import Filters
-from policyqa.qa.answerer import Answerer, Gate
+from policyqa.qa.answerer import DEFAULT_TOP_K, Answerer
 from policyqa.qa.compose import ExtractiveComposer
 from policyqa.qa.parsed import Parsed, parse_files
 from policyqa.qa.types import Answer
@@ -77,7 +78,7 @@ def embedder_factory(settings: Settings) -> Callable:
     def make():
         from policyqa.index.embeddings import load_embedder
 
-        return load_embedder(settings.embedding_model, settings.embedding_backend)
+        return load_embedder(settings.embedding_model, settings.embedding_backend, cache=settings.embedding_cache_path)
 
     return make
 
@@ -125,6 +126,31 @@ def build_index(
             chunker_settings=chunker.to_dict(), retrieval=retrieval, progress=progress,
         )
     return store, report.skipped
+
+
+def make_answerer(store: IndexStore, retrieval: RetrievalConfig = DEFAULT_RETRIEVAL, llm=None, top_k: int = DEFAULT_TOP_K,
+                  today: Callable[[], date] = date.today, models: str | None = None, threshold: float | None = None) -> Answerer:
+    """The one wiring of an :class:`Answerer` over an index, shared by the service
+    and the evaluation: retriever, learned selector and answerability models
+    (``qa/models``, or the folder ``models``), stored sentence vectors, top_k.
+    ``threshold`` overrides the answerability threshold chosen on the tune halves
+    (tests of answer shapes use 0: always answer)."""
+    from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES
+    from policyqa.qa.model import MODELS, load_model
+
+    folder = str(models or MODELS)
+    tok = store.tokenizer.tokenize
+    composer = ExtractiveComposer(tok, model=load_model("selector", CANDIDATE_FEATURES, folder))
+    answerable = load_model("answerable", ANSWERABILITY_FEATURES, folder)
+    # dense similarities are on the scale of the model they were fitted with: with another
+    # embedding model (or a test fake) they are treated as unknown (imputed), never misread
+    built_with = ((getattr(store, "manifest", None) or {}).get("embedding") or {}).get("model", "")
+    dense_ok = not answerable.embedding_model or built_with == answerable.embedding_model
+    answerer = Answerer(store.retriever(retrieval), composer, store.docs, tok, top_k=top_k, llm=llm, today=today,
+                        answerable=answerable, sentences=getattr(store, "sentences", None), dense_features=dense_ok)
+    if threshold is not None:
+        answerer.threshold = float(threshold)
+    return answerer
 
 
 def load_index(settings: Settings, embedder=None, tokenizer=None):
@@ -185,15 +211,16 @@ class KnowledgeBase:
     Args:
         store: a loaded (saved) :class:`IndexStore`.
         settings: where the uploads folder is, among others.
-        gate, top_k, retrieval, llm: the answerer's configuration.
+        top_k, retrieval, llm, threshold: the answerer's configuration (see :func:`make_answerer`).
         lock_timeout: seconds a change waits for another process's change.
     """
 
-    def __init__(self, store: IndexStore, settings: Settings, gate: Gate = Gate(), top_k: int = 8,
-                 retrieval: RetrievalConfig = DEFAULT_RETRIEVAL, llm=None, lock_timeout: float = 600.0):
+    def __init__(self, store: IndexStore, settings: Settings, top_k: int = DEFAULT_TOP_K,
+                 retrieval: RetrievalConfig = DEFAULT_RETRIEVAL, llm=None, lock_timeout: float = 600.0,
+                 threshold: float | None = None):
         self.settings = settings
-        self.gate = gate
         self.top_k = top_k
+        self.threshold = threshold
         self.retrieval = retrieval
         self.llm = llm
         self._path = _local_dir(store, settings)
@@ -216,7 +243,9 @@ class KnowledgeBase:
         problem = manifest_problem(path, settings) if settings.backend == "inprocess" else ""
         if problem:
             raise IndexCorrupt(problem)
-        factory = embedder_factory(settings)
+        from policyqa.index.embeddings import BackgroundLoad
+
+        factory = BackgroundLoad(embedder_factory(settings))  # loads while the index and jieba load
         load = lambda: load_index(settings, factory)  # noqa: E731
         try:
             with IndexLock(path).shared():
@@ -226,14 +255,14 @@ class KnowledgeBase:
             if not build_if_missing:
                 raise
             _say(f"first start: building the index of the built-in documents in {path} ...", progress)
-            store, _ = build_index(settings, progress=progress)
+            store, _ = build_index(settings, progress=progress, embedder=factory())
         except IndexMismatch:
             # An index of the built-in documents alone, built by another version
             # (other chunker or model), is rebuilt: nothing of the user's is lost.
             if not build_if_missing or settings.backend != "inprocess" or not _proven_builtin_only(path):
                 raise
             _say(f"the index at {path} holds only the built-in documents and was built with other settings; rebuilding it", True)
-            store, _ = build_index(settings, progress=progress)
+            store, _ = build_index(settings, progress=progress, embedder=factory())
         if "llm" not in kw:
             from policyqa.qa.llm import llm_from_settings
 
@@ -252,9 +281,7 @@ class KnowledgeBase:
         return self._state.generation
 
     def _make_answerer(self, store: IndexStore) -> Answerer:
-        tok = store.tokenizer.tokenize
-        return Answerer(store.retriever(self.retrieval), ExtractiveComposer(tok), store.docs, tok,
-                        gate=self.gate, top_k=self.top_k, llm=self.llm)
+        return make_answerer(store, self.retrieval, llm=self.llm, top_k=self.top_k, threshold=self.threshold)
 
     @property
     def items(self) -> ItemCatalog:

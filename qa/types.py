@@ -50,6 +50,8 @@ class Statement:
     region: str = ""
     is_list: bool = False
     items: tuple[str, ...] = ()
+    label: str = ""  # shown before the text, e.g. 旧版（2021-05-20），已被新文件取代
+    bullet: bool = False  # one item of a list answer
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Answer:
     statements: tuple[Statement, ...] = ()
     hits: tuple[Hit, ...] = field(default=(), repr=False)  # ranked retrieval results
     kind: str = "answer"  # answer | interview | refusal | invalid
+    decision: str = "answered"  # qa.decision.Reason value: answered | partial | refused_out_of_corpus | refused_region | invalid
     timings_ms: dict[str, float] = field(default_factory=dict)
     llm: dict[str, Any] = field(default_factory=dict)  # {"used": bool, "fallback_reason": str}
 
@@ -78,5 +81,6 @@ class Answer:
             "refused": self.refused,
             "region_note": self.region_note,
             "citations": [c.to_json() for c in self.citations],
+            "decision": self.decision,
             "timings_ms": {k: round(float(v), 1) for k, v in self.timings_ms.items()},
         }

@@ -19,7 +19,7 @@ from policyqa.web.auth import COOKIE, AdminAuth
 from policyqa.web.feedback import FeedbackLog
 from policyqa.web.uploads import UploadDesk, UploadError, UploadLimits, parse_in_process, safe_filename, sniff_head
 
-ASK_KEYS = {"question", "resolved_question", "answer", "answer_markdown", "refused", "region_note", "citations", "timings_ms"}
+ASK_KEYS = {"question", "resolved_question", "answer", "answer_markdown", "refused", "region_note", "citations", "decision", "timings_ms"}
 XSS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))")
 TOKEN = "test-admin-token-0123456789"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}

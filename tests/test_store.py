@@ -59,7 +59,8 @@ def built(tmp_path):
 def test_build_writes_the_documented_layout(built):
     path = built.path
     assert sorted(p.name for p in path.iterdir()) == [
-        "bm25", "chunks.jsonl", "docs.jsonl", "faiss.index", "ids.txt", "items.jsonl", "manifest.json", "vectors.npy",
+        "bm25", "chunks.jsonl", "docs.jsonl", "faiss.index", "ids.txt", "items.jsonl", "manifest.json", "sentences",
+        "vectors.npy",
     ]
     assert (path / "ids.txt").read_text(encoding="utf-8").splitlines() == [
         "d1#1", "d1#2", "d2#1", "d2#2", "d3#1", "d4#1", "d4#2",
@@ -223,7 +224,8 @@ def test_add_new_document_embeds_only_its_chunks(built):
     old_ids = list(s.chunks)
     d5 = Document(DocMeta(doc_id="d5", region="江苏省宿迁市", doc_type="notice"), "宿迁市对首台套产品给予奖励。\n支持企业上云。")
     assert s.add([d5], make_chunks(d5, ["宿迁市对首台套产品给予奖励。", "支持企业上云。"])) == 2
-    assert emb.embedded == ["宿迁市对首台套产品给予奖励。", "支持企业上云。"]
+    assert emb.document_calls[0] == ["宿迁市对首台套产品给予奖励。", "支持企业上云。"]
+    assert sorted(emb.embedded[2:]) == sorted(["宿迁市对首台套产品给予奖励。", "支持企业上云。"])  # their sentences
     assert list(s.chunks) == old_ids + ["d5#1", "d5#2"]
     assert ids(s.retriever().search("首台套", 5, Filters(region="宿迁市"))) == ["d5#1", "d5#2"]
     assert ids(s.retriever(RetrievalConfig(mode="bm25")).search("首台套", 5)) == ["d4#2", "d5#1"]  # d4#2 has it twice
@@ -243,7 +245,8 @@ def test_replacing_a_document_reembeds_only_changed_chunks(built):
     new_d4 = Document(d4.meta, new_text)
     chunks = make_chunks(new_d4, new_text.split("\n"))
     assert s.add([new_d4], chunks) == 1  # d4#2 unchanged, vector reused
-    assert emb.embedded == [new_text.split("\n")[0]]
+    assert emb.document_calls[0] == [new_text.split("\n")[0]]
+    assert set(emb.embedded[1:]) <= set(new_text.split("\n")[0].replace("。", "。\n").split("\n"))  # only its sentences
     assert s.chunks["d4#1"].text.endswith("200家。")
     assert [c for c in s.chunks if c.startswith("d4")] == ["d4#1", "d4#2"]
     assert ids(s.retriever(RetrievalConfig(mode="bm25")).search("200", 5)) == ["d4#1"]

@@ -1,0 +1,337 @@
+"""``policyqa train``: fit the answer selector and the answerability model on the TUNE halves.
+
+Reproduces ``qa/models/selector.json`` and ``qa/models/answerable.json``
+deterministically from:
+
+- the team set's tune half over the built-in documents (labels: a candidate
+  states a ``must_include`` fact of the question and lies in its evidence);
+- the NCP set's tune half over the NCP corpus (labels: character ROUGE-L of
+  the candidate against the reference span).
+
+Answerability: positives are the in-corpus tune questions asked against
+their own corpus; negatives are the team tune half's out-of-corpus questions
+and cross-corpus questions (NCP tune questions against the built-in
+documents, team tune questions against the NCP corpus).  The threshold is
+the highest that keeps false refusals on the tune positives at or below
+``max_false_refusal``; a reliability table (5-fold cross-validated
+probabilities) is printed and stored in the model file.
+
+Decoding settings (trim margin, list threshold) are then chosen by a small
+grid on the same tune halves, end to end.  Test halves and the fresh set are
+never read.  Needs scikit-learn (``pip install policyqa[train]``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from policyqa.corpus.clean import clean_text
+from policyqa.corpus.pipeline import builtin_corpus_dir, load_corpus
+from policyqa.eval.metrics import chunk_relevant, facts_all, normalize, rouge_l_f
+from policyqa.eval.questions import Question, load_questions, select_split
+from policyqa.eval.run import CONFIGS, EvalConfig, answer_body, index_for
+from policyqa.index.tokenize import JiebaTokenizer
+from policyqa.qa.answerer import DEFAULT_TOP_K
+from policyqa.qa.candidates import candidates, clause_candidates
+from policyqa.qa.compose import DEFAULT_PARAMS
+from policyqa.qa.cues import load_cues
+from policyqa.qa.features import (
+    ANSWERABILITY_FEATURES,
+    CANDIDATE_FEATURES,
+    TermStats,
+    answerability_features,
+    candidate_features,
+    make_query,
+)
+from policyqa.qa.followup import resolve_history
+from policyqa.qa.guard import is_english
+from policyqa.qa.model import MODELS, LinearModel
+from policyqa.qa.types import Turn
+
+SEED = 0
+
+
+class Pipeline:
+    """Retrieval and candidate features over one index, as the answerer computes them."""
+
+    def __init__(self, store):
+        self.store = store
+        self.retriever = store.retriever(CONFIGS["default"].retrieval)
+        self.tok = store.tokenizer.tokenize
+        self.stats = TermStats.from_texts([c.indexed_text() for c in store.chunks.values()], self.tok)
+        self.lookup = store.sentences.lookup if store.sentences is not None else None
+
+    def run(self, question: str, clauses: bool = True):
+        hits = self.retriever.search(question, k=DEFAULT_TOP_K)
+        vec = self.retriever.dense.query_vectors([question])[0] if self.retriever.dense is not None else None
+        q = make_query(question, self.tok, self.stats, vec)
+        cands = candidates(hits, int(DEFAULT_PARAMS["depth"]))
+        if clauses:
+            cands = cands + [c for u in cands if u.kind == "sentence" for c in clause_candidates(u, hits[u.hit])]
+        X = candidate_features(q, hits, cands, self.lookup)
+        return q, hits, cands, X
+
+
+def _resolved(questions: Sequence[Question]) -> dict[str, str]:
+    by_id = {q.id: q for q in questions}
+    out = {}
+    for q in questions:
+        chain, prev = [], q.followup_of
+        while prev and prev in by_id:
+            chain.append(by_id[prev].question)
+            prev = by_id[prev].followup_of
+        out[q.id] = resolve_history(list(reversed(chain)), q.question)
+    return out
+
+
+def _team_labels(q: Question, hits, cands) -> np.ndarray:
+    facts = [normalize(f) for f in q.must_include]
+    ev = clean_text(q.evidence) if q.evidence else ""
+    nev = normalize(ev)
+    y = np.zeros(len(cands), dtype=np.float32)
+    for i, c in enumerate(cands):
+        t = normalize(c.text)
+        if not t:
+            continue
+        rel = bool(ev) and chunk_relevant(hits[c.hit].chunk, ev, q.docs)
+        inside = bool(nev) and (t in nev or nev in t or rouge_l_f(c.text, ev) >= 0.3)
+        if facts:
+            y[i] = float(any(f in t for f in facts) and (rel or inside or not ev))
+        else:
+            y[i] = float(rel and inside)
+    return y
+
+
+def _ncp_labels(q: Question, hits, cands) -> np.ndarray:
+    """A candidate is positive when its ROUGE-L F against the reference span is at least 0.5,
+    when it is the best candidate (F >= 0.3), or when it is a sentence/item holding at
+    least 80% of the reference (its clauses then compete in trimming)."""
+    from policyqa.eval.metrics import _lcs_length
+
+    ref = normalize(q.answer)
+    f = np.array([rouge_l_f(c.text, q.answer) for c in cands], dtype=np.float32)
+    if not len(f) or not ref:
+        return f
+    best = float(f.max())
+    holds = np.array([c.kind != "clause" and len(normalize(c.text)) <= 4 * len(ref) + 40
+                      and _lcs_length(normalize(c.text), ref) >= 0.8 * len(ref) for c in cands])
+    return ((f >= 0.5) | ((f >= best - 1e-9) & (best >= 0.3)) | holds).astype(np.float32)
+
+
+def collect_selector(pipe: Pipeline, questions: Sequence[Question], labeler, progress: bool, name: str):
+    resolved = _resolved(questions)
+    Xs, ys, ws, groups, cache = [], [], [], [], {}
+    for n, q in enumerate(questions):
+        if q.out_of_corpus:
+            continue
+        qq, hits, cands, X = pipe.run(resolved[q.id])
+        y = labeler(q, hits, cands)
+        cache[q.id] = (qq, hits, cands, X)
+        if not len(y) or y.sum() == 0 or y.sum() == len(y):
+            continue
+        pos, neg = y.sum(), len(y) - y.sum()
+        Xs.append(X)
+        ys.append(y)
+        ws.append(np.where(y > 0, 0.5 / pos, 0.5 / neg))
+        groups.append(np.full(len(y), len(groups)))
+        if progress and n % 50 == 0:
+            print(f"[train] {name}: {n}/{len(questions)} questions", file=sys.stderr)
+    return Xs, ys, ws, groups, cache
+
+
+def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, C: float, name: str, features: Sequence[str], params: dict) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean = np.nanmean(X, axis=0)
+    mean = np.where(np.isnan(mean), 0.0, mean)
+    Xi = np.where(np.isnan(X), mean, X)
+    scale = Xi.std(axis=0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    Z = (Xi - mean) / scale
+    lr = LogisticRegression(C=C, max_iter=2000, random_state=SEED)
+    lr.fit(Z, y, sample_weight=w * len(w) / w.sum())
+    return LinearModel(name, tuple(features), mean, scale, lr.coef_[0].astype(np.float64), float(lr.intercept_[0]), params)
+
+
+def _top1(model: LinearModel, Xs, ys, clause_col: int) -> float:
+    """Share of questions whose best non-clause candidate is labelled positive."""
+    hits = 0
+    for X, y in zip(Xs, ys):
+        lg = model.logits(X)
+        lg = np.where(X[:, clause_col] > 0, -np.inf, lg)
+        hits += float(y[int(np.argmax(lg))] > 0)
+    return hits / max(1, len(Xs))
+
+
+def fit_selector(data: dict, progress: bool) -> tuple[LinearModel, dict]:
+    """Logistic regression on candidates; C chosen by 2-fold (by question) top-1 accuracy on tune."""
+    Xs = [x for d in data.values() for x in d[0]]
+    ys = [y for d in data.values() for y in d[1]]
+    ws = [w for d in data.values() for w in d[2]]
+    clause_col = CANDIDATE_FEATURES.index("is_clause")
+    folds = [list(range(0, len(Xs), 2)), list(range(1, len(Xs), 2))]
+    report = {}
+    for C in (0.03, 0.3, 3.0):
+        acc = []
+        for k in range(2):
+            tr, te = folds[k], folds[1 - k]
+            m = _fit(np.concatenate([Xs[i] for i in tr]), np.concatenate([ys[i] for i in tr]), np.concatenate([ws[i] for i in tr]),
+                     C, "selector", CANDIDATE_FEATURES, {})
+            acc.append(_top1(m, [Xs[i] for i in te], [ys[i] for i in te], clause_col))
+        report[C] = float(np.mean(acc))
+        if progress:
+            print(f"[train] selector C={C}: cross-validated top-1 {report[C]:.3f}", file=sys.stderr)
+    best_c = max(report, key=lambda c: (report[c], -c))
+    model = _fit(np.concatenate(Xs), np.concatenate(ys), np.concatenate(ws), best_c, "selector", CANDIDATE_FEATURES, {})
+    per_set = {name: round(_top1(model, d[0], d[1], clause_col), 4) for name, d in data.items()}
+    return model, {"C": best_c, "cv_top1": {str(k): round(v, 4) for k, v in report.items()}, "train_top1": per_set}
+
+
+def answerability_row(selector: LinearModel, q, hits, cands, X, english: bool) -> np.ndarray:
+    ok = np.array([not c.host and c.kind != "clause" for c in cands], dtype=bool)
+    if not ok.any():
+        best_logit, best_cov = -10.0, 0.0
+    else:
+        lg = np.where(ok, selector.logits(X), -np.inf)
+        i = int(np.argmax(lg))
+        best_logit, best_cov = float(lg[i]), float(X[i][CANDIDATE_FEATURES.index("cov")])
+    return answerability_features(q, hits, best_logit, best_cov, english)
+
+
+def fit_answerable(rows: np.ndarray, y: np.ndarray, max_false_refusal: float, progress: bool) -> tuple[LinearModel, dict]:
+    from sklearn.model_selection import StratifiedKFold
+
+    w = np.where(y > 0, 0.5 / y.sum(), 0.5 / (len(y) - y.sum()))
+    # cross-validated probabilities: calibration check and threshold choice
+    cv = np.zeros(len(y))
+    for tr, te in StratifiedKFold(5, shuffle=True, random_state=SEED).split(rows, y):
+        m = _fit(rows[tr], y[tr], w[tr], 1.0, "answerable", ANSWERABILITY_FEATURES, {})
+        cv[te] = m.proba(rows[te])
+    thresholds = np.linspace(0.05, 0.95, 91)
+    best_t = 0.05
+    for t in thresholds:
+        fr = float(((cv < t) & (y > 0)).sum() / max(1, (y > 0).sum()))
+        if fr <= max_false_refusal:
+            best_t = float(t)
+    refused_neg = float(((cv < best_t) & (y == 0)).sum() / max(1, (y == 0).sum()))
+    false_ref = float(((cv < best_t) & (y > 0)).sum() / max(1, (y > 0).sum()))
+    bins = []
+    for lo in np.arange(0, 1, 0.2):
+        sel = (cv >= lo) & (cv < lo + 0.2 + (1e-9 if lo >= 0.8 else 0))
+        if sel.any():
+            bins.append({"p": f"{lo:.1f}-{lo + 0.2:.1f}", "n": int(sel.sum()), "mean_p": round(float(cv[sel].mean()), 3),
+                         "answerable": round(float(y[sel].mean()), 3)})
+    info = {"threshold": round(best_t, 3), "cv_false_refusal": round(false_ref, 4), "cv_negatives_refused": round(refused_neg, 4),
+            "reliability": bins, "n_pos": int(y.sum()), "n_neg": int(len(y) - y.sum())}
+    if progress:
+        print(f"[train] answerable: threshold {best_t:.2f}, cv false refusal {false_ref:.3f}, negatives refused {refused_neg:.3f}", file=sys.stderr)
+        for b in bins:
+            print(f"[train]   reliability {b}", file=sys.stderr)
+    model = _fit(rows, y, w, 1.0, "answerable", ANSWERABILITY_FEATURES, {"threshold": round(best_t, 3)})
+    return model, info
+
+
+def _write(model: LinearModel, path: Path, **extra) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(model.to_json(**extra), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def _tune_score(stores, sets, models: Path, params: dict) -> dict:
+    """End-to-end tune metrics with decoding ``params``: team facts_all and false refusals, NCP ROUGE-L."""
+    from policyqa.qa.service import make_answerer
+
+    out = {}
+    for name, (store, qs) in zip(("team", "ncp"), zip(stores, sets)):
+        ans = make_answerer(store, CONFIGS["default"].retrieval, models=str(models))
+        ans.composer.params.update(params)
+        by_id = {q.id: q for q in qs}
+        facts, rouge, fr, n_in = [], [], 0, 0
+        for q in qs:
+            chain, prev = [], q.followup_of
+            while prev and prev in by_id:
+                chain.append(Turn(by_id[prev].question))
+                prev = by_id[prev].followup_of
+            a = ans.answer(q.question, history=list(reversed(chain)) or None)
+            if q.out_of_corpus:
+                continue
+            n_in += 1
+            fr += a.refused
+            body = answer_body(a)
+            if q.must_include:
+                facts.append(float(facts_all(body, q.must_include)))
+            if q.answer and name == "ncp":
+                rouge.append(rouge_l_f(body, q.answer))
+        out[name] = {"facts_all": float(np.mean(facts)) if facts else None, "rouge_l": float(np.mean(rouge)) if rouge else None,
+                     "false_refusal": fr / max(1, n_in)}
+    return out
+
+
+def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: Path = MODELS, max_false_refusal: float = 0.02,
+          grid: bool = True, progress: bool = True) -> dict:
+    from policyqa.index.embeddings import load_embedder
+
+    emb = load_embedder()
+    tok = JiebaTokenizer()
+    team = select_split(load_questions(team_path)[0], "tune")
+    ncp = select_split(load_questions(ncp_path)[0], "tune")
+    b_store = index_for(CONFIGS["default"], load_corpus([builtin_corpus_dir()]).documents, cache, emb, tok, progress)
+    n_store = index_for(CONFIGS["default"], load_corpus([ncp_corpus]).documents, cache, emb, tok, progress)
+    b_pipe, n_pipe = Pipeline(b_store), Pipeline(n_store)
+
+    data = {"team": collect_selector(b_pipe, team, _team_labels, progress, "team tune"),
+            "ncp": collect_selector(n_pipe, ncp, _ncp_labels, progress, "NCP tune")}
+    selector, sel_info = fit_selector({k: v[:3] for k, v in data.items()}, progress)
+
+    rows, ys = [], []
+    for name, qs, pipe, other in (("team", team, b_pipe, n_pipe), ("ncp", ncp, n_pipe, b_pipe)):
+        resolved = _resolved(qs)
+        cache_q = data[name][4]
+        for q in qs:
+            text = resolved[q.id]
+            eng = is_english(text)
+            if q.out_of_corpus:
+                rows.append(answerability_row(selector, *pipe.run(text, clauses=False), eng))
+                ys.append(0.0)
+                continue
+            if q.id in cache_q:  # the question against its own corpus: answerable
+                qq, hits, cands, X = cache_q[q.id]
+                keep = [i for i, c in enumerate(cands) if c.kind != "clause"]
+                rows.append(answerability_row(selector, qq, hits, [cands[i] for i in keep], X[keep], eng))
+                ys.append(1.0)
+            if not q.followup_of:  # and against the other corpus: not answerable there
+                rows.append(answerability_row(selector, *other.run(text, clauses=False), eng))
+                ys.append(0.0)
+    answerable, ans_info = fit_answerable(np.stack(rows), np.array(ys), max_false_refusal, progress)
+
+    trained_on = {"team": f"{team_path} (tune half, {len(team)} questions)", "ncp": f"{ncp_path} (tune half, {len(ncp)} questions)"}
+    emb_name = (b_store.manifest.get("embedding") or {}).get("model", "")
+    params = dict(DEFAULT_PARAMS)
+    selector = replace(selector, params=params)
+    _write(selector, out_dir / "selector.json", trained_on=trained_on, fit=sel_info, embedding_model=emb_name, command="policyqa train")
+    _write(answerable, out_dir / "answerable.json", trained_on=trained_on, fit=ans_info, embedding_model=emb_name, command="policyqa train")
+    from policyqa.qa.model import load_model
+
+    load_model.cache_clear()
+    grid_report = []
+    if grid:
+        best = None
+        for trim in (0.0, 1.0, 3.0):
+            for list_min in (0.5, 0.8):
+                p = {**params, "trim_margin": trim, "list_min": list_min}
+                s = _tune_score((b_store, n_store), (team, ncp), out_dir, p)
+                score = (s["team"]["facts_all"] or 0) + (s["ncp"]["rouge_l"] or 0)
+                grid_report.append({"trim_margin": trim, "list_min": list_min, **{f"{k}_{m}": round(v, 4) for k, d in s.items() for m, v in d.items() if v is not None}})
+                if progress:
+                    print(f"[train] decode {grid_report[-1]}", file=sys.stderr)
+                if best is None or score > best[0] + 1e-9:
+                    best = (score, p)
+        params = best[1]
+        selector = replace(selector, params=params)
+        _write(selector, out_dir / "selector.json", trained_on=trained_on, fit=sel_info, decode_grid=grid_report, embedding_model=emb_name, command="policyqa train")
+    return {"selector": sel_info, "answerable": ans_info, "params": params, "grid": grid_report}

@@ -1,0 +1,151 @@
+"""Answer candidates: the units of the top passages an answer may quote.
+
+A candidate is a verbatim span of one retrieved chunk:
+
+- ``sentence``: a sentence, with the short cap sentence that limits it
+  (「单个项目补助金额不超过500万元。」 stays with its rule);
+- ``item``: a numbered item or article with its conditions and caps
+  (「1、…」「第三条 …」「一是…」), one unit however many sentences it has;
+- ``note``: the responsible-unit note governing the chunk (牵头单位：…);
+- ``clause``: a run of clauses of a sentence split at ，；： — trimming
+  candidates, made only for the units a model already ranked high
+  (:func:`clause_candidates`), so a short answer can be exactly what answers.
+
+Sentence boundaries are those of :func:`policyqa.index.sentences.split_spans`,
+the splitter whose sentence vectors the index stores; ``Candidate.sents``
+names the stored sentences a candidate covers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Sequence
+
+from policyqa.index.sentences import split_spans
+from policyqa.index.types import Hit
+from policyqa.qa.cues import Cues, load_cues
+
+_SPEAKER = re.compile(r"^\s*[\[【［](?:主持人|记者|嘉宾|受访者|[\u4e00-\u9fff]{1,6})[\]】］]\s*")
+_HOST = re.compile(r"^\s*[\[【［](?:主持人|记者)[\]】］]")
+_ITEM_MARK = re.compile(
+    r"(?:(?<=[:：。；;\n])|^)\s*(?:(\d{1,2})[、.．](?!\d)|第([一二三四五六七八九十百\d]+)条|[（(]([一二三四五六七八九十]{1,3})[）)]|([一二三四五六七八九十])是)"
+)
+_CLAUSE_END = re.compile(r"[，,；;：:]")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span ``chunk.text[start:end]`` of hit ``hit`` (``start == -1``: the chunk's note)."""
+
+    hit: int  # index into the hits list
+    start: int
+    end: int
+    text: str
+    kind: str  # sentence | item | note | clause
+    sents: tuple[int, ...]  # indices of the stored sentences it covers
+    position: int  # order of the unit in its chunk (0 = first)
+    n_units: int  # units in the chunk
+    host: bool = False  # an interviewer's turn (「[主持人]…」), not an answer
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return (self.hit, self.start, self.end)
+
+
+def _strip_speaker(text: str, start: int) -> tuple[str, int]:
+    m = _SPEAKER.match(text)
+    if m and m.end() < len(text):
+        return text[m.end():], start + m.end()
+    return text, start
+
+
+def item_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the numbered items of a passage (at least two in sequence), in order."""
+    marks = list(_ITEM_MARK.finditer(text))
+    if len(marks) < 2:
+        return []
+    spans = []
+    for a, b in zip(marks, marks[1:] + [None]):
+        s = a.start() + (len(a.group(0)) - len(a.group(0).lstrip()))
+        e = b.start() if b is not None else len(text)
+        piece = text[s:e].rstrip()
+        if len(piece) >= 6:
+            spans.append((s, s + len(piece)))
+    return spans
+
+
+def chunk_candidates(hit_index: int, hit: Hit, cues: Cues | None = None, min_chars: int = 4) -> list[Candidate]:
+    """The sentence, item and note candidates of one retrieved chunk, in text order."""
+    ch = hit.chunk
+    return [replace(x, hit=hit_index) for x in _chunk_candidates(ch.text, ch.question, ch.responsible, cues or load_cues(), min_chars)]
+
+
+@lru_cache(maxsize=4096)
+def _chunk_candidates(text: str, question: str, responsible: str, c: Cues, min_chars: int) -> tuple[Candidate, ...]:
+    hit_index = 0
+    spans = split_spans(text)
+    units: list[tuple[int, int, tuple[int, ...]]] = []
+    for i, (s, e) in enumerate(spans):
+        piece = text[s:e]
+        is_cap = bool(c.continuation.match(piece)) or (bool(c.cap.search(piece)) and len(piece) <= 40)
+        if units and is_cap and "\n\n" not in text[units[-1][1] : s]:
+            ps, _, idx = units[-1]
+            units[-1] = (ps, e, idx + (i,))
+            continue
+        units.append((s, e, (i,)))
+    out: list[Candidate] = []
+    n = len(units)
+    for pos, (s, e, idx) in enumerate(units):
+        raw = text[s:e]
+        host = bool(_HOST.match(raw)) or (bool(question) and raw.strip() in question)
+        piece, s2 = _strip_speaker(raw, s)
+        if len(piece.strip()) < min_chars:
+            continue
+        out.append(Candidate(hit_index, s2, e, piece, "sentence", idx, pos, n, host))
+    unit_spans = {(s, e) for s, e, _ in units}
+    for pos, (s, e) in enumerate(item_spans(text)):
+        idx = tuple(i for i, (a, b) in enumerate(spans) if a < e and b > s)
+        if idx and (s, e) not in unit_spans:  # an item that is not already one sentence unit
+            out.append(Candidate(hit_index, s, e, text[s:e], "item", idx, pos, n))
+    if responsible:
+        out.append(Candidate(hit_index, -1, -1, responsible, "note", (), n, n))
+    return tuple(out)
+
+
+def candidates(hits: Sequence[Hit], depth: int = 8, cues: Cues | None = None) -> list[Candidate]:
+    """Candidates of the top ``depth`` hits."""
+    out: list[Candidate] = []
+    for i, h in enumerate(hits[:depth]):
+        out.extend(chunk_candidates(i, h, cues))
+    return out
+
+
+def clause_candidates(unit: Candidate, hit: Hit, max_clauses: int = 3) -> list[Candidate]:
+    """Runs of 1..``max_clauses`` consecutive clauses of a sentence unit (split at ，；：)."""
+    if unit.kind not in ("sentence", "item") or unit.start < 0:
+        return []
+    text = hit.chunk.text
+    bounds = [unit.start]
+    for m in _CLAUSE_END.finditer(text, unit.start, unit.end):
+        if m.end() < unit.end:
+            bounds.append(m.end())
+    bounds.append(unit.end)
+    pieces = [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+    if len(pieces) < 2:
+        return []
+    out = []
+    for i in range(len(pieces)):
+        for j in range(i, min(len(pieces), i + max_clauses)):
+            if i == 0 and j == len(pieces) - 1:
+                continue  # the whole unit
+            s, e = pieces[i][0], pieces[j][1]
+            piece = text[s:e].strip()
+            lead = text[s:e].find(piece)
+            s += lead
+            e = s + len(piece)
+            if len(piece.rstrip("，,；;：:")) < 4:
+                continue
+            out.append(Candidate(unit.hit, s, e, piece, "clause", unit.sents, unit.position, unit.n_units, unit.host))
+    return out

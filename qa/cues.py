@@ -1,0 +1,138 @@
+"""Domain cue words of the answer stage, loaded from ``qa/data/cues.json``.
+
+Every word list the answer stage uses (figure kinds and their units, list and
+comparison cues, cap words, synonyms, generic words, follow-up slot groups)
+lives in that one data file; this module only compiles it into patterns and
+offers small pure functions over it.  Edit the JSON, not the code, to extend
+the vocabulary, and keep each entry general (never a test question's words).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+DATA = Path(__file__).parent / "data" / "cues.json"
+
+FIGURE_KINDS = ("amount", "rate", "count", "date", "measure", "unit")
+
+_CN_NUM = "零一二两三四五六七八九十百千万亿"
+
+
+def _alt(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity (memoised functions take it)
+class Cues:
+    generic: frozenset[str]
+    not_topic: frozenset[str]
+    synonyms: Mapping[str, tuple[str, ...]]
+    asked: Mapping[str, re.Pattern]  # figure kind -> question pattern
+    present: Mapping[str, re.Pattern]  # figure kind -> evidence pattern
+    money_topic: re.Pattern
+    list_cue: re.Pattern
+    overview_cue: re.Pattern
+    comparison_cue: re.Pattern
+    cap: re.Pattern
+    continuation: re.Pattern
+    question_word: re.Pattern
+    followup_start: re.Pattern
+    followup_lean: re.Pattern
+    slot_groups: tuple[tuple[str, ...], ...]
+    level_words: Mapping[str, str]  # 区里 -> 区级
+    subject_heads: tuple[str, ...]  # 企业, 单位 …: a follow-up naming one changes who, not what
+
+
+@lru_cache(maxsize=4)
+def load_cues(path: str | Path = DATA) -> Cues:
+    d = json.loads(Path(path).read_text(encoding="utf-8"))
+    syn: dict[str, tuple[str, ...]] = {}
+    for group in d["synonyms"]:
+        for w in group:
+            syn[w] = tuple(x for x in group if x != w)
+    kinds = d["figure_kinds"]
+    asked = {k: re.compile(_alt(v["asked"]), re.I) for k, v in kinds.items()}
+    num = rf"(?:\d+(?:\.\d+)?|[{_CN_NUM}]+)"
+    present: dict[str, re.Pattern] = {}
+    for k, v in kinds.items():
+        units = _alt(v["units"])
+        if k == "unit":  # a named body: 市工信局, 县财政局, 管委会 …
+            present[k] = re.compile(rf"(?:牵头单位|责任单位|主管部门|联系部门)|(?:[市县区省州镇](?!级)|人民政府)[\u4e00-\u9fff]{{1,6}}?(?:{units})(?=[、，,；;：:）)\s。]|$)")
+        elif k == "date":
+            present[k] = re.compile(rf"\d{{4}}\s*年|\d{{1,2}}\s*月\s*\d{{0,2}}|{num}\s*(?:{units})(?:内|以内|前|起)?|起施行|之日起")
+        elif k == "rate":
+            present[k] = re.compile(rf"\d+(?:\.\d+)?\s*(?:{units})|[一二三四五六七八九]成|百分之[{_CN_NUM}]+")
+        else:
+            present[k] = re.compile(rf"{num}\s*(?:{units})")
+    return Cues(
+        generic=frozenset(d["generic_words"]),
+        not_topic=frozenset(d["not_topic_terms"]),
+        synonyms=syn,
+        asked=asked,
+        present=present,
+        money_topic=re.compile(_alt(kinds["amount"]["topic"]), re.I),
+        list_cue=re.compile(_alt(d["list_cues"]), re.I),
+        overview_cue=re.compile(_alt(d["overview_cues"]), re.I),
+        comparison_cue=re.compile(_alt(d["comparison_cues"]), re.I),
+        cap=re.compile(_alt(d["cap_words"])),
+        continuation=re.compile("^(?:" + _alt(d["continuation_starts"]) + ")"),
+        question_word=re.compile(_alt(d["question_words"])),
+        followup_start=re.compile("^(?:" + _alt(d["followup_starts"]) + ")"),
+        followup_lean=re.compile(_alt(d["followup_leans"])),
+        slot_groups=tuple(tuple(g) for g in d["followup_slot_groups"]),
+        level_words=dict(d["followup_level_words"]),
+        subject_heads=tuple(d["subject_heads"]),
+    )
+
+
+_CLAUSE_NO = re.compile(r"(^|\n)\s*(?:第[一二三四五六七八九十百\d]+条|\d{1,3}[.、．]|[（(]\d{1,3}[)）]|[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、)")
+
+
+def strip_numbering(text: str) -> str:
+    """Text without clause numbers (「22.」「第三条」「（一）」), which are not figures."""
+    return _CLAUSE_NO.sub(" ", text)
+
+
+def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:
+    """Figure kinds a question asks for (amount, rate, count, date, measure, unit), in that order."""
+    c = cues or load_cues()
+    out = [k for k in FIGURE_KINDS if c.asked[k].search(question)]
+    # 「补贴多少」「奖励标准是多少」: a money word with 多少/标准 asks an amount
+    if "amount" not in out and c.money_topic.search(question) and re.search(r"多少|标准|几万|how much", question):
+        if not any(k in out for k in ("rate", "count", "measure")):
+            out.insert(0, "amount")
+    return tuple(out)
+
+
+def present_kinds(text: str, cues: Cues | None = None) -> frozenset[str]:
+    """Figure kinds stated in ``text`` (clause numbers do not count)."""
+    return _present_kinds(text, cues or load_cues())
+
+
+@lru_cache(maxsize=16384)
+def _present_kinds(text: str, c: Cues) -> frozenset[str]:
+    t = strip_numbering(text)
+    return frozenset(k for k in FIGURE_KINDS if c.present[k].search(t))
+
+
+def has_number(text: str) -> bool:
+    return bool(re.search(rf"\d|[{_CN_NUM}]+(?:个|家|户|名|人|项|条|所|次|台|件|批|万|亿|成|年)", strip_numbering(text)))
+
+
+def token_weight(token: str, cues: Cues | None = None) -> float:
+    """Weight of a question token in coverage: generic words count little, long words more."""
+    c = cues or load_cues()
+    if token in c.generic or c.question_word.fullmatch(token):
+        return 0.2
+    return float(min(len(token), 4))
+
+
+def present(term: str, text: str, cues: Cues | None = None) -> bool:
+    """``term`` or one of its synonyms occurs in ``text``."""
+    c = cues or load_cues()
+    return term in text or any(s in text for s in c.synonyms.get(term, ()))

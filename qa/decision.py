@@ -1,0 +1,111 @@
+"""Typed answer decisions and the user-facing texts rendered from them.
+
+:class:`Answerer` returns a :class:`Decision` (a :class:`Reason` plus what
+supports it); every lead, refusal and region text is rendered here from
+those fields, so texts never contradict what is shown (no 「下面第[1]条」
+without a [1]).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from policyqa.qa.compose import Selected
+
+
+class Reason(str, Enum):
+    ANSWERED = "answered"
+    PARTIAL = "partial"  # topic found, the figure asked is not stated: closest clause + "not stated"
+    REFUSED_OUT_OF_CORPUS = "refused_out_of_corpus"
+    REFUSED_REGION = "refused_region"  # the asked region's documents do not cover it (others' rules may follow, labelled)
+    INVALID = "invalid"  # empty, huge, unreadable input
+
+
+KIND_WORDS = {"amount": "具体金额", "rate": "具体比例", "count": "具体数量", "date": "具体时间", "measure": "具体数值", "unit": "负责单位"}
+
+
+@dataclass(frozen=True)
+class RegionPart:
+    """One region of a comparison: its statement(s), or nothing when its documents give no figure."""
+
+    region: str
+    selected: tuple[Selected, ...] = ()
+    missing: tuple[str, ...] = ()  # figure kinds asked that its documents do not state
+    has_docs: bool = True
+
+
+@dataclass(frozen=True)
+class Decision:
+    reason: Reason
+    selected: tuple[Selected, ...] = ()
+    regions: tuple[str, ...] = ()  # asked regions (labels) the decision is about
+    region_has_docs: bool = True
+    missing: tuple[str, ...] = ()  # figure kinds asked but not stated (partial)
+    shape: str = "single"  # single | list | comparison | unit
+    parts: tuple[RegionPart, ...] = ()  # comparison: one per region
+    p_answerable: float | None = None
+    nearest: tuple[str, ...] = ()  # topics shown with a refusal
+    message: str = ""  # invalid input: the reply
+    followup_note: str = ""  # a follow-up whose changed object is not in the previous context
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def refused(self) -> bool:
+        return self.reason in (Reason.REFUSED_OUT_OF_CORPUS, Reason.INVALID) or (
+            self.reason == Reason.REFUSED_REGION and not self.selected)
+
+
+def missing_text(kinds) -> str:
+    return "、".join(KIND_WORDS.get(k, k) for k in kinds) or "具体规定"
+
+
+def lead_text(d: Decision) -> str:
+    """The sentence shown before the statements (empty for a plain answer)."""
+    names = "、".join(d.regions)
+    lines = []
+    if d.followup_note:
+        lines.append(d.followup_note)
+    if d.reason == Reason.PARTIAL:
+        lines.append(f"文件中没有写明这项的{missing_text(d.missing)}；以下是最接近的规定：")
+    elif d.reason == Reason.REFUSED_REGION and d.selected:
+        lines.append(region_note(d) or "")
+    return "\n".join(lines)
+
+
+def region_note(d: Decision) -> str | None:
+    """The ``Answer.region_note`` (kept for the API): set when the asked region is not covered."""
+    if d.reason != Reason.REFUSED_REGION:
+        return None
+    names = "、".join(d.regions)
+    if not d.region_has_docs:
+        return f"知识库中没有{names}的政策文件，以下是其他地区文件的相关规定，不适用于{names}，仅供参考。" if d.selected else f"知识库中没有{names}的政策文件。"
+    if not d.selected:
+        return f"{names}的文件中没有找到这项具体规定。"
+    if d.missing:  # the region's own closest clause is listed first
+        return (f"{names}的文件中没有找到这项具体规定（最前面一条是其文件中最接近的内容，没有写明{missing_text(d.missing)}）。"
+                f"以下其他地区文件的规定不适用于{names}，仅供参考。")
+    return f"{names}的文件中没有找到这项具体规定。以下其他地区文件的规定不适用于{names}，仅供参考。"
+
+
+def refusal_text(d: Decision, question: str) -> str:
+    if d.reason == Reason.INVALID:
+        return d.message
+    names = "、".join(d.regions)
+    if d.reason == Reason.REFUSED_REGION:
+        head = (f"知识库中没有{names}的政策文件，其他地区的文件也没有相关规定。" if not d.region_has_docs
+                else f"{names}的文件中没有找到这项具体规定，其他地区的文件也没有相关规定。")
+    else:
+        head = f"知识库中没有找到能回答「{question}」的政策规定，为避免误导，不作推测。"
+    if d.followup_note:
+        head = d.followup_note + "\n" + head
+    text = head
+    if d.nearest:
+        text += "\n知识库中最接近的内容是：\n" + "\n".join(f"- {t}" for t in d.nearest)
+    return text + "\n建议咨询当地工信、财政等主管部门。"
+
+
+def comparison_missing_text(region: str, kinds, has_docs: bool) -> str:
+    if not has_docs:
+        return f"知识库中没有{region}的政策文件。"
+    return f"{region}的文件中没有写明这项的{missing_text(kinds)}。"

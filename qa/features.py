@@ -1,0 +1,246 @@
+"""Features of answer candidates and of answerability (pure functions).
+
+``candidate_features`` turns (question, hits, candidates) into a matrix, one
+row per candidate, columns :data:`CANDIDATE_FEATURES`; ``answerability_features``
+turns a question's retrieval and its best candidate into one row, columns
+:data:`ANSWERABILITY_FEATURES`.  Nothing here is fitted: the weights live in
+``qa/models/*.json`` (:mod:`policyqa.qa.model`), refitted by ``policyqa train``.
+
+Features (all documented where computed):
+
+- dense similarity of the candidate to the question (max over the stored
+  sentence vectors it covers; NaN when no vectors, imputed by the model) and
+  its gap to the best candidate;
+- lexical: IDF-weighted coverage of the question's tokens in the candidate,
+  in candidate + heading path, in its neighbours; a BM25 score of the
+  candidate (corpus document frequencies) relative to the best; character
+  bigram overlap with the question;
+- domain: question policy terms missing from the candidate and its context;
+- figure kinds: for amount, rate, count, date, measure and unit, "asked and
+  present"; "asked but none present"; any number at all;
+- passage: 1/fused rank, fused score relative to the top, dense and BM25
+  presence of the passage;
+- position and shape: position in passage, length, kind (sentence, item,
+  note, clause), interviewer turn, cap words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from collections import Counter
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from policyqa.index.types import Hit
+from policyqa.qa.candidates import Candidate
+from policyqa.qa.cues import FIGURE_KINDS, Cues, asked_kinds, has_number, load_cues, present, present_kinds, token_weight
+from policyqa.qa.terms import domain_terms
+
+CANDIDATE_FEATURES = (
+    "dense", "dense_gap", "cov", "cov_ctx", "cov_nb", "bm25_rel", "bigram", "head_cov", "missing_terms",
+    *(f"fig_{k}" for k in FIGURE_KINDS), "fig_asked_absent", "fig_none_asked_has_number",
+    "inv_rank", "score_rel", "passage_dense", "in_sparse",
+    "inv_pos", "first", "log_len", "short", "long", "is_item", "is_note", "is_clause", "host", "cap", "list_item",
+)
+ANSWERABILITY_FEATURES = (
+    "best_logit", "best_cov", "top_cov", "top3_cov", "missing_terms", "missing_idf", "top_dense", "top_in_both",
+    "asked_absent", "english", "n_qtokens",
+)
+
+
+@dataclass(frozen=True)
+class TermStats:
+    """Document frequencies of tokens over the indexed chunks (for IDF)."""
+
+    df: Mapping[str, int]
+    n: int
+
+    def idf(self, token: str) -> float:
+        d = self.df.get(token, 0)
+        return math.log(1.0 + (self.n - d + 0.5) / (d + 0.5))
+
+    @classmethod
+    def from_texts(cls, texts: Sequence[str], tokenize: Callable[[str], list[str]]) -> "TermStats":
+        df: Counter = Counter()
+        for t in texts:
+            df.update(set(tokenize(t)))
+        return cls(dict(df), max(1, len(texts)))
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the features need to know about the question (computed once)."""
+
+    text: str
+    tokens: tuple[str, ...]  # distinct content tokens (lower case)
+    weights: tuple[float, ...]  # IDF x length weight per token
+    terms: tuple[str, ...]  # policy terms of the question (qa.terms)
+    kinds: tuple[str, ...]  # figure kinds asked
+    wants_list: bool
+    bigrams: frozenset[str]
+    vector: np.ndarray | None = None
+
+
+_QCHARS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
+
+
+@lru_cache(maxsize=8192)
+def bigrams(text: str) -> frozenset[str]:
+    s = _QCHARS.sub("", text)
+    return frozenset(s[i : i + 2] for i in range(len(s) - 1))
+
+
+def make_query(text: str, tokenize, stats: TermStats | None, vector=None, cues: Cues | None = None) -> Query:
+    c = cues or load_cues()
+    toks = tuple(dict.fromkeys(t.lower() for t in tokenize(text) if t.strip()))
+    w = tuple(token_weight(t, c) * (stats.idf(t) if stats else 1.0) for t in toks)
+    qb = bigrams(c.question_word.sub("", text))
+    return Query(text, toks, w, tuple(t for t in dict.fromkeys(domain_terms(text)) if t not in c.not_topic), asked_kinds(text, c),
+                 bool(c.list_cue.search(text)), qb, vector)
+
+
+def coverage(q: Query, text: str, lowered: bool = False) -> float:
+    """IDF-weighted share of the question's tokens that occur in ``text`` (0..1)."""
+    total = sum(q.weights)
+    if total <= 0:
+        return 0.0
+    low = text if lowered else text.lower()
+    return sum(w for t, w in zip(q.tokens, q.weights) if t in low) / total
+
+
+def bm25(q: Query, text: str, avg_len: float = 60.0, k1: float = 1.2, b: float = 0.75) -> float:
+    """BM25 of ``text`` as a document (term frequency by substring count; IDF in the weights)."""
+    low = text.lower()
+    n = len(text)
+    s = 0.0
+    for t, w in zip(q.tokens, q.weights):
+        f = low.count(t)
+        if f:
+            s += w * f * (k1 + 1) / (f + k1 * (1 - b + b * n / avg_len))
+    return s
+
+
+def dice(a: frozenset[str], b: frozenset[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+def missing(q: Query, text: str, cues: Cues | None = None) -> int:
+    return sum(1 for t in q.terms if not present(t, text, cues))
+
+
+def dense_sims(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate], lookup) -> np.ndarray:
+    """Max cosine of each candidate's stored sentence vectors to the question (NaN when unknown)."""
+    out = np.full(len(cands), np.nan, dtype=np.float32)
+    if q.vector is None or lookup is None:
+        return out
+    cache: dict[int, np.ndarray | None] = {}
+    for i, c in enumerate(cands):
+        if c.hit not in cache:
+            got = lookup(hits[c.hit].chunk.chunk_id)
+            cache[c.hit] = None if got is None else np.asarray(got[1], dtype=np.float32) @ q.vector
+        sims = cache[c.hit]
+        if sims is None:
+            continue
+        if c.kind == "note":
+            out[i] = float(sims.max()) if len(sims) else np.nan
+        elif c.sents and max(c.sents) < len(sims):
+            out[i] = float(sims[list(c.sents)].max())
+    return out
+
+
+def candidate_features(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate], lookup=None, cues: Cues | None = None,
+                       use_dense: bool = True) -> np.ndarray:
+    c = cues or load_cues()
+    m = len(cands)
+    X = np.zeros((m, len(CANDIDATE_FEATURES)), dtype=np.float32)
+    if not m:
+        return X
+    dense = dense_sims(q, hits, cands, lookup)
+    best_dense = np.nanmax(dense) if np.isfinite(dense).any() else np.nan
+    top_score = max((h.score for h in hits), default=1.0) or 1.0
+    by_hit: dict[int, list[int]] = {}
+    for i, cd in enumerate(cands):
+        if cd.kind in ("sentence",):
+            by_hit.setdefault(cd.hit, []).append(i)
+    bm = np.array([bm25(q, cd.text if cd.kind != "note" else hits[cd.hit].chunk.section + cd.text) for cd in cands], dtype=np.float32)
+    bm_max = float(bm.max()) or 1.0
+    for i, cd in enumerate(cands):
+        h = hits[cd.hit]
+        ch = h.chunk
+        text = cd.text
+        ctx_text = ch.section + " " + (ch.header or "")
+        body = text if cd.kind != "note" else ch.header + "\n" + ch.text
+        sib = by_hit.get(cd.hit, [])
+        nb = ""
+        if cd.kind == "sentence" and i in sib:
+            j = sib.index(i)
+            nb = "".join(cands[k].text for k in sib[max(0, j - 1) : j + 2] if k != i)
+        kinds = present_kinds(text, c)
+        low_body, low_ctx = body.lower(), ctx_text.lower()
+        f = {
+            "dense": dense[i],
+            "dense_gap": dense[i] - best_dense if np.isfinite(dense[i]) else np.nan,
+            "cov": coverage(q, low_body, True),
+            "cov_ctx": coverage(q, low_body + low_ctx, True),
+            "cov_nb": coverage(q, nb) if nb else 0.0,
+            "bm25_rel": bm[i] / bm_max,
+            "bigram": dice(q.bigrams, bigrams(text)),
+            "head_cov": coverage(q, low_ctx, True),
+            "missing_terms": min(2, missing(q, body + ctx_text, c)),
+            "fig_asked_absent": float(bool(q.kinds) and not any(k in kinds for k in q.kinds)),
+            "fig_none_asked_has_number": float(not q.kinds and has_number(text)),
+            "inv_rank": 1.0 / h.rank if h.rank else 0.0,
+            "score_rel": h.score / top_score,
+            "passage_dense": h.dense_score if (h.dense_score is not None and use_dense) else np.nan,
+            "in_sparse": float(h.sparse_rank is not None),
+            "inv_pos": 1.0 / (1 + cd.position),
+            "first": float(cd.position == 0),
+            "log_len": math.log(1 + len(text)),
+            "short": float(len(text) < 15),
+            "long": float(len(text) > 150),
+            "is_item": float(cd.kind == "item"),
+            "is_note": float(cd.kind == "note"),
+            "is_clause": float(cd.kind == "clause"),
+            "host": float(cd.host),
+            "cap": float(bool(c.cap.search(text))),
+            "list_item": float(q.wants_list and cd.kind == "item"),
+        }
+        for k in FIGURE_KINDS:
+            f[f"fig_{k}"] = float(k in q.kinds and k in kinds)
+        X[i] = [f[name] for name in CANDIDATE_FEATURES]
+    return X
+
+
+def answerability_features(q: Query, hits: Sequence[Hit], best_logit: float, best_cov: float, english: bool, cues: Cues | None = None,
+                           depth: int = 3, dense: bool = True) -> np.ndarray:
+    """One row: how well the top passages are about the question (``dense=False``:
+    dense scores come from another model than the one fitted, so they are unknown)."""
+    c = cues or load_cues()
+    top = list(hits[:depth])
+    texts = [h.chunk.header + "\n" + h.chunk.text + "\n" + h.chunk.responsible for h in top]
+    joined = "\n".join(texts)
+    covs = [coverage(q, t) for t in texts]
+    low = joined.lower()
+    absent = [w for t, w in zip(q.tokens, q.weights) if t not in low and len(t) >= 2]
+    total = sum(q.weights) or 1.0
+    kinds = present_kinds(joined, c) if q.kinds else frozenset()
+    f = {
+        "best_logit": best_logit,
+        "best_cov": best_cov,
+        "top_cov": covs[0] if covs else 0.0,
+        "top3_cov": max(covs, default=0.0),
+        "missing_terms": min(3, missing(q, joined, c)),
+        "missing_idf": max(absent, default=0.0) / total,
+        "top_dense": max((h.dense_score for h in top if h.dense_score is not None), default=np.nan) if dense else np.nan,
+        # unknown (imputed) when retrieval ran one list only (bm25 or dense mode)
+        "top_in_both": (float(top[0].dense_rank is not None and top[0].sparse_rank is not None)
+                        if top and any(h.dense_score is not None for h in top) and any(h.sparse_score is not None for h in top) else np.nan),
+        "asked_absent": float(bool(q.kinds) and not any(k in kinds for k in q.kinds)),
+        "english": float(english),
+        "n_qtokens": min(len(q.tokens), 12) / 12.0,
+    }
+    return np.array([f[n] for n in ANSWERABILITY_FEATURES], dtype=np.float32)
