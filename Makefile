@@ -35,7 +35,7 @@ test-fast: install
 # checkout clean.
 screenshots: install system-deps
 	POLICYQA_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q --runslow tests/test_browser.py \
-		-k "chinese or answer_sources or upload_several" $(PYTEST_ARGS)
+		-k "chinese or answer_sources or policy_matching or upload_several" $(PYTEST_ARGS)
 
 system-deps:
 	@bash scripts/system-deps.sh

@@ -30,16 +30,20 @@ def load_kb(args):
 
         index_dir = Path(args.index) if getattr(args, "index", None) else Settings.from_env().index_dir
         if (index_dir / "manifest.json").exists():
+            from policyqa.index.lockfile import IndexBusy, IndexLock
             from policyqa.index.store import IndexStore, IndexStoreError
+            from policyqa.qa.service import keep_derived_items
 
             try:
-                store = IndexStore.load(index_dir)
-            except IndexStoreError as e:
+                with IndexLock(index_dir, timeout=60).shared():  # items derived for an older index are stored once
+                    store = IndexStore.load(index_dir)
+                    keep_derived_items(store)
+            except (IndexStoreError, IndexBusy, OSError) as e:
                 _err(f"{e}; reading the built-in documents instead")
             else:
                 docs = dict(store.docs)
                 chunks = list(store.chunks.values())
-                return docs, chunks, ItemCatalog.build(docs, chunks), ()
+                return docs, chunks, store.items, ()  # the items stored with the index
     from policyqa.corpus.pipeline import chunk_documents, load_corpus
 
     report = load_corpus(corpus or None)
@@ -159,14 +163,14 @@ def cmd_doc_items(args) -> int:
 def cmd_eval_match(args) -> int:
     from policyqa.eval import match_eval as me
 
-    clauses = Path(args.clauses) if args.clauses else me.CLAUSES
+    clauses = None if args.matching_only else Path(args.clauses) if args.clauses else me.CLAUSES
     profiles = Path(args.profiles) if args.profiles else me.PROFILES
     for p in (clauses, profiles):
-        if not p.is_file():
+        if p is not None and not p.is_file():
             _err(f"policyqa eval-match: no file {p}")
             return 2
     if args.timing:
-        print(json.dumps(me.timing(profiles=profiles), ensure_ascii=False, indent=1))
+        print(json.dumps(me.timing(profiles=profiles, corpus=args.corpus), ensure_ascii=False, indent=1))
         return 0
     try:
         run = me.run(clauses, profiles, args.split, corpus=args.corpus)
@@ -185,12 +189,16 @@ def cmd_eval_match(args) -> int:
     else:
         s = run.summary()
         ex, ma = s["extraction"], s["matching"]
-        _err(f"[{args.split}] extraction: clauses={ex['clauses']} amount+cap exact={ex['amount_cap_exact']} "
-             f"tier exact={ex['tier_exact']} item recall={ex['item_recall']} precision={ex['item_precision']}")
+        if ex["clauses"]:
+            _err(f"[{args.split}] extraction: clauses={ex['clauses']} amount+cap exact={ex['amount_cap_exact']} "
+                 f"tier exact={ex['tier_exact']} item recall={ex['item_recall']} precision={ex['item_precision']}")
         _err(f"[{args.split}] matching: profiles={ma['profiles']} precision={ma['precision']} recall={ma['recall']} "
              f"amount accuracy={ma['amount_accuracy']} expired flagged={ma['expired_flagged']} "
              f"other-region violations={ma['other_region_violations']} latency p50={ma['latency_ms_p50']} ms "
              f"max={ma['latency_ms_max']} ms; items built in {s['catalog']['build_ms']} ms")
+        if ma["should_not_checked"] or ma["superseded_flagged"] is not None or ma["elsewhere_found"] is not None:
+            _err(f"[{args.split}] must-not-match items shown as applicable={ma['should_not_violations']}/{ma['should_not_checked']} "
+                 f"superseded flagged={ma['superseded_flagged']} elsewhere listed={ma['elsewhere_found']}")
     return 0
 
 
@@ -223,9 +231,11 @@ def register(sub) -> None:
     p.add_argument("--clauses", help="labelled clauses (default eval/match/clauses.jsonl)")
     p.add_argument("--profiles", help="profiles with expected items (default eval/match/profiles.jsonl)")
     p.add_argument("--corpus", nargs="+", help="documents to match against (default: built-in + eval/match/documents)")
+    p.add_argument("--matching-only", action="store_true", help="score the profiles only (no labelled clauses), e.g. the "
+                   "held-out set: --profiles eval/match/heldout/profiles.jsonl --corpus corpus/documents eval/documents")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--report", help="write a Markdown report with PNG figures beside it")
     p.add_argument("--details", help="write one JSON line per clause and per profile")
-    p.add_argument("--timing", action="store_true", help="instead: time item extraction against index loading, and matching, "
-                   "on the built-in knowledge base (medians of 7)")
+    p.add_argument("--timing", action="store_true", help="instead: time item extraction against reading stored items and "
+                   "loading the index, and matching, on the built-in knowledge base or --corpus (medians of 7)")
     p.set_defaults(func=cmd_eval_match)

@@ -40,7 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from policyqa.corpus.regions import find_mentions
+from policyqa.corpus.jurisdiction import NATIONAL, doc_jurisdiction
 from policyqa.corpus.types import Chunk, DocMeta
 
 __all__ = [
@@ -49,7 +49,6 @@ __all__ = [
 ]
 
 DATA = Path(__file__).with_name("data") / "items.json"
-NATIONAL = "全国"  # jurisdiction of a national (State Council / ministry) document
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -335,28 +334,15 @@ class PolicyItem:
 
 
 def jurisdiction_of(meta: DocMeta, vocab: Vocabulary | None = None) -> str:
-    """Where a document's rules apply: :data:`NATIONAL`, a province, or its region.
+    """Where a document's rules apply, as the shared region matcher reads it:
+    :data:`NATIONAL`, else a region string (江苏省盐城市亭湖区, 浙江省桐溪县) or "".
 
-    Uses ``meta.jurisdiction`` when the metadata carries one (the shared
-    jurisdiction work adds it); until then a national issuer or 文号 prefix
-    (国务院, 工业和信息化部, 国办发 …) means national, an issuer naming a
-    province and no city means that province, else the document's region.
+    This is :func:`policyqa.corpus.jurisdiction.doc_jurisdiction` (``meta.jurisdiction``,
+    falling back to the region for indexes older than jurisdictions), so items and
+    the answer stage's region checks cannot disagree.  ``vocab`` is unused (kept
+    for callers of the first version).
     """
-    given = getattr(meta, "jurisdiction", "")
-    if given:
-        return given
-    v = vocab or vocabulary()
-    issuer = meta.issuer or ""
-    if any(w in issuer for w in v.raw["national_issuers"]) or any(
-        (meta.doc_number or "").startswith(p) for p in v.raw["national_doc_prefixes"]
-    ):
-        return NATIONAL
-    if issuer:
-        ms = find_mentions(issuer)
-        levels = {m.regions[0].level for m in ms}
-        if ms and levels == {"province"}:
-            return ms[0].regions[0].full
-    return meta.region
+    return doc_jurisdiction(meta).label
 
 
 def _doc_validity(meta: DocMeta) -> tuple[str, str]:
@@ -549,6 +535,55 @@ def _level_before(text: str, pos: int, v: Vocabulary, window: int = 4) -> str:
             if head.endswith(w) and len(head) > best_end:
                 best, best_end = level, len(head)
     return best
+
+
+def _level_word_at(text: str, v: Vocabulary) -> tuple[str, int]:
+    """A level written out at the start of ``text`` (省级未来工厂 -> (省级, 2)), else ("", 0)."""
+    for level, lv in v.levels.items():
+        for w in lv["words"]:
+            if text.startswith(w):
+                return level, len(w)
+    return "", 0
+
+
+def _recognition(text: str, v: Vocabulary, cue_text: str | None = None) -> Honour | None:
+    """A recognition the honours vocabulary does not name, as written in a recipient:
+    对新认定的国家级绿色供应链管理企业 -> Honour(绿色供应链管理企业, 国家级);
+    获得中国驰名商标认定的企业 -> Honour(中国驰名商标); 获得省长质量奖 -> Honour(省长质量奖).
+
+    A recognition verb (认定, 评为, 获评, 入选 …) comes before the name; after 获得 /
+    取得 the name must end with a recognition noun (奖, 认证, 称号 …), so 获得银行贷款
+    is no honour.  ``cue_text``: where to look for the verb when ``text`` is one
+    element of an enumeration (the lead before it).  Words in ``data/items.json``
+    (``recognition``).  None when there is no recognition, or the vocabulary knows it.
+    """
+    r = v.raw["recognition"]
+    verbs = v.alt(r["verbs"] + r["obtain_verbs"])
+    m = re.search(verbs, text)
+    if m:
+        verb, name = m.group(0), text[m.end():]
+    elif cue_text is not None and (c := re.findall(verbs, cue_text)):
+        verb, name = c[-1], text
+    else:
+        return None
+    name = re.sub(r"^(?:的|为|是)+", "", name.strip(" ，,、：:"))
+    for _ in range(2):
+        for end in sorted(r["name_ends"], key=len, reverse=True):
+            if name.endswith(end) and len(name) > len(end):
+                name = name[: -len(end)]
+    if verb in r["obtain_verbs"] and not name.endswith(tuple(r["nouns"])):
+        return None
+    if name.endswith("认定") and len(name) > 4:
+        name = name[:-2]  # 中国驰名商标认定 -> 中国驰名商标
+    level, _ = _level_word_at(name, v)
+    lead = v.pattern("level_list").match(name)  # 国家级、省级、市级企业研究院: the tiers say the level
+    if lead:
+        level = level if len([w for w in re.split(_SEP, lead.group(0)) if w.strip()]) == 1 else ""
+        name = name[lead.end():]
+    name = name.strip(" ，,、")
+    if len(re.findall(r"[\u4e00-\u9fff]", name)) < 3 or v.pattern("honour_alias").search(name) or v.pattern("mention").search(name):
+        return None
+    return Honour(name, level)
 
 
 def _honours_in(text: str, v: Vocabulary) -> list[Honour]:
@@ -759,6 +794,7 @@ def _residual_pattern(v: Vocabulary) -> re.Pattern[str]:
     words += list(v.raw["sector_condition_words"]) + v.raw["first_time"] + v.raw["payers"] + v.raw["stars"]
     words += list(v.benefits) + v.raw["grant_verbs"] + v.raw["filler_words"] + v.raw["connectors"]
     words += v.raw["cap_before"] + v.raw["per_unit"] + v.raw["continuation_starts"]
+    words += v.raw["schedule_phrases"] + v.raw["total_words"]  # 分阶段给予奖励共计: how it is paid, not who gets it
     return re.compile(rf"[（(][^（）()]*[）)]|\d+(?:\.\d+)?|{v.alt(words)}")
 
 
@@ -890,6 +926,8 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
             lead_start = _lead_start(sent, prev_end, run.start, v)
             lead = sent[lead_start : run.start]
             items = _build_run(sent, lead_start, run, thresholds, v)
+            for it in items:
+                it["_run"] = (run.start, run.end)
             own_honours = _honours_in(sent[lead_start : _clause_bounds(sent, run.start)[1]], v)
             inherit = not own_honours and not any(c.kind != "text" for it in items for c in it["conditions"]) and prev_seg_items and "对" not in lead
             for it in items:
@@ -920,6 +958,9 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
                 schedule_group.append(items[0])
             sentence_items.extend(items)
             prev_end, prev_seg_items = run.end, items
+        sentence_items = _fold_breakdown(sent, sentence_items, v)
+        if prev_sentence_items and sent.lstrip().startswith(tuple(v.raw["refinement_starts"])):
+            _refine(sentence_items, prev_sentence_items)
         sched = v.pattern("schedule_phrase").search(sent)
         validity = v.pattern("validity").search(sent)
         for it in sentence_items:
@@ -938,10 +979,46 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
                     it["conditions"] = conds + it["conditions"]
     out = []
     for n, it in enumerate(built):
+        it.pop("_run", None)
         s, e = it.pop("span")
         sentence = text[s:e]
         out.append(_finish(it, meta, chunk, n, sentence, (s, e), jur, doc_from, doc_to, v))
     return out
+
+
+def _refine(items: list[dict], previous: list[dict]) -> None:
+    """「其中，列入省重点项目的，补助比例提高到15%」: a grant for some of those just described
+    keeps their conditions (and the base of their rate)."""
+    base = previous[-1]
+    shared = [c for c in base["conditions"] if all(c in p["conditions"] for p in previous)]
+    for it in items:
+        it["conditions"] = [c for c in shared if c not in it["conditions"]] + it["conditions"]
+        it["honours"] = it["honours"] or list(base["honours"])
+        if it["rate"] is not None and not it["rate_base"] and base["rate"] is not None:
+            it["rate_base"], it["base_kind"] = base["rate_base"], base["base_kind"]
+
+
+def _fold_breakdown(sent: str, items: list[dict], v: Vocabulary) -> list[dict]:
+    """A total followed by its parts is one grant paid in parts:
+    「分阶段给予奖励共计600万元：完成股改的奖励100万元，…成功上市的奖励300万元」 is one
+    item of 600万元 whose schedule is the parts (when they add up to the total)."""
+    for i, it in enumerate(items):
+        if it["amount_wan"] is None or "_run" not in it:
+            continue
+        start, end = it["_run"]
+        if not v.pattern("total").search(sent[max(0, start - 4):start]) or not re.match(r"\s*[:：]", sent[end:end + 2]):
+            continue
+        parts = [x for x in items[i + 1:] if x["amount_wan"] is not None and "_run" in x and x["_run"][0] > end]
+        if len(parts) < 2 or abs(sum(x["amount_wan"] for x in parts) - it["amount_wan"]) > 1e-6:
+            continue
+        schedule = []
+        for x in parts:
+            cs, _ = _clause_bounds(sent, x["_run"][0])
+            label = _clean_recipient(sent[max(cs, end + 1):x["_run"][0]], v)
+            schedule.append((label or "分期", x["amount_wan"]))
+        it["schedule"] = schedule
+        return [x for x in items if not any(x is p for p in parts)]
+    return items
 
 
 def _with_star(h: Honour, star: str) -> Honour:
@@ -978,7 +1055,10 @@ def _build_run(sent: str, lead_start: int, run: _Run, thresholds: list[_Run], v:
         m = re.search(r"按(?:照)?([^，,；;。]*?)的?\s*$", sent[cs : run.start])
         rate_base = (m.group(1) if m else "").strip()
         rate_base = re.sub(r"^(?:照|实际)?", "", rate_base) if rate_base.startswith("照") else rate_base
-        base_kind = _most_specific([k2 for _, k2 in _investment_kinds(rate_base, v)], v)
+        # 设备（含软件）投资额: the base is the equipment; the parentheses say what it includes
+        outside = re.sub(r"[（(][^（）()]*[）)]", "", rate_base)
+        base_kind = _most_specific([k2 for _, k2 in _investment_kinds(outside, v)], v) or _most_specific(
+            [k2 for _, k2 in _investment_kinds(rate_base, v)], v)
     kinds_in_lead = [k2 for _, k2 in _investment_kinds(lead, v)]
     kind_hint = base_kind or _most_specific(kinds_in_lead, v)
     if run.kind == "rate" and not base_kind:
@@ -1000,12 +1080,19 @@ def _build_run(sent: str, lead_start: int, run: _Run, thresholds: list[_Run], v:
         lead_clauses = _clauses(sent, lead_start, run.start)
         recipient = _clean_recipient(sent[lead_clauses[0][0] : lead_clauses[0][1]], v) if lead_clauses else ""
     per_unit = _per_unit(sent, cs, run, v)
+    rec_text = sent[rec_start : min(rec_ce, run.start)]
+    # 省级未来工厂、智能工厂: a level written before the first element of an enumeration is every element's
+    enum_level = _level_word_at(tiers[0], v)[0] if tier_type == "enum" and tiers and tiers[0] else ""
     items = []
     for i, m in enumerate(run.mentions):
         tier = tiers[i] if i < len(tiers) else ""
         honours = list(lead_honours)
         if tier_type == "enum":
             honours = _honours_in(tier, v)
+            if enum_level and not _level_word_at(tier, v)[0]:
+                honours = [Honour(h.name, h.level or enum_level, h.star) for h in honours]
+            if not honours and (h := _recognition(tier, v, cue_text=lead)):
+                honours = [Honour(h.name, h.level or (enum_level if not _level_word_at(tier, v)[0] else ""))]
         elif tier_type == "star":
             honours = [Honour(h.name, h.level, tier) for h in honours]
         elif tier_type == "level":
@@ -1017,6 +1104,9 @@ def _build_run(sent: str, lead_start: int, run: _Run, thresholds: list[_Run], v:
                 honours = [Honour(h.name, h.level, tier) for h in honours]
             elif honours and honours[0].level:
                 tier = honours[0].level
+        if not honours and tier_type != "enum" and (h := _recognition(rec_text, v)):
+            # a recognition the vocabulary does not know, named as written (its level: the tier's, if a level list)
+            honours = [Honour(h.name, tier if tier_type == "level" else h.level)]
         honours = [_default_level(h, v) for h in honours]
         conds: list[Condition] = shared + per_tier[i]
         has_inv = any(c.kind == "investment" for c in conds)
@@ -1027,7 +1117,8 @@ def _build_run(sent: str, lead_start: int, run: _Run, thresholds: list[_Run], v:
         if first:
             fm = v.pattern("first_time").search(lead)
             conds.append(Condition("first_time", f"须为首次获得或达到（原文「{fm.group(0)}」）", "honours"))
-        conds += text_conds
+        unknown = [h.name for h in honours if h.name not in v.honours]  # said by the honour condition already
+        conds += [c for c in text_conds if not any(n in c.text for n in unknown)]
         it = dict(
             kind=benefit, tier=tier, recipient=recipient if tier_type != "enum" else tier, honours=honours,
             amount_wan=None, amount_text="", medal_grams=None, rate=None, rate_base=rate_base, base_kind=base_kind,
@@ -1051,9 +1142,9 @@ def _per_unit(sent: str, cs: int, run: _Run, v: Vocabulary) -> str:
     """每台 / 每吨标准煤 / 每人每月 before the amount, or /笔 after it: the amount is
     per unit.  Per enterprise or per project (每家企业, 每户) is not."""
     head = sent[max(cs, run.start - 12) : run.start]
-    head = re.sub(r"(?:的|标准|按照|按|给予|不超过|最高|为)+$", "", head)
-    i = head.rfind("每")
-    if i >= 0:
+    # the words between the unit and the amount: 每个认证给予奖励10万元, 每人每年3万元
+    head = re.sub(rf"(?:的|标准|按照|按|不超过|最高|为|一次性|分别|{v.alt(v.raw['grant_verbs'] + list(v.benefits))})+$", "", head)
+    for i in [j for j, ch in enumerate(head) if ch == "每"]:  # the first 每 of 每人每年 says the unit
         tail = head[i:]
         if v.pattern("per_any").search(tail) and not v.pattern("per_enterprise").match(tail):
             return tail
@@ -1064,7 +1155,7 @@ def _per_unit(sent: str, cs: int, run: _Run, v: Vocabulary) -> str:
 def _default_level(h: Honour, v: Vocabulary) -> Honour:
     if h.level:
         return h
-    return Honour(h.name, v.honours[h.name].get("default_level", ""), h.star)
+    return Honour(h.name, v.honours.get(h.name, {}).get("default_level", ""), h.star)
 
 
 def _benefit_kind(sent: str, run: _Run, cs: int, ce: int, v: Vocabulary) -> str:

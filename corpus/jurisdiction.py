@@ -46,6 +46,7 @@ __all__ = [
     "applicability",
     "region_matches",
     "derive_jurisdiction",
+    "doc_jurisdiction",
     "issuer_orgs",
     "is_org_name",
     "org_level",
@@ -157,7 +158,10 @@ class Applicability(Enum):
         return self in (Applicability.NATIONAL, Applicability.APPLIES)
 
 
-def _doc_jurisdiction(meta) -> Jurisdiction:
+def doc_jurisdiction(meta) -> Jurisdiction:
+    """A document's jurisdiction as :func:`applicability` reads it: ``meta.jurisdiction``,
+    falling back to ``region`` and then ``province``/``city``/``district`` (indexes
+    written before jurisdictions existed); ``.label`` is the stored string."""
     label = getattr(meta, "jurisdiction", "") or getattr(meta, "region", "")
     if not label:
         label = f"{getattr(meta, 'province', '')}{getattr(meta, 'city', '')}{getattr(meta, 'district', '')}"
@@ -204,7 +208,7 @@ def applicability(meta, region: Region | str) -> Applicability:
     (``亭湖区``, ``江苏省盐城市亭湖区``, ``全国`` = national documents only; an
     ambiguous name counts when any of its readings does).
     """
-    doc = _doc_jurisdiction(meta)
+    doc = doc_jurisdiction(meta)
     if doc.level == "national":
         return Applicability.NATIONAL
     readings, tail = _asked(region)

@@ -136,8 +136,12 @@ def knowledge_base(paths: Sequence[str | Path] | None = None):
 
 
 def _same(exp: Mapping[str, Any], it: PolicyItem) -> bool:
+    """An expected entry names an item: its document, a substring of its sentence, and
+    optionally its tier, or its amount / rate (to tell the items of one sentence apart)."""
     return (exp["doc"] == it.doc_id and exp["match"] in it.sentence
-            and ("tier" not in exp or (exp["tier"] or "") == it.tier))
+            and ("tier" not in exp or (exp["tier"] or "") == it.tier)
+            and ("amount_wan" not in exp or _num(exp["amount_wan"]) == _num(it.amount_wan))
+            and ("rate" not in exp or _num(exp["rate"]) == _num(it.rate)))
 
 
 def _pair(expected: Sequence[Mapping[str, Any]], items: Sequence[PolicyItem]) -> list[tuple[int, int]]:
@@ -155,18 +159,26 @@ def _pair(expected: Sequence[Mapping[str, Any]], items: Sequence[PolicyItem]) ->
 
 def region_violations(result) -> list[str]:
     """Applicable items whose jurisdiction neither contains nor lies in the
-    profile's region (judged here independently of the matcher's own rule)."""
-    from policyqa.corpus.items import NATIONAL
-    from policyqa.corpus.regions import parse_region
+    profile's region (judged here independently of the matcher's own rule:
+    gazetteer containment, and an area the gazetteer does not place — 桐溪县 —
+    only matches the same area)."""
+    from policyqa.corpus.jurisdiction import parse_jurisdiction
+    from policyqa.corpus.regions import short_name
 
-    if result.region is None:
+    if not result.region:
         return []
+    p = parse_jurisdiction(result.region)
     out = []
     for m in result.items:
-        if not m.applicable or m.item.jurisdiction == NATIONAL:
+        d = parse_jurisdiction(m.item.jurisdiction)
+        if not m.applicable or d.level == "national" or not d.known:
             continue
-        r = parse_region(m.item.jurisdiction)
-        if r.province and not (r.contains(result.region) or result.region.contains(r)):
+        if d.area:
+            ok = bool(p.area) and short_name(d.area) == short_name(p.area) and (
+                not d.region.province or not p.region.province or d.region == p.region)
+        else:
+            ok = bool(d.region.province) and (d.region.contains(p.region) or (not p.area and p.region.contains(d.region)))
+        if not ok:
             out.append(m.item.item_id)
     return out
 
@@ -187,6 +199,14 @@ class ProfileResult:
     missed: tuple[str, ...] = ()  # expected entries not matched (doc | match | tier)
     extra: tuple[str, ...] = ()  # predicted items not expected (item id | amount text)
     wrong_amounts: tuple[str, ...] = ()
+    # optional expectations (the held-out set uses them): items that must not be applicable,
+    # items that must be listed as superseded, items that must be listed under "elsewhere"
+    should_not: int = 0
+    should_not_violations: tuple[str, ...] = ()
+    superseded_expected: int = 0
+    superseded_flagged: int = 0
+    elsewhere_expected: int = 0
+    elsewhere_found: int = 0
 
 
 def score_profile(row: Mapping[str, Any], docs, catalog) -> ProfileResult:
@@ -215,13 +235,23 @@ def score_profile(row: Mapping[str, Any], docs, catalog) -> ProfileResult:
     exp_expired = list(row.get("expect_expired") or [])
     flagged = [m.item for m in result.items if m.expired and not m.applicable]
     n_flagged = len(_pair(exp_expired, flagged))
+    not_ok = list(row.get("expect_not") or [])
+    violations = [f"{e['doc']} | {e['match']}" for e in not_ok if any(_same(e, m.item) for m in applicable)]
+    exp_old = list(row.get("expect_superseded") or [])
+    n_old = len(_pair(exp_old, [m.item for m in result.items if m.superseded and not m.applicable]))
+    exp_else = list(row.get("expect_elsewhere") or [])
+    n_else = len(_pair(exp_else, [m.item for m in result.elsewhere]))
     return ProfileResult(
         row["id"], len(expected), len(applicable), len(pairs), checked, correct, len(exp_expired), n_flagged,
         tuple(region_violations(result)), round(latency, 2), tuple(unknown),
         tuple(f"{e['doc']} | {e['match']} | {e.get('tier', '')}" for i, e in enumerate(expected) if i not in matched_e),
         tuple(f"{m.item.item_id} | {m.item.amount_text}" for j, m in enumerate(applicable) if j not in matched_p),
-        tuple(wrong),
+        tuple(wrong), len(not_ok), tuple(violations), len(exp_old), n_old, len(exp_else), n_else,
     )
+
+
+def _share(a: int, b: int) -> float | None:
+    return round(a / b, 3) if b else None
 
 
 def matching_summary(results: Sequence[ProfileResult]) -> dict[str, Any]:
@@ -241,6 +271,10 @@ def matching_summary(results: Sequence[ProfileResult]) -> dict[str, Any]:
         "amounts_checked": checked,
         "expired_flagged": round(sum(r.expired_flagged for r in results) / ee, 3) if ee else None,
         "other_region_violations": sum(len(r.violations) for r in results),
+        "should_not_checked": sum(r.should_not for r in results),
+        "should_not_violations": sum(len(r.should_not_violations) for r in results),
+        "superseded_flagged": _share(sum(r.superseded_flagged for r in results), sum(r.superseded_expected for r in results)),
+        "elsewhere_found": _share(sum(r.elsewhere_found for r in results), sum(r.elsewhere_expected for r in results)),
         "latency_ms_p50": lat[len(lat) // 2] if lat else None,
         "latency_ms_max": lat[-1] if lat else None,
     }
@@ -270,15 +304,16 @@ class EvalRun:
     n_items: int
     n_docs: int
     amounts: list[tuple[float, float]] = field(default_factory=list)  # (expected, estimated) of matched items
+    corpus: str = "built-in + eval/match/documents"
 
     def summary(self) -> dict[str, Any]:
         return {"split": self.split, "extraction": self.extraction, "matching": self.matching,
                 "catalog": {"documents": self.n_docs, "items": self.n_items, "build_ms": round(self.build_ms, 1)}}
 
 
-def run(clauses: Path = CLAUSES, profiles: Path = PROFILES, split: str = "all", corpus: Sequence[str] | None = None) -> EvalRun:
-    """Both evaluations on one half; the knowledge base is built once."""
-    clause_results, ext = evaluate_extraction(clauses, split)
+def run(clauses: Path | None = CLAUSES, profiles: Path = PROFILES, split: str = "all", corpus: Sequence[str] | None = None) -> EvalRun:
+    """Both evaluations on one half (extraction skipped when ``clauses`` is None); the knowledge base is built once."""
+    clause_results, ext = evaluate_extraction(clauses, split) if clauses is not None else ([], extraction_summary([]))
     docs, chunks, catalog = knowledge_base(corpus)
     t0 = time.perf_counter()
     from policyqa.corpus.items import ItemCatalog
@@ -287,7 +322,8 @@ def run(clauses: Path = CLAUSES, profiles: Path = PROFILES, split: str = "all", 
     build_ms = (time.perf_counter() - t0) * 1000
     prof_results, mat = evaluate_matching(profiles, split, kb=(docs, chunks, catalog))
     amounts = _amount_pairs(profiles, split, docs, catalog)
-    return EvalRun(split, clause_results, prof_results, ext, mat, build_ms, len(catalog), len(docs), amounts)
+    return EvalRun(split, clause_results, prof_results, ext, mat, build_ms, len(catalog), len(docs), amounts,
+                   " ".join(map(str, corpus)) if corpus else "built-in + eval/match/documents")
 
 
 def _amount_pairs(path: Path, split: str, docs, catalog) -> list[tuple[float, float]]:
@@ -325,33 +361,47 @@ def write_report(path: Path, r: EvalRun, command: str) -> None:
     lines = [
         f"# Policy matching evaluation ({r.split} half)", "",
         f"Command: `{command}`  ",
-        f"Knowledge base: {r.n_docs} documents (built-in + eval/match/documents), {r.n_items} items extracted in "
+        f"Knowledge base: {r.n_docs} documents ({r.corpus}), {r.n_items} items extracted in "
         f"{r.build_ms:.0f} ms (warm).", "",
         f"![figures]({fig_path.name})", "",
-        "## Extraction (hand-labelled clauses)", "",
-        "| clauses | labelled items | amount+cap exact | tier exact | item recall | item precision |",
-        "|---|---|---|---|---|---|",
-        f"| {ex['clauses']} | {ex['labelled_items']} | {ex['amount_cap_exact']} | {ex['tier_exact']} | {ex['item_recall']} | {ex['item_precision']} |",
-        "", "## Matching (enterprise profiles)", "",
+    ]
+    if ex["clauses"]:
+        lines += [
+            "## Extraction (hand-labelled clauses)", "",
+            "| clauses | labelled items | amount+cap exact | tier exact | item recall | item precision |",
+            "|---|---|---|---|---|---|",
+            f"| {ex['clauses']} | {ex['labelled_items']} | {ex['amount_cap_exact']} | {ex['tier_exact']} | {ex['item_recall']} | {ex['item_precision']} |",
+            ""]
+    lines += [
+        "## Matching (enterprise profiles)", "",
         "| profiles | expected | predicted | precision | recall | amount accuracy | expired flagged | other-region items shown as applicable | latency p50 / max |",
         "|---|---|---|---|---|---|---|---|---|",
         f"| {ma['profiles']} | {ma['expected_items']} | {ma['predicted_items']} | {ma['precision']} | {ma['recall']} | "
         f"{ma['amount_accuracy']} ({ma['amounts_checked']}) | {ma['expired_flagged']} | {ma['other_region_violations']} | "
         f"{ma['latency_ms_p50']} / {ma['latency_ms_max']} ms |", "",
     ]
+    if ma["should_not_checked"] or ma["superseded_flagged"] is not None or ma["elsewhere_found"] is not None:
+        lines += [
+            "| items that must not be applicable (checked) | shown as applicable | superseded items flagged | elsewhere items listed |",
+            "|---|---|---|---|",
+            f"| {ma['should_not_checked']} | {ma['should_not_violations']} | {ma['superseded_flagged']} | {ma['elsewhere_found']} |", ""]
     bad_c = [c for c in r.clauses if not (c.amount_cap_exact and c.tier_exact)]
     if bad_c:
         lines += ["## Clauses not exact", ""]
         for c in bad_c:
             lines.append(f"- `{c.id}` ({c.doc}): expected {list(c.expected)}, got {list(c.predicted)}")
         lines.append("")
-    bad_p = [p for p in r.profiles if p.missed or p.extra or p.wrong_amounts or p.violations]
+    bad_p = [p for p in r.profiles if p.missed or p.extra or p.wrong_amounts or p.violations or p.should_not_violations
+             or p.superseded_flagged < p.superseded_expected or p.elsewhere_found < p.elsewhere_expected]
     if bad_p:
         lines += ["## Profiles with differences", ""]
         for p in bad_p:
             lines.append(f"- `{p.id}`: " + "; ".join(
                 [f"missed {x}" for x in p.missed] + [f"extra {x}" for x in p.extra]
-                + [f"amount {x}" for x in p.wrong_amounts] + [f"other-region {x}" for x in p.violations]))
+                + [f"amount {x}" for x in p.wrong_amounts] + [f"other-region {x}" for x in p.violations]
+                + [f"must not be applicable {x}" for x in p.should_not_violations]
+                + ([f"superseded flagged {p.superseded_flagged}/{p.superseded_expected}"] if p.superseded_flagged < p.superseded_expected else [])
+                + ([f"elsewhere listed {p.elsewhere_found}/{p.elsewhere_expected}"] if p.elsewhere_found < p.elsewhere_expected else [])))
         lines.append("")
     path.write_text("\n".join(lines), encoding="utf-8")
 
@@ -367,13 +417,25 @@ def _figure(path: Path, r: EvalRun) -> None:
     names = ["amount+cap\nexact", "tier\nexact", "item\nrecall", "item\nprecision"]
     vals = [ex["amount_cap_exact"] or 0, ex["tier_exact"] or 0, ex["item_recall"] or 0, ex["item_precision"] or 0]
     ax = axes[0]
-    ax.bar(names, vals, color="#4c72b0")
-    ax.axhline(0.95, color="#c44e52", ls="--", lw=1, label="target 0.95")
-    ax.set_ylim(0, 1.05)
-    ax.set_title(f"Extraction, {ex['clauses']} clauses ({r.split})")
-    for i, v in enumerate(vals):
-        ax.text(i, v + 0.01, f"{v:.3f}", ha="center", fontsize=9)
-    ax.legend(loc="lower right", fontsize=8)
+    if ex["clauses"]:
+        ax.bar(names, vals, color="#4c72b0")
+        ax.axhline(0.95, color="#c44e52", ls="--", lw=1, label="target 0.95")
+        ax.set_ylim(0, 1.05)
+        ax.set_title(f"Extraction, {ex['clauses']} clauses ({r.split})")
+        for i, v in enumerate(vals):
+            ax.text(i, v + 0.01, f"{v:.3f}", ha="center", fontsize=9)
+        ax.legend(loc="lower right", fontsize=8)
+    else:
+        ma = r.matching
+        names = ["precision", "recall", "amount\naccuracy", "superseded\nflagged"]
+        vals = [ma["precision"] or 0, ma["recall"] or 0, ma["amount_accuracy"] or 0, ma["superseded_flagged"] or 0]
+        ax.bar(names, vals, color="#4c72b0")
+        ax.axhline(0.9, color="#c44e52", ls="--", lw=1, label="target 0.9")
+        ax.set_ylim(0, 1.05)
+        ax.set_title(f"Matching, {ma['profiles']} profiles ({r.split})")
+        for i, v in enumerate(vals):
+            ax.text(i, v + 0.01, f"{v:.3f}", ha="center", fontsize=9)
+        ax.legend(loc="lower right", fontsize=8)
     ax = axes[1]
     ids = [p.id.replace("profile-", "") for p in r.profiles]
     prec = [p.true_positive / p.predicted if p.predicted else 1.0 for p in r.profiles]
@@ -420,10 +482,10 @@ class _ConstantEmbedder:
     encode_queries = encode_documents
 
 
-def timing(repeats: int = 7, profiles: Path = PROFILES) -> dict[str, Any]:
+def timing(repeats: int = 7, profiles: Path = PROFILES, corpus: Sequence[str] | None = None) -> dict[str, Any]:
     """Side-by-side costs on the built-in knowledge base, medians of ``repeats``:
-    extracting every item (what opening a knowledge base now adds) against
-    loading its index from disk, and matching one profile (cold: the first call
+    extracting every item against reading them from the index's ``items.jsonl``
+    (what opening a knowledge base now does) and against loading the whole index, and matching one profile (cold: the first call
     in a process, which compiles the gazetteer; warm: every later one)."""
     import statistics
     import tempfile
@@ -435,7 +497,7 @@ def timing(repeats: int = 7, profiles: Path = PROFILES) -> dict[str, Any]:
     from policyqa.index.tokenize import JiebaTokenizer
     from policyqa.qa.match import match, parse_profile
 
-    report = load_corpus([builtin_corpus_dir()])
+    report = load_corpus(list(corpus) if corpus else [builtin_corpus_dir()])
     docs = {d.doc_id: d.meta for d in report.documents}
     chunks = chunk_documents(report.documents)
     rows = _rows(profiles)
@@ -458,6 +520,9 @@ def timing(repeats: int = 7, profiles: Path = PROFILES) -> dict[str, Any]:
         IndexStore.build(report.documents, chunks, _ConstantEmbedder(), JiebaTokenizer(), Path(tmp) / "index",
                          chunker_settings=ChunkerConfig().to_dict(), progress=False)
         load = med(lambda: IndexStore.load(Path(tmp) / "index"))
+        from policyqa.index.items import ItemFile
+
+        stored = med(lambda: ItemFile.load(Path(tmp) / "index")[0].catalog().all_items())
     lat = []
     parsed = [parse_profile(r["profile"])[0] for r in rows]
     for _ in range(repeats):
@@ -468,8 +533,9 @@ def timing(repeats: int = 7, profiles: Path = PROFILES) -> dict[str, Any]:
     lat.sort()
     return {
         "documents": len(docs), "chunks": len(chunks), "items": len(catalog),
-        "items_build_ms": build, "index_load_ms": load,
+        "items_build_ms": build, "items_load_ms": stored, "index_load_ms": load,
         "items_build_vs_index_load": round(build / load, 3) if load else None,
+        "items_load_vs_build": round(stored / build, 3) if build else None,
         "match_cold_ms": round(cold, 1),
         "match_warm_ms_p50": round(lat[len(lat) // 2], 2), "match_warm_ms_p95": round(lat[int(len(lat) * 0.95) - 1], 2),
         "match_warm_ms_max": round(lat[-1], 2), "profiles_timed": len(lat),

@@ -7,6 +7,7 @@ Layout of ``DIR``::
     vectors.npy     the stored vectors (removal/rebuild never re-embeds)
     chunks.jsonl    Chunk.to_dict() per line
     docs.jsonl      DocMeta.to_dict() per line
+    items.jsonl     policy items per document (``index/items.py``; derived once when missing)
     bm25/           bm25s files, their own ids.txt and settings
     sentences/      sentence spans and vectors of every chunk (index.sentences;
                     optional: an index without it answers without them)
@@ -49,6 +50,7 @@ from policyqa.corpus.versions import linked
 from policyqa.index.bm25 import BM25Index
 from policyqa.index.dense import DenseIndex
 from policyqa.index.hybrid import BM25Retriever, DenseRetriever, HybridRetriever, RetrievalConfig
+from policyqa.index.items import ItemFile, SyncReport, sync_items
 from policyqa.index.sentences import SENTENCES_DIR, SentenceIndex
 from policyqa.index.tokenize import Tokenizer
 from policyqa.index.types import Embedder
@@ -206,8 +208,11 @@ class IndexStore:
         manifest: dict[str, Any],
         embedder: EmbedderLike,
         tokenizer: Tokenizer,
+        items: ItemFile | None = None,
     ) -> None:
         self.path = Path(path)
+        self._items = items if items is not None else ItemFile()
+        self.items_report = SyncReport()  # what the last build/load/add derived
         self._docs = docs
         self._chunks = chunks
         self._dense = dense
@@ -233,6 +238,15 @@ class IndexStore:
     @property
     def manifest(self) -> dict[str, Any]:
         return json.loads(json.dumps(self._manifest))
+
+    @property
+    def items(self):
+        """The policy items of every document (an :class:`ItemCatalog` snapshot)."""
+        return self._items.catalog()
+
+    @property
+    def item_store(self) -> ItemFile:
+        return self._items
 
     @property
     def n_chunks(self) -> int:
@@ -399,6 +413,7 @@ class IndexStore:
         )
         if with_sentences:
             store._sentences = SentenceIndex.build(chunks, embedder, progress=progress)
+        store.items_report = sync_items(store._items, store._docs, _chunks_of(chunks), doc_hashes)
         manifest["build_seconds"] = round(time.monotonic() - t0, 3)
         store.save()
         return store
@@ -485,8 +500,11 @@ class IndexStore:
             raise IndexCorrupt(f"index at {path} is damaged ({_one_line(e)}); {hint}") from None
         if problem:
             raise IndexCorrupt(f"index at {path} is inconsistent ({problem}); {hint}")
-        store = cls(path, docs, chunks, dense, bm25, manifest, embedder, tokenizer)
+        items, why = ItemFile.load(path)
+        store = cls(path, docs, chunks, dense, bm25, manifest, embedder, tokenizer, items)
         store._sentences = SentenceIndex.load(path / SENTENCES_DIR)
+        store.items_report = sync_items(items, docs, _chunks_of(chunks.values()), manifest.get("document_sha256") or {},
+                                        reason=why)
         return store
 
     # --- change ------------------------------------------------------------------
@@ -540,6 +558,10 @@ class IndexStore:
             self._swap(doc_map, chunk_map, dense, hashes, old_ids, chunks)
             if sentences is not None:
                 self._sentences = sentences
+            # policy items: derived for the added documents only (on a copy, swapped in whole)
+            items = self._items.copy()
+            self.items_report = sync_items(items, self._docs, _chunks_of(chunks), hashes, only=[d.doc_id for d in docs])
+            self._items = items
             return len(to_embed)
 
     def remove(self, doc_id: str) -> int:
@@ -561,6 +583,9 @@ class IndexStore:
             self._swap(doc_map, chunk_map, dense, hashes, gone, ())
             if sentences is not None:
                 self._sentences = sentences
+            items = self._items.copy()
+            items.delete(doc_id)
+            self._items = items
             return len(gone)
 
     def _swap(self, docs: dict[str, DocMeta], chunks: dict[str, Chunk], dense: DenseIndex, hashes: dict[str, str],
@@ -600,6 +625,7 @@ class IndexStore:
                 self._sentences.save(tmp / SENTENCES_DIR)
             _write_jsonl(tmp / CHUNKS, (c.to_dict() for c in self._chunks.values()))
             _write_jsonl(tmp / DOCS, (m.to_dict() for m in self._docs.values()))
+            self._items.save(tmp)
             _write_json(tmp / MANIFEST, self._manifest)  # last: marks the directory complete
             old = _sibling(path, "old")
             if path.exists():
@@ -612,6 +638,14 @@ class IndexStore:
             _recover(path)
             raise
         shutil.rmtree(old, ignore_errors=True)
+
+    def save_items(self) -> None:
+        """Write only ``items.jsonl`` into the saved index (after items were derived on load).
+
+        Call under the index's lock (shared is enough: it keeps writers out);
+        the file is replaced atomically and checked per document on load.
+        """
+        self._items.save_atomic(self.path)
 
     # --- retrieval ---------------------------------------------------------------
 
@@ -687,6 +721,14 @@ class StoreRetriever:
     @property
     def sparse(self):
         return self.current().sparse
+
+
+def _chunks_of(chunks: Iterable[Chunk]) -> Callable[[str], list[Chunk]]:
+    """A document's chunks, grouped once."""
+    groups: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        groups.setdefault(c.doc_id, []).append(c)
+    return lambda doc_id: groups.get(doc_id, [])
 
 
 def _tokenizer_settings(tokenizer: Tokenizer) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
 
 from policyqa.corpus.items import NATIONAL, PolicyItem, Vocabulary, _honours_in, _investment_kinds, _sentences, jurisdiction_of, vocabulary
-from policyqa.corpus.regions import Region, parse_region
 from policyqa.corpus.types import Chunk, DocMeta
 
 __all__ = ["Cell", "Comparison", "compare"]
@@ -38,10 +37,12 @@ class Cell:
     citation: str  # 《title》（文号），issuer，date，section：「sentence」
     expired: bool = False
     item_id: str = ""  # "" for a mention without an amount
+    superseded: bool = False  # its document has a newer version (DocMeta.superseded_by)
 
     def to_json(self) -> dict[str, Any]:
         return {"region": self.region, "label": self.label, "amount_text": self.amount_text, "doc_id": self.doc_id,
-                "chunk_id": self.chunk_id, "citation": self.citation, "expired": self.expired, "item_id": self.item_id}
+                "chunk_id": self.chunk_id, "citation": self.citation, "expired": self.expired, "item_id": self.item_id,
+                "superseded": self.superseded}
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Comparison:
             return f"知识库中没有关于「{self.topic}」的政策条款。"
         lines = [f"「{self.topic}」各地政策对比（{self.reading}）", "", "| 地区 | 事项 | 金额 | 出处 |", "|---|---|---|---|"]
         for c in self.cells:
-            amount = c.amount_text + ("（已过期）" if c.expired else "")
+            amount = c.amount_text + ("（已被新版取代）" if c.superseded else "（已过期）" if c.expired else "")
             lines.append(f"| {c.region} | {c.label or '—'} | {amount} | {c.citation} |")
         return "\n".join(lines)
 
@@ -76,13 +77,16 @@ def _region_label(jur: str) -> str:
     return "全国" if jur == NATIONAL else (jur or "未标明地区")
 
 
-def _keep(jur: str, wanted: Sequence[Region]) -> bool:
+def _keep(jur: str, wanted: Sequence[str], level: str = "") -> bool:
+    """A cell of jurisdiction ``jur`` belongs in a table for the ``wanted`` regions when,
+    by the shared region matcher, its rule applies there or it covers a part of one."""
+    from policyqa.qa.match import RegionRule, region_rule
+
     if not wanted:
         return True
     if jur == NATIONAL:
         return False
-    r = parse_region(jur)
-    return any(r.province and (w.contains(r) or r.contains(w)) for w in wanted)
+    return any(region_rule(jur, w, level) in (RegionRule.LOCAL, RegionRule.ABOVE, RegionRule.PART) for w in wanted)
 
 
 def compare(
@@ -107,7 +111,7 @@ def compare(
     topic = topic.strip()
     honours = _honours_in(topic, v)
     kinds = [k for _, k in _investment_kinds(topic, v)]
-    wanted = [r for r in (resolve_region(x, docs) for x in regions) if r is not None]
+    wanted = [r for r in (resolve_region(x, docs) for x in regions) if r]
     if honours:
         names = {h.name for h in honours}
         levels = {h.level for h in honours if h.level}
@@ -137,12 +141,12 @@ def compare(
     items = list(items)
     items_by_id = {it.item_id: it for it in items}
     for it in items:
-        if not it.quantified or not hit(it) or not _keep(it.jurisdiction, wanted):
-            continue
         meta = docs.get(it.doc_id) or DocMeta(doc_id=it.doc_id)
+        if not it.quantified or not hit(it) or not _keep(it.jurisdiction, wanted, meta.issuer_level):
+            continue
         expired = bool(it.valid_to) and it.valid_to < today.isoformat()
         cells.append(Cell(_region_label(it.jurisdiction), it.label(), it.amount_text, it.doc_id, it.chunk_id,
-                          _citation(meta, it.section, it.sentence), expired, it.item_id))
+                          _citation(meta, it.section, it.sentence), expired, it.item_id, bool(meta.superseded_by)))
         covered.add(it.jurisdiction)
     # regions whose documents name the topic but grant nothing quantified for it
     seen_docs: set[str] = set()
@@ -151,7 +155,7 @@ def compare(
         if meta is None or c.doc_id in seen_docs:
             continue
         jur = jurisdiction_of(meta, v)
-        if jur in covered or not _keep(jur, wanted):
+        if jur in covered or not _keep(jur, wanted, meta.issuer_level):
             continue
         for s, e in _sentences(c.text):
             sent = c.text[s:e]
@@ -164,9 +168,9 @@ def compare(
     amounts = {id(c): _amount(c, items_by_id) for c in cells}
     best: dict[str, tuple] = {}
     for c in cells:
-        key = (c.item_id == "", c.expired, -amounts[id(c)])
+        key = (c.item_id == "", c.superseded or c.expired, -amounts[id(c)])
         best[c.region] = min(best.get(c.region, key), key)
-    cells.sort(key=lambda c: (best[c.region], c.region, c.item_id == "", c.expired, -amounts[id(c)], c.item_id))
+    cells.sort(key=lambda c: (best[c.region], c.region, c.item_id == "", c.superseded or c.expired, -amounts[id(c)], c.item_id))
     return Comparison(topic, reading, tuple(cells))
 
 

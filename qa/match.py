@@ -5,13 +5,17 @@
 
 Every decision is typed: a condition is :class:`Status` ``met`` /
 ``not_met`` / ``needs_checking`` (naming the profile field it needs), the
-region decision is a :class:`RegionRule` made by :func:`region_rule` — the ONE
-place that decides whether an item applies to a region — and the texts users
-see are rendered from them.
+region decision is a :class:`RegionRule` named by :func:`region_rule` from
+the shared region matcher's answer
+(:func:`policyqa.corpus.jurisdiction.applicability`, the one the answer stage
+and the index filter use) — and the texts users see are rendered from them.
 
 An item is **applicable** when its region applies (national, provincial or
 city items apply to a county inside them; another region's never: those go
-to ``elsewhere``), no condition is known to fail, and it has not expired.
+to ``elsewhere``), no condition is known to fail, it has not expired
+(``valid_to``, from ``DocMeta.valid_to`` or the policy period) and its
+document has not been superseded by a newer version (``DocMeta.superseded_by``:
+such items are listed with ``superseded`` set, never as applicable).
 A profile field that is absent makes the conditions on it ``needs_checking``;
 a field that is given is checked (``honours: []`` means none held).
 """
@@ -20,14 +24,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from typing import Any, Iterable, Mapping, Sequence
 
-from policyqa.corpus.items import NATIONAL, Condition, Honour, PolicyItem, Vocabulary, vocabulary
-from policyqa.corpus.regions import Region, find_mentions, parse_region
+from policyqa.corpus.items import Condition, Honour, PolicyItem, Vocabulary, vocabulary
+from policyqa.corpus.jurisdiction import NATIONAL, Applicability, applicability, doc_jurisdiction, parse_jurisdiction
+from policyqa.corpus.regions import Region, find_mentions, short_name
 from policyqa.corpus.types import DocMeta
 
 __all__ = [
@@ -68,27 +74,50 @@ class RegionRule(str, Enum):
         return Status.NOT_MET if self is RegionRule.ELSEWHERE else Status.UNKNOWN
 
 
-def region_rule(jurisdiction: str, region: Region | None) -> RegionRule:
-    """Whether an item of ``jurisdiction`` (a region string or :data:`NATIONAL`)
-    applies to an enterprise in ``region``.
+def region_rule(jurisdiction: str, region: Region | str | None, level: str = "") -> RegionRule:
+    """Whether an item of ``jurisdiction`` (a region string, :data:`NATIONAL` or "")
+    applies to an enterprise in ``region`` (the profile's resolved region, see
+    :func:`resolve_region`; a :class:`Region` or a label such as 浙江省桐溪县).
 
-    The one decision point: when the shared jurisdiction matcher lands in
-    ``corpus/``, this function calls it.
+    The decision is the shared region matcher's,
+    :func:`policyqa.corpus.jurisdiction.applicability` (the one the answer
+    stage and the index filter use); this only names its outcome for matching:
+    ``applies`` is LOCAL when the item's area is the profile's own, else ABOVE.
+    ``level`` is the document's ``issuer_level`` when known.
     """
-    if jurisdiction == NATIONAL:
+    if jurisdiction == NATIONAL or level == "national":
         return RegionRule.NATIONAL
-    if region is None or not region.province:
+    if isinstance(region, Region):
+        region = region if region.province else None
+    if not region:
         return RegionRule.NO_PROFILE_REGION
-    r = parse_region(jurisdiction)
-    if not r.province:
-        return RegionRule.UNKNOWN
-    if r == region:
-        return RegionRule.LOCAL
-    if r.contains(region):
-        return RegionRule.ABOVE
-    if region.contains(r):
+    a = applicability(_JurisdictionOnly(jurisdiction, level), region)
+    if a is Applicability.NATIONAL:
+        return RegionRule.NATIONAL
+    if a is Applicability.APPLIES:
+        return RegionRule.LOCAL if _same_area(jurisdiction, region, level) else RegionRule.ABOVE
+    if a is Applicability.PART:
         return RegionRule.PART
-    return RegionRule.ELSEWHERE
+    if a is Applicability.OTHER:
+        return RegionRule.ELSEWHERE
+    return RegionRule.UNKNOWN
+
+
+@dataclass(frozen=True)
+class _JurisdictionOnly:
+    """What :func:`applicability` reads of a document, for an item's stored jurisdiction."""
+
+    jurisdiction: str
+    issuer_level: str = ""
+
+
+def _same_area(jurisdiction: str, region: Region | str, level: str = "") -> bool:
+    """The item's area is the profile's own (an unplaced county matches itself with or without its province)."""
+    d = parse_jurisdiction(jurisdiction, level)
+    p = parse_jurisdiction(region.full if isinstance(region, Region) else region)
+    if d.area or p.area:
+        return d.area == p.area and (d.region == p.region or not d.region.province or not p.region.province)
+    return d.region == p.region
 
 
 # --- the profile ------------------------------------------------------------------------
@@ -201,22 +230,43 @@ def parse_profile(obj: Any) -> tuple[Profile, list[str]]:
     ), unknown
 
 
-def resolve_region(text: str, docs: Mapping[str, DocMeta] | None = None) -> Region | None:
-    """The profile's region: the most specific place named; an ambiguous short
-    name (a district name used in several cities) is read as the one the
-    knowledge base has documents for."""
+def resolve_region(text: str, docs: Mapping[str, DocMeta] | None = None) -> str:
+    """The profile's region as a jurisdiction label ("" when none is named):
+    江苏省盐城市亭湖区 for 亭湖区, 浙江省桐溪县 for 桐溪县.
+
+    The most specific place the gazetteer finds; an ambiguous short name (a
+    district name used in several cities) is read as the one the knowledge
+    base has documents for.  A place the gazetteer does not know (a new or
+    renamed county) is read as the area of a document's jurisdiction that
+    names it (桐溪县 -> 浙江省桐溪县), else kept as written when it is named
+    like a place, so the shared matcher compares it by name.
+    """
+    text = (text or "").strip()
     if not text:
-        return None
-    known = [parse_region(m.region) for m in (docs or {}).values() if m.region]
-    picks: list[Region] = []
+        return ""
+    if text == NATIONAL:
+        return ""
+    juris = [doc_jurisdiction(m) for m in (docs or {}).values()]
+    known = [j.region for j in juris if j.region.province]
+    picks: list[tuple[Region, int]] = []  # (reading, end of the mention)
     for m in find_mentions(text, short_districts=True):
         in_kb = [r for r in m.regions if any(r.contains(k) or k.contains(r) for k in known)]
-        picks.append((in_kb or list(m.regions))[0])
-    if not picks:
-        return None
-    # the most specific consistent reading: 江苏省盐城市亭湖区 -> 亭湖区
-    best = max(picks, key=lambda r: {"province": 0, "city": 1, "district": 2}[r.level])
-    return best
+        picks.append(((in_kb or list(m.regions))[0], m.start + len(m.text)))
+    best, end = max(picks, key=lambda p: ({"province": 0, "city": 1, "district": 2}[p[0].level], -p[1])) if picks else (Region(), 0)
+    # an area the gazetteer does not place (浙江省桐溪县) that the text names
+    areas = sorted({j.label for j in juris if j.area and j.level != "park" and short_name(j.area) in text
+                    and (not best.province or not j.region.province or j.region.contains(best) or best.contains(j.region))},
+                   key=lambda lab: (-len(lab), lab))
+    if areas and best.level != "district":
+        return areas[0]
+    if best.province:
+        tail = _PLACE.match(text[end:].strip()) if best.level != "district" else None
+        return best.full + (tail.group(0) if tail else "")  # 浙江省 + 桐溪县: a county the gazetteer lacks
+    m = _PLACE.search(text)
+    return m.group(0) if m else ""
+
+
+_PLACE = re.compile(r"[\u4e00-\u9fff]{2,8}?(?:自治县|自治州|自治旗|县|市|区|旗|州|盟)")
 
 
 def profile_honours(names: Iterable[str], vocab: Vocabulary | None = None) -> list[Honour]:
@@ -313,6 +363,13 @@ def check(cond: Condition, p: Profile, v: Vocabulary, held: Sequence[Honour]) ->
             return Check(cond, Status.UNKNOWN, "honours", "需核实：画像未填荣誉资质（honours）")
         best = Status.NOT_MET
         for h in cond.honours:
+            if h.name not in v.honours:  # a recognition the vocabulary does not know: compared as written
+                status, note = _open_honour(h, p.honours, v)
+                if status is Status.MET:
+                    return Check(cond, Status.MET, "honours", note)
+                if status is Status.UNKNOWN:
+                    best = Status.UNKNOWN
+                continue
             for g in held:
                 if g.name != h.name:
                     continue
@@ -336,6 +393,32 @@ def check(cond: Condition, p: Profile, v: Vocabulary, held: Sequence[Honour]) ->
     if k == "first_time":
         return Check(cond, Status.UNKNOWN, "honours", "需核实")
     return Check(cond, Status.UNKNOWN, "", "需人工核实")
+
+
+_QUOTES = re.compile(r"[“”\"'「」『』《》\s·]")
+
+
+def _open_honour(h: Honour, names: Sequence[str], v: Vocabulary) -> tuple[Status, str]:
+    """A recognition named as written (浙江制造认证, 省级未来工厂) against the profile's honours:
+    met when a listed honour contains its name at its level; needs checking when the level
+    or only part of the name is given; not met otherwise (the list is complete)."""
+    from policyqa.corpus.items import _level_word_at
+
+    core = _QUOTES.sub("", h.name)
+    best = Status.NOT_MET, ""
+    for raw in names:
+        text = _QUOTES.sub("", raw)
+        i = text.find(core)
+        if i < 0:
+            if len(text) >= 4 and text in core:
+                best = Status.UNKNOWN, f"需核实：画像所列「{raw}」是否即{h.label()}"
+            continue
+        levels = [lv for lv, d in v.levels.items() if any(w in text[:i] for w in d["words"] + d["prefix"])]
+        if not h.level or h.level in levels:
+            return Status.MET, f"画像：{raw}"
+        if not levels:
+            best = Status.UNKNOWN, "需核实级别"
+    return best if best[1] else (Status.NOT_MET, "画像所列荣誉资质中没有")
 
 
 def _dedupe_notes(s: str) -> str:
@@ -422,6 +505,15 @@ class Match:
     estimate_note: str = ""
 
     @property
+    def superseded_by(self) -> tuple[str, ...]:
+        """Newer versions of the item's document (``DocMeta.superseded_by``): the item no longer applies."""
+        return tuple(self.meta.superseded_by)
+
+    @property
+    def superseded(self) -> bool:
+        return bool(self.meta.superseded_by)
+
+    @property
     def status(self) -> Status:
         return _all(self.checks)
 
@@ -461,13 +553,16 @@ class Match:
             "applicable": self.applicable,
             "expired": self.expired,
             "citation": self.citation(),
+            "region_rule": self.rule.value,
+            "superseded": self.superseded,
+            "superseded_by": list(self.superseded_by),
         }
 
 
 @dataclass(frozen=True)
 class MatchResult:
     profile: Profile
-    region: Region | None
+    region: str  # the profile's region as resolved (江苏省盐城市亭湖区, 浙江省桐溪县) or ""
     unknown_fields: tuple[str, ...] = ()
     items: tuple[Match, ...] = ()  # this region's (and above) items: applicable first, by amount
     elsewhere: tuple[Match, ...] = ()  # other regions' current items the profile would otherwise meet
@@ -478,29 +573,34 @@ class MatchResult:
         return [m for m in self.items if m.applicable]
 
     def to_json(self) -> dict[str, Any]:
-        """The stable ``policyqa match --json`` shape (issue 13)."""
+        """The stable ``policyqa match --json`` shape (issue 13), followed by ``region``
+        (the profile's region as read) and ``unknown_fields`` (profile fields ignored);
+        each item's issue-13 keys are followed by ``region_rule``, ``superseded`` and
+        ``superseded_by``."""
         return {
             "profile": self.profile.to_dict(),
             "items": [m.to_json() for m in self.items],
             "elsewhere": [m.to_json() for m in self.elsewhere],
+            "region": self.region,
+            "unknown_fields": list(self.unknown_fields),
         }
 
     def to_csv(self) -> str:
         """One row per item (applicable, not met, elsewhere), ready for a spreadsheet."""
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["序号", "可申请", "已过期", "适用地区", "政策事项", "金额标准", "预计金额（万元）", "条件", "出处"])
+        w.writerow(["序号", "可申请", "已过期", "已被取代", "适用地区", "政策事项", "金额标准", "预计金额（万元）", "条件", "出处"])
         rows = [(m, "是" if m.applicable else "否") for m in self.items] + [(m, "否（其他地区）") for m in self.elsewhere]
         for n, (m, ok) in enumerate(rows, 1):
             conds = "；".join(f"{c.status.mark}{c.text()}" for c in m.checks)
-            w.writerow([n, ok, "是" if m.expired else "否", m.region_text(), m.benefit(), m.item.amount_text,
+            w.writerow([n, ok, "是" if m.expired else "否", "是" if m.superseded else "否", m.region_text(), m.benefit(), m.item.amount_text,
                         "" if m.estimate_wan is None else _num_out(m.estimate_wan), conds, m.citation()])
         return buf.getvalue()
 
     def to_text(self, limit_not_met: int = 10, limit_elsewhere: int = 10) -> str:
         """Copy-ready plain text: applicable items by amount, then what is not met."""
         p = self.profile
-        desc = [x for x in (self.region.full if self.region else p.region, p.industry, p.enterprise_type) if x]
+        desc = [x for x in (self.region or p.region, p.industry, p.enterprise_type) if x]
         for f, lab in (("revenue_wan", "年营收"), ("tax_paid_wan", "入库税收")):
             if getattr(p, f) is not None:
                 desc.append(f"{lab}{_num_out(getattr(p, f))}万元")
@@ -511,19 +611,25 @@ class MatchResult:
         lines = ["企业画像：" + ("｜".join(desc) or "（未填）")]
         if self.unknown_fields:
             lines.append("（未识别的字段，已忽略：" + "、".join(self.unknown_fields) + "）")
-        if self.region is None:
+        if not self.region:
             lines.append("（未填或无法识别所在地区：各地政策均列出，是否适用需核实）")
         ok = [m for m in self.items if m.applicable]
         lines.append("")
         lines.append(f"可申请的政策（{len(ok)}项，按金额排序）：" if ok else "未找到可申请的政策。")
         for n, m in enumerate(ok, 1):
             lines += _render(n, m)
-        expired = [m for m in self.items if m.expired and not m.applicable and m.status is not Status.NOT_MET]
+        old = [m for m in self.items if m.superseded and m.status is not Status.NOT_MET]
+        if old:
+            lines.append("")
+            lines.append("已被新版政策取代（不再适用，仅供参考）：")
+            lines += [f"- 【{m.region_text()}】{m.benefit()} {m.item.amount_text}（已被{'、'.join(m.superseded_by)}取代）：{m.citation()}"
+                      for m in old]
+        expired = [m for m in self.items if m.expired and not m.superseded and not m.applicable and m.status is not Status.NOT_MET]
         if expired:
             lines.append("")
             lines.append("已过期（政策执行期已结束，仅供参考）：")
             lines += [f"- 【{m.region_text()}】{m.benefit()} {m.item.amount_text}（有效期至{m.item.valid_to}）：{m.citation()}" for m in expired]
-        unmet = [m for m in self.items if not m.applicable and not m.expired][:limit_not_met]
+        unmet = [m for m in self.items if not m.applicable and not m.expired and not m.superseded][:limit_not_met]
         if unmet:
             lines.append("")
             lines.append("本地政策中条件不符的：")
@@ -550,9 +656,9 @@ def _render(n: int, m: Match) -> list[str]:
     return out
 
 
-def _region_check(rule: RegionRule, item: PolicyItem, region: Region | None) -> Check:
+def _region_check(rule: RegionRule, item: PolicyItem, region: str) -> Check:
     where = "全国" if item.jurisdiction == NATIONAL else (item.jurisdiction or "未标明地区")
-    mine = region.full if region else ""
+    mine = region
     text = {
         RegionRule.NATIONAL: "适用地区：全国性政策",
         RegionRule.LOCAL: f"适用地区：{where}（本地政策）",
@@ -595,17 +701,18 @@ def match(
         if not include_unquantified and not it.quantified:
             continue
         meta = docs.get(it.doc_id) or DocMeta(doc_id=it.doc_id)
-        rule = region_rule(it.jurisdiction, region)
+        rule = region_rule(it.jurisdiction, region, meta.issuer_level)
         checks = (_region_check(rule, it, region),) + tuple(check(c, profile, v, held) for c in it.conditions)
         expired = _expired(it, today)
         est, note = estimate(it, profile, v)
         if rule is RegionRule.ELSEWHERE:
-            if not expired and all(c.status is not Status.NOT_MET for c in checks[1:]):
+            if not expired and not meta.superseded_by and all(c.status is not Status.NOT_MET for c in checks[1:]):
                 elsewhere.append(Match(it, meta, rule, checks, False, expired, est, note))
             continue
-        ok = all(c.status is not Status.NOT_MET for c in checks) and not expired
+        ok = all(c.status is not Status.NOT_MET for c in checks) and not expired and not meta.superseded_by
         local.append(Match(it, meta, rule, checks, ok, expired, est, note))
-    local.sort(key=lambda m: (not m.applicable, m.expired, -m.rank_amount, m.status is not Status.MET, m.item.item_id))
+    local.sort(key=lambda m: (not m.applicable, m.superseded, m.expired, -m.rank_amount, m.status is not Status.MET,
+                              m.item.item_id))
     elsewhere.sort(key=lambda m: (-m.rank_amount, m.item.item_id))
     return MatchResult(profile, region, tuple(unknown_fields), tuple(local), tuple(elsewhere),
                        {"match": round((time.perf_counter() - t0) * 1000, 2)})

@@ -264,6 +264,7 @@ class KnowledgeBase:
         try:
             with IndexLock(path).shared():
                 store = load()
+                keep_derived_items(store)  # said even when quiet: it happens once
         except IndexNotFound:
             if not build_if_missing:
                 raise
@@ -302,21 +303,29 @@ class KnowledgeBase:
         return self._state.items
 
     @staticmethod
-    def _make_items(store: IndexStore) -> ItemCatalog:
-        """Policy items of every document, derived from the chunks (≈ 0.4 ms per chunk)."""
+    def _make_items(store) -> ItemCatalog:
+        """Policy items of every document: as stored with the in-process index (``index/items.py``);
+        a backend without an item store (Milvus, until it keeps them in a side collection
+        implementing ``ItemStore``) derives them from its chunks."""
+        stored = getattr(store, "items", None)
+        if isinstance(stored, ItemCatalog):
+            return stored
         return ItemCatalog.build(store.docs, store.chunks.values())
 
     def _state_for(self, store: IndexStore, gen: str) -> _State:
         return _State(store, self._make_answerer(store), lambda: self._make_items(store), gen, manifest_signature(self._path))
 
     def _load_from_disk(self) -> IndexStore:
+        """The index on disk (call under the index lock)."""
         cur = self._state.store
         emb = cur.manifest.get("embedding") or {}
         if not isinstance(cur, IndexStore):  # Milvus: the newest document list from the collections
             return type(cur).load(cur.config, self._embedder, tokenizer=cur.tokenizer, model=emb.get("model"),
                                   backend=emb.get("backend"), chunker_settings=cur.manifest.get("chunker"))
-        return IndexStore.load(cur.path, self._embedder, tokenizer=cur.tokenizer, model=emb.get("model"),
-                               backend=emb.get("backend"), chunker_settings=cur.manifest.get("chunker"))
+        store = IndexStore.load(cur.path, self._embedder, tokenizer=cur.tokenizer, model=emb.get("model"),
+                                backend=emb.get("backend"), chunker_settings=cur.manifest.get("chunker"))
+        keep_derived_items(store)
+        return store
 
     def refresh(self) -> bool:
         """Reload the index if another process saved a newer generation; True when reloaded.
@@ -380,6 +389,13 @@ class KnowledgeBase:
         st = self._state  # one consistent catalogue and document set even if a document is added meanwhile
         return match(p, st.items.all_items(), st.store.docs, today=today, unknown_fields=unknown,
                      include_unquantified=include_unquantified)
+
+    def compare(self, topic: str, regions: Sequence[str] = (), today=None):
+        """One kind of reward across regions, each cell cited: a :class:`policyqa.qa.compare.Comparison`."""
+        from policyqa.qa.compare import compare
+
+        st = self._state
+        return compare(topic, st.items.all_items(), st.store.docs, st.store.chunks.values(), regions=regions, today=today)
 
     def documents(self) -> list[DocMeta]:
         return sorted(self._state.store.docs.values(), key=lambda m: m.doc_id)
@@ -490,6 +506,24 @@ class KnowledgeBase:
         target = trash / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}-{doc_id}"
         os.replace(p, target)
         return target
+
+
+def keep_derived_items(store, show: bool = True) -> None:
+    """After a load that had to derive policy items (an index saved without them, or
+    by another extractor version): say so once and store them beside the index.
+
+    Call under the index's lock.  A failure to write is reported, never fatal:
+    the items are in memory and are written with the next save.
+    """
+    report = getattr(store, "items_report", None)  # backends without an item store derive items in memory
+    if report is None or not report.derived:
+        return
+    _say(report.message(str(store.path)), show)
+    try:
+        store.save_items()
+    except OSError as e:
+        _say(f"could not store the derived policy items in {store.path} ({e.strerror or e}); "
+             "they are kept in memory and saved with the next change", show)
 
 
 def _plain_name(doc_id: str) -> bool:

@@ -897,3 +897,121 @@ def test_a_page_that_fails_to_build_says_so_and_the_api_keeps_working(tmp_path, 
         assert r.status_code == 503 and "未能加载" in r.text and "retry-after" not in r.headers
         assert client.post("/api/ask", json={"question": "亭湖区企业买工业机器人有补贴吗"}).status_code == 200
     assert "no module named gradio" in capsys.readouterr().err
+
+
+# --- policy matching: POST /api/match, POST /api/compare, the 政策匹配 tab -------------------------
+
+MATCH_KEYS = ["profile", "items", "elsewhere", "region", "unknown_fields"]
+ITEM_KEYS = ["doc_id", "chunk_id", "title", "region", "benefit", "amount_text", "estimate_wan", "conditions",
+             "applicable", "expired", "citation", "region_rule", "superseded", "superseded_by"]
+
+
+def test_api_match_returns_the_cli_json_object_and_reports_unknown_fields(env):
+    kb, _, _, client = env
+    profile = {"region": "徐州市", "honours": ["国家级专精特新小巨人"], "turnover": 5}
+    r = client.post("/api/match", json=profile)  # read-only: no admin token
+    assert r.status_code == 200
+    d = r.json()
+    assert list(d) == MATCH_KEYS and d["unknown_fields"] == ["turnover"] and d["region"] == "江苏省徐州市"
+    assert d == json.loads(json.dumps(kb.match(profile).to_json(), ensure_ascii=False))  # exactly `policyqa match --json`
+    (item,) = [i for i in d["items"] if i["applicable"]]
+    assert list(item) == ITEM_KEYS and item["amount_text"] == "50万元" and item["estimate_wan"] == 50
+    assert item["region_rule"] == "local" and "「" in item["citation"]
+    other = client.post("/api/match", json={"region": "江苏省盐城市亭湖区", "honours": ["国家级专精特新小巨人"]}).json()
+    assert not [i for i in other["items"] if i["doc_id"] == "d1"]  # 徐州's reward never applies in 亭湖区
+    assert [i["doc_id"] for i in other["elsewhere"]] == ["d1"] and not other["elsewhere"][0]["applicable"]
+
+
+@pytest.mark.parametrize("body,query,message", [
+    ({"revenue_wan": "八千万"}, "", "revenue_wan"),
+    ({"honours": "x", "planned_investments": [{"amount_wan": 3}]}, "", "planned_investments[0]"),
+    ({"employees": -3}, "", "employees"),
+    (["region"], "", "must be a JSON object"),
+    ({"region": "徐州"}, "?format=xml", "'format'"),
+    ({"region": "徐州"}, "?today=yesterday", "'today'"),
+])
+def test_api_match_bad_input_is_a_400_with_one_line(env, body, query, message):
+    r = env[3].post("/api/match" + query, json=body)
+    assert r.status_code == 400 and message in r.json()["error"] and "\n" not in r.json()["error"]
+
+
+def test_api_match_exports_csv_and_text(env):
+    client = env[3]
+    r = client.post("/api/match?format=csv&today=2025-06-01", json={"region": "徐州市"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"] and r.content.startswith(b"\xef\xbb\xbf")
+    rows = list(__import__("csv").reader(__import__("io").StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0][:5] == ["序号", "可申请", "已过期", "已被取代", "适用地区"] and any("50万元" in x for x in rows[1])
+    text = client.post("/api/match?format=text", json={"region": "徐州市"}).text
+    assert text.startswith("企业画像：江苏省徐州市") and "50万元" in text
+
+
+def test_api_compare(env):
+    client = env[3]
+    d = client.post("/api/compare", json={"topic": "小巨人", "regions": ["徐州"]}).json()
+    assert d["regions"] == ["江苏省徐州市"] and d["cells"][0]["amount_text"] == "50万元"
+    for body, msg in (({"topic": ""}, "'topic'"), ({"topic": "小巨人", "x": 1}, "unknown field"),
+                      ({"topic": "小巨人", "regions": 3}, "'regions'"), ({"topic": "x", "today": "2025-13-01"}, "'today'")):
+        r = client.post("/api/compare", json=body)
+        assert r.status_code == 400 and msg in r.json()["error"]
+
+
+def test_profile_from_the_form():
+    f = ui.profile_from_form
+    assert f("", "", "", "", "", "", "", False, [["", None]] * 3) == {}
+    assert f(" 亭湖区 ", "机械", "", "8,000", "600万元", "12", "高新技术企业、市级四星级企业", False,
+             [["工业机器人", 400], ["设备", "1,200"], ["", None]]) == {
+        "region": "亭湖区", "industry": "机械", "revenue_wan": 8000, "tax_paid_wan": 600, "employees": 12,
+        "honours": ["高新技术企业", "市级四星级企业"],
+        "planned_investments": [{"kind": "工业机器人", "amount_wan": 400}, {"kind": "设备", "amount_wan": 1200.0}]}
+    assert f("", "", "", None, None, None, "无", True, []) == {"honours": [], "planned_investments": []}
+    assert f("", "", "", None, None, None, "", False, [["技术改造", None]])["planned_investments"] == [
+        {"kind": "技术改造", "amount_wan": None}]
+    assert f("", "", "", "1.2亿", "", "", "", False, [])["revenue_wan"] == 12000
+    with pytest.raises(ValueError, match="上年营业收入「很多」不是数字"):
+        f("", "", "", "很多", "", "", "", False, [])
+    with pytest.raises(ValueError, match="职工人数"):
+        f("", "", "", "", "", "12万元", "", False, [])
+    with pytest.raises(ValueError, match="第2行"):
+        f("", "", "", None, None, None, "", False, [["设备", 1], ["", 300]])
+    with pytest.raises(ValueError, match="不是数字"):
+        f("", "", "", None, None, None, "", False, [["设备", "很多"]])
+
+
+def match_json_with(**item):
+    base = {"doc_id": "d", "chunk_id": "d#1", "title": "t", "region": "江苏省", "benefit": "b", "amount_text": "10万元",
+            "estimate_wan": 10, "conditions": [{"text": "适用地区：江苏省（覆盖江苏省盐城市射阳县）", "status": "met"}],
+            "applicable": True, "expired": False, "citation": "《t》：「s」", "region_rule": "above", "superseded": False,
+            "superseded_by": []}
+    base.update(item)
+    return base
+
+
+def test_match_result_html_marks_conditions_flags_and_is_inert():
+    old = match_json_with(applicable=False, superseded=True, superseded_by=["new.txt"], expired=True,
+                          conditions=[{"text": "适用地区：江苏省", "status": "met"}, {"text": "入库税收 ≥ 2000万元（画像：1800万元）",
+                                                                                  "status": "not_met"}])
+    evil = match_json_with(benefit=XSS[0], amount_text=XSS[1], citation=XSS[2] + XSS[0],
+                           conditions=[{"text": XSS[1], "status": "needs_checking"}])
+    html = render.match_result_html({"items": [evil, old], "elsewhere": [match_json_with(applicable=False, region_rule="elsewhere")],
+                                     "region": "江苏省盐城市射阳县", "unknown_fields": ["<b>x</b>"]})
+    assert "<script" not in html and "<img" not in html and "<b>x</b>" not in html
+    assert "可申请 1 项" in html and "已被新版取代" in html and "已过期" in html and "新版：new.txt" in html
+    assert 'class="pqa-cond pqa-notmet"' in html and "不满足" in html and 'class="pqa-cond pqa-check"' in html
+    assert "上级政策，覆盖本地" in html and "其他地区的同类政策（1 项" in html and "未识别的字段" in html
+    assert html.count("<table") == 2 and html.count("<th>") == 2 * len(render.MATCH_COLUMNS)
+
+
+def test_match_tab_through_the_page(page):
+    _, _, app, client = page
+    labels = json.dumps(client.get("/config").json(), ensure_ascii=False)
+    for text in ("政策匹配", "所在地区", "计划投资", "匹配政策", "下载 CSV", "复制结果"):
+        assert text in labels
+    plans = {"headers": ui.INVESTMENT_HEADERS, "data": [["工业机器人", 400], ["", None], ["", None]]}
+    out = run_event(client, app, "match_profile", ["徐州市", "", "", None, None, None, "国家级专精特新小巨人", False, plans])
+    result, text, profile, status = out["data"]
+    assert "50万元" in result and "可申请 1 项" in result and "找到可申请的政策 1 项" in status
+    assert text.startswith("企业画像：江苏省徐州市") and json.loads(profile)["planned_investments"][0]["kind"] == "工业机器人"
+    bad = {"headers": ui.INVESTMENT_HEADERS, "data": [["", 300]]}
+    out = run_event(client, app, "match_profile", ["徐州市", "", "", None, None, None, "", False, bad])
+    assert "第1行" in out["data"][3] and out["data"][2] == ""

@@ -1,4 +1,5 @@
-"""The real app in headless Chromium: Chinese page, icons, answers, admin, uploads, zip bomb, XSS, CLI beside it.
+"""The real app in headless Chromium: Chinese page, icons, answers, policy matching, admin, uploads, zip bomb, XSS,
+CLI beside it.
 
 Starts ``app.py`` on 127.0.0.1 (a free port) with POLICYQA_HOME in a temporary
 folder and an admin token, so the first start builds the index with the real
@@ -302,6 +303,79 @@ def test_answer_sources_and_copy(driver, server):
     assert status in ("已复制到剪贴板", "浏览器不允许自动复制，请在下方文本框中选中后复制")
     if status.startswith("已复制"):
         assert driver.execute_script("return window.__pqaCopied") == plain
+
+
+def fill(d, elem_id, text):
+    box = css(d, f"#{elem_id} textarea, #{elem_id} input")[0]
+    box.clear()
+    box.send_keys(text)
+
+
+def edit_cell(d, grid, row, col, text):
+    """Type into one cell of a Gradio dataframe (double-click opens its editor, Enter closes it)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    sel = f'#{grid} [data-testid="cell-{row}-{col}"]'
+    ActionChains(d).double_click(css(d, sel)[0]).perform()
+    wait(d, lambda d: css(d, f"{sel} textarea, {sel} input"), 10, f"the editor of cell {row},{col}")
+    ActionChains(d).send_keys(text).send_keys(Keys.ENTER).perform()
+    wait(d, lambda d: text in css(d, sel)[0].text, 10, f"cell {row},{col} to show {text}")
+
+
+def test_policy_matching_tab_fills_the_form_and_shows_the_result_table(driver, server):
+    """A 亭湖区 parts maker with a 市级四星级企业 title and a robot plan: the table lists what it can claim."""
+    open_app(driver, server["url"])
+    tab(driver, "政策匹配")
+    wait(driver, lambda d: css(d, "#pqa-m-region textarea, #pqa-m-region input"), what="the matching form")
+    fill(driver, "pqa-m-region", "江苏省盐城市亭湖区")
+    fill(driver, "pqa-m-industry", "汽车零部件制造")
+    fill(driver, "pqa-m-revenue", "30000")
+    fill(driver, "pqa-m-tax", "2500")
+    fill(driver, "pqa-m-honours", "市级四星级企业")
+    edit_cell(driver, "pqa-m-plans", 0, 0, "工业机器人")
+    edit_cell(driver, "pqa-m-plans", 0, 1, "400")
+    css(driver, "#pqa-m-run")[0].click()
+    table = wait(driver, lambda d: (t := css(d, "#pqa-m-result table.pqa-match-table")) and t[0], 60, "the result table")
+    assert "找到可申请的政策" in css(driver, "#pqa-m-status")[0].text
+    rows = table.find_elements("css selector", "tbody tr")
+    ok = [r for r in rows if "pqa-row-ok" in r.get_attribute("class")]
+    assert len(ok) >= 3 and rows[: len(ok)] == ok  # applicable items first
+    first = ok[0].text
+    assert "25%" in first and "100万元" in first  # 400万元 of robots × 25%: the estimate, ranked first
+    assert "满足" in first and "需核实" in first and "本地政策" in first and "可申请" in first
+    assert "《强化政策服务 聚力推动产业新城建设》" in first and "亭湖区工信局" in first  # cited
+    assert any("四星级企业" in r.text and "40万元" in r.text for r in ok)
+    assert any(r.find_elements("css selector", ".pqa-cond.pqa-notmet") for r in rows)  # a condition not met is marked
+    assert all(r.find_elements("css selector", ".pqa-badge.pqa-ok") for r in ok)
+    result = css(driver, "#pqa-m-result")[0]
+    assert "其他地区的同类政策" in result.text and "江苏省宿迁市" in result.text
+    assert "安徽省宿州市" not in "".join(r.text for r in ok)  # another region's item is never shown as applicable
+    assert icon_drawn(driver, "#pqa-m-result .pqa-met .pqa-ic")
+    fits = driver.execute_script("""
+        const t = document.querySelector('#pqa-m-result table.pqa-match-table'); const w = t.closest('.pqa-table-wrap');
+        return [t.scrollWidth <= w.clientWidth + 1, t.querySelectorAll('th').length];""")
+    assert fits == [True, 8], fits
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", result)
+    time.sleep(0.5)
+    result.screenshot(str(SHOTS / "match.png"))
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", css(driver, "#pqa-m-honours")[0])
+    time.sleep(0.5)
+    driver.save_screenshot(str(SHOTS / "match-form.png"))  # the filled form above the result
+
+    plain = css(driver, "#pqa-m-copy textarea")[0].get_attribute("value")
+    assert plain.startswith("企业画像：江苏省盐城市亭湖区") and "可申请的政策" in plain and "出处：" in plain
+    css(driver, "#pqa-m-copy-btn")[0].click()
+    wait(driver, lambda d: css(d, "#pqa-m-io-status")[0].text.strip(), what="the copy status")
+    css(driver, "#pqa-m-csv")[0].click()
+    csv_text = wait(driver, lambda d: d.execute_script("return window.__pqaCsv"), 30, "the CSV download")
+    import csv
+    import io
+
+    rows_csv = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
+    assert rows_csv[0][:5] == ["序号", "可申请", "已过期", "已被取代", "适用地区"]
+    assert "已下载" in css(driver, "#pqa-m-io-status")[0].text
+    assert sum(1 for r in rows_csv[1:] if r[1] == "是") == len(ok)  # the same applicable rows as the table
 
 
 def test_follow_up_callouts_and_new_chat(driver, server):

@@ -17,6 +17,8 @@ import pytest
 from policyqa.corpus.items import NATIONAL, Condition, Honour, ItemCatalog
 from policyqa.corpus.pipeline import chunk_documents, load_corpus
 from policyqa.corpus.regions import parse_region
+from policyqa.corpus.types import DocMeta
+from policyqa.corpus.versions import linked
 from policyqa.qa.compare import compare
 from policyqa.qa.match import (
     Profile, ProfileError, RegionRule, Status, check, match, parse_profile, profile_honours, region_rule,
@@ -127,6 +129,47 @@ def test_region_rule_cases():
     assert RegionRule.ELSEWHERE.applies is Status.NOT_MET and RegionRule.PART.applies is Status.UNKNOWN
 
 
+JURISDICTIONS = [NATIONAL, "江苏省", "江苏省盐城市", "江苏省盐城市射阳县", "江苏省盐城市亭湖区", "江苏省盐城市盐城经济技术开发区",
+                 "安徽省宿州市", "浙江省", "浙江省桐溪县", "桐溪县", "湖南省鹤泉县", ""]
+PROFILE_REGIONS = ["江苏省盐城市射阳县", "江苏省盐城市", "江苏省", "浙江省桐溪县", "桐溪县", "湖南省鹤泉县", "安徽省宿州市萧县"]
+
+
+@pytest.mark.parametrize("region", PROFILE_REGIONS)
+def test_region_rule_is_the_shared_matchers_decision(region):
+    """Every (jurisdiction, region) pair: the rule applies exactly when corpus.jurisdiction says so."""
+    from policyqa.corpus.jurisdiction import Applicability, applicability
+
+    for j in JURISDICTIONS:
+        a = applicability(DocMeta("d", jurisdiction=j), region)
+        rule = region_rule(j, region)
+        expected = {Applicability.NATIONAL: Status.MET, Applicability.APPLIES: Status.MET, Applicability.PART: Status.UNKNOWN,
+                    Applicability.OTHER: Status.NOT_MET, Applicability.UNKNOWN: Status.UNKNOWN}[a]
+        assert rule.applies is expected, (j, region, a, rule)
+
+
+def test_a_county_the_gazetteer_lacks_matches_itself_with_or_without_its_province():
+    for region in ("浙江省桐溪县", "桐溪县"):
+        assert region_rule("浙江省桐溪县", region) is RegionRule.LOCAL
+        assert region_rule("桐溪县", region) is RegionRule.LOCAL
+        assert region_rule("湖南省鹤泉县", region) is RegionRule.ELSEWHERE
+    assert region_rule("浙江省", "浙江省桐溪县") is RegionRule.ABOVE
+    assert region_rule("浙江省桐溪县", "湖南省鹤泉县") is RegionRule.ELSEWHERE
+
+
+def test_profile_region_is_read_against_the_knowledge_bases_jurisdictions():
+    from policyqa.qa.match import resolve_region
+
+    docs = {"t": DocMeta("t", jurisdiction="浙江省桐溪县", issuer_level="county"),
+            "y": DocMeta("y", jurisdiction="江苏省盐城市亭湖区", issuer_level="county")}
+    assert resolve_region("桐溪县", docs) == "浙江省桐溪县"  # placed by the document that names it
+    assert resolve_region("浙江省桐溪县城东街道", docs) == "浙江省桐溪县"
+    assert resolve_region("桐溪县", {}) == "桐溪县"  # kept by name; the shared matcher compares names
+    assert resolve_region("浙江省桐溪县", {}) == "浙江省桐溪县"
+    assert resolve_region("江苏省盐城市亭湖区", docs) == "江苏省盐城市亭湖区"
+    assert resolve_region("亭湖区", docs) == "江苏省盐城市亭湖区"
+    assert resolve_region("", docs) == "" and resolve_region("全国", docs) == ""
+
+
 # --- checking conditions ---------------------------------------------------------------------
 
 
@@ -229,11 +272,13 @@ def test_unquantified_items_only_when_asked(kb):
 
 def test_json_shape_is_exactly_the_issue_s(kb):
     d = run_match(kb, {"region": "射阳县", "revenue_wan": 30000, "x": 1}).to_json()
-    assert list(d) == ["profile", "items", "elsewhere"]
+    assert list(d) == ["profile", "items", "elsewhere", "region", "unknown_fields"]  # the issue's keys first, in order
     assert d["profile"] == {"region": "射阳县", "revenue_wan": 30000}
+    assert d["region"] == "江苏省盐城市射阳县" and d["unknown_fields"] == ["x"]
     item = d["items"][0]
     assert list(item) == ["doc_id", "chunk_id", "title", "region", "benefit", "amount_text", "estimate_wan",
-                          "conditions", "applicable", "expired", "citation"]
+                          "conditions", "applicable", "expired", "citation", "region_rule", "superseded", "superseded_by"]
+    assert item["region_rule"] == "local" and item["superseded"] is False and item["superseded_by"] == []
     assert all(set(c) == {"text", "status"} and c["status"] in ("met", "not_met", "needs_checking") for c in item["conditions"])
     assert "射政发〔2024〕7号" in item["citation"] and "「" in item["citation"]
     json.dumps(d, ensure_ascii=False)
@@ -242,14 +287,14 @@ def test_json_shape_is_exactly_the_issue_s(kb):
 def test_csv_and_text_exports(kb):
     res = run_match(kb, {"region": "射阳县", "revenue_wan": 30000, "x": 1})
     rows = list(csv.reader(io.StringIO(res.to_csv())))
-    assert rows[0][:4] == ["序号", "可申请", "已过期", "适用地区"] and len(rows) == 1 + len(res.items) + len(res.elsewhere)
+    assert rows[0][:5] == ["序号", "可申请", "已过期", "已被取代", "适用地区"] and len(rows) == 1 + len(res.items) + len(res.elsewhere)
     text = res.to_text()
     assert text.startswith("企业画像：江苏省盐城市射阳县") and "可申请的政策" in text and "未识别的字段，已忽略：x" in text
 
 
 def test_profile_without_region_marks_every_region_for_checking(kb):
     res = run_match(kb, {"revenue_wan": 30000})
-    assert res.region is None and res.elsewhere == ()
+    assert res.region == "" and res.elsewhere == ()
     assert all(m.checks[0].status is Status.UNKNOWN for m in res.items if m.item.jurisdiction != NATIONAL)
     assert "未填或无法识别所在地区" in res.to_text()
 
@@ -343,3 +388,113 @@ def test_eval_match_command_reports_both_evaluations(tmp_path):
     assert s["split"] == "tune" and s["extraction"]["clauses"] > 0 and s["matching"]["profiles"] > 0
     assert (tmp_path / "rep.png").stat().st_size > 0 and "## Extraction" in (tmp_path / "rep.md").read_text(encoding="utf-8")
     assert len((tmp_path / "d.jsonl").read_text(encoding="utf-8").splitlines()) == s["extraction"]["clauses"] + s["matching"]["profiles"]
+
+
+def test_heldout_check_runs_matching_only_and_never_applies_the_old_version_or_another_county(tmp_path):
+    """eval/match/heldout: the 2021 桐溪 policy (superseded) and other counties' items are never applicable."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    r = cli("eval-match", "--matching-only", "--split", "all", "--json", "--profiles", str(root / "eval/match/heldout/profiles.jsonl"),
+            "--corpus", str(root / "corpus/documents"), str(root / "eval/documents"), "--report", str(tmp_path / "h.md"))
+    assert r.returncode == 0, r.stderr
+    m = json.loads(r.stdout)["matching"]
+    assert m["profiles"] >= 8 and m["other_region_violations"] == 0 and m["superseded_flagged"] == 1.0
+    assert m["elsewhere_found"] == 1.0 and m["precision"] >= 0.9 and m["recall"] >= 0.9
+    report = (tmp_path / "h.md").read_text(encoding="utf-8")
+    assert "## Extraction" not in report and "tongxi-zhizao-2021" not in report.split("Profiles with differences")[-1]
+
+
+# --- versions and validity -----------------------------------------------------------------
+
+OLD_VERSION = """青川县人民政府关于印发《青川县支持工业企业发展的若干政策》的通知
+青政发〔2020〕4号
+一、对新认定的国家级专精特新“小巨人”企业，给予一次性奖励40万元。
+二、对年度入库税收首次达到1000万元的工业企业，给予奖励8万元。
+三、本政策自2020年3月1日起施行，有效期5年。
+青川县人民政府
+2020年2月20日
+"""
+
+NEW_VERSION = """青川县人民政府关于印发《青川县支持工业企业发展的若干政策》的通知
+青政发〔2023〕9号
+一、对新认定的国家级专精特新“小巨人”企业，给予一次性奖励60万元。
+二、本政策自2023年5月1日起施行，有效期3年。《青川县支持工业企业发展的若干政策》（青政发〔2020〕4号）同时废止。
+青川县人民政府
+2023年4月10日
+"""
+
+SHORT_LIVED = """白河县关于支持企业上云的通知
+白政发〔2021〕2号
+一、对新认定的省级上云标杆企业，给予一次性奖励6万元。
+二、本通知自2021年1月1日起施行，有效期2年。
+白河县人民政府
+2020年12月20日
+"""
+
+
+@pytest.fixture(scope="module")
+def versions_kb(tmp_path_factory):
+    d = tmp_path_factory.mktemp("versions")
+    for name, text in (("old.txt", OLD_VERSION), ("new.txt", NEW_VERSION), ("short.txt", SHORT_LIVED)):
+        (d / name).write_text(text, encoding="utf-8")
+    report = load_corpus([d])
+    docs = linked({x.doc_id: x.meta for x in report.documents})  # version links, as the index derives them
+    chunks = chunk_documents(report.documents)
+    return docs, ItemCatalog.build(docs, chunks)
+
+
+def test_items_of_a_superseded_document_are_flagged_and_never_applicable(versions_kb):
+    docs, cat = versions_kb
+    assert docs["old.txt"].superseded_by == ("new.txt",)
+    region = docs["new.txt"].jurisdiction
+    p, _ = parse_profile({"region": region, "honours": ["国家级专精特新小巨人"], "tax_paid_wan": 1500})
+    res = match(p, cat.all_items(), docs, today=date(2024, 1, 1))  # the old version is still within its own validity
+    old = [m for m in res.items if m.item.doc_id == "old.txt"]
+    assert old and all(m.superseded and not m.applicable and not m.expired for m in old)
+    assert [m.item.amount_wan for m in res.applicable] == [60]  # only the current version's figure
+    j = res.to_json()
+    flagged = [i for i in j["items"] if i["doc_id"] == "old.txt"]
+    assert all(i["superseded"] and i["superseded_by"] == ["new.txt"] and not i["applicable"] for i in flagged)
+    text = res.to_text()
+    assert "已被新版政策取代" in text and "40万元" in text.split("已被新版政策取代")[1]
+    rows = list(csv.reader(io.StringIO(res.to_csv())))
+    assert {r[3] for r in rows[1:] if "40万元" in r[6]} == {"是"}
+    # another region's enterprise never sees the superseded item under "elsewhere"
+    other, _ = parse_profile({"region": "江苏省盐城市射阳县", "honours": ["国家级专精特新小巨人"]})
+    assert all(m.item.doc_id != "old.txt" for m in match(other, cat.all_items(), docs, today=date(2024, 1, 1)).elsewhere)
+
+
+def test_expiry_comes_from_the_documents_stated_validity(versions_kb):
+    docs, cat = versions_kb
+    assert (docs["short.txt"].valid_from, docs["short.txt"].valid_to) == ("2021-01-01", "2022-12-31")
+    p, _ = parse_profile({"region": docs["short.txt"].jurisdiction, "honours": ["省级上云标杆企业"]})
+    during = [m for m in match(p, cat.all_items(), docs, today=date(2022, 6, 1)).items if m.item.doc_id == "short.txt"]
+    after = [m for m in match(p, cat.all_items(), docs, today=date(2023, 1, 1)).items if m.item.doc_id == "short.txt"]
+    assert during and all(m.applicable and not m.expired for m in during)
+    assert after and all(m.expired and not m.applicable and m.item.valid_to == "2022-12-31" for m in after)
+
+
+def test_compare_flags_superseded_cells(versions_kb):
+    docs, cat = versions_kb
+    t = compare("小巨人", cat.all_items(), docs, today=date(2024, 1, 1))
+    by_doc = {c.doc_id: c for c in t.cells}
+    assert by_doc["old.txt"].superseded and not by_doc["new.txt"].superseded
+    assert "已被新版取代" in t.to_text() and t.to_json()["cells"][0]["superseded"] is False
+
+
+def test_a_recognition_outside_the_vocabulary_is_checked_against_the_honours_as_written():
+    from policyqa.corpus.items import Honour as H
+
+    v = vocabulary()
+    c = Condition("honour", "省级算力调度平台", "honours", honours=(H("算力调度平台", "省级"),))
+    status = lambda names: check(c, Profile(honours=tuple(names)), v, profile_honours(names)).status  # noqa: E731
+    assert status(["省级算力调度平台"]) is Status.MET
+    assert status(["高新技术企业", "省算力调度平台"]) is Status.MET  # 省 before the name says the level
+    assert status(["市级算力调度平台"]) is Status.NOT_MET  # another level
+    assert status(["算力调度平台"]) is Status.UNKNOWN  # level not given
+    assert status(["调度平台"]) is Status.UNKNOWN  # part of the name: a person checks
+    assert status(["高新技术企业"]) is Status.NOT_MET  # the list is complete
+    assert check(c, Profile(), v, []).status is Status.UNKNOWN  # honours not given
+    quoted = Condition("honour", "“江苏精品”认证", "honours", honours=(H("“江苏精品”认证", ""),))
+    assert check(quoted, Profile(honours=("江苏精品认证",)), v, []).status is Status.MET  # quotes do not matter

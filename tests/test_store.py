@@ -59,7 +59,8 @@ def built(tmp_path):
 def test_build_writes_the_documented_layout(built):
     path = built.path
     assert sorted(p.name for p in path.iterdir()) == [
-        "bm25", "chunks.jsonl", "docs.jsonl", "faiss.index", "ids.txt", "manifest.json", "sentences", "vectors.npy",
+        "bm25", "chunks.jsonl", "docs.jsonl", "faiss.index", "ids.txt", "items.jsonl", "manifest.json", "sentences",
+        "vectors.npy",
     ]
     assert (path / "ids.txt").read_text(encoding="utf-8").splitlines() == [
         "d1#1", "d1#2", "d2#1", "d2#2", "d3#1", "d4#1", "d4#2",

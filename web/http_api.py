@@ -1,7 +1,11 @@
 """The HTTP API under ``/api`` and the ASGI middlewares that guard the whole app.
 
 Open to everyone: ``POST /api/ask``, ``GET /api/health``, ``GET
-/api/documents``, ``GET /api/documents/{id}/chunks``, ``POST /api/feedback``.
+/api/documents``, ``GET /api/documents/{id}/chunks``, ``POST /api/feedback``,
+``POST /api/match`` (an enterprise profile -> the ``policyqa match --json``
+object; ``?format=csv|text``, ``?today=YYYY-MM-DD``) and ``POST
+/api/compare`` (``{"topic", "regions"?, "today"?}`` -> the ``policyqa compare
+--json`` object).
 Admin only (token as ``Authorization: Bearer …`` or the page's session
 cookie; checked here, on the server): ``POST /api/documents`` (multipart,
 one or more ``file`` fields, optional ``replace=true``), ``DELETE
@@ -21,11 +25,11 @@ import json
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from policyqa.web.auth import COOKIE
@@ -33,7 +37,7 @@ from policyqa.web.context import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS, WebConte
 from policyqa.web.feedback import parse_feedback
 from policyqa.web.jsonbody import BadJSON, loads_checked
 
-__all__ = ["add_api_routes", "parse_ask", "BodyLimit", "AdminGate", "ChineseLocale", "API_BODY_LIMIT", "PAGE_BODY_LIMIT"]
+__all__ = ["add_api_routes", "parse_ask", "parse_compare", "parse_match_options", "BodyLimit", "AdminGate", "ChineseLocale", "API_BODY_LIMIT", "PAGE_BODY_LIMIT"]
 
 API_BODY_LIMIT = 1_000_000  # JSON bodies of /api/*
 PAGE_BODY_LIMIT = 8_000_000  # the page's own (Gradio) requests carry the chat so far
@@ -85,6 +89,60 @@ def parse_ask(body: Any, known_docs: set[str] | None = None) -> dict:
     return {"question": q, "history": history, "region": region, "doc_ids": docs, "top_k": top_k}
 
 
+MATCH_FORMATS = ("json", "csv", "text")
+MAX_TOPIC_CHARS = 100
+MAX_REGIONS = 20
+
+
+def _iso_day(value: Any, name: str):
+    from datetime import date
+
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise BadJSON(f"'{name}' must be a date like 2025-06-01")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise BadJSON(f"'{name}' must be a date like 2025-06-01, not {value[:40]!r}") from None
+
+
+def parse_match_options(query: Mapping[str, str]) -> dict:
+    """``POST /api/match`` query parameters: ``format`` (json | csv | text), ``today``
+    (judge validity on that day), ``include_unquantified`` (also grants without an amount)."""
+    fmt = (query.get("format") or "json").strip().lower()
+    if fmt not in MATCH_FORMATS:
+        raise BadJSON(f"'format' must be one of {', '.join(MATCH_FORMATS)}")
+    flag = (query.get("include_unquantified") or "").strip().lower()
+    if flag not in ("", "0", "1", "true", "false", "yes", "no"):
+        raise BadJSON("'include_unquantified' must be true or false")
+    return {"format": fmt, "today": _iso_day(query.get("today"), "today"),
+            "include_unquantified": flag in ("1", "true", "yes")}
+
+
+def parse_compare(body: Any) -> dict:
+    """Validate a ``POST /api/compare`` body; return ``KnowledgeBase.compare`` kwargs or raise BadJSON."""
+    if not isinstance(body, dict):
+        raise BadJSON("body must be a JSON object")
+    allowed = {"topic", "regions", "today"}
+    extra = sorted(set(body) - allowed)
+    if extra:
+        raise BadJSON(f"unknown field(s): {', '.join(extra)}; allowed: {', '.join(sorted(allowed))}")
+    topic = body.get("topic")
+    if not isinstance(topic, str) or not topic.strip():
+        raise BadJSON("'topic' must be a non-empty string, e.g. \"小巨人\"")
+    if len(topic) > MAX_TOPIC_CHARS:
+        raise BadJSON(f"'topic' is longer than {MAX_TOPIC_CHARS} characters")
+    regions = body.get("regions")
+    if regions is None:
+        regions = []
+    elif isinstance(regions, str):
+        regions = [regions]
+    if not isinstance(regions, list) or len(regions) > MAX_REGIONS or not all(isinstance(r, str) and len(r) <= 50 for r in regions):
+        raise BadJSON(f"'regions' must be a list of at most {MAX_REGIONS} region names")
+    return {"topic": topic.strip(), "regions": [r.strip() for r in regions if r.strip()], "today": _iso_day(body.get("today"), "today")}
+
+
 def _error(msg: str, status: int = 400, **extra) -> JSONResponse:
     return JSONResponse({"error": msg, **extra}, status_code=status)
 
@@ -114,6 +172,36 @@ def add_api_routes(app, web: WebContext) -> None:
             return _error(str(e))
         a = await run_in_threadpool(web.ask, **kw)
         return JSONResponse(a.to_json())
+
+    @app.post("/api/match")
+    async def api_match(request: Request):
+        """An enterprise profile (issue-13 JSON object) -> the items it can claim: the `policyqa match --json`
+        object (``?format=csv`` for the CSV export, ``?format=text`` for copy-ready text). Unknown profile
+        fields are reported in ``unknown_fields``; a value of the wrong type is a 400."""
+        from policyqa.qa.match import ProfileError
+
+        try:
+            opts = parse_match_options(request.query_params)
+            profile = await json_body(request)
+            result = await run_in_threadpool(web.kb.match, profile, opts["today"], opts["include_unquantified"])
+        except (BadJSON, ProfileError) as e:
+            return _error(str(e))
+        if opts["format"] == "csv":
+            return Response(("\ufeff" + result.to_csv()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": _content_disposition("政策匹配结果.csv")})
+        if opts["format"] == "text":
+            return PlainTextResponse(result.to_text())
+        return JSONResponse(result.to_json())
+
+    @app.post("/api/compare")
+    async def api_compare(request: Request):
+        """One kind of reward across regions: the `policyqa compare --json` object."""
+        try:
+            kw = parse_compare(await json_body(request))
+        except BadJSON as e:
+            return _error(str(e))
+        table = await run_in_threadpool(web.kb.compare, **kw)
+        return JSONResponse(table.to_json())
 
     @app.get("/api/health")
     async def api_health():

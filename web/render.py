@@ -394,3 +394,113 @@ def chunks_html(meta, chunks) -> str:
 def status_html(msg: str, ok: bool) -> str:
     cls = "pqa-status-ok" if ok else "pqa-status-err"
     return f'<div class="{cls}">{icon("ok" if ok else "error")}{esc_html(msg)}</div>'
+
+
+# =============================================================================
+# the 政策匹配 tab
+# =============================================================================
+
+# condition status -> (css class, icon, label shown before the condition; readable without icons)
+CONDITION_MARKS = {
+    "met": ("pqa-met", "ok", "满足"),
+    "not_met": ("pqa-notmet", "error", "不满足"),
+    "needs_checking": ("pqa-check", "info", "需核实"),
+}
+# MatchResult's region_rule values, as users read them
+REGION_RULES = {
+    "local": "本地政策", "above": "上级政策，覆盖本地", "national": "全国性政策", "part": "辖区内部分地区的政策",
+    "unknown": "文件未标明地区", "no_profile_region": "画像未填地区", "elsewhere": "其他地区，不适用",
+}
+MATCH_COLUMNS = (("序号", 4), ("政策事项", 15), ("金额标准", 13), ("预计金额", 8), ("条件", 25), ("适用地区", 11),
+                 ("状态", 8), ("出处", 16))
+
+
+def _fmt_wan(v) -> str:
+    if v is None or v == "":
+        return "—"
+    return f"{v}万元"
+
+
+def match_flags(item: dict) -> list[tuple[str, str]]:
+    """The state badges of one result item: (css class, text)."""
+    out = []
+    if item.get("applicable"):
+        out.append(("pqa-ok", "可申请"))
+    elif item.get("region_rule") == "elsewhere":
+        out.append(("pqa-no", "其他地区"))
+    elif any(c.get("status") == "not_met" for c in item.get("conditions") or ()):
+        out.append(("pqa-no", "条件不符"))
+    if item.get("superseded"):
+        out.append(("pqa-old", "已被新版取代"))
+    if item.get("expired"):
+        out.append(("pqa-old", "已过期"))
+    return out
+
+
+def conditions_html(conditions) -> str:
+    """Each condition with its mark (满足 / 不满足 / 需核实); the region rule is shown in its own column."""
+    rows = []
+    for c in conditions:
+        cls, ic, label = CONDITION_MARKS.get(c.get("status"), CONDITION_MARKS["needs_checking"])
+        text = str(c.get("text", ""))
+        if c.get("status") == "needs_checking":  # the mark already says so
+            text = re.sub(r"（需(?:人工)?核实）$", "", text)
+        rows.append(f'<li class="pqa-cond {cls}">{icon(ic)}<span class="pqa-cond-label">{label}</span>'
+                    f'{esc_html(text)}</li>')
+    return f'<ul class="pqa-conds">{"".join(rows)}</ul>' if rows else "—"
+
+
+def match_table_html(items, css_class: str = "pqa-match-table") -> str:
+    """A result table (``MatchResult.to_json()["items"]`` or ``["elsewhere"]``): fixed layout, every value escaped."""
+    total = sum(w for _, w in MATCH_COLUMNS)
+    head = "".join(f'<col style="width:{w * 100 / total:.2f}%">' for _, w in MATCH_COLUMNS)
+    ths = "".join(f"<th>{esc_html(h)}</th>" for h, _ in MATCH_COLUMNS)
+    body = []
+    for n, it in enumerate(items, 1):
+        conds = list(it.get("conditions") or [])
+        region_cond = conds[0] if conds and str(conds[0].get("text", "")).startswith("适用地区") else None
+        other = conds[1:] if region_cond else conds
+        rule = REGION_RULES.get(it.get("region_rule", ""), "")
+        region_cell = esc_html(it.get("region", "")) + (f'<div class="pqa-rule">{esc_html(rule)}</div>' if rule else "")
+        if region_cond:
+            cls, ic, label = CONDITION_MARKS.get(region_cond.get("status"), CONDITION_MARKS["needs_checking"])
+            region_cell += f'<div class="pqa-cond {cls}">{icon(ic)}<span class="pqa-cond-label">{label}</span></div>'
+        flags = "".join(f'<span class="pqa-badge {c}">{esc_html(t)}</span>' for c, t in match_flags(it)) or "—"
+        if it.get("superseded_by"):
+            flags += f'<div class="pqa-rule">新版：{esc_html("、".join(it["superseded_by"]))}</div>'
+        estimate = _fmt_wan(it.get("estimate_wan"))
+        cells = [str(n), esc_html(it.get("benefit", "")), esc_html(it.get("amount_text", "")), esc_html(estimate),
+                 conditions_html(other), region_cell, flags,
+                 f'<div class="pqa-cite-text">{esc_html(it.get("citation", ""))}</div>'
+                 f'<div class="pqa-docid">{esc_html(it.get("doc_id", ""))}</div>']
+        row_cls = "pqa-row-ok" if it.get("applicable") else "pqa-row-no"
+        body.append(f'<tr class="{row_cls}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    if not body:
+        body.append(f'<tr><td colspan="{len(MATCH_COLUMNS)}">没有符合的政策事项</td></tr>')
+    return (f'<div class="pqa-table-wrap"><table class="{esc_html(css_class)}"><colgroup>{head}</colgroup>'
+            f'<thead><tr>{ths}</tr></thead><tbody>{"".join(body)}</tbody></table></div>')
+
+
+def match_result_html(result: dict) -> str:
+    """The 政策匹配 tab's result: a summary, the table of this region's items (applicable
+    first, by amount), and the other regions' items ("elsewhere"), from ``MatchResult.to_json()``."""
+    items = list(result.get("items") or [])
+    elsewhere = list(result.get("elsewhere") or [])
+    ok = [it for it in items if it.get("applicable")]
+    region = result.get("region") or ""
+    parts = []
+    where = f"所在地区按「{esc_html(region)}」匹配" if region else "未填或无法识别所在地区：各地政策均列出，是否适用需核实"
+    parts.append(f'<div class="pqa-match-summary"><b>可申请 {len(ok)} 项</b>（共列出本地及上级政策 {len(items)} 项）；{where}。'
+                 "条件标记：满足 / 不满足 / 需核实（画像未填或无法判断的条件）。</div>")
+    if result.get("unknown_fields"):
+        parts.append(callout("invalid", "未识别的字段，已忽略：" + esc_html("、".join(result["unknown_fields"]))))
+    parts.append(match_table_html(items))
+    if elsewhere:
+        parts.append(f'<div class="pqa-elsewhere-head">其他地区的同类政策（{len(elsewhere)} 项，不适用于本企业，仅供参考）</div>')
+        parts.append(match_table_html(elsewhere, "pqa-match-table pqa-elsewhere"))
+    return '<div class="pqa-match">' + "".join(parts) + "</div>"
+
+
+def match_empty_html() -> str:
+    return ('<div class="pqa-sources-empty">填写企业画像后点击「匹配政策」：列出可申请的奖励补助，'
+            "按金额排序，逐条标出条件是否满足，并注明出处。</div>")

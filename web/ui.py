@@ -1,6 +1,7 @@
-"""The Gradio page: a chat tab and a knowledge-base tab, in Chinese, with icons drawn by CSS.
+"""The Gradio page: a chat tab, a 政策匹配 (policy matching) tab and a knowledge-base tab, in Chinese,
+with icons drawn by CSS.
 
-Reading (chat, sources, document list, chunk viewer) is open.  Adding and
+Reading (chat, sources, matching, document list, chunk viewer) is open.  Adding and
 removing documents, downloading originals and exporting feedback need the
 admin: the 知识库 tab logs in through ``POST /api/admin/session`` (session
 cookie), and every event that changes the knowledge base checks the request
@@ -10,6 +11,7 @@ Gradio's temporary folder when the request that used them ends.
 """
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,7 @@ from policyqa.web.feedback import MAX_COMMENT_CHARS, VERDICTS, feedback_record
 from policyqa.web.http_api import BadJSON, parse_ask
 from policyqa.web.render import (
     answer_view, chat_message, chunks_html, copy_text, doc_label, doc_table_html, esc_md, icon,
-    region_choices, sources_html, status_html, stream_units,
+    match_empty_html, match_result_html, region_choices, sources_html, status_html, stream_units,
 )
 from policyqa.web.uploads import UPLOAD_TYPES
 
@@ -106,6 +108,26 @@ li.pqa-chunk {border: 1px solid #dadce0; border-radius: 6px; padding: 6px 10px; 
 .pqa-chunk-meta {font-size: 0.85em; color: #5f6368;}
 .pqa-chunk-sec {margin: 0 6px; color: #3c4043;}
 .pqa-admin-note {font-size: 0.9em; color: #5f6368;}
+table.pqa-match-table {table-layout: fixed; width: 100%; border-collapse: collapse; font-size: 0.85em;}
+table.pqa-match-table th {position: sticky; top: 0; background: var(--block-background-fill, #fff); text-align: left; z-index: 1;}
+table.pqa-match-table th, table.pqa-match-table td {padding: 5px 6px; border-bottom: 1px solid #e0e0e0; vertical-align: top;
+  overflow-wrap: anywhere; word-break: break-word; white-space: normal;}
+table.pqa-match-table tr.pqa-row-no td {color: #5f6368;}
+table.pqa-elsewhere {opacity: 0.85;}
+ul.pqa-conds {list-style: none; padding-left: 0; margin: 0;}
+.pqa-cond {margin: 1px 0;}
+.pqa-cond-label {font-weight: 600; margin-right: 4px;}
+.pqa-met {color: #137333;}
+.pqa-notmet {color: #c5221f;}
+.pqa-check {color: #8a5a00;}
+.pqa-rule {font-size: 0.85em; color: #5f6368; margin-top: 2px;}
+.pqa-badge {display: inline-block; border-radius: 4px; padding: 0 5px; margin: 1px 2px 1px 0; font-size: 0.9em; white-space: nowrap;}
+.pqa-badge.pqa-ok {background: #e6f4ea; color: #137333;}
+.pqa-badge.pqa-no {background: #f1f3f4; color: #5f6368;}
+.pqa-badge.pqa-old {background: #fff8c5; color: #4d3800;}
+.pqa-cite-text {font-size: 0.9em;}
+.pqa-match-summary {margin: 6px 0;}
+.pqa-elsewhere-head {font-weight: 600; margin: 14px 0 4px; color: #3c4043;}
 """
 
 # Runs once on page load: citation links open and scroll to their source card.
@@ -132,7 +154,7 @@ PAGE_JS = """
 COPY_JS = """
 async (text) => {
   window.__pqaCopied = null;
-  if (!text) return "还没有可复制的回答";
+  if (!text) return "还没有可复制的内容";
   let ok = false;
   try {
     if (navigator.clipboard && window.isSecureContext) {
@@ -165,6 +187,29 @@ async (token) => {
       headers: {"Authorization": "Bearer " + token}, credentials: "same-origin"});
     return ["", r.ok ? "" : (r.status === 403 ? "管理员令牌不正确" : "登录失败（HTTP " + r.status + "）")];
   } catch (e) { return ["", "登录失败：" + e]; }
+}
+"""
+
+# Downloads the result as CSV: the same profile posted to /api/match?format=csv (no file is kept on the server).
+CSV_JS = """
+async (profileJson) => {
+  window.__pqaCsv = null;
+  if (!profileJson) return "请先匹配政策";
+  try {
+    const r = await fetch(new URL("api/match?format=csv", document.baseURI), {method: "POST",
+      headers: {"Content-Type": "application/json"}, body: profileJson, credentials: "same-origin"});
+    if (!r.ok) return "下载失败（HTTP " + r.status + "）";
+    const blob = await r.blob();
+    window.__pqaCsv = await blob.text();
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = "政策匹配结果.csv";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    return "已下载 政策匹配结果.csv";
+  } catch (e) { return "下载失败：" + e; }
 }
 """
 
@@ -217,6 +262,101 @@ def converse(web: WebContext, question: str, chat: Sequence[dict] | None, turns:
             time.sleep(delay)
     chat[-1] = {"role": "assistant", "content": message}
     yield ChatStep(list(chat), turns, True, copy_text(view))
+
+
+INVESTMENT_HEADERS = ["投资类别", "金额（万元）"]
+INVESTMENT_ROWS = 3
+MATCH_EXAMPLE = {  # the example button's profile (a 亭湖区 parts maker planning robots)
+    "region": "江苏省盐城市亭湖区", "industry": "机械零部件制造", "enterprise_type": "规上工业企业",
+    "revenue_wan": "30000", "tax_paid_wan": "2500", "employees": "260", "honours": "市级四星级企业",
+    "planned_investments": [["工业机器人", 400], ["", None], ["", None]],
+}
+_SPLIT = re.compile(r"[、,，;；\s]+")
+
+
+def _cell_number(v, row: int):
+    if v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip()):
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v
+    try:
+        return float(str(v).strip().replace(",", ""))
+    except ValueError:
+        raise ValueError(f"第{row}行投资金额「{str(v)[:20]}」不是数字（单位：万元）") from None
+
+
+_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(亿元|亿|万元|万|元|人|名)?\s*$")
+
+
+def _form_number(v, label: str, wan: bool = True):
+    """A form's number: 8000, 8,000, 8000万元, 1.2亿 (-> 12000 万元); "" -> None (not given)."""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return v
+    m = _NUMBER.match(str(v).replace(",", "").replace("，", ""))
+    if not m or (m.group(2) in ("人", "名") and wan) or (m.group(2) in ("亿元", "亿", "万元", "万", "元") and not wan):
+        unit = "万元" if wan else "人"
+        raise ValueError(f"{label}「{str(v)[:20]}」不是数字（单位：{unit}）")
+    x = float(m.group(1))
+    x = x * 10000 if m.group(2) in ("亿元", "亿") else x / 10000 if m.group(2) == "元" else x
+    return int(x) if x.is_integer() else x
+
+
+def profile_from_form(region, industry, enterprise_type, revenue, tax, employees, honours_text, no_plans, rows) -> dict:
+    """The issue-13 profile object from the 政策匹配 form (raises ValueError with a one-line Chinese message).
+
+    Empty fields are left out (their conditions are marked 需核实); 荣誉资质 「无」
+    means none held; 「暂无投资计划」 means planned_investments = [] (investment
+    conditions are then not met); investment rows without a kind are skipped.
+    """
+    p: dict = {}
+    for k, v in (("region", region), ("industry", industry), ("enterprise_type", enterprise_type)):
+        if isinstance(v, str) and v.strip():
+            p[k] = v.strip()
+    for k, v, label in (("revenue_wan", revenue, "上年营业收入"), ("tax_paid_wan", tax, "上年入库税收"), ("employees", employees, "职工人数")):
+        n = _form_number(v, label, wan=k != "employees")
+        if n is not None:
+            p[k] = n
+    text = (honours_text or "").strip()
+    if text in ("无", "没有", "暂无"):
+        p["honours"] = []
+    elif text:
+        p["honours"] = [h for h in _SPLIT.split(text) if h]
+    if hasattr(rows, "values") and hasattr(rows, "columns"):  # a pandas DataFrame
+        rows = rows.values.tolist()
+    plans = []
+    for n, row in enumerate(rows or [], 1):
+        row = list(row) + [None, None]
+        kind = str(row[0]).strip() if row[0] is not None and str(row[0]).strip() not in ("", "nan", "None") else ""
+        amount = _cell_number(row[1], n)
+        if not kind:
+            if amount is not None:
+                raise ValueError(f"第{n}行投资填了金额，请同时填写投资类别（如 工业机器人、设备、技术改造）")
+            continue
+        plans.append({"kind": kind, "amount_wan": amount})
+    if plans:
+        p["planned_investments"] = plans
+    elif no_plans:
+        p["planned_investments"] = []
+    return p
+
+
+def run_match(web: WebContext, form: Sequence) -> tuple[str, str, str, str]:
+    """The 政策匹配 button: (result HTML, copy-ready text, the profile JSON for the CSV download, status HTML)."""
+    import json
+
+    from policyqa.qa.match import ProfileError
+
+    try:
+        profile = profile_from_form(*form)
+        result = web.kb.match(profile)
+    except (ValueError, ProfileError) as e:
+        return match_empty_html(), "", "", status_html(str(e), False)
+    n = len(result.applicable)
+    msg = f"找到可申请的政策 {n} 项" if n else "没有找到可申请的政策（条件不符或已过期的见表格）"
+    return (match_result_html(result.to_json()), result.to_text(), json.dumps(profile, ensure_ascii=False),
+            status_html(msg, True))
 
 
 def feedback_for_last(web: WebContext, turns: Sequence[dict], verdict: str, comment: str = "") -> tuple[bool, str]:
@@ -382,6 +522,38 @@ def build_ui(web: WebContext):
                                                  elem_id="pqa-docs")
                         gr.Markdown("**来源**（点击回答中的 [n] 跳到对应原文）")
                         sources = gr.HTML(sources_html([]), elem_id="pqa-sources")
+            with gr.Tab("政策匹配", id="match"):
+                gr.Markdown("填写企业画像，列出可申请的奖励和补助：按金额排序，逐条标出条件 **满足 / 不满足 / 需核实**，"
+                            "注明适用地区和出处。不填的项目，相关条件标为「需核实」。", elem_id="pqa-match-intro")
+                with gr.Row():
+                    m_region = gr.Textbox(label="所在地区", placeholder="例如：江苏省盐城市亭湖区", elem_id="pqa-m-region")
+                    m_industry = gr.Textbox(label="行业", placeholder="例如：机械零部件制造", elem_id="pqa-m-industry")
+                    m_type = gr.Textbox(label="企业类型", placeholder="例如：规上工业企业、中小企业", elem_id="pqa-m-type")
+                with gr.Row():  # text, not gr.Number: an empty field must stay "not given", never 0
+                    m_revenue = gr.Textbox(label="上年营业收入（万元）", placeholder="例如：8000（不填则相关条件需核实）",
+                                           elem_id="pqa-m-revenue")
+                    m_tax = gr.Textbox(label="上年入库税收（万元）", placeholder="例如：600", elem_id="pqa-m-tax")
+                    m_employees = gr.Textbox(label="职工人数", placeholder="例如：120", elem_id="pqa-m-employees")
+                with gr.Row():
+                    m_honours = gr.Textbox(label="已获或正在申报的荣誉资质", scale=3, elem_id="pqa-m-honours",
+                                           placeholder="多个用顿号分隔，如：高新技术企业、省级专精特新中小企业、市级四星级企业；没有请填「无」")
+                    m_no_plans = gr.Checkbox(label="暂无投资计划", value=False, scale=1, elem_id="pqa-m-noplans")
+                m_plans = gr.Dataframe(headers=INVESTMENT_HEADERS, datatype=["str", "number"], type="array",
+                                       value=[["", None]] * INVESTMENT_ROWS, row_count=INVESTMENT_ROWS, column_count=2,
+                                       row_limits=(1, 20), column_limits=(2, 2), interactive=True, label="计划投资（每行一项：类别 + 金额，如 工业机器人 400）",
+                                       elem_id="pqa-m-plans")
+                with gr.Row():
+                    m_run = gr.Button("匹配政策", variant="primary", elem_id="pqa-m-run")
+                    m_example = gr.Button("填入示例画像", elem_id="pqa-m-example")
+                    m_clear = gr.Button("清空", elem_id="pqa-m-clear")
+                m_status = gr.HTML("", elem_id="pqa-m-status")
+                m_result = gr.HTML(match_empty_html(), elem_id="pqa-m-result")
+                with gr.Row():
+                    m_copy_btn = gr.Button("复制结果", elem_id="pqa-m-copy-btn")
+                    m_csv_btn = gr.Button("下载 CSV", elem_id="pqa-m-csv")
+                    m_io_status = gr.Markdown("", elem_id="pqa-m-io-status")
+                m_copy = gr.Textbox(label="结果纯文本（可选中复制）", interactive=False, lines=6, max_lines=20, elem_id="pqa-m-copy")
+                m_profile = gr.Textbox(visible=False, elem_id="pqa-m-profile")
             with gr.Tab("知识库", id="kb"):
                 admin_note = gr.HTML("", elem_id="pqa-admin-note")
                 with gr.Row(visible=True) as login_row:
@@ -430,6 +602,21 @@ def build_ui(web: WebContext):
         copy_btn.click(None, copy_box, copy_status, js=COPY_JS, api_visibility="private")
         up.click(lambda c, t: give_feedback("up", c, t), [comment, turns], [comment, fb_status], api_visibility="private")
         down.click(lambda c, t: give_feedback("down", c, t), [comment, turns], [comment, fb_status], api_visibility="private")
+
+        m_form = [m_region, m_industry, m_type, m_revenue, m_tax, m_employees, m_honours, m_no_plans, m_plans]
+        m_out = [m_result, m_copy, m_profile, m_status]
+        def match_profile(*form):
+            return run_match(web, form)
+
+        m_run.click(match_profile, m_form, m_out, api_visibility="private")
+        m_example.click(lambda: [MATCH_EXAMPLE[k] if k in MATCH_EXAMPLE else "" for k in (
+            "region", "industry", "enterprise_type", "revenue_wan", "tax_paid_wan", "employees", "honours")]
+            + [False, MATCH_EXAMPLE["planned_investments"]], None, m_form, api_visibility="private", queue=False)
+        m_clear.click(lambda: ["", "", "", "", "", "", "", False, [["", None]] * INVESTMENT_ROWS,
+                               match_empty_html(), "", "", "", ""],
+                      None, m_form + m_out + [m_io_status], api_visibility="private", queue=False)
+        m_copy_btn.click(None, m_copy, m_io_status, js=COPY_JS, api_visibility="private")
+        m_csv_btn.click(None, m_profile, m_io_status, js=CSV_JS, api_visibility="private")
 
         kb_out = [doc_table, region, doc_filter, remove_id, chunk_doc, kb_count]
         admin_out = [admin_panel, login_row, logout_row, admin_note]
