@@ -244,14 +244,15 @@ def cmd_train(args) -> int:
     except ImportError:
         _err("policyqa train needs scikit-learn: pip install 'policyqa[train]'")
         return 2
-    for f in (args.team, args.ncp, args.ncp_corpus):
+    for f in (args.team, args.ncp, args.ncp_corpus, *((args.dev, args.dev_documents) if args.dev else ())):
         if not Path(f).exists():
             _err(f"policyqa train: no such file {f}")
             return 2
     from policyqa.eval.train import train
 
     settings = _settings(args)
-    out = train(args.team, args.ncp, args.ncp_corpus, settings.home / "eval-indexes", Path(args.out), grid=not args.no_grid)
+    out = train(args.team, args.ncp, args.ncp_corpus, settings.home / "eval-indexes", Path(args.out), grid=not args.no_grid,
+                dev_path=args.dev or None, dev_docs=args.dev_documents)
     print(json.dumps({"threshold": out["answerable"]["threshold"], "selector_C": out["selector"]["C"], "params": out["params"]}, ensure_ascii=False))
     return 0
 
@@ -340,6 +341,10 @@ def register(sub) -> None:
     p.add_argument("--team", default=str(Path(__file__).parent / "eval" / "questions" / "team.jsonl"), help="team question set (its tune half is used)")
     p.add_argument("--ncp", default="../shared/external/ncp-policies/dev.jsonl", help="NCP questions (its tune half is used)")
     p.add_argument("--ncp-corpus", default="../shared/external/ncp-policies/corpus.jsonl", help="NCP corpus")
+    p.add_argument("--dev", default=str(Path(__file__).parent / "eval" / "questions" / "dev.jsonl"),
+                   help="tune-only dev set, fitted on whole ('' to leave it out)")
+    p.add_argument("--dev-documents", default=str(Path(__file__).parent / "eval" / "dev" / "documents"),
+                   help="documents the dev set asks about (indexed with the built-in ones)")
     p.add_argument("--out", default=str(MODELS), help="folder for selector.json and answerable.json")
     p.add_argument("--no-grid", action="store_true", help="skip the end-to-end choice of decoding settings")
     common(p)

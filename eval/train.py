@@ -5,13 +5,25 @@ deterministically from:
 
 - the team set's tune half over the built-in documents (labels: a candidate
   states a ``must_include`` fact of the question and lies in its evidence);
+- the dev set (``eval/questions/dev.jsonl``, a tune-only set: all of it is
+  fitted on) over the built-in documents plus ``eval/dev/documents``, labelled
+  like the team set;
 - the NCP set's tune half over the NCP corpus (labels: character ROUGE-L of
   the candidate against the reference span).
 
+The selector is a pairwise ranker: logistic regression (no intercept) on the
+differences of standardised feature rows of two candidates of one question,
+the one with the higher graded label (share of the required facts it states;
+ROUGE-L for NCP, by at least 0.2) against the other; each question weighs the
+same.  Its scores are then calibrated (Platt: one slope and an intercept,
+fitted on the per-candidate labels), so the shipped file is still one linear
+model whose ``proba`` is a probability.
+
 Answerability: positives are the in-corpus tune questions asked against
-their own corpus; negatives are the team tune half's out-of-corpus questions
-and cross-corpus questions (NCP tune questions against the built-in
-documents, team tune questions against the NCP corpus).  The threshold is
+their own corpus; negatives are the team tune half's and the dev set's
+out-of-corpus questions and cross-corpus questions (NCP tune questions
+against the built-in documents, team tune and dev questions against the NCP
+corpus).  The threshold is
 the highest that keeps false refusals on the tune positives at or below
 ``max_false_refusal``; a reliability table (5-fold cross-validated
 probabilities) is printed and stored in the model file.
@@ -90,11 +102,13 @@ def _resolved(questions: Sequence[Question]) -> dict[str, str]:
     return out
 
 
-def _team_labels(q: Question, hits, cands) -> np.ndarray:
+def _team_grades(q: Question, hits, cands) -> np.ndarray:
+    """Share of the question's required facts a candidate states (0 outside the evidence);
+    without facts, 1 for a candidate of the evidence passage that overlaps the evidence."""
     facts = [normalize(f) for f in q.must_include]
     ev = clean_text(q.evidence) if q.evidence else ""
     nev = normalize(ev)
-    y = np.zeros(len(cands), dtype=np.float32)
+    g = np.zeros(len(cands), dtype=np.float32)
     for i, c in enumerate(cands):
         t = normalize(c.text)
         if not t:
@@ -102,20 +116,32 @@ def _team_labels(q: Question, hits, cands) -> np.ndarray:
         rel = bool(ev) and chunk_relevant(hits[c.hit].chunk, ev, q.docs)
         inside = bool(nev) and (t in nev or nev in t or rouge_l_f(c.text, ev) >= 0.3)
         if facts:
-            y[i] = float(any(f in t for f in facts) and (rel or inside or not ev))
+            g[i] = (sum(f in t for f in facts) / len(facts)) if (rel or inside or not ev) else 0.0
         else:
-            y[i] = float(rel and inside)
-    return y
+            g[i] = float(rel and inside)
+    return g
 
 
-def _ncp_labels(q: Question, hits, cands) -> np.ndarray:
+def _team_labels(q: Question, hits, cands, grades: np.ndarray | None = None) -> np.ndarray:
+    """Positive: states the most required facts any candidate states (at least one)."""
+    g = _team_grades(q, hits, cands) if grades is None else grades
+    best = float(g.max()) if len(g) else 0.0
+    return ((g >= best - 1e-6) & (g > 0)).astype(np.float32)
+
+
+def _ncp_grades(q: Question, hits, cands) -> np.ndarray:
+    """Character ROUGE-L F of each candidate against the reference span."""
+    return np.array([rouge_l_f(c.text, q.answer) for c in cands], dtype=np.float32)
+
+
+def _ncp_labels(q: Question, hits, cands, grades: np.ndarray | None = None) -> np.ndarray:
     """A candidate is positive when its ROUGE-L F against the reference span is at least 0.5,
     when it is the best candidate (F >= 0.3), or when it is a sentence/item holding at
     least 80% of the reference (its clauses then compete in trimming)."""
     from policyqa.eval.metrics import _lcs_length
 
     ref = normalize(q.answer)
-    f = np.array([rouge_l_f(c.text, q.answer) for c in cands], dtype=np.float32)
+    f = _ncp_grades(q, hits, cands) if grades is None else grades
     if not len(f) or not ref:
         return f
     best = float(f.max())
@@ -124,14 +150,18 @@ def _ncp_labels(q: Question, hits, cands) -> np.ndarray:
     return ((f >= 0.5) | ((f >= best - 1e-9) & (best >= 0.3)) | holds).astype(np.float32)
 
 
-def collect_selector(pipe: Pipeline, questions: Sequence[Question], labeler, progress: bool, name: str):
+def collect_selector(pipe: Pipeline, questions: Sequence[Question], grader, labeler, delta: float, progress: bool, name: str):
+    """Per question: candidate features, per-candidate labels, balanced weights, graded labels."""
     resolved = _resolved(questions)
-    Xs, ys, ws, groups, cache = [], [], [], [], {}
+    Xs, ys, ws, gs, cache = [], [], [], [], {}
     for n, q in enumerate(questions):
+        if progress and n % 50 == 0:
+            print(f"[train] {name}: {n}/{len(questions)} questions", file=sys.stderr)
         if q.out_of_corpus:
             continue
         qq, hits, cands, X = pipe.run(resolved[q.id])
-        y = labeler(q, hits, cands)
+        g = grader(q, hits, cands)
+        y = labeler(q, hits, cands, g)
         cache[q.id] = (qq, hits, cands, X)
         if not len(y) or y.sum() == 0 or y.sum() == len(y):
             continue
@@ -139,10 +169,21 @@ def collect_selector(pipe: Pipeline, questions: Sequence[Question], labeler, pro
         Xs.append(X)
         ys.append(y)
         ws.append(np.where(y > 0, 0.5 / pos, 0.5 / neg))
-        groups.append(np.full(len(y), len(groups)))
-        if progress and n % 50 == 0:
-            print(f"[train] {name}: {n}/{len(questions)} questions", file=sys.stderr)
-    return Xs, ys, ws, groups, cache
+        gs.append((g, delta))
+    return Xs, ys, ws, gs, cache
+
+
+MAX_PAIRS = 300  # pairs per question (a fixed random sample when there are more)
+
+
+def _pairs(g: np.ndarray, delta: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """(better, worse) candidate indices whose graded labels differ by at least ``delta``."""
+    d = g[:, None] - g[None, :]
+    a, b = np.nonzero(d >= delta - 1e-9)
+    if len(a) > MAX_PAIRS:
+        keep = np.sort(rng.choice(len(a), MAX_PAIRS, replace=False))
+        a, b = a[keep], b[keep]
+    return a, b
 
 
 def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, C: float, name: str, features: Sequence[str], params: dict) -> LinearModel:
@@ -159,6 +200,45 @@ def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, C: float, name: str, featu
     return LinearModel(name, tuple(features), mean, scale, lr.coef_[0].astype(np.float64), float(lr.intercept_[0]), params)
 
 
+def _standardise(X: np.ndarray):
+    mean = np.nanmean(X, axis=0)
+    mean = np.where(np.isnan(mean), 0.0, mean)
+    scale = np.where(np.isnan(X), mean, X).std(axis=0)
+    return mean, np.where(scale > 1e-9, scale, 1.0)
+
+
+def _fit_pairwise(Xs, ys, ws, gs, C: float, features: Sequence[str], mean=None, scale=None) -> LinearModel:
+    """Pairwise logistic ranker on standardised row differences, then Platt-calibrated."""
+    from sklearn.linear_model import LogisticRegression
+
+    if mean is None:
+        mean, scale = _standardise(np.concatenate(Xs))
+    rng = np.random.default_rng(SEED)
+    D, W = [], []
+    Zs = []
+    for X, (g, delta) in zip(Xs, gs):
+        Z = (np.where(np.isnan(X), mean, X) - mean) / scale
+        Zs.append(Z)
+        a, b = _pairs(g, delta, rng)
+        if not len(a):
+            continue
+        D.append(Z[a] - Z[b])
+        W.append(np.full(len(a), 1.0 / len(a)))
+    D = np.concatenate(D)
+    W = np.concatenate(W)
+    lr = LogisticRegression(C=C, fit_intercept=False, max_iter=3000, random_state=SEED)
+    lr.fit(np.concatenate([D, -D]), np.r_[np.ones(len(D)), np.zeros(len(D))], sample_weight=np.r_[W, W] * len(W) / W.sum())
+    w = lr.coef_[0].astype(np.float64)
+    # Platt calibration of the ranking score on the per-candidate labels
+    s = np.concatenate([Z @ w for Z in Zs])[:, None]
+    y = np.concatenate(ys)
+    sw = np.concatenate(ws)
+    cal = LogisticRegression(C=100.0, max_iter=2000, random_state=SEED)
+    cal.fit(s, y, sample_weight=sw * len(sw) / sw.sum())
+    a, b = float(cal.coef_[0][0]), float(cal.intercept_[0])
+    return LinearModel("selector", tuple(features), mean, scale, w * a, b, {})
+
+
 def _top1(model: LinearModel, Xs, ys, clause_col: int) -> float:
     """Share of questions whose best non-clause candidate is labelled positive."""
     hits = 0
@@ -170,25 +250,25 @@ def _top1(model: LinearModel, Xs, ys, clause_col: int) -> float:
 
 
 def fit_selector(data: dict, progress: bool) -> tuple[LinearModel, dict]:
-    """Logistic regression on candidates; C chosen by 2-fold (by question) top-1 accuracy on tune."""
+    """Pairwise ranker; C chosen by 2-fold (by question) top-1 accuracy on the training questions."""
     Xs = [x for d in data.values() for x in d[0]]
     ys = [y for d in data.values() for y in d[1]]
     ws = [w for d in data.values() for w in d[2]]
+    gs = [g for d in data.values() for g in d[3]]
     clause_col = CANDIDATE_FEATURES.index("is_clause")
     folds = [list(range(0, len(Xs), 2)), list(range(1, len(Xs), 2))]
     report = {}
-    for C in (0.03, 0.3, 3.0):
+    for C in (0.01, 0.1, 1.0):
         acc = []
         for k in range(2):
             tr, te = folds[k], folds[1 - k]
-            m = _fit(np.concatenate([Xs[i] for i in tr]), np.concatenate([ys[i] for i in tr]), np.concatenate([ws[i] for i in tr]),
-                     C, "selector", CANDIDATE_FEATURES, {})
+            m = _fit_pairwise([Xs[i] for i in tr], [ys[i] for i in tr], [ws[i] for i in tr], [gs[i] for i in tr], C, CANDIDATE_FEATURES)
             acc.append(_top1(m, [Xs[i] for i in te], [ys[i] for i in te], clause_col))
         report[C] = float(np.mean(acc))
         if progress:
             print(f"[train] selector C={C}: cross-validated top-1 {report[C]:.3f}", file=sys.stderr)
     best_c = max(report, key=lambda c: (report[c], -c))
-    model = _fit(np.concatenate(Xs), np.concatenate(ys), np.concatenate(ws), best_c, "selector", CANDIDATE_FEATURES, {})
+    model = _fit_pairwise(Xs, ys, ws, gs, best_c, CANDIDATE_FEATURES)
     per_set = {name: round(_top1(model, d[0], d[1], clause_col), 4) for name, d in data.items()}
     return model, {"C": best_c, "cv_top1": {str(k): round(v, 4) for k, v in report.items()}, "train_top1": per_set}
 
@@ -204,10 +284,21 @@ def answerability_row(selector: LinearModel, q, hits, cands, X, english: bool) -
     return answerability_features(q, hits, best_logit, best_cov, english)
 
 
-def fit_answerable(rows: np.ndarray, y: np.ndarray, max_false_refusal: float, progress: bool) -> tuple[LinearModel, dict]:
+def fit_answerable(rows: np.ndarray, y: np.ndarray, max_false_refusal: float, progress: bool,
+                   ooc: np.ndarray | None = None) -> tuple[LinearModel, dict]:
+    """Logistic regression; answerable questions weigh half, out-of-corpus questions (``ooc``)
+    a quarter and cross-corpus questions a quarter (there are far more of the latter, and
+    they are the easier negatives)."""
     from sklearn.model_selection import StratifiedKFold
 
-    w = np.where(y > 0, 0.5 / y.sum(), 0.5 / (len(y) - y.sum()))
+    ooc = np.zeros(len(y), dtype=bool) if ooc is None else ooc
+    cross = (y == 0) & ~ooc
+    w = np.where(y > 0, 0.5 / max(1, y.sum()), 0.0)
+    if ooc.any():
+        w = np.where(ooc, 0.25 / ooc.sum(), w)
+        w = np.where(cross, 0.25 / max(1, cross.sum()), w)
+    else:
+        w = np.where(cross, 0.5 / max(1, cross.sum()), w)
     # cross-validated probabilities: calibration check and threshold choice
     cv = np.zeros(len(y))
     for tr, te in StratifiedKFold(5, shuffle=True, random_state=SEED).split(rows, y):
@@ -220,6 +311,7 @@ def fit_answerable(rows: np.ndarray, y: np.ndarray, max_false_refusal: float, pr
         if fr <= max_false_refusal:
             best_t = float(t)
     refused_neg = float(((cv < best_t) & (y == 0)).sum() / max(1, (y == 0).sum()))
+    refused_ooc = float(((cv < best_t) & ooc).sum() / max(1, ooc.sum()))
     false_ref = float(((cv < best_t) & (y > 0)).sum() / max(1, (y > 0).sum()))
     bins = []
     for lo in np.arange(0, 1, 0.2):
@@ -228,9 +320,10 @@ def fit_answerable(rows: np.ndarray, y: np.ndarray, max_false_refusal: float, pr
             bins.append({"p": f"{lo:.1f}-{lo + 0.2:.1f}", "n": int(sel.sum()), "mean_p": round(float(cv[sel].mean()), 3),
                          "answerable": round(float(y[sel].mean()), 3)})
     info = {"threshold": round(best_t, 3), "cv_false_refusal": round(false_ref, 4), "cv_negatives_refused": round(refused_neg, 4),
+            "cv_out_of_corpus_refused": round(refused_ooc, 4),
             "reliability": bins, "n_pos": int(y.sum()), "n_neg": int(len(y) - y.sum())}
     if progress:
-        print(f"[train] answerable: threshold {best_t:.2f}, cv false refusal {false_ref:.3f}, negatives refused {refused_neg:.3f}", file=sys.stderr)
+        print(f"[train] answerable: threshold {best_t:.2f}, cv false refusal {false_ref:.3f}, negatives refused {refused_neg:.3f}, out-of-corpus refused {refused_ooc:.3f}", file=sys.stderr)
         for b in bins:
             print(f"[train]   reliability {b}", file=sys.stderr)
     model = _fit(rows, y, w, 1.0, "answerable", ANSWERABILITY_FEATURES, {"threshold": round(best_t, 3)})
@@ -242,12 +335,13 @@ def _write(model: LinearModel, path: Path, **extra) -> None:
     path.write_text(json.dumps(model.to_json(**extra), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def _tune_score(stores, sets, models: Path, params: dict) -> dict:
-    """End-to-end tune metrics with decoding ``params``: team facts_all and false refusals, NCP ROUGE-L."""
+def _tune_score(sets: dict, models: Path, params: dict) -> dict:
+    """End-to-end metrics with decoding ``params`` on each (store, questions) of ``sets``:
+    facts_all and false refusals; ROUGE-L for NCP."""
     from policyqa.qa.service import make_answerer
 
     out = {}
-    for name, (store, qs) in zip(("team", "ncp"), zip(stores, sets)):
+    for name, (store, qs) in sets.items():
         ans = make_answerer(store, CONFIGS["default"].retrieval, models=str(models))
         ans.composer.params.update(params)
         by_id = {q.id: q for q in qs}
@@ -272,24 +366,35 @@ def _tune_score(stores, sets, models: Path, params: dict) -> dict:
     return out
 
 
-def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: Path = MODELS, max_false_refusal: float = 0.02,
-          grid: bool = True, progress: bool = True) -> dict:
+DEV_QUESTIONS = Path(__file__).parent / "questions" / "dev.jsonl"
+DEV_DOCUMENTS = Path(__file__).parent / "dev" / "documents"
+
+
+def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: Path = MODELS, max_false_refusal: float = 0.025,
+          grid: bool = True, progress: bool = True, dev_path: str | None = str(DEV_QUESTIONS),
+          dev_docs: str = str(DEV_DOCUMENTS)) -> dict:
     from policyqa.index.embeddings import load_embedder
 
     emb = load_embedder()
     tok = JiebaTokenizer()
     team = select_split(load_questions(team_path)[0], "tune")
     ncp = select_split(load_questions(ncp_path)[0], "tune")
+    dev = load_questions(dev_path)[0] if dev_path else []  # a tune-only set: all of it
     b_store = index_for(CONFIGS["default"], load_corpus([builtin_corpus_dir()]).documents, cache, emb, tok, progress)
     n_store = index_for(CONFIGS["default"], load_corpus([ncp_corpus]).documents, cache, emb, tok, progress)
     b_pipe, n_pipe = Pipeline(b_store), Pipeline(n_store)
+    d_store = index_for(CONFIGS["default"], load_corpus([builtin_corpus_dir(), dev_docs]).documents, cache, emb, tok, progress) if dev else None
+    d_pipe = Pipeline(d_store) if dev else None
 
-    data = {"team": collect_selector(b_pipe, team, _team_labels, progress, "team tune"),
-            "ncp": collect_selector(n_pipe, ncp, _ncp_labels, progress, "NCP tune")}
-    selector, sel_info = fit_selector({k: v[:3] for k, v in data.items()}, progress)
+    data = {"team": collect_selector(b_pipe, team, _team_grades, _team_labels, 0.01, progress, "team tune"),
+            "ncp": collect_selector(n_pipe, ncp, _ncp_grades, _ncp_labels, 0.2, progress, "NCP tune")}
+    if dev:
+        data["dev"] = collect_selector(d_pipe, dev, _team_grades, _team_labels, 0.01, progress, "dev")
+    selector, sel_info = fit_selector({k: v[:4] for k, v in data.items()}, progress)
 
-    rows, ys = [], []
-    for name, qs, pipe, other in (("team", team, b_pipe, n_pipe), ("ncp", ncp, n_pipe, b_pipe)):
+    rows, ys, oocs = [], [], []
+    sets = [("team", team, b_pipe, n_pipe), ("ncp", ncp, n_pipe, b_pipe)] + ([("dev", dev, d_pipe, n_pipe)] if dev else [])
+    for name, qs, pipe, other in sets:
         resolved = _resolved(qs)
         cache_q = data[name][4]
         for q in qs:
@@ -298,18 +403,24 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
             if q.out_of_corpus:
                 rows.append(answerability_row(selector, *pipe.run(text, clauses=False), eng))
                 ys.append(0.0)
+                oocs.append(True)
                 continue
             if q.id in cache_q:  # the question against its own corpus: answerable
                 qq, hits, cands, X = cache_q[q.id]
                 keep = [i for i, c in enumerate(cands) if c.kind != "clause"]
                 rows.append(answerability_row(selector, qq, hits, [cands[i] for i in keep], X[keep], eng))
                 ys.append(1.0)
+                oocs.append(False)
             if not q.followup_of:  # and against the other corpus: not answerable there
                 rows.append(answerability_row(selector, *other.run(text, clauses=False), eng))
                 ys.append(0.0)
-    answerable, ans_info = fit_answerable(np.stack(rows), np.array(ys), max_false_refusal, progress)
+                oocs.append(False)
+    answerable, ans_info = fit_answerable(np.stack(rows), np.array(ys), max_false_refusal, progress, np.array(oocs, dtype=bool))
 
     trained_on = {"team": f"{team_path} (tune half, {len(team)} questions)", "ncp": f"{ncp_path} (tune half, {len(ncp)} questions)"}
+    if dev:
+        trained_on["dev"] = f"{dev_path} over the built-in documents + {dev_docs} (all {len(dev)} questions; a tune-only set)"
+    trained_on = {k: v.replace(str(Path(__file__).parent.parent) + "/", "") for k, v in trained_on.items()}
     emb_name = (b_store.manifest.get("embedding") or {}).get("model", "")
     params = dict(DEFAULT_PARAMS)
     selector = replace(selector, params=params)
@@ -321,11 +432,11 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
     grid_report = []
     if grid:
         best = None
-        for trim in (0.0, 1.0, 3.0):
-            for list_min in (0.5, 0.8):
+        for trim in (0.0, 0.5, 1.5):
+            for list_min in (0.6, 0.8):
                 p = {**params, "trim_margin": trim, "list_min": list_min}
-                s = _tune_score((b_store, n_store), (team, ncp), out_dir, p)
-                score = (s["team"]["facts_all"] or 0) + (s["ncp"]["rouge_l"] or 0)
+                s = _tune_score({"team": (b_store, team), "ncp": (n_store, ncp), **({"dev": (d_store, dev)} if dev else {})}, out_dir, p)
+                score = (s["team"]["facts_all"] or 0) + (s["ncp"]["rouge_l"] or 0) + (s.get("dev", {}).get("facts_all") or 0)
                 grid_report.append({"trim_margin": trim, "list_min": list_min, **{f"{k}_{m}": round(v, 4) for k, d in s.items() for m, v in d.items() if v is not None}})
                 if progress:
                     print(f"[train] decode {grid_report[-1]}", file=sys.stderr)

@@ -33,6 +33,19 @@ _ITEM_MARK = re.compile(
     r"(?:(?<=[:：。；;\n])|^)\s*(?:(\d{1,2})[、.．](?!\d)|第([一二三四五六七八九十百\d]+)条|[（(]([一二三四五六七八九十]{1,3})[）)]|([一二三四五六七八九十])是)"
 )
 _CLAUSE_END = re.compile(r"[，,；;：:]")
+_ORG_END = ("人民政府", "政府", "部门", "办事处", "单位", "局", "委", "办", "厅", "中心", "管委会", "公司", "街道", "乡镇")
+_ADDRESSEE_SEP = re.compile(r"[、，,；;]")
+
+
+def is_addressee(text: str) -> bool:
+    """The addressee line of an official document (主送机关: 「各乡镇人民政府、各街道办事处，
+    县政府各部门：」): bodies separated by 、， and a final colon.  It names bodies but never
+    answers a question."""
+    t = text.strip()
+    if not t.endswith(("：", ":")) or len(t) > 120:
+        return False
+    parts = [p.strip() for p in _ADDRESSEE_SEP.split(t[:-1]) if p.strip()]
+    return len(parts) >= 2 and all(p.endswith(_ORG_END) for p in parts)
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,7 @@ class Candidate:
     sents: tuple[int, ...]  # indices of the stored sentences it covers
     position: int  # order of the unit in its chunk (0 = first)
     n_units: int  # units in the chunk
-    host: bool = False  # an interviewer's turn (「[主持人]…」), not an answer
+    host: bool = False  # not an answer: an interviewer's turn (「[主持人]…」) or a document's addressee line
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -99,7 +112,7 @@ def _chunk_candidates(text: str, question: str, responsible: str, c: Cues, min_c
     n = len(units)
     for pos, (s, e, idx) in enumerate(units):
         raw = text[s:e]
-        host = bool(_HOST.match(raw)) or (bool(question) and raw.strip() in question)
+        host = bool(_HOST.match(raw)) or (bool(question) and raw.strip() in question) or is_addressee(raw)
         piece, s2 = _strip_speaker(raw, s)
         if len(piece.strip()) < min_chars:
             continue

@@ -22,7 +22,7 @@ from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate, candidates, clause_candidates
 from policyqa.qa.cues import Cues, load_cues, present_kinds
-from policyqa.qa.features import CANDIDATE_FEATURES, Query, TermStats, candidate_features, make_query
+from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query
 from policyqa.qa.model import LinearModel, load_model
 from policyqa.qa.types import Citation, Statement
 
@@ -57,6 +57,7 @@ class Scored:
     cands: list[Candidate]
     logits: np.ndarray
     X: np.ndarray = field(repr=False, default=None)
+    ref: Reference | None = field(repr=False, default=None)  # the units relative features compare with
 
     def best(self, pred=None) -> int | None:
         order = np.argsort(-self.logits, kind="stable")
@@ -133,9 +134,9 @@ class ExtractiveComposer:
     def score(self, q: Query, hits: Sequence[Hit]) -> Scored:
         hits = list(hits)
         cands = candidates(hits, int(self.params["depth"]), self.cues)
-        X = candidate_features(q, hits, cands, self.lookup, self.cues, self.dense)
+        X, ref = candidate_features_ref(q, hits, cands, self.lookup, self.cues, self.dense)
         logits = self.model.logits(X) if len(cands) else np.zeros(0)
-        return Scored(q, hits, cands, logits, X)
+        return Scored(q, hits, cands, logits, X, ref)
 
     def _trim(self, sc: Scored, i: int) -> tuple[str, float, int]:
         """The unit's text, or a clause run of it that keeps every figure asked, caps and conditions."""
@@ -154,6 +155,8 @@ class ExtractiveComposer:
         keep = []
         for s in subs:
             s = _with_condition(s, c, text)
+            if _only_restates(sc.query, s.text):
+                continue  # a run that only restates the question (an article's heading) is not the answer
             kinds = present_kinds(s.text, self.cues)
             if any(f not in s.text for f in figures_needed):
                 continue  # every figure of the kind asked stays
@@ -164,7 +167,7 @@ class ExtractiveComposer:
             keep.append(s)
         if not keep:
             return c.text, base, c.start
-        X = candidate_features(sc.query, sc.hits, keep, self.lookup, self.cues, self.dense)
+        X = candidate_features(sc.query, sc.hits, keep, self.lookup, self.cues, self.dense, ref=sc.ref)
         lg = self.model.logits(X)
         j = int(np.argmax(lg))
         if lg[j] >= base - float(self.params["trim_margin"]):
@@ -178,6 +181,8 @@ class ExtractiveComposer:
         def ok(c):
             if c.host or c.kind == "clause" or (allow is not None and not allow(sc.hits[c.hit])):
                 return False
+            if c.kind == "note" and not (unit_only or "unit" in sc.query.kinds):
+                return False  # a responsible-unit note answers only who is responsible
             return not unit_only or c.kind == "note" or "unit" in present_kinds(c.text, self.cues)
         i = sc.best(ok)
         if i is None:
@@ -209,8 +214,8 @@ class ExtractiveComposer:
         lg = self.model.logits(X)
         cands = [j for j in range(len(sc.cands)) if ok(sc.cands[j])]
         j = max(cands, key=lambda j: lg[j])
-        cov = CANDIDATE_FEATURES.index("cov_ctx")
-        if j != i and sc.X[j, cov] >= sc.X[i, cov] + float(self.params["topic_margin"]):
+        cov = context_coverage(sc.X)
+        if j != i and cov[j] >= cov[i] + float(self.params["topic_margin"]):
             return j
         return i
 
@@ -291,6 +296,15 @@ def _with_condition(run: Candidate, unit: Candidate, text: str) -> Candidate:
     prev = max((m.end() for m in re.finditer(r"[，,；;：:]", text[unit.start : run.start - 1])), default=0)
     start = unit.start + prev
     return replace(run, start=start, text=text[start : run.end])
+
+
+def _only_restates(q: Query, text: str) -> bool:
+    """Every clause of ``text`` has at least half of its character bigrams in the question."""
+    from policyqa.qa.cues import strip_numbering
+    from policyqa.qa.features import restates
+
+    pieces = [p for p in re.split(r"[，,；;：:。]", strip_numbering(text)) if len(p.strip()) >= 2]
+    return bool(pieces) and all(restates(q, p) >= 0.5 for p in pieces)
 
 
 def _heading(h: Hit) -> str:

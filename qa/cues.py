@@ -33,6 +33,7 @@ class Cues:
     not_topic: frozenset[str]
     synonyms: Mapping[str, tuple[str, ...]]
     asked: Mapping[str, re.Pattern]  # figure kind -> question pattern
+    open_count: re.Pattern  # 多少 + a noun that is not another kind's unit (多少隐患)
     present: Mapping[str, re.Pattern]  # figure kind -> evidence pattern
     money_topic: re.Pattern
     list_cue: re.Pattern
@@ -69,11 +70,15 @@ def load_cues(path: str | Path = DATA) -> Cues:
             present[k] = re.compile(rf"\d+(?:\.\d+)?\s*(?:{units})|[一二三四五六七八九]成|百分之[{_CN_NUM}]+")
         else:
             present[k] = re.compile(rf"{num}\s*(?:{units})")
+    oc = kinds["count"].get("open_asked") or {"word": "多少", "not_before": []}
+    not_before = set(oc["not_before"]) | {u[0] for k in ("amount", "rate", "date", "measure") for u in kinds[k]["units"]}
+    open_count = re.compile(re.escape(oc["word"]) + "(?=[\u4e00-\u9fff])(?!" + _alt(not_before) + ")")
     return Cues(
         generic=frozenset(d["generic_words"]),
         not_topic=frozenset(d["not_topic_terms"]),
         synonyms=syn,
         asked=asked,
+        open_count=open_count,
         present=present,
         money_topic=re.compile(_alt(kinds["amount"]["topic"]), re.I),
         list_cue=re.compile(_alt(d["list_cues"]), re.I),
@@ -98,15 +103,40 @@ def strip_numbering(text: str) -> str:
     return _CLAUSE_NO.sub(" ", text)
 
 
+def _spans(pat: re.Pattern, text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in pat.finditer(text)]
+
+
 def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:
-    """Figure kinds a question asks for (amount, rate, count, date, measure, unit), in that order."""
+    """Figure kinds a question asks for (amount, rate, count, date, measure, unit), in that order.
+
+    A kind's phrase lying inside a longer phrase of another kind counts for the longer
+    one only (「几个」 inside 「几个年度」 asks a date, not a count); 「多少」 followed by
+    a noun that is not another kind's unit (「多少隐患」) asks a count."""
     c = cues or load_cues()
-    out = [k for k in FIGURE_KINDS if c.asked[k].search(question)]
+    spans = {k: _spans(c.asked[k], question) for k in FIGURE_KINDS}
+
+    def inside(k: str, s: tuple[int, int]) -> bool:
+        return any(o != k and a <= s[0] and s[1] <= b and (b - a) > (s[1] - s[0]) for o in FIGURE_KINDS for a, b in spans[o])
+
+    out = [k for k in FIGURE_KINDS if any(not inside(k, s) for s in spans[k])]
+    if "count" not in out and not any(k in out for k in ("amount", "rate", "measure", "date")) and not c.money_topic.search(question):
+        if c.open_count.search(question):
+            out.append("count")
+            out.sort(key=FIGURE_KINDS.index)
     # 「补贴多少」「奖励标准是多少」: a money word with 多少/标准 asks an amount
     if "amount" not in out and c.money_topic.search(question) and re.search(r"多少|标准|几万|how much", question):
         if not any(k in out for k in ("rate", "count", "measure")):
             out.insert(0, "amount")
     return tuple(out)
+
+
+def asks_list(question: str, cues: Cues | None = None) -> bool:
+    """The question asks for a list (有哪些, 哪几类, 条件 …); a list word that is part of
+    a responsible-unit phrase (「由哪些部门负责」) does not."""
+    c = cues or load_cues()
+    unit = _spans(c.asked["unit"], question)
+    return any(not any(a <= m.start() and m.end() <= b for a, b in unit) for m in c.list_cue.finditer(question))
 
 
 def present_kinds(text: str, cues: Cues | None = None) -> frozenset[str]:

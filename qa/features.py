@@ -12,12 +12,17 @@ Features (all documented where computed):
   sentence vectors it covers; NaN when no vectors, imputed by the model) and
   its gap to the best candidate;
 - lexical: IDF-weighted coverage of the question's tokens in the candidate,
-  in candidate + heading path, in its neighbours; a BM25 score of the
+  added by the heading path, in its neighbours; a BM25 score of the
   candidate (corpus document frequencies) relative to the best; character
-  bigram overlap with the question;
+  bigram overlap with the question; novelty (share of its bigrams not in the
+  question) and whether the clause before it restates the question;
 - domain: question policy terms missing from the candidate and its context;
 - figure kinds: for amount, rate, count, date, measure and unit, "asked and
   present"; "asked but none present"; any number at all;
+- relative to the question's unit candidates (:class:`Reference`): z-score and
+  rank of the dense similarity, coverage / bigram overlap
+  minus the best unit's, rank of BM25, rank by asked figure then coverage
+  (absolute similarities are compressed, 0.85-0.93 for every candidate);
 - passage: 1/fused rank, fused score relative to the top, dense and BM25
   presence of the passage;
 - position and shape: position in passage, length, kind (sentence, item,
@@ -37,14 +42,16 @@ import numpy as np
 
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate
-from policyqa.qa.cues import FIGURE_KINDS, Cues, asked_kinds, has_number, load_cues, present, present_kinds, token_weight
+from policyqa.qa.cues import FIGURE_KINDS, Cues, asked_kinds, asks_list, has_number, load_cues, present, present_kinds, token_weight
 from policyqa.qa.terms import domain_terms
 
 CANDIDATE_FEATURES = (
-    "dense", "dense_gap", "cov", "cov_ctx", "cov_nb", "bm25_rel", "bigram", "head_cov", "missing_terms",
+    "dense", "dense_gap", "cov", "cov_head_extra", "cov_nb", "bm25_rel", "bigram", "novelty", "prev_restates", "missing_terms",
     *(f"fig_{k}" for k in FIGURE_KINDS), "fig_asked_absent", "fig_none_asked_has_number",
     "inv_rank", "score_rel", "passage_dense", "in_sparse",
-    "inv_pos", "first", "log_len", "short", "long", "is_item", "is_note", "is_clause", "host", "cap", "list_item",
+    "inv_pos", "log_len", "short", "long", "is_item", "is_note", "is_clause", "host", "cap", "list_item",
+    # relative to the question's other candidates (absolute similarities are compressed: 0.85-0.93 for all)
+    "dense_z", "dense_rank", "cov_gap", "bigram_gap", "bm25_rank", "fig_rank",
 )
 ANSWERABILITY_FEATURES = (
     "best_logit", "best_cov", "top_cov", "top3_cov", "missing_terms", "missing_idf", "top_dense", "top_in_both",
@@ -83,6 +90,7 @@ class Query:
     wants_list: bool
     bigrams: frozenset[str]
     vector: np.ndarray | None = None
+    alts: tuple[tuple[str, ...], ...] = ()  # per token: its synonyms (cues.json), which count as the token
 
 
 _QCHARS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
@@ -99,17 +107,20 @@ def make_query(text: str, tokenize, stats: TermStats | None, vector=None, cues: 
     toks = tuple(dict.fromkeys(t.lower() for t in tokenize(text) if t.strip()))
     w = tuple(token_weight(t, c) * (stats.idf(t) if stats else 1.0) for t in toks)
     qb = bigrams(c.question_word.sub("", text))
+    alts = tuple(tuple(s.lower() for s in c.synonyms.get(t, ())) for t in toks)
     return Query(text, toks, w, tuple(t for t in dict.fromkeys(domain_terms(text)) if t not in c.not_topic), asked_kinds(text, c),
-                 bool(c.list_cue.search(text)), qb, vector)
+                 asks_list(text, c), qb, vector, alts)
 
 
 def coverage(q: Query, text: str, lowered: bool = False) -> float:
-    """IDF-weighted share of the question's tokens that occur in ``text`` (0..1)."""
+    """IDF-weighted share of the question's tokens that occur in ``text``, a synonym
+    (规上 / 规模以上) counting as its token (0..1)."""
     total = sum(q.weights)
     if total <= 0:
         return 0.0
     low = text if lowered else text.lower()
-    return sum(w for t, w in zip(q.tokens, q.weights) if t in low) / total
+    alts = q.alts or ((),) * len(q.tokens)
+    return sum(w for t, w, a in zip(q.tokens, q.weights, alts) if t in low or any(x in low for x in a)) / total
 
 
 def bm25(q: Query, text: str, avg_len: float = 60.0, k1: float = 1.2, b: float = 0.75) -> float:
@@ -126,6 +137,33 @@ def bm25(q: Query, text: str, avg_len: float = 60.0, k1: float = 1.2, b: float =
 
 def dice(a: frozenset[str], b: frozenset[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+def novelty(q: Query, text: str) -> float:
+    """Share of the text's character bigrams that are not the question's (0: it only restates it)."""
+    b = bigrams(text)
+    return 1.0 - len(b & q.bigrams) / len(b) if b else 0.0
+
+
+def restates(q: Query, text: str) -> float:
+    """Share of the text's character bigrams found in the question (1: it restates the question)."""
+    b = bigrams(text)
+    return len(b & q.bigrams) / len(b) if b else 0.0
+
+
+_CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?\n]")
+
+
+def preceding_clause(text: str, start: int, window: int = 80) -> str:
+    """The clause (or heading) just before ``text[start:]``: an answer often follows the
+    clause that restates the question (「（四）做好客流预测。」 then what to do)."""
+    pieces = [p for p in _CLAUSE_SPLIT.split(text[max(0, start - window) : start]) if p.strip()]
+    return pieces[-1] if pieces else ""
+
+
+def context_coverage(X: np.ndarray) -> np.ndarray:
+    """Coverage of the question's terms by candidate + heading path, from feature rows."""
+    return X[:, CANDIDATE_FEATURES.index("cov")] + X[:, CANDIDATE_FEATURES.index("cov_head_extra")]
 
 
 def missing(q: Query, text: str, cues: Cues | None = None) -> int:
@@ -152,22 +190,55 @@ def dense_sims(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate], lookup
     return out
 
 
+@dataclass(frozen=True)
+class Reference:
+    """The values of a question's unit candidates (sentences, items, notes, not clauses)
+    that relative features compare a candidate with; kept by the composer so clause runs
+    made later for trimming are measured against the same units as in training."""
+
+    dense: np.ndarray  # finite dense similarities
+    bm: np.ndarray  # raw BM25
+    cov: np.ndarray
+    cov_ctx: np.ndarray
+    bigram: np.ndarray
+    fig: np.ndarray  # asked-figure match x 10 + context coverage
+
+    @classmethod
+    def of(cls, dense, bm, cov, cov_ctx, bigram, fig, mask) -> "Reference":
+        if not mask.any():
+            mask = np.ones(len(mask), dtype=bool)
+        d = dense[mask]
+        return cls(d[np.isfinite(d)], bm[mask], cov[mask], cov_ctx[mask], bigram[mask], fig[mask])
+
+
+def _inv_rank(v: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """1 / (1 + number of reference values above each value)."""
+    if not len(ref):
+        return np.ones(len(v))
+    return 1.0 / (1.0 + (ref[None, :] > v[:, None] + 1e-7).sum(axis=1))
+
+
 def candidate_features(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate], lookup=None, cues: Cues | None = None,
-                       use_dense: bool = True) -> np.ndarray:
+                       use_dense: bool = True, ref: "Reference | None" = None) -> np.ndarray:
+    """One row per candidate (columns :data:`CANDIDATE_FEATURES`); relative features compare
+    with ``ref`` (default: this call's non-clause candidates)."""
+    return candidate_features_ref(q, hits, cands, lookup, cues, use_dense, ref)[0]
+
+
+def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate], lookup=None, cues: Cues | None = None,
+                           use_dense: bool = True, ref: "Reference | None" = None) -> tuple[np.ndarray, "Reference | None"]:
     c = cues or load_cues()
     m = len(cands)
     X = np.zeros((m, len(CANDIDATE_FEATURES)), dtype=np.float32)
     if not m:
-        return X
+        return X, ref
     dense = dense_sims(q, hits, cands, lookup)
-    best_dense = np.nanmax(dense) if np.isfinite(dense).any() else np.nan
     top_score = max((h.score for h in hits), default=1.0) or 1.0
     by_hit: dict[int, list[int]] = {}
     for i, cd in enumerate(cands):
         if cd.kind in ("sentence",):
             by_hit.setdefault(cd.hit, []).append(i)
-    bm = np.array([bm25(q, cd.text if cd.kind != "note" else hits[cd.hit].chunk.section + cd.text) for cd in cands], dtype=np.float32)
-    bm_max = float(bm.max()) or 1.0
+    bm = np.array([bm25(q, cd.text if cd.kind != "note" else hits[cd.hit].chunk.section + cd.text) for cd in cands], dtype=np.float64)
     for i, cd in enumerate(cands):
         h = hits[cd.hit]
         ch = h.chunk
@@ -183,13 +254,12 @@ def candidate_features(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate]
         low_body, low_ctx = body.lower(), ctx_text.lower()
         f = {
             "dense": dense[i],
-            "dense_gap": dense[i] - best_dense if np.isfinite(dense[i]) else np.nan,
             "cov": coverage(q, low_body, True),
-            "cov_ctx": coverage(q, low_body + low_ctx, True),
+            "cov_head_extra": coverage(q, low_body + low_ctx, True) - coverage(q, low_body, True),
             "cov_nb": coverage(q, nb) if nb else 0.0,
-            "bm25_rel": bm[i] / bm_max,
             "bigram": dice(q.bigrams, bigrams(text)),
-            "head_cov": coverage(q, low_ctx, True),
+            "novelty": novelty(q, text),
+            "prev_restates": restates(q, preceding_clause(ch.text, cd.start)) if cd.start > 0 else 0.0,
             "missing_terms": min(2, missing(q, body + ctx_text, c)),
             "fig_asked_absent": float(bool(q.kinds) and not any(k in kinds for k in q.kinds)),
             "fig_none_asked_has_number": float(not q.kinds and has_number(text)),
@@ -198,7 +268,6 @@ def candidate_features(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate]
             "passage_dense": h.dense_score if (h.dense_score is not None and use_dense) else np.nan,
             "in_sparse": float(h.sparse_rank is not None),
             "inv_pos": 1.0 / (1 + cd.position),
-            "first": float(cd.position == 0),
             "log_len": math.log(1 + len(text)),
             "short": float(len(text) < 15),
             "long": float(len(text) > 150),
@@ -211,8 +280,40 @@ def candidate_features(q: Query, hits: Sequence[Hit], cands: Sequence[Candidate]
         }
         for k in FIGURE_KINDS:
             f[f"fig_{k}"] = float(k in q.kinds and k in kinds)
-        X[i] = [f[name] for name in CANDIDATE_FEATURES]
-    return X
+        X[i] = [f.get(name, 0.0) for name in CANDIDATE_FEATURES]
+    col = lambda n: X[:, _COL[n]].astype(np.float64)  # noqa: E731
+    cov, bg = col("cov"), col("bigram")
+    cov_ctx = cov + col("cov_head_extra")
+    fig = (sum(col(f"fig_{k}") for k in FIGURE_KINDS) - col("fig_asked_absent")) * 10 + cov_ctx
+    dense = dense.astype(np.float64)
+    if ref is None:
+        ref = Reference.of(dense, bm, cov, cov_ctx, bg, fig, np.array([cd.kind != "clause" for cd in cands]))
+    _relative(X, dense, bm, cov, cov_ctx, bg, fig, ref)
+    return X, ref
+
+
+_COL = {n: i for i, n in enumerate(CANDIDATE_FEATURES)}
+
+
+def _relative(X, dense, bm, cov, cov_ctx, bg, fig, ref: Reference) -> None:
+    """Features relative to the question's units (in place): gap to the best dense similarity,
+    its z-score and rank; BM25 over the best and its rank; coverage, context coverage and
+    bigram overlap minus the best unit's; rank by asked-figure match then coverage."""
+    fin = np.isfinite(dense)
+    if len(ref.dense):
+        sd = float(ref.dense.std()) or 1.0
+        X[:, _COL["dense_gap"]] = np.where(fin, dense - ref.dense.max(), np.nan)
+        X[:, _COL["dense_z"]] = np.where(fin, (dense - ref.dense.mean()) / sd, np.nan)
+        X[:, _COL["dense_rank"]] = np.where(fin, _inv_rank(np.where(fin, dense, 0.0), ref.dense), np.nan)
+    else:
+        for n in ("dense_gap", "dense_z", "dense_rank"):
+            X[:, _COL[n]] = np.nan
+    bm_max = float(ref.bm.max()) if len(ref.bm) and ref.bm.max() > 0 else 1.0
+    X[:, _COL["bm25_rel"]] = bm / bm_max
+    X[:, _COL["bm25_rank"]] = _inv_rank(bm, ref.bm)
+    for name, v, r in (("cov_gap", cov, ref.cov), ("bigram_gap", bg, ref.bigram)):
+        X[:, _COL[name]] = v - (r.max() if len(r) else 0.0)
+    X[:, _COL["fig_rank"]] = _inv_rank(fig, ref.fig)
 
 
 def answerability_features(q: Query, hits: Sequence[Hit], best_logit: float, best_cov: float, english: bool, cues: Cues | None = None,

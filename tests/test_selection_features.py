@@ -1,0 +1,107 @@
+"""Question cues and per-question relative candidate features (general behaviour, own sentences)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from policyqa.corpus.types import Chunk
+from policyqa.index.types import Hit
+from policyqa.qa.candidates import candidates, clause_candidates
+from policyqa.qa.cues import asked_kinds, asks_list
+from policyqa.qa.features import CANDIDATE_FEATURES, Query, candidate_features, candidate_features_ref, make_query
+
+COL = {n: i for i, n in enumerate(CANDIDATE_FEATURES)}
+
+
+@pytest.mark.parametrize("q", ["企业需要连续几个年度营收增长？", "认定后几个月内拨付资金？", "扶持期是几年？"])
+def test_a_count_word_inside_a_period_asks_a_date_not_a_count(q):
+    kinds = asked_kinds(q)
+    assert "date" in kinds and "count" not in kinds
+
+
+@pytest.mark.parametrize("q", ["去年全县排查出多少隐患？", "今年计划培育多少企业？", "目前有多少孵化器？"])
+def test_how_many_before_a_noun_asks_a_count(q):
+    assert "count" in asked_kinds(q)
+
+
+@pytest.mark.parametrize("q", ["补贴标准是多少钱？", "奖励多少？", "比例是多少？", "补助上限是多少万元？"])
+def test_how_much_of_money_or_a_rate_is_not_a_count(q):
+    assert "count" not in asked_kinds(q)
+
+
+@pytest.mark.parametrize("q,want", [
+    ("这项工作由哪些部门负责？", False),
+    ("哪些单位牵头？", False),
+    ("申报需要满足哪些条件？", True),
+    ("扶持资金包括哪几类？", True),
+    ("奖励分为几种？", True),
+    ("补贴标准是多少？", False),
+])
+def test_list_questions_and_responsible_unit_questions(q, want):
+    assert asks_list(q) is want
+
+
+def _hit(text: str, rank: int, cid: str, dense: float = 0.9) -> Hit:
+    ch = Chunk(chunk_id=cid, doc_id="d", section="一、扶持政策", text=text, start=0, end=len(text), header="《某县扶持办法》 一、扶持政策")
+    return Hit(chunk=ch, score=1.0 / rank, rank=rank, dense_score=dense, dense_rank=rank, sparse_score=1.0, sparse_rank=rank)
+
+
+def _query(text: str) -> Query:
+    tok = lambda s: [s[i : i + 2] for i in range(0, len(s) - 1)]  # noqa: E731  character bigrams stand in for words
+    return make_query(text, tok, None)
+
+
+HITS = [
+    _hit("本办法适用于全县工业企业。对新认定的省级专精特新企业，给予一次性奖励20万元，最高不超过50万元。", 1, "c1"),
+    _hit("对年度研发投入增长的企业，按增量的10%给予补助。申报材料由县工信局审核。", 2, "c2"),
+]
+
+
+def test_relative_features_compare_with_the_questions_own_candidates():
+    q = _query("省级专精特新企业奖励多少？")
+    cands = candidates(HITS)
+    X = candidate_features(q, HITS, cands)
+    cov_gap = X[:, COL["cov_gap"]]
+    assert cov_gap.max() == pytest.approx(0.0) and (cov_gap <= 1e-6).all()
+    best = int(np.argmax(X[:, COL["cov"]]))
+    assert "20万元" in cands[best].text
+    assert X[best, COL["bm25_rank"]] == pytest.approx(1.0)  # the best BM25 unit ranks first
+    assert X[best, COL["fig_rank"]] == pytest.approx(1.0)  # states the asked amount and covers the question best
+    assert np.isnan(X[:, COL["dense_rank"]]).all()  # no vectors: unknown, imputed by the model
+
+
+def test_clause_runs_are_measured_against_the_same_units():
+    q = _query("省级专精特新企业奖励多少？")
+    cands = candidates(HITS)
+    X, ref = candidate_features_ref(q, HITS, cands)
+    unit = next(i for i, c in enumerate(cands) if "20万元" in c.text)
+    runs = clause_candidates(cands[unit], HITS[cands[unit].hit])
+    assert runs
+    Xr = candidate_features(q, HITS, runs, ref=ref)
+    # against the units, no clause run covers the question better than the best unit
+    assert (Xr[:, COL["cov_gap"]] <= 1e-6).all()
+    # measured alone, the best run would look like the best candidate (gap 0): the reference matters
+    alone = candidate_features(q, HITS, runs)
+    assert alone[:, COL["cov_gap"]].max() == pytest.approx(0.0)
+
+
+def test_a_documents_addressee_line_is_never_an_answer():
+    from policyqa.qa.candidates import chunk_candidates, is_addressee
+
+    assert is_addressee("各乡镇人民政府、各街道办事处，县政府各部门：")
+    assert is_addressee("各区县人民政府，市各委、办、局：")
+    assert not is_addressee("申报条件如下：")
+    assert not is_addressee("对首次认定的企业，给予奖励10万元。")
+    text = "各镇人民政府、各街道办事处，县直各部门：\n现将有关事项通知如下。对新认定的企业给予奖励10万元。"
+    hit = _hit(text, 1, "a1")
+    cands = chunk_candidates(0, hit)
+    assert [c.host for c in cands if c.text.startswith("各镇")] == [True]
+    assert not any(c.host for c in cands if "10万元" in c.text)
+
+
+def test_synonyms_count_in_coverage():
+    from policyqa.qa.features import coverage
+
+    q = _query("规上企业奖励多少")
+    assert coverage(q, "对规模以上企业给予奖励") == pytest.approx(coverage(q, "对规上企业给予奖励"))
