@@ -45,7 +45,7 @@ def answerer(built):
     """Answers whenever a passage is found: the answerability model needs the real
     model's dense similarity (refusals are tested with it, in the slow class)."""
     store, _ = built
-    return make_answerer(store, RetrievalConfig(mode="bm25"), today=TODAY, threshold=0.0)
+    return make_answerer(store, RetrievalConfig(mode="bm25"), today=TODAY)
 
 
 def _cited_sentence_in_its_chunk(answer, chunks):
@@ -136,7 +136,7 @@ def test_expired_policy_gets_a_validity_note(answerer):
 def test_no_validity_note_when_the_period_runs(built):
     store, _ = built
     tok = store.tokenizer.tokenize
-    early = make_answerer(store, RetrievalConfig(mode="bm25"), today=lambda: date(2019, 1, 1), threshold=0.0)
+    early = make_answerer(store, RetrievalConfig(mode="bm25"), today=lambda: date(2019, 1, 1))
     assert early.answer("漯河小升规企业第一个年度奖励多少？").notes == ()
 
 

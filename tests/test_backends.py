@@ -477,9 +477,7 @@ def test_knowledge_base_on_milvus_adds_answers_replaces_and_removes(tmp_path, bu
     vocab = ["补贴", "奖励", "测试市", "机器人"]
     store = MilvusStore.build(docs, chunks, KeywordEmbedder(vocab), jieba_tokenizer(), cfg,
                               chunker_settings=ChunkerConfig().to_dict(), progress=False)
-    # answerability is fitted on the real model's dense scores: this test is about the backend, so always answer
-    kb = KnowledgeBase(store, Settings(home=tmp_path, backend="milvus"), retrieval=RetrievalConfig(mode="hybrid"), llm=None,
-                       threshold=0.0)
+    kb = KnowledgeBase(store, Settings(home=tmp_path, backend="milvus"), retrieval=RetrievalConfig(mode="hybrid"), llm=None)
     before = kb.stats()
     p = tmp_path / "测试市机器人补贴.txt"
     p.write_text("测试市关于机器人应用的通知\n一、支持政策\n1.测试市对购买协作机器人的企业按设备价款的37%给予补助。", encoding="utf-8")

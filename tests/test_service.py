@@ -19,8 +19,7 @@ def kb(tmp_path):
     docs = list(load_corpus().documents)
     store = IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(["补贴", "奖励", "测试市"]), jieba_tokenizer(),
                              tmp_path / "index", chunker_settings=ChunkerConfig().to_dict(), progress=False)
-    # document management is under test, not answerability (fitted on the real model's dense scores): always answer
-    return KnowledgeBase(store, Settings(home=tmp_path), retrieval=RetrievalConfig(mode="bm25"), threshold=0.0)
+    return KnowledgeBase(store, Settings(home=tmp_path), retrieval=RetrievalConfig(mode="bm25"))
 
 
 def _policy(tmp_path, name="测试市机器人补贴.txt", figure="37"):
@@ -204,7 +203,7 @@ def test_originals_are_kept_and_a_rebuild_keeps_every_added_document(kb, tmp_pat
     store, skipped = build_index(kb.settings, embedder=KeywordEmbedder(["补贴"]), tokenizer=jieba_tokenizer(), progress=False)
     assert "测试市机器人补贴.txt" in store.docs and builtin in store.docs and not skipped
     # removing keeps the original aside too
-    kb2 = KnowledgeBase(store, kb.settings, retrieval=RetrievalConfig(mode="bm25"), threshold=0.0)
+    kb2 = KnowledgeBase(store, kb.settings, retrieval=RetrievalConfig(mode="bm25"))
     kb2.remove("测试市机器人补贴.txt")
     assert not kept.exists() and len(list((kb.settings.uploads_dir / ".removed").iterdir())) == 2
 
@@ -280,7 +279,7 @@ def test_questions_are_answered_while_a_document_is_embedded(tmp_path):
     store = IndexStore.build(docs, chunk_documents(docs), emb.inner, jieba_tokenizer(), tmp_path / "index",
                              chunker_settings=ChunkerConfig().to_dict(), progress=False)
     kb = KnowledgeBase(IndexStore.load(store.path, emb, tokenizer=jieba_tokenizer()), Settings(home=tmp_path),
-                       retrieval=RetrievalConfig(mode="hybrid"), threshold=0.0)
+                       retrieval=RetrievalConfig(mode="hybrid"))
     kb.answer("工业机器人补贴")  # warm
     emb.delay = 2.0
     adding = threading.Thread(target=kb.add, args=([_policy(tmp_path)],))
