@@ -29,6 +29,7 @@ from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated
 from policyqa.qa.cues import load_cues, present_kinds
 from policyqa.qa.decision import (
     Decision,
+    FollowupScope,
     Reason,
     RegionPart,
     comparison_missing_text,
@@ -40,6 +41,7 @@ from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, Ter
 from policyqa.qa.followup import changed_object, is_followup, resolve
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
+from policyqa.qa.shapes import enumeration, responsible
 from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
@@ -132,10 +134,10 @@ class Answerer:
             d = Decision(Reason.INVALID, message=checked.reply)
             return self._render(question or "", "", d, (), 0.0, t0, t0)
         self._prepare()
-        resolved, follow_note, prev_docs = self._resolve(checked.text, history, filters)
+        resolved, follow, prev_docs = self._resolve(checked.text, history, filters)
         t1 = time.perf_counter()
         regions = [] if (filters and filters.region) else asked_regions(resolved, self.docs)
-        hits = self.retriever.search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters)
+        hits = self._newer_first(self.retriever.search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters), resolved)
         if prev_docs and not regions:  # a follow-up stays within the previous turn's documents when they mention it
             within = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs)))
             if within:
@@ -151,32 +153,56 @@ class Answerer:
             d = self._regional(resolved, q, regions, hits, top_k, english)
         else:
             d = self._decide(q, hits, english, filters, top_k)
-        if follow_note:
-            d = replace(d, followup_note=follow_note)
+        if follow is not None:
+            d = replace(d, followup=follow[0], followup_object=follow[1], followup_docs=follow[2])
         return self._render(question, resolved, d, hits, t_retrieve, t2, t0)
 
-    def _resolve(self, text: str, history, filters) -> tuple[str, str, list[str]]:
-        """(resolved question, note when the changed object is not in the previous context, previous documents)."""
+    def _resolve(self, text: str, history, filters) -> tuple[str, tuple | None, list[str]]:
+        """(resolved question, (FollowupScope, changed object, previous titles) for a follow-up
+        else None, the previous turn's documents to answer within)."""
         prev = [_turn(h).resolved_question or _turn(h).question for h in (history or [])]
         prev = [normalize_query(p) for p in prev if p]
         if not prev:
-            return normalize_query(text), "", []
+            return normalize_query(text), None, []
         last = None
         for p in prev:
             last = resolve(p, last, self.tokenize)
         resolved = resolve(text, last, self.tokenize)
         if resolved == normalize_query(text) or not is_followup(normalize_query(text)):
-            return resolved, "", []
+            return resolved, None, []
         prev_hits = self.retriever.search(last, k=3, filters=filters)
         prev_docs = list(dict.fromkeys(h.chunk.doc_id for h in prev_hits))
-        obj = changed_object(text)
-        obj = self.cues.level_words.get(obj, obj)
-        if obj and prev_docs:
-            mentioned = any(obj in c.text or obj in c.header for d in prev_docs for c in self._doc_chunks(d))
-            if not mentioned:
-                names = "、".join(f"《{self._title(d)}》" for d in prev_docs[:2])
-                return resolved, f"上一个问题所依据的{names}没有提到「{obj}」，以下是知识库其他文件中的相关内容。", []
-        return resolved, "", prev_docs
+        raw = changed_object(text)
+        obj = self.cues.level_words.get(raw, raw)
+        titles = tuple(self._title(d) for d in prev_docs[:2])
+        if obj and prev_docs and not self._slot_change(raw) and not self._mentioned(obj, prev_docs):
+            return resolved, (FollowupScope.NOT_IN_PREVIOUS, obj, titles), []
+        return resolved, (FollowupScope.WITHIN, obj, titles), prev_docs
+
+    def _slot_change(self, obj: str) -> bool:
+        """A follow-up changing a slot of the same topic — a level (区里, 省级), a rank of a
+        slot group (四星), an amount or threshold (过1个亿) — stays in the previous context."""
+        from policyqa.qa.cues import has_number
+
+        if has_number(obj) or re.search(r"\d", obj):
+            return True
+        if obj in self.cues.level_words or obj in self.cues.level_words.values():
+            return True
+        return any(w in obj for g in self.cues.slot_groups for w in g)
+
+    def _mentioned(self, obj: str, doc_ids: Sequence[str]) -> bool:
+        """Whether documents mention a follow-up's object: it occurs, or one of its
+        content words (the tokenizer's, generic words aside) does, or half of its
+        character bigrams do."""
+        texts = [c.header + "\n" + c.text for d in doc_ids for c in self._doc_chunks(d)]
+        joined = "\n".join(texts)
+        if obj in joined:
+            return True
+        words = [t for t in self.tokenize(obj) if len(t) >= 2 and t not in self.cues.generic]
+        if any(w in joined for w in words):  # one of its words: the documents may name it otherwise (预留 …份额)
+            return True
+        grams = {obj[i : i + 2] for i in range(len(obj) - 1) if obj[i : i + 2].strip()}
+        return bool(grams) and sum(g in joined for g in grams) / len(grams) >= 0.5
 
     def _title(self, doc_id: str) -> str:
         m = self.docs.get(doc_id)
@@ -233,13 +259,16 @@ class Answerer:
                     listed = self.composer.select_list(sc2)
                     if len(listed) >= 2:
                         return listed, "list"
-            else:  # conditions, materials, steps: the items of the passage that answers
+            else:  # conditions, materials, steps: the items of the enumeration that answers
+                listed = enumeration(self.composer, sc, self._doc_chunks, allow, int(self.composer.params["list_max"]))
+                if len(listed) >= 2:
+                    return listed, "list"
                 same = lambda h: h.chunk.chunk_id == best_hit.chunk.chunk_id  # noqa: E731
                 listed = self.composer.select_list(sc, same)
                 if len(listed) >= 2:
                     return listed, "list"
         if "unit" in q.kinds:  # a responsible unit: the note (or sentence naming a body) of the item that matches
-            named = self.composer.select(sc, allow, unit_only=True)
+            named = responsible(self.composer, sc, self._doc_chunks, allow) or self.composer.select(sc, allow, unit_only=True)
             if named:
                 return named, "unit"
         return self.composer.select(sc, allow), "single"
@@ -272,7 +301,7 @@ class Answerer:
         region_docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
         regional = [h for h in hits if h.chunk.doc_id in region_docs][:top_k]
         if region_docs and not regional:
-            regional = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs)))
+            regional = self._newer_first(self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
         region_only: list[Selected] = []
         p_region = 0.0
         if regional:
@@ -356,13 +385,36 @@ class Answerer:
                 out.append(other_id)
         return sorted(out, key=lambda d: self.docs[d].date, reverse=True)
 
+    def _newer_first(self, hits: Sequence[Hit], asked: str = "") -> list[Hit]:
+        """Hits with every passage of a superseded document moved after the first passage
+        of its newer version (when that version was retrieved too), ranks renumbered:
+        the newer document leads, the older one stays available (and is labelled)."""
+        hits = list(hits)
+        present = {h.chunk.doc_id for h in hits}
+        named = _named_docs(asked, {d: self.docs.get(d) for d in present})  # a question naming the older one gets it
+        newer = {d: [n for n in self.newer_versions(d) if n in present] if d not in named else [] for d in present}
+        if not any(newer.values()):
+            return hits
+        out: list[Hit] = []
+        waiting: dict[str, list[Hit]] = {}
+        for h in hits:
+            d = h.chunk.doc_id
+            if newer[d] and not any(o.chunk.doc_id in newer[d] for o in out):
+                waiting.setdefault(newer[d][0], []).append(h)
+                continue
+            out.append(h)
+            out += waiting.pop(d, [])
+        for rest in waiting.values():
+            out += rest
+        return [replace(h, rank=i + 1) for i, h in enumerate(out)]
+
     def _versions(self, q, selected: list[Selected], top_k: int) -> list[Selected]:
         """Lead with the newer version of a document; label the older one, with its date, as superseded."""
         if not selected or len(selected) > 3:
             return selected
         first = selected[0]
         newer = self.newer_versions(first.hit.chunk.doc_id)
-        if not newer:
+        if not newer or _named_docs(q.text, {first.hit.chunk.doc_id: self.docs.get(first.hit.chunk.doc_id)}):
             return selected
         new_id = newer[0]
         if not any(s.hit.chunk.doc_id == new_id for s in selected):
@@ -519,6 +571,19 @@ class Answerer:
             name = f"《{meta.title}》" if meta.title else c.doc_id
             notes.append(f"{name}所述政策期限为{label}，已经结束；请向发文机关核实该政策目前是否仍然有效。")
         return notes
+
+
+def _named_docs(question: str, metas: Mapping[str, DocMeta | None]) -> set[str]:
+    """Documents a question names by their number (谷政发〔2021〕9号) or full title."""
+    q = re.sub(r"\s+", "", question)
+    out = set()
+    for d, m in metas.items():
+        if m is None:
+            continue
+        num = re.sub(r"\s+", "", m.doc_number or "")
+        if (num and num in q) or (m.title and len(m.title) >= 6 and m.title in q):
+            out.add(d)
+    return out
 
 
 def _ids(value) -> tuple[str, ...]:

@@ -1,0 +1,187 @@
+"""Answers whose shape is more than one quoted sentence: responsible units and enumerations.
+
+- :func:`responsible`: the unit responsible for the item that matches the
+  question's topic — the item's own 「（责任单位：…）」, else the note governing
+  its passage, else the document's assignment clause for the item's article
+  number (「第11条、第12条由县科技局负责」, :mod:`policyqa.qa.articles`) — never
+  the first unit named somewhere in the passages.
+- :func:`enumeration`: for a list question (有哪些条件/材料/情形/措施), every item
+  of the enumeration the best answering unit belongs to, in document order:
+  the numbered items of its passage, or its sibling passages under the same
+  heading (「五、申报材料 > （一）…（二）…」), never the intro sentence as an item.
+
+Both take the scored candidates (:class:`policyqa.qa.compose.Scored`) and a
+function giving a document's chunks; cue words live in ``qa/data/shapes.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from policyqa.index.types import Hit
+from policyqa.qa.articles import article_of, assignments
+from policyqa.qa.candidates import item_spans
+from policyqa.qa.compose import Scored, Selected
+from policyqa.qa.features import CANDIDATE_FEATURES
+
+DATA = Path(__file__).parent / "data" / "shapes.json"
+_ENUM_HEADING = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．](?!\d)|[一二三四五六七八九十]{1,3}、|第[\d一二三四五六七八九十百]+条)")
+
+
+@dataclass(frozen=True, eq=False)
+class Shapes:
+    unit_marker: re.Pattern  # a clause naming its responsible unit
+    list_intro: re.Pattern  # a sentence that introduces the items after it
+
+
+def _alt(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@lru_cache(maxsize=2)
+def load_shapes(path: str | Path = DATA) -> Shapes:
+    d = json.loads(Path(path).read_text(encoding="utf-8"))
+    return Shapes(
+        unit_marker=re.compile(_alt(d["unit_markers"]) + r"|由[^，,。；;]{2,40}?(?:牵头|负责)"),
+        list_intro=re.compile("(?:" + _alt(d["list_intro_ends"]) + r")\s*$"),
+    )
+
+
+def topic_logits(composer, sc: Scored, kinds=("unit",)) -> np.ndarray:
+    """Selector logits with the features of the figure ``kinds`` neutral (set to their
+    mean): which unit is about the question's topic, whether or not it names a body."""
+    if sc.X is None or not len(sc.cands):
+        return sc.logits
+    X = sc.X.copy()
+    for name in (f"fig_{k}" for k in kinds):
+        if name in CANDIDATE_FEATURES:
+            col = CANDIDATE_FEATURES.index(name)
+            X[:, col] = composer.model.mean[col]
+    return composer.model.logits(X)
+
+
+def _best(logits: np.ndarray, sc: Scored, ok) -> int | None:
+    for i in np.argsort(-logits, kind="stable"):
+        if ok(sc.cands[int(i)]):
+            return int(i)
+    return None
+
+
+def _heading(h: Hit) -> str:
+    parts = [p for p in h.chunk.section.split(" > ") if p]
+    return parts[-1] if parts else ""
+
+
+def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], allow=None, shapes: Shapes | None = None) -> list[Selected]:
+    """The responsible unit of the item that matches the question's topic ([] when none is stated)."""
+    s = shapes or load_shapes()
+    ok = lambda c: not c.host and c.kind in ("sentence", "item", "note") and (allow is None or allow(sc.hits[c.hit]))  # noqa: E731
+    lg = topic_logits(composer, sc)
+    i = _best(lg, sc, ok)
+    if i is None:
+        return []
+    if sc.X is not None:  # among units scored about as well, the one covering the question's terms with its heading
+        cov = CANDIDATE_FEATURES.index("cov_ctx")
+        near = [j for j in range(len(sc.cands)) if ok(sc.cands[j]) and lg[j] >= lg[i] - float(composer.params["second_margin"])]
+        i = max(near, key=lambda j: (round(float(sc.X[j, cov]), 3), float(lg[j])))
+    c = sc.cands[i]
+    h = sc.hits[c.hit]
+    prob = float(1 / (1 + np.exp(-sc.logits[i])))
+    if c.kind == "note":  # the note of the passage whose heading matches the topic
+        return [Selected(h, c.text, prob, intro=h.chunk.section.split(" > ")[0], kind="note", start=-1)]
+    if s.unit_marker.search(c.text):  # the item names its unit itself
+        return [Selected(h, c.text.strip(), prob, kind=c.kind, start=c.start)]
+    own = _unit_sentence(h.chunk.text, c.start, s)  # …or in another sentence of the same item
+    if own is not None:
+        a, b = own
+        return [Selected(h, h.chunk.text[a:b].strip(), prob, intro=_heading(h), kind="note", start=-1)]
+    if h.chunk.responsible:  # the note governing its passage (牵头单位：…；责任单位：…)
+        return [Selected(h, h.chunk.responsible, prob, intro=h.chunk.section.split(" > ")[0], kind="note", start=-1)]
+    art = article_of(h.chunk.section, h.chunk.text)
+    if art is None:
+        return []
+    for ch in sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start):
+        for a in assignments(ch.text):
+            if art in a.articles:
+                hit = Hit(chunk=ch, score=h.score, rank=h.rank)
+                return [Selected(hit, ch.text[a.start:a.end], prob, intro=_heading(h), kind="note", start=-1)]
+    return []
+
+
+def _unit_sentence(text: str, at: int, s: Shapes) -> tuple[int, int] | None:
+    """The sentence naming a unit within the numbered item of ``text`` that holds
+    offset ``at`` (the whole text when it has no items), nearest after ``at``."""
+    from policyqa.index.sentences import split_spans
+
+    lo, hi = 0, len(text)
+    for a, b in item_spans(text):
+        if a <= at < b:
+            lo, hi = a, b
+            break
+    else:
+        if item_spans(text):
+            return None  # the topic is outside every item: no item to take the unit of
+    spans = [(a, b) for a, b in split_spans(text) if a >= lo and b <= hi and s.unit_marker.search(text[a:b])]
+    if not spans:
+        return None
+    return min(spans, key=lambda sp: (sp[0] < at, abs(sp[0] - at)))
+
+
+def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], allow=None, limit: int = 12,
+                shapes: Shapes | None = None) -> list[Selected]:
+    """Every item of the enumeration the best answering unit belongs to, in document
+    order ([] when it belongs to none: the caller falls back to the selector's list)."""
+    s = shapes or load_shapes()
+    ok = lambda c: not c.host and c.kind in ("sentence", "item") and (allow is None or allow(sc.hits[c.hit]))  # noqa: E731
+    i = sc.best(ok)
+    if i is None:
+        return []
+    c = sc.cands[i]
+    h = sc.hits[c.hit]
+    prob = float(1 / (1 + np.exp(-sc.logits[i])))
+    chunks = sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start)
+    own = _items_of(h, prob)
+    if len(own) >= 2:
+        return own[:limit]
+    path = [p for p in h.chunk.section.split(" > ") if p]
+    # the passage introduces items that are passages of their own (「第二十三条 > （一）」…)
+    kids = [ch for ch in chunks if _parent_is(ch, path)]
+    if len(kids) >= 2:
+        return [_whole(ch, h, prob) for ch in kids[:limit]]
+    # the passage is one item of an enumeration split over passages: its siblings under the same heading
+    if path and _ENUM_HEADING.match(path[-1]):
+        parent = path[:-1]
+        sibs = [ch for ch in chunks if _parent_is(ch, parent)]
+        if len(sibs) >= 2:
+            return [_whole(ch, h, prob) for ch in sibs[:limit]]
+    # an intro (「…不得用于以下支出：」) whose items open the next passage
+    if s.list_intro.search(c.text.rstrip("。 ")) or s.list_intro.search(h.chunk.text.rstrip("。 \n")):
+        after = [ch for ch in chunks if ch.start >= h.chunk.end - 1][:1]
+        for ch in after:
+            items = _items_of(Hit(chunk=ch, score=h.score, rank=h.rank), prob)
+            if len(items) >= 2:
+                return items[:limit]
+    return []
+
+
+def _parent_is(chunk, parent: list[str]) -> bool:
+    path = [p for p in chunk.section.split(" > ") if p]
+    return len(path) == len(parent) + 1 and path[:-1] == parent and bool(_ENUM_HEADING.match(path[-1]))
+
+
+def _items_of(h: Hit, prob: float) -> list[Selected]:
+    text = h.chunk.text
+    heading = _heading(h)
+    return [Selected(h, text[a:b].strip().rstrip("；;"), prob, intro=heading, kind="item", start=a) for a, b in item_spans(text)]
+
+
+def _whole(chunk, like: Hit, prob: float) -> Selected:
+    hit = Hit(chunk=chunk, score=like.score if chunk.chunk_id == like.chunk.chunk_id else 0.0, rank=like.rank)
+    return Selected(hit, chunk.text.strip(), prob, intro="", kind="item", start=0)
