@@ -41,7 +41,7 @@ from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, Ter
 from policyqa.qa.followup import changed_object, is_followup, resolve
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
-from policyqa.qa.shapes import enumeration, responsible
+from policyqa.qa.shapes import asks_overview, enumeration, responsible
 from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
@@ -138,6 +138,13 @@ class Answerer:
         t1 = time.perf_counter()
         regions = [] if (filters and filters.region) else asked_regions(resolved, self.docs)
         hits = self._newer_first(self.retriever.search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters), resolved)
+        named = sorted(_named_docs(resolved, self.docs))
+        if named and not (filters and filters.doc_ids):  # a question naming a document (by its 文号 or title) is answered from it first
+            within = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(named)))
+            if within:
+                n = max(len(hits), len(within))
+                hits = within + [h for h in hits if h.chunk.doc_id not in named]
+                hits = [replace(h, rank=i + 1) for i, h in enumerate(hits[:n])]
         if prev_docs and not regions:  # a follow-up stays within the previous turn's documents when they mention it
             within = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs)))
             if within:
@@ -245,7 +252,7 @@ class Answerer:
                 return [], "list"
             best_hit = sc.hits[sc.cands[i].hit]
             # an overview of rewards (「有哪些奖励/补贴」): every clause of the best document stating one
-            overview = bool(self.cues.overview_cue.search(q.text)) and bool(self.cues.money_topic.search(q.text))
+            overview = asks_overview(q.text, self.cues)
             if overview:
                 more = self._document_hits(q.text, best_hit.chunk.doc_id, max(top_k, 40))
                 if more:
@@ -315,7 +322,7 @@ class Answerer:
                     return Decision(Reason.ANSWERED, tuple(selected), regions=names, shape=shape, p_answerable=p_region)
                 region_only = selected[:1]
         # other regions' rules, judged without the region's name (their passages lack it by definition)
-        general = strip_regions(resolved)
+        general = strip_regions(resolved, self.docs)
         gq = self._query(general, q.vector)
         others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
         selected: list[Selected] = []
@@ -344,7 +351,7 @@ class Answerer:
 
     def _compare(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int) -> Decision:
         """One labelled statement per region; say so when a region's documents state no figure."""
-        general = strip_regions(resolved)
+        general = strip_regions(resolved, self.docs)
         gq = self._query(general, q.vector)
         parts = []
         for r in regions:

@@ -54,6 +54,22 @@ def load_shapes(path: str | Path = DATA) -> Shapes:
     )
 
 
+def asks_overview(question: str, cues) -> bool:
+    """An overview of rewards (「有哪些奖励」「补贴政策都有什么」), not a list of something
+    else that merely mentions one (「申报奖励需要提交哪些材料」): the money word is what
+    the list cue asks for — right after it, or right before a cue that ends the question."""
+    for m in cues.overview_cue.finditer(question):
+        after = question[m.end():].strip(" ？?。！!的")
+        if after:
+            if cues.money_topic.match(after[:6].lstrip("些项类种个")):
+                return True
+            continue
+        before = re.sub(r"(?:都|还|一共|主要|具体|的|政策|标准|方面|有)+$", "", question[: m.start()])
+        if any(before.endswith(w.group(0)) for w in cues.money_topic.finditer(before)):
+            return True
+    return False
+
+
 def topic_logits(composer, sc: Scored, kinds=("unit",)) -> np.ndarray:
     """Selector logits with the features of the figure ``kinds`` neutral (set to their
     mean): which unit is about the question's topic, whether or not it names a body."""
