@@ -330,6 +330,7 @@ class Answerer:
             sc = self.composer.score(gq, others)
             if self._p_answerable(sc, english) >= self.threshold:
                 selected, _ = self._select(gq, sc, None, top_k)
+                selected = self._versions(gq, selected, top_k)
                 if self._missing(gq, selected):
                     selected = []
         if region_only and not selected:
