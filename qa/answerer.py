@@ -41,7 +41,7 @@ from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, Ter
 from policyqa.qa.followup import changed_object, is_followup, resolve
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
-from policyqa.qa.shapes import asks_overview, enumeration, responsible
+from policyqa.qa.shapes import asks_overview, enumeration, load_shapes, responsible
 from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
@@ -233,7 +233,7 @@ class Answerer:
         sc = self.composer.score(q, hits)
         p = self._p_answerable(sc, english)
         if p < self.threshold:
-            return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
+            return self._partial(q, hits, english) or Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
         selected, shape = self._select(q, sc, filters, top_k)
         if not selected:
             return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
@@ -241,6 +241,31 @@ class Answerer:
         missing = self._missing(q, selected)
         reason = Reason.PARTIAL if missing else Reason.ANSWERED
         return Decision(reason, tuple(selected), missing=tuple(missing), shape=shape, p_answerable=p)
+
+    def _partial(self, q, hits: Sequence[Hit], english: bool) -> Decision | None:
+        """Topic found, the figure asked not stated: the passages are judged about the
+        question's topic alone (the same answerability model, no figure kind asked);
+        when they are, the closest clause with a plain "not stated" (Reason.PARTIAL)."""
+        if not q.kinds or not hits:
+            return None
+        q0 = replace(q, kinds=())
+        sc = self.composer.score(q0, hits)
+        p0 = self._p_answerable(sc, english)
+        if p0 < self.threshold:
+            return None
+        selected = [_beyond_heading(s) for s in self.composer.select(sc)[:1]]
+        if not selected:
+            return None
+        missing = tuple(self._missing(q, selected))  # the figure may be there after all, in words the cues miss
+        return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, tuple(selected), missing=missing, p_answerable=p0)
+
+    def _stated(self, text: str) -> set[str]:
+        """Figure kinds a text states; a clause naming its responsible body (由…负责,
+        责任单位 …: ``qa/data/shapes.json``) states the unit."""
+        out = set(present_kinds(text, self.cues))
+        if load_shapes().unit_marker.search(text):
+            out.add("unit")
+        return out
 
     def _select(self, q, sc: Scored, filters, top_k: int, allow=None) -> tuple[list[Selected], str]:
         interview = self._interview_answer(q.text, sc.hits)
@@ -296,7 +321,7 @@ class Answerer:
             return []
         stated = set()
         for s in selected:
-            stated |= present_kinds(s.text + " ".join(s.items), self.cues)
+            stated |= self._stated(s.text + " ".join(s.items))
             if s.kind == "note":
                 stated.add("unit")
         return [k for k in q.kinds if k not in stated] if not any(k in stated for k in q.kinds) else []
@@ -321,6 +346,10 @@ class Answerer:
                 if selected and not missing:
                     return Decision(Reason.ANSWERED, tuple(selected), regions=names, shape=shape, p_answerable=p_region)
                 region_only = selected[:1]
+            elif (part := self._partial(q, regional, english)) is not None:
+                if part.reason == Reason.ANSWERED:
+                    return replace(part, regions=names)
+                region_only, p_region = list(part.selected), part.p_answerable or 0.0
         # other regions' rules, judged without the region's name (their passages lack it by definition)
         general = strip_regions(resolved, self.docs)
         gq = self._query(general, q.vector)
@@ -579,6 +608,16 @@ class Answerer:
             name = f"《{meta.title}》" if meta.title else c.doc_id
             notes.append(f"{name}所述政策期限为{label}，已经结束；请向发文机关核实该政策目前是否仍然有效。")
         return notes
+
+
+def _beyond_heading(sel: Selected) -> Selected:
+    """A quote that only repeats its passage's heading (「第一条 支持企业家培训。」) says
+    nothing: the passage's whole clause is quoted instead (when it is short)."""
+    c = sel.hit.chunk
+    head = re.sub(r"\s+", "", sel.text.rstrip("。. "))
+    if sel.kind == "note" or not head or head not in re.sub(r"\s+", "", c.section) or len(c.text) > 300:
+        return sel
+    return replace(sel, text=c.text.strip(), start=0)
 
 
 def _named_docs(question: str, metas: Mapping[str, DocMeta | None]) -> set[str]:

@@ -49,7 +49,8 @@ def _alt(words) -> str:
 def load_shapes(path: str | Path = DATA) -> Shapes:
     d = json.loads(Path(path).read_text(encoding="utf-8"))
     return Shapes(
-        unit_marker=re.compile(_alt(d["unit_markers"]) + r"|由[^，,。；;]{2,40}?(?:牵头|负责)"),
+        unit_marker=re.compile(_alt(d["unit_markers"]) + r"|由[^，,。；;]{2,40}?(?:牵头|负责)(?!同志|人)"
+                               + r"|[\u4e00-\u9fff]{1,16}(?:" + _alt(d["unit_suffixes"]) + r")(?:牵头)?负责(?!同志|人)"),
         list_intro=re.compile("(?:" + _alt(d["list_intro_ends"]) + r")\s*$"),
     )
 

@@ -163,3 +163,46 @@ def test_a_follow_up_about_something_absent_says_so_with_a_typed_scope(answerer)
     assert lead_text(d).startswith("上一个问题所依据的《某政策》没有提到「光伏」")
     assert lead_text(Decision(Reason.ANSWERED, followup=FollowupScope.WITHIN, followup_object="省级")) == ""
     assert not re.search(r"\[\d\]", lead_text(d))
+
+
+# --- partial answers ---------------------------------------------------------------------------------
+
+
+def test_topic_found_without_the_amount_is_a_partial_answer_not_a_refusal(tmp_path):
+    """An answerability model that, like a fitted one can, refuses whenever the asked
+    figure is absent from the top passages: the topic alone is judged again, and the
+    closest clause comes with a plain "not stated" (Reason.PARTIAL), not a refusal."""
+    import numpy as np
+
+    from policyqa.qa.features import ANSWERABILITY_FEATURES
+    from policyqa.qa.model import LinearModel
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "jiahe-2025.txt").write_text(
+        "嘉禾县人民政府关于支持企业发展的若干措施\n\n嘉政发〔2025〕2号\n\n"
+        "第一条 支持企业家培训。组织企业家赴知名高校参加专题培训，所需费用由县财政全额承担。\n\n"
+        "第二条 支持企业参加展会。企业参加县政府组织的展会的，按展位费的50%给予补助。\n\n"
+        "嘉禾县人民政府\n2025年1月6日\n", encoding="utf-8")
+    docs = list(load_corpus([tmp_path / "docs"]).documents)
+    st = IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(VOCAB), jieba_tokenizer(), tmp_path / "ix",
+                          chunker_settings=ChunkerConfig().to_dict(), progress=False)
+    n = len(ANSWERABILITY_FEATURES)
+    coef = np.zeros(n)
+    coef[ANSWERABILITY_FEATURES.index("asked_absent")] = -4.0
+    figure_bound = LinearModel("answerable", ANSWERABILITY_FEATURES, np.zeros(n), np.ones(n), coef, 2.0, {"threshold": 0.5})
+    answerer = make_answerer(st, RetrievalConfig(mode="bm25"), today=TODAY)
+    answerer.answerable, answerer.threshold = figure_bound, 0.5
+    a = answerer.answer("企业家去高校培训，每人补贴多少钱？")
+    b = body(a)
+    assert a.decision == Reason.PARTIAL.value and not a.refused
+    assert b.startswith("文件中没有写明这项的具体金额") and "县财政全额承担" in b and "50%" not in b
+
+
+def test_a_clause_naming_its_body_is_never_said_to_lack_the_unit(answerer):
+    from policyqa.qa.shapes import load_shapes
+
+    s = load_shapes()
+    assert s.unit_marker.search("市数据管理局负责平台的建设运行；")
+    assert not s.unit_marker.search("市政府负责同志每月调度一次")
+    a = answerer.answer("青禾县企业家培训的费用由谁负责？")
+    assert "没有写明这项的负责单位" not in a.text or "由县财政全额承担" not in body(a)
