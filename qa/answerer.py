@@ -160,6 +160,8 @@ class Answerer:
             d = self._regional(resolved, q, regions, hits, top_k, english)
         else:
             d = self._decide(q, hits, english, filters, top_k)
+        if follow is not None and follow[0] == FollowupScope.WITHIN and (d.refused or d.reason == Reason.REFUSED_REGION):
+            d = self._within_previous(resolved, q, follow[1], prev_docs or follow[3], top_k) or d
         if follow is not None:
             d = replace(d, followup=follow[0], followup_object=follow[1], followup_docs=follow[2])
         return self._render(question, resolved, d, hits, t_retrieve, t2, t0)
@@ -183,8 +185,27 @@ class Answerer:
         obj = self.cues.level_words.get(raw, raw)
         titles = tuple(self._title(d) for d in prev_docs[:2])
         if obj and prev_docs and not self._slot_change(raw) and not self._mentioned(obj, prev_docs):
-            return resolved, (FollowupScope.NOT_IN_PREVIOUS, obj, titles), []
-        return resolved, (FollowupScope.WITHIN, obj, titles), prev_docs
+            return resolved, (FollowupScope.NOT_IN_PREVIOUS, obj, titles, tuple(prev_docs)), []
+        return resolved, (FollowupScope.WITHIN, obj, titles, tuple(prev_docs)), prev_docs
+
+    def _within_previous(self, resolved: str, q, obj: str, prev_docs: Sequence[str], top_k: int) -> Decision | None:
+        """A follow-up about something the previous turn's documents mention, refused by the
+        general judgement: the clause of those documents that names the changed object
+        (answered, or partial when it lacks the figure asked); None when no clause names it."""
+        words = [w for w in self.tokenize(obj) if len(w) >= 2 and w not in self.cues.generic] if obj else []
+        if not words or not prev_docs:
+            return None
+        hits = self._newer_first(self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs))), resolved)
+        if not hits:
+            return None
+        sc = self.composer.score(replace(q, kinds=()), hits)
+        i = sc.best(lambda c: not c.host and c.kind in ("sentence", "item") and any(w in c.text for w in words))
+        if i is None:
+            return None
+        c = sc.cands[i]
+        sel = [_beyond_heading(Selected(sc.hits[c.hit], c.text.strip(), float(1 / (1 + np.exp(-sc.logits[i]))), kind=c.kind, start=c.start))]
+        missing = tuple(self._missing(q, sel))
+        return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, tuple(sel), missing=missing)
 
     def _slot_change(self, obj: str) -> bool:
         """A follow-up changing a slot of the same topic — a level (区里, 省级), a rank of a

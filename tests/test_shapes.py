@@ -168,34 +168,54 @@ def test_a_follow_up_about_something_absent_says_so_with_a_typed_scope(answerer)
 # --- partial answers ---------------------------------------------------------------------------------
 
 
-def test_topic_found_without_the_amount_is_a_partial_answer_not_a_refusal(tmp_path):
-    """An answerability model that, like a fitted one can, refuses whenever the asked
-    figure is absent from the top passages: the topic alone is judged again, and the
-    closest clause comes with a plain "not stated" (Reason.PARTIAL), not a refusal."""
+def _stub_answerable(coef_by_feature: dict, intercept: float):
     import numpy as np
 
     from policyqa.qa.features import ANSWERABILITY_FEATURES
     from policyqa.qa.model import LinearModel
 
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "jiahe-2025.txt").write_text(
+    n = len(ANSWERABILITY_FEATURES)
+    coef = np.zeros(n)
+    for name, v in coef_by_feature.items():
+        coef[ANSWERABILITY_FEATURES.index(name)] = v
+    return LinearModel("answerable", ANSWERABILITY_FEATURES, np.zeros(n), np.ones(n), coef, intercept, {"threshold": 0.5})
+
+
+@pytest.fixture(scope="module")
+def jiahe(tmp_path_factory):
+    """A two-article county policy: one article without any amount."""
+    root = tmp_path_factory.mktemp("jiahe")
+    (root / "docs").mkdir()
+    (root / "docs" / "jiahe-2025.txt").write_text(
         "嘉禾县人民政府关于支持企业发展的若干措施\n\n嘉政发〔2025〕2号\n\n"
         "第一条 支持企业家培训。组织企业家赴知名高校参加专题培训，所需费用由县财政全额承担。\n\n"
         "第二条 支持企业参加展会。企业参加县政府组织的展会的，按展位费的50%给予补助。\n\n"
         "嘉禾县人民政府\n2025年1月6日\n", encoding="utf-8")
-    docs = list(load_corpus([tmp_path / "docs"]).documents)
-    st = IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(VOCAB), jieba_tokenizer(), tmp_path / "ix",
-                          chunker_settings=ChunkerConfig().to_dict(), progress=False)
-    n = len(ANSWERABILITY_FEATURES)
-    coef = np.zeros(n)
-    coef[ANSWERABILITY_FEATURES.index("asked_absent")] = -4.0
-    figure_bound = LinearModel("answerable", ANSWERABILITY_FEATURES, np.zeros(n), np.ones(n), coef, 2.0, {"threshold": 0.5})
-    answerer = make_answerer(st, RetrievalConfig(mode="bm25"), today=TODAY)
-    answerer.answerable, answerer.threshold = figure_bound, 0.5
+    docs = list(load_corpus([root / "docs"]).documents)
+    return IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(VOCAB), jieba_tokenizer(), root / "ix",
+                            chunker_settings=ChunkerConfig().to_dict(), progress=False)
+
+
+def test_topic_found_without_the_amount_is_a_partial_answer_not_a_refusal(jiahe):
+    """An answerability model that, like a fitted one can, refuses whenever the asked
+    figure is absent from the top passages: the topic alone is judged again, and the
+    closest clause comes with a plain "not stated" (Reason.PARTIAL), not a refusal."""
+    answerer = make_answerer(jiahe, RetrievalConfig(mode="bm25"), today=TODAY)
+    answerer.answerable, answerer.threshold = _stub_answerable({"asked_absent": -4.0}, 2.0), 0.5
     a = answerer.answer("企业家去高校培训，每人补贴多少钱？")
     b = body(a)
     assert a.decision == Reason.PARTIAL.value and not a.refused
     assert b.startswith("文件中没有写明这项的具体金额") and "县财政全额承担" in b and "50%" not in b
+
+
+def test_a_follow_up_within_the_previous_documents_is_answered_from_the_clause_naming_it(jiahe):
+    answerer = make_answerer(jiahe, RetrievalConfig(mode="bm25"), today=TODAY)
+    answerer.answerable, answerer.threshold = _stub_answerable({}, -5.0), 0.5  # the general judgement refuses everything
+    assert answerer.answer("嘉禾县企业家培训费用谁承担？").refused
+    a = answerer.answer("那展会呢？", history=[Turn("嘉禾县企业家培训费用谁承担？")])
+    assert not a.refused and "展位费的50%" in body(a) and "没有提到" not in a.text
+    b = answerer.answer("那光伏呢？", history=[Turn("嘉禾县企业家培训费用谁承担？")])
+    assert b.refused and "没有提到「光伏」" in b.text  # nothing names it: said so, never another clause passed off
 
 
 def test_a_clause_naming_its_body_is_never_said_to_lack_the_unit(answerer):
