@@ -41,7 +41,7 @@ from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, Ter
 from policyqa.qa.followup import changed_object, is_followup, resolve
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
-from policyqa.qa.shapes import asks_overview, enumeration, load_shapes, responsible
+from policyqa.qa.shapes import asks_overview, enumeration, items_after_intro, load_shapes, responsible
 from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
@@ -258,10 +258,19 @@ class Answerer:
         selected, shape = self._select(q, sc, filters, top_k)
         if not selected:
             return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
+        selected, shape = self._complete_intro(selected, shape)
         selected = self._versions(q, selected, top_k)
         missing = self._missing(q, selected)
         reason = Reason.PARTIAL if missing else Reason.ANSWERED
         return Decision(reason, tuple(selected), missing=tuple(missing), shape=shape, p_answerable=p)
+
+    def _complete_intro(self, selected: list[Selected], shape: str) -> tuple[list[Selected], str]:
+        """A single quote that only announces items (「…不得用于以下支出：」) is completed
+        with those items, as a list."""
+        if len(selected) != 1 or shape not in ("single", "unit"):
+            return selected, shape
+        items = items_after_intro(self.composer, selected[0], self._doc_chunks, int(self.composer.params["list_max"]))
+        return (items, "list") if items else (selected, shape)
 
     def _partial(self, q, hits: Sequence[Hit], english: bool) -> Decision | None:
         """Topic found, the figure asked not stated: the passages are judged about the
@@ -313,7 +322,8 @@ class Answerer:
                     if len(listed) >= 2:
                         return listed, "list"
             else:  # conditions, materials, steps: the items of the enumeration that answers
-                listed = enumeration(self.composer, sc, self._doc_chunks, allow, int(self.composer.params["list_max"]))
+                listed = enumeration(self.composer, sc, self._doc_chunks, allow, int(self.composer.params["list_max"]),
+                                     newer=lambda d: next(iter(self.newer_versions(d)), None))
                 if len(listed) >= 2:
                     return listed, "list"
                 same = lambda h: h.chunk.chunk_id == best_hit.chunk.chunk_id  # noqa: E731
@@ -362,6 +372,7 @@ class Answerer:
             p_region = self._p_answerable(sc, english)
             if p_region >= self.threshold:
                 selected, shape = self._select(q, sc, Filters(doc_ids=tuple(region_docs)), top_k)
+                selected, shape = self._complete_intro(selected, shape)
                 selected = self._versions(q, selected, top_k)
                 missing = self._missing(q, selected)
                 if selected and not missing:

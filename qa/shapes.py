@@ -152,9 +152,12 @@ def _unit_sentence(text: str, at: int, s: Shapes) -> tuple[int, int] | None:
 
 
 def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], allow=None, limit: int = 12,
-                shapes: Shapes | None = None) -> list[Selected]:
+                shapes: Shapes | None = None, newer: Callable[[str], str | None] | None = None) -> list[Selected]:
     """Every item of the enumeration the best answering unit belongs to, in document
-    order ([] when it belongs to none: the caller falls back to the selector's list)."""
+    order ([] when it belongs to none: the caller falls back to the selector's list).
+    ``newer``: document id -> the id of its newer version in the knowledge base (or
+    None); an enumeration of a superseded document is read from the newer one, under
+    the same heading, when it has it."""
     s = shapes or load_shapes()
     ok = lambda c: not c.host and c.kind in ("sentence", "item") and (allow is None or allow(sc.hits[c.hit]))  # noqa: E731
     i = sc.best(ok)
@@ -163,8 +166,14 @@ def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     c = sc.cands[i]
     h = sc.hits[c.hit]
     prob = float(1 / (1 + np.exp(-sc.logits[i])))
+    new_id = newer(h.chunk.doc_id) if newer else None
+    if new_id:
+        same = [ch for ch in doc_chunks(new_id) if ch.section == h.chunk.section]
+        if same:
+            h = Hit(chunk=same[0], score=h.score, rank=h.rank)
+            c = None
     chunks = sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start)
-    own = _items_of(h, prob)
+    own = _items_of(h, prob, s)
     if len(own) >= 2:
         return own[:limit]
     path = [p for p in h.chunk.section.split(" > ") if p]
@@ -179,12 +188,34 @@ def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
         if len(sibs) >= 2:
             return [_whole(ch, h, prob) for ch in sibs[:limit]]
     # an intro (「…不得用于以下支出：」) whose items open the next passage
-    if s.list_intro.search(c.text.rstrip("。 ")) or s.list_intro.search(h.chunk.text.rstrip("。 \n")):
+    if (c is not None and s.list_intro.search(c.text.rstrip("。 "))) or s.list_intro.search(h.chunk.text.rstrip("。 \n")):
         after = [ch for ch in chunks if ch.start >= h.chunk.end - 1][:1]
         for ch in after:
-            items = _items_of(Hit(chunk=ch, score=h.score, rank=h.rank), prob)
+            items = _items_of(Hit(chunk=ch, score=h.score, rank=h.rank), prob, s)
             if len(items) >= 2:
                 return items[:limit]
+    return []
+
+
+def items_after_intro(composer, sel: Selected, doc_chunks: Callable[[str], Sequence], limit: int = 12,
+                      shapes: Shapes | None = None) -> list[Selected]:
+    """The items a quoted intro announces (「专项资金不得用于以下支出：」): those of its own
+    passage after it, or of the passages under it; [] when ``sel`` is no intro."""
+    s = shapes or load_shapes()
+    if sel.kind == "note" or sel.start < 0:
+        return []
+    colon = _INTRO_COLON.search(sel.text)  # 「有下列情形之一的，调出培育库：A的；」: the intro and the first item
+    if colon is None and not s.list_intro.search(sel.text.rstrip("。 ")):
+        return []
+    h = sel.hit
+    after = sel.start + (colon.end() if colon else len(sel.text) - 1)
+    items = [x for x in _items_of(h, sel.score, s) if x.start >= after]
+    if len(items) >= 2:
+        return items[:limit]
+    path = [p for p in h.chunk.section.split(" > ") if p]
+    kids = [ch for ch in sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start) if _parent_is(ch, path)]
+    if len(kids) >= 2:
+        return [_whole(ch, h, sel.score) for ch in kids[:limit]]
     return []
 
 
@@ -193,10 +224,29 @@ def _parent_is(chunk, parent: list[str]) -> bool:
     return len(path) == len(parent) + 1 and path[:-1] == parent and bool(_ENUM_HEADING.match(path[-1]))
 
 
-def _items_of(h: Hit, prob: float) -> list[Selected]:
+_INTRO_COLON = re.compile(r"(?:下列|以下|如下)[^：:。]{0,20}[：:]")
+
+
+def _items_of(h: Hit, prob: float, s: Shapes | None = None) -> list[Selected]:
+    """The numbered items of a passage; else the 「；」-separated clauses after an intro
+    such as 「有下列情形之一的，调出培育库：A的；B的；C的。」."""
     text = h.chunk.text
     heading = _heading(h)
-    return [Selected(h, text[a:b].strip().rstrip("；;"), prob, intro=heading, kind="item", start=a) for a, b in item_spans(text)]
+    spans = item_spans(text)
+    if len(spans) < 2:
+        m = _INTRO_COLON.search(text)
+        spans = []
+        if m:
+            pos = m.end()
+            for part in re.finditer(r"[^；;。]+[；;。]?", text[m.end():]):
+                a = m.end() + part.start()
+                piece = part.group(0)
+                if piece.strip(" ；;。\n"):
+                    spans.append((a, a + len(piece)))
+                if piece.endswith("。"):
+                    break
+            spans = spans if len(spans) >= 2 else []
+    return [Selected(h, text[a:b].strip().rstrip("；;"), prob, intro=heading, kind="item", start=a) for a, b in spans]
 
 
 def _whole(chunk, like: Hit, prob: float) -> Selected:

@@ -226,3 +226,24 @@ def test_a_clause_naming_its_body_is_never_said_to_lack_the_unit(answerer):
     assert not s.unit_marker.search("市政府负责同志每月调度一次")
     a = answerer.answer("青禾县企业家培训的费用由谁负责？")
     assert "没有写明这项的负责单位" not in a.text or "由县财政全额承担" not in body(a)
+
+
+def test_an_intro_with_semicolon_items_is_listed_whole():
+    from policyqa.corpus.types import Chunk
+    from policyqa.index.types import Hit
+    from policyqa.qa.compose import Selected
+    from policyqa.qa.shapes import items_after_intro
+
+    text = "（四）出库管理。入库企业有下列情形之一的，调出培育库：营业收入连续下降的；发生重大事故的；迁出本县的。其他事项另行规定。"
+    h = Hit(Chunk("d#4", "d", "二、管理 > （四）出库管理", text, 0, len(text)), 1.0, 1)
+    first = text.index("入库企业")
+    sel = Selected(h, text[first : text.index("；") + 1], 0.9, start=first)
+    items = items_after_intro(None, sel, lambda d: [h.chunk])
+    assert [i.text for i in items] == ["营业收入连续下降的", "发生重大事故的", "迁出本县的。"]
+    assert items_after_intro(None, Selected(h, "其他事项另行规定。", 0.9, start=text.index("其他")), lambda d: [h.chunk]) == []
+
+
+def test_a_quote_announcing_items_is_completed_with_them(answerer):
+    a = answerer.answer("青禾县有什么情形不予奖励")
+    b = body(a)
+    assert all(x in b for x in ("安全生产事故", "严重失信", "弄虚作假"))
