@@ -29,8 +29,12 @@ def asked_regions(question: str, docs: Mapping[str, DocMeta]) -> list[Region]:
         pick = (in_kb or cands)[0]
         if pick not in out:
             out.append(pick)
-    # places the gazetteer does not know but the knowledge base's documents are issued for (a user-added county)
     taken = [(m.start, m.start + len(m.text)) for m in mentions]
+    for a, b, r in _english_mentions(question, docs):  # an English question's place names
+        taken.append((a, b))
+        if r not in out:
+            out.append(r)
+    # places the gazetteer does not know but the knowledge base's documents are issued for (a user-added county)
     local = kb_places(docs)
     for name in sorted(local, key=len, reverse=True):
         for at in [i.start() for i in re.finditer(re.escape(name), question)]:
@@ -69,6 +73,66 @@ def _kb_places(labels: tuple[str, ...]) -> tuple[tuple[str, Region], ...]:
     return tuple(out.items())
 
 
+def english_places(docs: Mapping[str, DocMeta]) -> dict[str, tuple[Region, ...]]:
+    """Pinyin spelling (lower case, no spaces: suqian, pingyin, luohe) -> the knowledge
+    base's regions of that name (provinces, cities, districts of its documents, and
+    places the gazetteer does not know), so an English question naming one is read
+    like a Chinese one.  Every reading of a name is spelled (漯 is luo or ta).
+    Empty when ``pypinyin`` is not installed."""
+    labels = tuple(sorted({(getattr(m, "jurisdiction", "") or m.region or "") for m in docs.values()}))
+    return dict(_english_places(labels))
+
+
+@lru_cache(maxsize=16)
+def _english_places(labels: tuple[str, ...]) -> tuple[tuple[str, tuple[Region, ...]], ...]:
+    try:
+        from pypinyin import Style, pinyin
+    except ImportError:  # optional: English place names are then not recognised
+        return ()
+    from itertools import islice, product
+
+    out: dict[str, list[Region]] = {}
+    local = dict(_kb_places(labels))
+    for label in labels:
+        r = parse_region(label)
+        levels = [Region(r.province)] if r.province else []
+        if r.city and r.city != r.province:
+            levels.append(Region(r.province, r.city))
+        if r.district:
+            levels.append(r)
+        levels += [p for n, p in local.items() if n == label[len(r.full):]]
+        for reg in levels:
+            short = short_name(reg.name)
+            phrase = ["".join(x[0] for x in pinyin(short, style=Style.NORMAL))]
+            readings = [pinyin(ch, style=Style.NORMAL, heteronym=True)[0] for ch in short]  # per character: 漯 luo/ta
+            for combo in [phrase, *islice(product(*readings), 16)]:
+                key = "".join(combo).lower()
+                if len(key) >= 4 and key.isascii() and key.isalpha() and reg not in out.setdefault(key, []):
+                    out[key].append(reg)
+    return tuple((k, tuple(v)) for k, v in out.items())
+
+
+def _english_mentions(question: str, docs: Mapping[str, DocMeta]) -> list[tuple[int, int, Region]]:
+    """(start, end, region) of English place names of the knowledge base in ``question``
+    (「Suqian」「Pingyin County」「Xuzhou's」); a name several places share is read as the
+    one whose province the question also names, else as the first."""
+    places = english_places(docs) if re.search(r"[A-Za-z]{4}", question) else {}
+    if not places:
+        return []
+    words = [(m.start(), m.end(), m.group(0).lower()) for m in re.finditer(r"[A-Za-z]+", question)]
+    named = {w for _, _, w in words}
+    out = []
+    for i, (a, b, w) in enumerate(words):
+        for j in [k for k in (i + 1, i) if k < len(words)]:  # 「Su Qian」 or 「Suqian」
+            key = "".join(x[2] for x in words[i : j + 1])
+            if key in places:
+                regs = places[key]
+                pick = next((r for r in regs if any(k in named for k, v in places.items() if Region(r.province) in v)), regs[0])
+                out.append((a, words[j][1], pick))
+                break
+    return out
+
+
 def _known(region: Region) -> bool:
     return parse_region(region.full) == region
 
@@ -91,6 +155,7 @@ def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> s
     """The question without its place names (亭湖区评上小巨人奖多少 -> 评上小巨人奖多少),
     including the knowledge base's own places (:func:`kb_places`) when ``docs`` is given."""
     spans = [(m.start, m.start + len(m.text)) for m in find_mentions(question, short_districts=True)]
+    spans += [(a, b) for a, b, _ in _english_mentions(question, docs or {})]
     for name in sorted(kb_places(docs or {}), key=len, reverse=True):
         for m in re.finditer(re.escape(name), question):
             if not any(a < m.end() and m.start() < b for a, b in spans):

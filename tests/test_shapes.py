@@ -247,3 +247,12 @@ def test_a_quote_announcing_items_is_completed_with_them(answerer):
     a = answerer.answer("青禾县有什么情形不予奖励")
     b = body(a)
     assert all(x in b for x in ("安全生产事故", "严重失信", "弄虚作假"))
+
+
+def test_an_english_question_names_the_knowledge_bases_places_in_pinyin(store):
+    pytest.importorskip("pypinyin")
+    regions = asked_regions("How much does Anji County award a new national little giant?", store.docs)
+    assert [r.district for r in regions] == ["安吉县"]
+    assert [r.district for r in asked_regions("What does Qinghe County give for a digital workshop?", store.docs)] == ["青禾县"]
+    assert asked_regions("How much does the county award?", store.docs) == []
+    assert "Anji" not in strip_regions("How much does Anji County award?", store.docs)
