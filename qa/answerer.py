@@ -41,7 +41,15 @@ from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, Ter
 from policyqa.qa.followup import changed_object, is_followup, resolve
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
-from policyqa.qa.shapes import asks_overview, enumeration, items_after_intro, load_shapes, responsible
+from policyqa.qa.shapes import (
+    asked_document_facts,
+    asks_overview,
+    document_fact_text,
+    enumeration,
+    items_after_intro,
+    load_shapes,
+    responsible,
+)
 from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
@@ -154,7 +162,11 @@ class Answerer:
         t2 = time.perf_counter()
         q = self._query(resolved)
         english = checked.english
-        if len(regions) >= 2 and self._is_comparison(resolved, regions):
+        facts = asked_document_facts(resolved)
+        doc_d = self._document(resolved, facts, regions, hits, named) if facts else None
+        if doc_d is not None:
+            d = doc_d
+        elif len(regions) >= 2 and self._is_comparison(resolved, regions):
             d = self._compare(resolved, q, regions, hits, top_k)
         elif regions:
             d = self._regional(resolved, q, regions, hits, top_k, english)
@@ -263,6 +275,34 @@ class Answerer:
         missing = self._missing(q, selected)
         reason = Reason.PARTIAL if missing else Reason.ANSWERED
         return Decision(reason, tuple(selected), missing=tuple(missing), shape=shape, p_answerable=p)
+
+    def _document(self, question: str, facts: Sequence[str], regions, hits: Sequence[Hit], named: Sequence[str]) -> Decision | None:
+        """A question about a document itself (when it was issued, by whom, how long it
+        applies): answered from that document's metadata, cited; the document is the one
+        the question names, else the best-ranked one of the asked region, else the best-ranked."""
+        region_docs = {d for r in regions for d in docs_for(r, self.docs)} if regions else None
+        if regions and not region_docs:
+            return None
+        doc_id = next(iter(named), None) or next((h.chunk.doc_id for h in hits if region_docs is None or h.chunk.doc_id in region_docs), None)
+        if doc_id is None and region_docs:
+            got = self.retriever.search(question, k=1, filters=Filters(doc_ids=tuple(sorted(region_docs))))
+            doc_id = got[0].chunk.doc_id if got else None
+        meta = self.docs.get(doc_id) if doc_id else None
+        if meta is None:
+            return None
+        text, missing = document_fact_text(meta, facts)
+        if not text:
+            return None
+        chunks = sorted(self._doc_chunks(doc_id), key=lambda c: c.start)
+        if not chunks:
+            return None
+        clue = (meta.validity.split(" / ")[0] if "validity" in facts and meta.validity else "")
+        chunk = next((c for c in chunks if clue and clue in c.text), chunks[0])
+        hit = next((h for h in hits if h.chunk.chunk_id == chunk.chunk_id), Hit(chunk=chunk, score=0.0, rank=1))
+        names = tuple(region_label(r) for r in regions)
+        kinds = tuple("date" if f != "issuer" else "unit" for f in missing)
+        return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, (Selected(hit, text, 1.0, kind="document", start=-1),),
+                        regions=names, missing=tuple(dict.fromkeys(kinds)), shape="document")
 
     def _complete_intro(self, selected: list[Selected], shape: str) -> tuple[list[Selected], str]:
         """A single quote that only announces items (「…不得用于以下支出：」) is completed

@@ -39,6 +39,8 @@ _ENUM_HEADING = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3
 class Shapes:
     unit_marker: re.Pattern  # a clause naming its responsible unit
     list_intro: re.Pattern  # a sentence that introduces the items after it
+    document_noun: re.Pattern  # 政策, 办法, 通知 …: the question is about a document
+    document_facts: tuple[tuple[str, re.Pattern], ...]  # (date | issuer | validity, its cue)
 
 
 def _alt(words) -> str:
@@ -52,7 +54,39 @@ def load_shapes(path: str | Path = DATA) -> Shapes:
         unit_marker=re.compile(_alt(d["unit_markers"]) + r"|由[^，,。；;]{2,40}?(?:牵头|负责)(?!同志|人)"
                                + r"|[\u4e00-\u9fff]{1,16}(?:" + _alt(d["unit_suffixes"]) + r")(?:牵头)?负责(?!同志|人)"),
         list_intro=re.compile("(?:" + _alt(d["list_intro_ends"]) + r")\s*$"),
+        document_noun=re.compile(_alt(d["document_nouns"])),
+        document_facts=tuple((k, re.compile(_alt(v))) for k, v in d["document_fact_cues"].items()),
     )
+
+
+def asked_document_facts(question: str, shapes: Shapes | None = None) -> tuple[str, ...]:
+    """What a question asks about a document itself — its ``date`` (印发), ``issuer``
+    (哪个单位发的), ``validity`` (施行, 有效期) — when it names a document (这个政策,
+    办法 …); () otherwise."""
+    s = shapes or load_shapes()
+    if not s.document_noun.search(question):
+        return ()
+    return tuple(k for k, pat in s.document_facts if pat.search(question))
+
+
+def document_fact_text(meta, facts: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """(statement of the asked facts from a document's metadata, facts it does not state)."""
+    parts, missing = [], []
+    for f in facts:
+        if f == "date" and meta.date:
+            y, m, d = (int(x) for x in meta.date.split("-"))
+            parts.append(f"印发日期为{y}年{m}月{d}日")
+        elif f == "issuer" and meta.issuer:
+            parts.append(f"发文单位为{meta.issuer}")
+        elif f == "validity" and (meta.validity or meta.valid_from or meta.valid_to):
+            phrase = "，".join(p.strip() for p in meta.validity.split(" / ") if p.strip()) if meta.validity else ""
+            span = f"{meta.valid_from or '…'}至{meta.valid_to or '…'}" if (meta.valid_from or meta.valid_to) else ""
+            parts.append("施行和有效期：" + "；".join(x for x in (phrase, f"即{span}" if span and phrase else span) if x))
+        else:
+            missing.append(f)
+    name = f"《{meta.title}》" if meta.title else meta.doc_id
+    name += f"（{meta.doc_number}）" if meta.doc_number else ""
+    return (name + "：" + "；".join(parts) + "。" if parts else ""), tuple(missing)
 
 
 def asks_overview(question: str, cues) -> bool:

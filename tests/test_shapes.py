@@ -256,3 +256,23 @@ def test_an_english_question_names_the_knowledge_bases_places_in_pinyin(store):
     assert [r.district for r in asked_regions("What does Qinghe County give for a digital workshop?", store.docs)] == ["青禾县"]
     assert asked_regions("How much does the county award?", store.docs) == []
     assert "Anji" not in strip_regions("How much does Anji County award?", store.docs)
+
+
+# --- questions about a document itself ------------------------------------------------------------
+
+
+def test_document_facts_are_asked_only_about_a_document():
+    from policyqa.qa.shapes import asked_document_facts
+
+    assert asked_document_facts("这个办法哪天印发的，哪个单位发的？") == ("date", "issuer")
+    assert asked_document_facts("这套政策有效期到什么时候") == ("validity",)
+    assert asked_document_facts("企业认定有效期多长") == ()  # a rule's validity, not the document's
+
+
+def test_a_question_about_the_document_is_answered_from_its_metadata_cited(answerer):
+    a = answerer.answer("青禾县这个政策什么时候施行，有效期到哪天？")
+    b = body(a)
+    assert a.decision == Reason.ANSWERED.value and "2025年3月1日" in b and "2027年12月31日" in b
+    assert a.citations[0].doc_id == "qinghe-2025.txt" and "青政发〔2025〕6号" in b
+    b = body(answerer.answer("青禾县这个文件是哪天印发的，哪个单位发的？"))
+    assert "2025年2月10日" in b and "青禾县人民政府" in b
