@@ -146,7 +146,7 @@ class Answerer:
         t1 = time.perf_counter()
         regions = [] if (filters and filters.region) else asked_regions(resolved, self.docs)
         hits = self._newer_first(self.retriever.search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters), resolved)
-        named = sorted(_named_docs(resolved, self.docs))
+        named = sorted(_named_docs(resolved, self.docs) | self._named_version(resolved))
         if named and not (filters and filters.doc_ids):  # a question naming a document (by its 文号 or title) is answered from it first
             within = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(named)))
             if within:
@@ -476,6 +476,18 @@ class Answerer:
 
     # -- versions ---------------------------------------------------------------
 
+    def _named_version(self, question: str) -> set[str]:
+        """Documents a question names as a version by year (「2021年那版」「2024年版的政策」):
+        those of that year that have another version in the knowledge base."""
+        years = set(re.findall(r"(\d{4})\s*年(?:的)?(?:那版|那一版|版本?|旧版|老版|新版)", question))
+        if not years:
+            return set()
+        out = set()
+        for d, m in self.docs.items():
+            if m.date[:4] in years and (self.newer_versions(d) or any(d in self.newer_versions(o) for o in self.docs if o != d)):
+                out.add(d)
+        return out
+
     def newer_versions(self, doc_id: str) -> list[str]:
         """Documents in the knowledge base that supersede ``doc_id``: named by the corpus
         metadata (``superseded_by``) when present, else the same issuer with a nearly
@@ -500,7 +512,7 @@ class Answerer:
         the newer document leads, the older one stays available (and is labelled)."""
         hits = list(hits)
         present = {h.chunk.doc_id for h in hits}
-        named = _named_docs(asked, {d: self.docs.get(d) for d in present})  # a question naming the older one gets it
+        named = (_named_docs(asked, {d: self.docs.get(d) for d in present}) | self._named_version(asked)) if asked else set()  # a question naming the older one gets it
         newer = {d: [n for n in self.newer_versions(d) if n in present] if d not in named else [] for d in present}
         if not any(newer.values()):
             return hits
@@ -523,7 +535,7 @@ class Answerer:
             return selected
         first = selected[0]
         newer = self.newer_versions(first.hit.chunk.doc_id)
-        if not newer or _named_docs(q.text, {first.hit.chunk.doc_id: self.docs.get(first.hit.chunk.doc_id)}):
+        if not newer or _named_docs(q.text, {first.hit.chunk.doc_id: self.docs.get(first.hit.chunk.doc_id)}) or first.hit.chunk.doc_id in self._named_version(q.text):
             return selected
         new_id = newer[0]
         if not any(s.hit.chunk.doc_id == new_id for s in selected):

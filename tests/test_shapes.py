@@ -276,3 +276,8 @@ def test_a_question_about_the_document_is_answered_from_its_metadata_cited(answe
     assert a.citations[0].doc_id == "qinghe-2025.txt" and "青政发〔2025〕6号" in b
     b = body(answerer.answer("青禾县这个文件是哪天印发的，哪个单位发的？"))
     assert "2025年2月10日" in b and "青禾县人民政府" in b
+
+
+def test_a_version_named_by_its_year_is_answered_from_that_version(answerer):
+    a = answerer.answer("安吉县2021年那版政策对首次认定国家级小巨人的企业奖励多少？")
+    assert "50万元" in body(a) and a.citations[0].doc_id == "anji-2021.txt"
