@@ -472,6 +472,9 @@ def comparison_answer(
             statements.append(Statement(text, 0, label))
             rows.append((label, "—", "（文件中没有写明金额）" if has_docs else "（知识库中没有该地区的文件）", 0))
             continue
+        current = [cell for cell in cells if cell.item_id and not (cell.superseded or cell.expired)]
+        if current:  # an older version's or an expired figure is not this region's rule any more
+            cells = current
         for cell in cells[:4]:
             n = len(citations) + 1
             meta = docs.get(cell.doc_id) or DocMeta(doc_id=cell.doc_id)
