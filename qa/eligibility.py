@@ -52,6 +52,7 @@ def _alt(words: Iterable[str]) -> str:
 @dataclass(frozen=True, eq=False)
 class EligibilityCues:
     ask: re.Pattern
+    requirement: re.Pattern
     self_: re.Pattern
     open_: re.Pattern
     generic: re.Pattern
@@ -75,6 +76,7 @@ def load_eligibility_cues(path: str | Path = DATA) -> EligibilityCues:
     d = json.loads(Path(path).read_text(encoding="utf-8"))
     return EligibilityCues(
         ask=re.compile(_alt(d["ask_cues"])),
+        requirement=re.compile(_alt(d["requirement_cues"])),
         self_=re.compile(_alt(d["self_cues"])),
         open_=re.compile(_alt(d["open_cues"])),
         generic=re.compile(_alt(d["generic_objects"])),
@@ -163,7 +165,8 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
 
     An eligibility question has an ask cue (能申请, 能评, 能享受 …) and either a self
     cue (我们, 我公司 …) or a profile fact it states (a revenue, tax or head count,
-    an honour held).  ``history_regions``: region labels of earlier turns, latest
+    an honour held); a question about the requirements themselves (要投入多少才能申请,
+    需要什么条件) is not one: the ordinary answer quotes them.  ``history_regions``: region labels of earlier turns, latest
     first (the conversation's region when the question names none).
     """
     from policyqa.qa.regions import asked_regions, region_label
@@ -171,7 +174,7 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
     c = cues or load_eligibility_cues()
     v = vocab or vocabulary()
     ask = c.ask.search(question)
-    if not ask:
+    if not ask or c.requirement.search(question):  # 要投入多少才能申请: asks for the conditions themselves
         return Ask(AskKind.NOT_ELIGIBILITY)
     before, after = question[: ask.start()], question[ask.start() :]
     given: list[tuple[str, str]] = []
@@ -276,7 +279,8 @@ def _residual(text: str, c: EligibilityCues) -> str:
 def _targets_hit(m: Match, ask: Ask, v: Vocabulary) -> bool:
     it = m.item
     if ask.kind is AskKind.HONOUR:
-        return any(h.name == t.name and (not t.level or h.level == t.level) and (not t.star or not h.star or h.star == t.star)
+        # an item that states no level (当年首次被认定为五星级企业的) may be the asked one: its conditions say
+        return any(h.name == t.name and (not t.level or h.level in (t.level, "")) and (not t.star or not h.star or h.star == t.star)
                    for h in it.honours for t in ask.target_honours) or any(
             c.kind == "honour" and any(h.name == t.name and (not t.level or h.level == t.level) for h in c.honours for t in ask.target_honours)
             for c in it.conditions)
@@ -324,8 +328,9 @@ def _needed_fields(matches: Sequence[Match], ask: Ask, v: Vocabulary) -> list[st
     """Profile fields the shown items' conditions still need (labels), in schema order."""
     from policyqa.qa.match import PROFILE_FIELDS
 
+    given = {f for f, _ in ask.given}
     need = {f for m in matches for ch in m.checks if ch.status is Status.UNKNOWN and not _about_target(ch, ask)
-            for f in ch.field.split(",") if f}
+            for f in ch.field.split(",") if f and f not in given}
     labels = v.raw["profile_fields"]
     return [labels.get(f, f) for f in PROFILE_FIELDS if f in need]
 

@@ -68,6 +68,8 @@ def test_reads_the_profile_a_question_states(store):
     "高新技术企业能申请多少奖励？",  # no enterprise of its own, no fact: an ordinary question
     "申请专精特新小巨人需要什么材料",
     "我们公司能申请人才公寓吗",  # a named thing matching cannot judge
+    "制造企业买工业机器人，设备投资要达到多少才能申请补助？",  # asks for the requirement itself
+    "我们营收5000万，需要满足什么条件才能评五星级企业",
 ])
 def test_ordinary_questions_are_not_eligibility_questions(store, q):
     assert not read_question(q, store.docs).is_eligibility
