@@ -169,7 +169,7 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
     需要什么条件) is not one: the ordinary answer quotes them.  ``history_regions``: region labels of earlier turns, latest
     first (the conversation's region when the question names none).
     """
-    from policyqa.qa.regions import asked_regions, region_label
+    from policyqa.qa.regions import asked_regions, region_label, strip_regions
 
     c = cues or load_eligibility_cues()
     v = vocab or vocabulary()
@@ -212,8 +212,9 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
     held: list[str] = []
     for part in _CLAUSE.split(before):
         h = c.hold.search(part)
-        if h and profile_honours([part[h.end() :]], v):
-            held.append(part[h.end() :])
+        phrase = strip_regions(part[h.end() :]).lstrip("的") if h else ""  # 亭湖的市级四星级企业 -> 市级四星级企业
+        if phrase and profile_honours([phrase], v):
+            held.append(phrase)
     targets = tuple(profile_honours([p for p in _CLAUSE.split(after) if p], v))
     # industry: sector words in the enterprise's own description (before the ask cue)
     own = "".join(p for p in _CLAUSE.split(before) if c.enterprise.search(p))  # 我们是制造企业, 机械零部件企业
@@ -274,6 +275,26 @@ def _residual(text: str, c: EligibilityCues) -> str:
 
 
 # --- answering ---------------------------------------------------------------------------------
+
+
+def _open_honours(result: MatchResult) -> MatchResult:
+    """A question names the honours it mentions, not every honour held: an honour condition
+    they do not meet is *needs checking* in the chat (a profile's list is complete; a question's is not)."""
+    from dataclasses import replace
+
+    from policyqa.qa.match import Check
+
+    def fix(m: Match) -> Match:
+        checks = tuple(Check(ch.condition, Status.UNKNOWN, ch.field, "需核实：问题没有说明是否已获得")
+                       if ch.condition.kind == "honour" and ch.status is Status.NOT_MET else ch for ch in m.checks)
+        if checks == m.checks:
+            return m
+        ok = all(ch.status is not Status.NOT_MET for ch in checks) and not m.expired and not m.superseded
+        return replace(m, checks=checks, applicable=ok and m.rule.applies is not Status.NOT_MET)
+
+    items = sorted((fix(m) for m in result.items), key=lambda m: (not m.applicable, m.superseded, m.expired, -m.rank_amount,
+                                                                   m.status is not Status.MET, m.item.item_id))
+    return replace(result, items=tuple(items), elsewhere=tuple(fix(m) for m in result.elsewhere))
 
 
 def _targets_hit(m: Match, ask: Ask, v: Vocabulary) -> bool:
@@ -351,9 +372,12 @@ def eligibility_answer(
     t0 = time.perf_counter()
     c = cues or load_eligibility_cues()
     v = vocab or vocabulary()
-    result = match(ask.profile, items, docs, today=today, vocab=v)
+    result = _open_honours(match(ask.profile, items, docs, today=today, vocab=v))
     local = [m for m in result.items if _targets_hit(m, ask, v) and not m.superseded]
-    ok = [m for m in local if m.applicable][: c.max_listed]
+    # items needing an honour the question does not mention come after those it may already meet, each by amount
+    ok = sorted((m for m in local if m.applicable), key=lambda m: (
+        any(ch.condition.kind == "honour" and ch.status is Status.UNKNOWN and not _about_target(ch, ask) for ch in m.checks),
+        -m.rank_amount))[: c.max_listed]
     # a named honour or investment: also say which of its items a stated condition rules out
     failed = [m for m in local if not m.applicable and not m.expired and m.status is Status.NOT_MET]
     failed = failed[: c.max_not_met] if ask.kind is not AskKind.OPEN or not ok else []
@@ -421,7 +445,8 @@ def _lead(ask: Ask, result: MatchResult, outcome: Outcome, ok, failed, v: Vocabu
     elif ask.kind is AskKind.INVESTMENT:
         what = "、".join(ask.target_kinds) + "投资"
     if outcome is Outcome.APPLICABLE:
-        lines.append(f"{'关于' + what + '，' if what else ''}可能可以申请的有{len(ok)}项（按金额排序）：")
+        lines.append(f"{'关于' + what + '，' if what else ''}可能可以申请的有{len(ok)}项"
+                     "（不需其他荣誉资质的在前，各按金额排序）：")
     elif outcome is Outcome.NONE_APPLICABLE:
         lines.append(f"{'关于' + what + '，' if what else ''}按问题所给信息，以下条款的条件不符：")
     else:

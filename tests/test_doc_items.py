@@ -42,6 +42,10 @@ def test_items_of_a_document_through_the_api_and_on_the_page(tmp_path):
     assert "政策事项" in html and "入库税收 ≥ 2000万元" in html and "200万元" in html
     assert "未从本文件识别出奖补条款" in doc_items_html(meta, ())
     assert doc_items_html(None, ()) == ""
+    # the chat API answers an eligibility question from the same items (JSON: the stable keys plus "eligibility")
+    j = client.post("/api/ask", json={"question": "我们在洛阳，去年入库税收1500万，能申请哪些奖励"}).json()
+    assert j["decision"] == "answered" and j["eligibility"]["profile"]["tax_paid_wan"] == 1500
+    assert all(c["doc_id"] == "luoyang_2024.txt" for c in j["citations"])
 
 
 def test_item_text_is_escaped_on_the_page(tmp_path):

@@ -133,6 +133,13 @@ def test_another_regions_honour_item_is_only_reference(store):
     assert all(s.label.startswith("其他地区") for s in a.statements)
 
 
+def test_an_honour_the_question_does_not_mention_needs_checking(answerer):
+    # a question names some honours held, not all: 小巨人 is not ruled out by 高新技术企业
+    a = answerer.answer("我们在洛阳，已认定为高新技术企业，能申请哪些奖励")
+    giant = [s for s in a.statements if "小巨人" in s.text]
+    assert giant and not giant[0].label and "?" in giant[0].text
+
+
 def test_nothing_to_match_falls_back_to_the_ordinary_answer(answerer):
     a = answerer.answer("我们公司能享受哪些人才公寓政策")
     assert a.kind != "eligibility"
