@@ -68,3 +68,22 @@ def test_index_written_without_items_gets_them_on_first_load(tmp_path):
     assert _dicts(old.items) == _dicts(ItemCatalog.build({d.doc_id: d.meta for d in docs}, chunks))
     old.close()
     assert not _load(config).items_report.derived  # stored from then on
+
+
+def test_docs_items_cli_reads_the_milvus_items(tmp_path, monkeypatch, capsys):
+    import argparse
+    import json
+
+    from policyqa.match_commands import cmd_doc_items
+    from policyqa.settings import Settings
+
+    monkeypatch.setenv("POLICYQA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("POLICYQA_BACKEND", "milvus")
+    config = Settings.from_env().milvus()
+    docs = [d for d in load_corpus([str(FIXTURES)]).documents if d.doc_id == "luoyang_2024.txt"]
+    MilvusStore.build(docs, chunk_documents(docs), KeywordEmbedder(["奖励"]), jieba_tokenizer(), config, CHUNKER_SETTINGS,
+                      progress=False).close()
+    args = argparse.Namespace(items="luoyang_2024.txt", json=True, corpus=None, index=None)
+    assert cmd_doc_items(args) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert {it["amount_text"] for it in items} >= {"50万元", "30万元", "80万元"}
