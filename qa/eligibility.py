@@ -521,7 +521,7 @@ def comparison_answer(
             else:
                 text = f"文件提到{table.reading.split('：')[-1]}，但没有写明奖励金额"
             statements.append(Statement(text, n, cell.region))
-            rows.append((cell.region, cell.label or "—", (cell.amount_text if cell.item_id else "（未写明金额）") + flag, n))
+            rows.append((cell.region, cell.label or "—", (cell.amount_text if cell.item_id else "（文件提到，但没有写明奖励金额）") + flag, n))
     if not citations:
         return None
     lead = f"各地对{table.reading.split('：')[-1]}的规定（按各地文件逐一列出，互不通用）："

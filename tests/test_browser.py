@@ -555,7 +555,9 @@ def test_document_items_in_the_knowledge_base_and_eligibility_in_the_chat(driver
     open_app(driver, server["url"])
     tab(driver, "知识库")
     box = wait(driver, lambda d: (b := css(d, "#pqa-chunk-doc input")) and b[0].is_displayed() and b[0], what="the document box")
-    box.click()
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    time.sleep(0.3)
+    css(driver, "#pqa-chunk-doc .wrap-inner")[0].click()  # the dropdown's own wrapper takes the click
     box.send_keys("001_19db83a107069549")
     option = 'li[data-testid="dropdown-option"]'
     wait(driver, lambda d: [o for o in css(d, option) if "001_19db83a107069549" in o.text], what="the option")
@@ -563,6 +565,8 @@ def test_document_items_in_the_knowledge_base_and_eligibility_in_the_chat(driver
     wait(driver, lambda d: "政策事项" in css(d, "#pqa-chunks")[0].text, what="the item table")
     table = css(driver, "#pqa-chunks table.pqa-items-table")[0].text
     assert "1000万元" in table and "25%" in table  # the robot clause: rate and cap
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", css(driver, "#pqa-chunks")[0])
+    time.sleep(0.3)
     driver.save_screenshot(str(SHOTS / "kb-items.png"))
     tab(driver, "问答")
     msg = ask(driver, "我们在亭湖，计划投资400万元购买工业机器人，能拿多少补贴")

@@ -106,7 +106,7 @@ tr.pqa-old-version td {background: #fafafa;}
 ol.pqa-chunks {padding-left: 0; list-style: none; max-height: 520px; overflow-y: auto;}
 li.pqa-chunk {border: 1px solid #dadce0; border-radius: 6px; padding: 6px 10px; margin: 6px 0;}
 .pqa-doc-items {margin: 6px 0 10px;} .pqa-doc-items summary {cursor: pointer; font-weight: 600;}
-.pqa-items-table {border-collapse: collapse; font-size: 13px;} .pqa-items-table th, .pqa-items-table td {border: 1px solid #dadce0; padding: 3px 6px; vertical-align: top;}
+.pqa-items-table {border-collapse: collapse; font-size: 13px;} .pqa-items-table th, .pqa-items-table td:nth-child(-n+2) {white-space: nowrap;} .pqa-items-table th, .pqa-items-table td {border: 1px solid #dadce0; padding: 3px 6px; vertical-align: top;}
 .pqa-chunk-meta {font-size: 0.85em; color: #5f6368;}
 .pqa-chunk-sec {margin: 0 6px; color: #3c4043;}
 .pqa-admin-note {font-size: 0.9em; color: #5f6368;}
