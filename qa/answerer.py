@@ -137,7 +137,11 @@ class Answerer:
             return self._render(question or "", "", d, (), 0.0, t0, t0)
         self._prepare()
         resolved, follow_note, prev_docs = self._resolve(checked.text, history, filters)
-        from_items = self._from_items(question, checked.text, resolved, history, filters, t0)  # issue 13: matching and item comparisons
+        try:  # issue 13: eligibility questions through matching, comparisons from items
+            from_items = self._from_items(question, checked.text, resolved, history, filters, t0)
+        except Exception:  # a failure there never costs the ordinary answer
+            logging.getLogger(__name__).exception("answer from policy items failed for %r", question)
+            from_items = None
         if from_items is not None:
             return from_items
         t1 = time.perf_counter()

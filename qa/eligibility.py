@@ -32,7 +32,7 @@ from datetime import date
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from policyqa.corpus.items import Honour, PolicyItem, Vocabulary, _cn_number, _fmt, _investment_kinds, vocabulary
 from policyqa.corpus.types import Chunk, DocMeta

@@ -173,3 +173,13 @@ def test_comparison_from_items_one_cited_statement_per_region(answerer):
 def test_comparison_without_item_topic_uses_the_ordinary_path(answerer):
     a = answerer.answer("洛阳和襄阳的政策分别什么时候施行")
     assert "comparison" not in a.to_json()
+
+
+def test_a_failure_reading_items_falls_back_to_the_ordinary_answer(store):
+    def broken():
+        raise OSError("items unreadable")
+
+    a = make_answerer(store, RetrievalConfig(mode="bm25"), today=TODAY, threshold=0.0)
+    a.items = broken
+    ans = a.answer("我们公司在洛阳，能申请哪些政策")
+    assert ans.kind != "eligibility" and ans.decision != "invalid"
