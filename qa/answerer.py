@@ -337,7 +337,11 @@ class Answerer:
                 return None
             ans = el.comparison_answer(question, resolved, strip_regions(resolved), [region_label(r) for r in regions],
                                        self.items().all_items(), self.docs, chunks.values(), passage, today=self.today())
-        return replace(ans, timings_ms={**ans.timings_ms, "total": _ms(t0)}) if ans is not None else None
+        if ans is None:
+            return None
+        t1 = time.perf_counter()  # the passages retrieval ranks for it, kept with the answer (``Answer.hits``)
+        hits = self.retriever.search(resolved, k=self.top_k)
+        return replace(ans, hits=tuple(hits), timings_ms={**ans.timings_ms, "retrieve": _ms(t1), "total": _ms(t0)})
 
     def _is_comparison(self, question: str, regions) -> bool:
         """Two or more places asked together: a comparison cue (分别, 各是, 对比 …) or

@@ -110,7 +110,8 @@ class Outcome(str, Enum):
 
     APPLICABLE = "applicable"  # items the enterprise may claim (some conditions may need checking)
     NONE_APPLICABLE = "none_applicable"  # the asked items exist here, a stated condition fails
-    ONLY_ELSEWHERE = "only_elsewhere"  # only other regions' items (listed as not applicable)
+    EXPIRED = "expired"  # the region's matching items belong to a policy whose period has ended
+    ONLY_ELSEWHERE = "only_elsewhere"  # a named honour / investment: only other regions' items (listed as not applicable)
     NO_ITEMS = "no_items"  # nothing to say: the ordinary answer path takes the question
 
 
@@ -195,10 +196,9 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
             claimed.append(m.span())
     # planned investments: an investment kind named with a verb or an amount nearby
     investments: list[Investment] = []
-    kinds_named: list[str] = []
+    spans: list[tuple[int, int]] = []  # where investment kinds are named as investments
     free_money = [m for m in c.money.finditer(question) if m.span() not in claimed]
     for pos, kind in _investment_kinds(question, v):
-        kinds_named.append(kind)
         near = [m for m in free_money if abs(m.start() - pos) <= 14]
         amount = None
         if near:
@@ -206,8 +206,11 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
             amount = _money_wan(best.group("num"), best.group("unit"), c)
             free_money.remove(best)
         if amount is not None or c.investment_verb.search(question[max(0, pos - 8) : pos + 8]):
+            alias = max((a for a in v.investment_kinds[kind]["aliases"] if question.startswith(a, pos)), key=len, default="")
+            spans.append((pos, pos + len(alias)))
             if not any(i.kind == kind for i in investments):
                 investments.append(Investment(kind, amount))
+    kinds_named = [i.kind for i in investments]
     # honours held (我们是高新技术企业) and honours asked about (能评市级星级企业吗)
     held: list[str] = []
     for part in _CLAUSE.split(before):
@@ -217,10 +220,9 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
             held.append(phrase)
     targets = tuple(profile_honours([p for p in _CLAUSE.split(after) if p], v))
     # industry: sector words in the enterprise's own description (before the ask cue)
-    own = "".join(p for p in _CLAUSE.split(before) if c.enterprise.search(p))  # 我们是制造企业, 机械零部件企业
+    bare = "".join(" " if any(a <= i < b for a, b in spans) else ch for i, ch in enumerate(before))  # 购买工业机器人: no industry
+    own = "".join(p for p in _CLAUSE.split(bare) if c.enterprise.search(p))  # 我们是制造企业, 机械零部件企业, 软件企业
     own = v.pattern("honour_alias").sub(" ", own)
-    for alias in sorted({a for k in v.investment_kinds.values() for a in k["aliases"]}, key=len, reverse=True):
-        own = own.replace(alias, " ")  # 工业机器人 names no industry
     sector_words = sorted({w for words in v.sectors.values() for w in words if w in own}, key=own.find)
     industry = "".join(w for w in sector_words if not any(w != o and w in o for o in sector_words))
     # region: the question's, else the conversation's
@@ -231,7 +233,8 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
     elif history_regions:
         region, region_from = history_regions[0], "conversation"
     facts = bool(numbers or held or investments and any(i.amount_wan is not None for i in investments))
-    described = bool(industry)
+    # an enterprise described by its industry or place (机械零部件企业, 亭湖区的企业) before the ask cue
+    described = bool(industry) or bool(regions and c.enterprise.search(strip_regions(before)))
     if not (c.self_.search(question) or facts or described):
         return Ask(AskKind.NOT_ELIGIBILITY)
     if region:
@@ -258,7 +261,8 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
         kind = AskKind.HONOUR
     elif kinds_named:
         kind = AskKind.INVESTMENT
-    elif c.open_.search(after):
+    elif c.open_.search(question[max((question.rfind(p, 0, ask.start()) for p in "，,。；;"), default=-1) + 1 :]):
+        # 能申请哪些 / 有什么政策可以申请: an open cue in the asking clause
         kind = AskKind.OPEN
         topic = _residual(after[ask.end() - ask.start() :], c)
     else:  # 我们能申请人才公寓吗: a named thing matching cannot judge; answered the ordinary way
@@ -374,18 +378,25 @@ def eligibility_answer(
     v = vocab or vocabulary()
     result = _open_honours(match(ask.profile, items, docs, today=today, vocab=v))
     local = [m for m in result.items if _targets_hit(m, ask, v) and not m.superseded]
-    # items needing an honour the question does not mention come after those it may already meet, each by amount
-    ok = sorted((m for m in local if m.applicable), key=lambda m: (
-        any(ch.condition.kind == "honour" and ch.status is Status.UNKNOWN and not _about_target(ch, ask) for ch in m.checks),
-        -m.rank_amount))[: c.max_listed]
+    # items needing an honour the question does not mention come after those it may already meet; then
+    # those whose conditions the question's facts meet; each by amount
+    def rank(m: Match):
+        return (any(ch.condition.kind == "honour" and ch.status is Status.UNKNOWN and not _about_target(ch, ask) for ch in m.checks),
+                -sum(ch.status is Status.MET for ch in m.checks[1:]), -m.rank_amount)
+
+    ok = sorted((m for m in local if m.applicable), key=rank)[: c.max_listed]
     # a named honour or investment: also say which of its items a stated condition rules out
     failed = [m for m in local if not m.applicable and not m.expired and m.status is Status.NOT_MET]
     failed = failed[: c.max_not_met] if ask.kind is not AskKind.OPEN or not ok else []
-    elsewhere = [m for m in result.elsewhere if _targets_hit(m, ask, v)][: c.max_elsewhere] if not ok else []
+    expired = sorted((m for m in local if m.expired and m.status is not Status.NOT_MET), key=rank)[: c.max_listed] if not (ok or failed) else []
+    elsewhere = ([m for m in result.elsewhere if _targets_hit(m, ask, v)][: c.max_elsewhere]
+                 if not (ok or failed or expired) and ask.kind is not AskKind.OPEN else [])
     if ok:
         outcome = Outcome.APPLICABLE
     elif failed:
         outcome = Outcome.NONE_APPLICABLE
+    elif expired:
+        outcome = Outcome.EXPIRED
     elif elsewhere:
         outcome = Outcome.ONLY_ELSEWHERE
     else:
@@ -405,10 +416,13 @@ def eligibility_answer(
         statements.append(Statement(_statement_text(m, ask), cite(m), m.region_text(), bullet=True))
     for m in failed:
         statements.append(Statement(_statement_text(m, ask), cite(m), m.region_text(), label="条件不符", bullet=True))
+    for m in expired:
+        statements.append(Statement(_statement_text(m, ask), cite(m), m.region_text(),
+                                    label=f"已过期{'，有效期至' + m.item.valid_to if m.item.valid_to else ''}", bullet=True))
     for m in elsewhere:
         statements.append(Statement(_statement_text(m, ask), cite(m), m.region_text(), label="其他地区，不适用，仅供参考", bullet=True))
     lead = _lead(ask, result, outcome, ok, failed, v)
-    missing = _needed_fields(ok + failed, ask, v)
+    missing = _needed_fields(ok + failed + expired, ask, v)
     notes = []
     if missing:
         notes.append("问题没有提供" + "、".join(missing) + "，相关条件标为“?需核实”；补充这些信息可以判断得更准确。")
@@ -424,7 +438,7 @@ def eligibility_answer(
         "given": [f for f, _ in ask.given],
         "not_given": missing,
         "items": [{"item_id": m.item.item_id, "applicable": m.applicable, "estimate_wan": m.estimate_wan,
-                   "conditions": [{"text": ch.text(), "status": ch.status.value} for ch in m.checks]} for m in ok + failed + elsewhere],
+                   "conditions": [{"text": ch.text(), "status": ch.status.value} for ch in m.checks]} for m in ok + failed + expired + elsewhere],
     }
     ans = Answer(question, resolved, plain, markdown, refused=False, notes=tuple(notes), citations=tuple(citations),
                  statements=tuple(statements), kind="eligibility", decision="answered",
@@ -446,9 +460,12 @@ def _lead(ask: Ask, result: MatchResult, outcome: Outcome, ok, failed, v: Vocabu
         what = "、".join(ask.target_kinds) + "投资"
     if outcome is Outcome.APPLICABLE:
         lines.append(f"{'关于' + what + '，' if what else ''}可能可以申请的有{len(ok)}项"
-                     "（不需其他荣誉资质的在前，各按金额排序）：")
+                     "（不需其他荣誉资质的、问题所给条件符合多的在前）：")
     elif outcome is Outcome.NONE_APPLICABLE:
         lines.append(f"{'关于' + what + '，' if what else ''}按问题所给信息，以下条款的条件不符：")
+    elif outcome is Outcome.EXPIRED:
+        lines.append(f"{'关于' + what + '，' if what else ''}知识库中对应的条款所在政策的执行期已经结束，"
+                     "以下仅供参考，请向发文机关核实是否仍在执行：")
     else:
         where = result.region or "所问地区"
         lines.append(f"知识库中{where}的文件没有{'关于' + what + '的' if what else '可对应的'}奖补条款；其他地区的规定不适用，仅供参考：")

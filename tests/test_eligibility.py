@@ -183,3 +183,12 @@ def test_a_failure_reading_items_falls_back_to_the_ordinary_answer(store):
     a.items = broken
     ans = a.answer("我们公司在洛阳，能申请哪些政策")
     assert ans.kind != "eligibility" and ans.decision != "invalid"
+
+
+def test_an_ended_policy_is_listed_as_expired_not_replaced_by_other_regions(store):
+    ask = read_question("我们在洛阳，去年营业收入达到1.5亿元，能拿多少奖励", store.docs)
+    assert ask.profile.revenue_wan == 15000
+    a, outcome, _ = eligibility_answer("q", "q", ask, store.items.all_items(), store.docs, today=date(2029, 6, 1))
+    assert outcome is Outcome.EXPIRED  # the 洛阳 policy ran to 2028
+    assert a.statements and all(s.label.startswith("已过期") and "洛阳" in s.region for s in a.statements)
+    assert "20万元" in a.statements[0].text and "✓" in a.statements[0].text  # the item the stated revenue meets leads
