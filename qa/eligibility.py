@@ -447,6 +447,28 @@ def eligibility_answer(
     return ans, outcome, result
 
 
+_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|万元|千元|元|%|％|克)")
+
+
+def _figure_near_topic(topic: str, region: str, docs: Mapping[str, DocMeta], chunks: Sequence[Chunk], v: Vocabulary) -> bool:
+    """Whether a line of ``region``'s documents names the topic (an honour or investment kind,
+    by its aliases) together with a figure: then a missing item is not a missing figure."""
+    from policyqa.corpus.items import _honours_in
+    from policyqa.qa.match import RegionRule, region_rule
+
+    aliases = [a for h in _honours_in(topic, v) for a in v.honours[h.name]["aliases"]]
+    aliases += [a for _, k in _investment_kinds(topic, v) for a in v.investment_kinds[k]["aliases"]]
+    mine = {d for d, m in docs.items()
+            if region_rule(m.region or "", region) in (RegionRule.LOCAL, RegionRule.ABOVE, RegionRule.PART)}
+    for c in chunks:
+        if c.doc_id not in mine:
+            continue
+        for line in re.split(r"[\n。；;]", c.text):
+            if _FIGURE.search(line) and any(a in line for a in aliases):
+                return True
+    return False
+
+
 def _lead(ask: Ask, result: MatchResult, outcome: Outcome, ok, failed, v: Vocabulary) -> str:
     labels = v.raw["profile_fields"]
     stated = "；".join(f"{labels.get(f, f).split('（')[0]}：{t}" for f, t in ask.given) or "没有提供企业信息"
@@ -502,6 +524,7 @@ def comparison_answer(
     items = list(items)
     if not _honours_in(topic, v) and not _investment_kinds(topic, v):
         return None
+    chunks = list(chunks)
     table = compare(topic, items, docs, chunks, regions=regions, today=today, vocab=v)
     if not any(cell.item_id for cell in table.cells):
         return None
@@ -509,10 +532,17 @@ def comparison_answer(
     citations: list[Citation] = []
     rows: list[tuple[str, str, str, int]] = []
     items_by_id = {it.item_id: it for it in items}
+    per_region = []
     for asked in regions:
         label = resolve_region(asked, docs) or asked
         cells = [cell for cell in table.cells
                  if region_rule(cell.region, label) in (RegionRule.LOCAL, RegionRule.ABOVE, RegionRule.PART)]
+        if not any(cell.item_id for cell in cells) and _figure_near_topic(topic, label, docs, chunks, v):
+            # no item here, yet a line of its documents names the topic with a figure (a table row items do
+            # not read): "no figure" is not said from items; the passage-based comparison answers instead
+            return None
+        per_region.append((label, cells))
+    for label, cells in per_region:
         if not cells:
             has_docs = any(region_rule(m.region or "", label) in (RegionRule.LOCAL, RegionRule.ABOVE, RegionRule.PART) for m in docs.values() if m.region)
             text = (f"{label}的文件中没有写明{table.reading.split('：')[-1]}的奖励金额。" if has_docs else f"知识库中没有{label}的政策文件。")

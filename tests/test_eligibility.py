@@ -70,6 +70,7 @@ def test_reads_the_profile_a_question_states(store):
     "我们公司能申请人才公寓吗",  # a named thing matching cannot judge
     "制造企业买工业机器人，设备投资要达到多少才能申请补助？",  # asks for the requirement itself
     "我们营收5000万，需要满足什么条件才能评五星级企业",
+    "同一企业一年在洛阳最多能拿多少奖励",  # the per-enterprise cap: a rule, not an entitlement
 ])
 def test_ordinary_questions_are_not_eligibility_questions(store, q):
     assert not read_question(q, store.docs).is_eligibility
@@ -154,20 +155,42 @@ def test_ordinary_question_is_answered_the_ordinary_way(answerer):
 
 
 def test_comparison_from_items_one_cited_statement_per_region(answerer):
-    a = answerer.answer("洛阳、襄阳和南阳对小巨人分别奖励多少")
+    a = answerer.answer("洛阳和襄阳对小巨人分别奖励多少")
     by_region = {}
     for s in a.statements:
         by_region.setdefault(s.region, []).append(s)
     luoyang = next(v for k, v in by_region.items() if "洛阳" in k)
     xiangyang = next(v for k, v in by_region.items() if "襄阳" in k)
-    nanyang = next(v for k, v in by_region.items() if "南阳" in k)
     assert "80万元" in luoyang[0].text and "100万元" in xiangyang[0].text
-    assert "没有写明" in nanyang[0].text  # the mention without an amount, said explicitly
     assert all(s.n for s in luoyang + xiangyang)
     assert a.citations[luoyang[0].n - 1].doc_id == LUOYANG
     assert "| 地区 |" in a.markdown
     j = a.to_json()
     assert {"question", "answer", "citations", "decision", "comparison"} <= set(j)
+
+
+def test_a_region_naming_the_topic_without_any_figure_says_so(answerer):
+    a = answerer.answer("洛阳、襄阳和南阳对小巨人分别奖励多少")
+    nanyang = [s for s in a.statements if "南阳" in s.region]
+    assert nanyang and "没有写明" in nanyang[0].text and nanyang[0].n  # cites the sentence that names it
+    assert "comparison" in a.to_json()
+
+
+def test_a_figure_items_do_not_read_leaves_the_comparison_to_the_passages(tmp_path):
+    # 平川's figure sits in a table row the item extractor does not read: items cannot say "no figure"
+    from policyqa.corpus.types import Chunk, DocMeta
+    from policyqa.qa.eligibility import comparison_answer
+
+    docs = list(load_corpus([str(FIXTURES)]).documents)
+    metas = {d.doc_id: d.meta for d in docs}
+    metas["t.txt"] = DocMeta(doc_id="t.txt", title="平川县优质企业奖励细则", region="甘肃省白银市平川区")
+    chunks = chunk_documents(docs) + [Chunk(chunk_id="t.txt#1", doc_id="t.txt", text="序号\t类别\t奖励\n1\t国家级专精特新“小巨人”企业\t60万元",
+                                            start=0, end=40, section="附表")]
+    from policyqa.corpus.items import ItemCatalog
+
+    items = ItemCatalog.build(metas, chunks).all_items()
+    assert comparison_answer("q", "q", "小巨人", ["洛阳", "平川区"], items, metas, chunks) is None
+    assert comparison_answer("q", "q", "小巨人", ["洛阳", "南阳"], items, metas, chunks) is not None
 
 
 def test_comparison_without_item_topic_uses_the_ordinary_path(answerer):
