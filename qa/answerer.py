@@ -75,11 +75,14 @@ class Answerer:
             its ``params["threshold"]`` was chosen on the tune halves.
         sentences: the index's :class:`policyqa.index.sentences.SentenceIndex`
             (stored sentence vectors), or None.
+        items: returns the index's policy items (an ``ItemCatalog``) when first
+            needed: eligibility and comparison questions are answered from them
+            (:mod:`policyqa.qa.eligibility`); None: never.
     """
 
     def __init__(self, retriever, composer: ExtractiveComposer, docs: Mapping[str, DocMeta], tokenize: Callable[[str], list[str]],
                  top_k: int = DEFAULT_TOP_K, llm=None, today: Callable[[], date] = date.today,
-                 answerable: LinearModel | None = None, sentences=None, dense_features: bool = True):
+                 answerable: LinearModel | None = None, sentences=None, dense_features: bool = True, items: Callable | None = None):
         self.retriever = retriever
         self.composer = composer
         self.docs = docs
@@ -95,6 +98,7 @@ class Answerer:
         self.cues = composer.cues
         self._stats_ready = False
         self._units: dict[str, list] | None = None
+        self.items = items
 
     # -- public ---------------------------------------------------------------
 
@@ -143,6 +147,13 @@ class Answerer:
             return self._render(question or "", "", d, (), 0.0, t0, t0)
         self._prepare()
         resolved, follow, prev_docs = self._resolve(checked.text, history, filters)
+        try:  # issue 13: eligibility questions through matching, comparisons from items
+            from_items = self._from_items(question, checked.text, resolved, history, filters, t0)
+        except Exception:  # a failure there never costs the ordinary answer
+            logging.getLogger(__name__).exception("answer from policy items failed for %r", question)
+            from_items = None
+        if from_items is not None:
+            return from_items
         t1 = time.perf_counter()
         regions = [] if (filters and filters.region) else asked_regions(resolved, self.docs)
         hits = self._newer_first(self.retriever.search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters), resolved)
@@ -440,6 +451,35 @@ class Answerer:
             return Decision(Reason.REFUSED_REGION, regions=names, region_has_docs=bool(region_docs), nearest=self._nearest(hits))
         return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=bool(region_docs),
                         missing=tuple(self._missing(q, region_only)) if region_only else (), p_answerable=p_region)
+
+    def _from_items(self, question: str, text: str, resolved: str, history, filters: Filters | None, t0: float) -> Answer | None:
+        """An eligibility question answered through matching, or a comparison across
+        regions from policy items (:mod:`policyqa.qa.eligibility`); None: answer as usual."""
+        if self.items is None or (filters and not filters.is_empty()):
+            return None
+        from policyqa.qa import eligibility as el
+
+        past = [resolved] + [_turn(h).resolved_question or _turn(h).question for h in reversed(history or [])]
+        ask = el.read_question(text, self.docs, [region_label(r) for p in past for r in asked_regions(p, self.docs)][:1])
+        chunks = getattr(self.retriever, "chunks", None) or {}
+
+        def passage(cid: str) -> str:
+            c = chunks.get(cid) if hasattr(chunks, "get") else None
+            return c.text if c is not None else ""
+
+        if ask.is_eligibility:
+            ans, _, _ = el.eligibility_answer(question, resolved, ask, self.items().all_items(), self.docs, passage, today=self.today())
+        else:
+            regions = asked_regions(resolved, self.docs)
+            if len(regions) < 2 or not self._is_comparison(resolved, regions):
+                return None
+            ans = el.comparison_answer(question, resolved, strip_regions(resolved), [region_label(r) for r in regions],
+                                       self.items().all_items(), self.docs, chunks.values(), passage, today=self.today())
+        if ans is None:
+            return None
+        t1 = time.perf_counter()  # the passages retrieval ranks for it, kept with the answer (``Answer.hits``)
+        hits = self.retriever.search(resolved, k=self.top_k)
+        return replace(ans, hits=tuple(hits), timings_ms={**ans.timings_ms, "retrieve": _ms(t1), "total": _ms(t0)})
 
     def _is_comparison(self, question: str, regions) -> bool:
         """Two or more places asked together: a comparison cue (分别, 各是, 对比 …) or
