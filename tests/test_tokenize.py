@@ -1,6 +1,5 @@
 """JiebaTokenizer: user dictionary, stopwords, normalisation of queries and documents."""
 
-import logging
 import os
 
 import pytest
