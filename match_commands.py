@@ -21,14 +21,30 @@ def _err(msg: str) -> None:
 
 
 def load_kb(args):
-    """(docs, chunks, catalog, skipped) from --corpus, the index, or the built-in documents."""
+    """(docs, chunks, catalog, skipped) from --corpus, the index (in-process, or Milvus when
+    ``POLICYQA_BACKEND=milvus``: its stored items), or the built-in documents."""
     from policyqa.corpus.items import ItemCatalog
 
     corpus = getattr(args, "corpus", None)
     if not corpus:
         from policyqa.settings import Settings
 
-        index_dir = Path(args.index) if getattr(args, "index", None) else Settings.from_env().index_dir
+        settings = Settings.from_env()
+        if settings.backend == "milvus" and not getattr(args, "index", None):
+            from policyqa.index.milvus_store import MilvusStore
+            from policyqa.index.store import IndexNotFound, IndexStoreError
+
+            try:  # the items stored in the Milvus side collection; no embedding model needed
+                store = MilvusStore.load(settings.milvus())
+            except IndexNotFound:
+                pass
+            except IndexStoreError as e:
+                _err(f"{e}; reading the built-in documents instead")
+            else:
+                if store.items_report.derived:
+                    _err(store.items_report.message(store.path))
+                return dict(store.docs), list(store.chunks.values()), store.items, ()
+        index_dir = Path(args.index) if getattr(args, "index", None) else settings.index_dir
         if (index_dir / "manifest.json").exists():
             from policyqa.index.lockfile import IndexBusy, IndexLock
             from policyqa.index.store import IndexStore, IndexStoreError

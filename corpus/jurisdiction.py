@@ -467,8 +467,11 @@ def derive_jurisdiction(issuer: str, doc_number: str = "", title: str = "", text
         # a place the gazetteer does not know (桐溪县): its province from the title, the 文号, or
         # the provinces and cities the body names — not from county names, which in running text
         # are too often ordinary words (会同县 in 「县经信局会同县财政局」)
+        # a 文号 whose prefix starts with the county's own first character abbreviates the county
+        # (青禾县 → 青政发), not a province that shares the character (青 = 青海)
+        own = _doc_number_prefix(doc_number)[:1] == j.area[:1]
         prov = ""
-        for r in [title_r] + [r for r in num_regions if r.level == "province"] + [_named_province(text)]:
+        for r in [title_r] + [r for r in num_regions if r.level == "province" and not own] + [_named_province(text)]:
             if r.province:
                 prov = r.province
                 break

@@ -491,11 +491,16 @@ class PrecomputedEmbedder:
 
     def encode_documents(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         t = time.perf_counter()
-        try:
-            rows = [self._row[s] for s in texts]
-        except KeyError as e:
-            raise KeyError(f"no precomputed vector for text {str(e.args[0])[:40]!r}") from None
-        out = self._vectors[rows]
+        missing = [s for s in texts if s not in self._row]
+        if missing and (self.query_embedder is None or not hasattr(self.query_embedder, "encode_documents")):
+            raise KeyError(f"no precomputed vector for text {str(missing[0])[:40]!r}")
+        if not missing:
+            out = self._vectors[[self._row[s] for s in texts]]
+        else:  # e.g. the sentence vectors of a built index: embedded by the real model
+            extra = np.asarray(self.query_embedder.encode_documents(list(dict.fromkeys(missing))), dtype=np.float32)
+            where = {s: i for i, s in enumerate(dict.fromkeys(missing))}
+            out = np.stack([self._vectors[self._row[s]] if s in self._row else extra[where[s]] for s in texts]) \
+                if texts else np.zeros((0, self.dim), np.float32)
         self.seconds += time.perf_counter() - t
         return out
 

@@ -30,6 +30,7 @@ Each model family expects its own prompts; ``prompts_for`` picks them:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -391,6 +392,9 @@ class BackgroundLoad:
         self._signal = native_phase_signal
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+        # a process that exits while the loader is inside ONNX Runtime's native code
+        # aborts noisily ("terminate called without an active exception"): let it finish
+        atexit.register(self._thread.join, 60.0)
         self._native.wait(head_start)
 
     def _run(self) -> None:

@@ -21,7 +21,9 @@ filter per collection:
     chunker, tokenizer, analyzer, retrieval and dense-index settings.
 
 Milvus requires a vector field in every collection; ``C_docs`` and ``C_meta``
-carry a 2-d placeholder ``_v``.  A later per-chunk side table (sentence
+carry a 2-d placeholder ``_v``.  Policy items live in ``C_items``
+(:mod:`policyqa.index.milvus_items`, optional: created and filled on the
+first load of an index written without it).  A later per-chunk side table (sentence
 vectors for answer selection, policy items for matching) is one more
 collection ``C_<suffix>``: a name in :meth:`MilvusConfig.names`, its schema in
 ``_create_collections`` (``chunk_id`` + ``doc_id`` + its own vector field and
@@ -80,6 +82,10 @@ from policyqa.index.store import (
     _tokenizer_settings,
     corpus_fingerprint,
 )
+from policyqa.corpus.items import ItemCatalog
+from policyqa.index.items import SyncReport, sync_items
+from policyqa.index.milvus_items import SUFFIX as ITEMS_SUFFIX
+from policyqa.index.milvus_items import MilvusItems
 from policyqa.index.types import Embedder, Filters, Hit
 
 __all__ = [
@@ -330,6 +336,8 @@ class MilvusStore:
         self._n_chunks = n_chunks
         self._next_seq = next_seq
         self.names = config.names()
+        self._items = None  # MilvusItems: policy items in the side collection C_items (index/milvus_items.py)
+        self.items_report = SyncReport()  # what the last build/load/add derived
 
     # --- connection -------------------------------------------------------------------
 
@@ -396,6 +404,14 @@ class MilvusStore:
         m["corpus_fingerprint"] = corpus_fingerprint(m["document_sha256"])
         m["n_chunks"] = self._n_chunks
         return m
+
+    @property
+    def items(self) -> ItemCatalog | None:
+        """The policy items of every document (an :class:`ItemCatalog` snapshot), kept in ``C_items``."""
+        return self._items.catalog() if self._items is not None else None
+
+    def save_items(self) -> None:
+        """Nothing to do: item rows are written to Milvus when they are derived."""
 
     @property
     def retrieval_config(self) -> RetrievalConfig:
@@ -554,6 +570,11 @@ class MilvusStore:
             self.names = final
         for name in final.values():
             self._call("load_collection", c.load_collection, name)
+        by_doc: dict[str, list[Chunk]] = {}
+        for ch in chunks:
+            by_doc.setdefault(ch.doc_id, []).append(ch)
+        self._items, _ = MilvusItems.open(self, fresh=True)
+        self.items_report = sync_items(self._items, self._docs, lambda d: by_doc.get(d, []), self._hashes)
 
     @classmethod
     def build(
@@ -680,6 +701,8 @@ class MilvusStore:
             raise IndexCorrupt(f"index in Milvus at {config.label} has damaged document rows ({_one_line(e)}); {hint}") from None
         store._docs, store._hashes, store._next_seq = docs, hashes, next_seq
         store._n_chunks = store._count(names["chunks"], "")
+        store._items, why = MilvusItems.open(store)
+        store.items_report = sync_items(store._items, docs, store.chunks_of, hashes, reason=why)
         return store
 
     def _count(self, collection: str, expr: str) -> int:
@@ -778,6 +801,11 @@ class MilvusStore:
             hashes.update({d.doc_id: _sha256_text(d.text) for d in docs})
             self._n_chunks += len(chunks) - len(old)
             self._docs, self._hashes = new_docs, hashes  # swap: searches see the new documents from here on
+            if self._items is not None:  # policy items: derived for the added documents only
+                by_doc: dict[str, list[Chunk]] = {}
+                for ch in chunks:
+                    by_doc.setdefault(ch.doc_id, []).append(ch)
+                self.items_report = sync_items(self._items, self._docs, lambda d: by_doc.get(d, []), hashes, only=new_doc_ids)
             self._manifest["updated_at"] = _utc_now()
             self._write_manifest()
             return len(to_embed)
@@ -795,6 +823,8 @@ class MilvusStore:
             relinked = [m for k, m in relinked_docs.items() if m != new_docs[k]]
             for key in DOC_KEYED:
                 self._call("delete", self.client.delete, self.names[key], filter=expr)
+            if self._items is not None:
+                self._items.delete(doc_id)
             hashes = dict(self._hashes)
             hashes.pop(doc_id, None)
             self._hashes = hashes
@@ -828,6 +858,9 @@ class MilvusStore:
 
     def drop(self) -> None:
         """Delete this knowledge base's collections."""
+        items = self.config.collection + ITEMS_SUFFIX  # the policy items' side collection
+        if self._call("has_collection", self.client.has_collection, items):
+            self._call("drop_collection", self.client.drop_collection, items)
         for name in self.names.values():
             if self._call("has_collection", self.client.has_collection, name):
                 self._call("drop_collection", self.client.drop_collection, name)

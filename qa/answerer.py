@@ -29,6 +29,7 @@ from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated
 from policyqa.qa.cues import load_cues, present_kinds
 from policyqa.qa.decision import (
     Decision,
+    FollowupScope,
     Reason,
     RegionPart,
     comparison_missing_text,
@@ -40,6 +41,15 @@ from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, Ter
 from policyqa.qa.followup import changed_object, is_followup, resolve
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
+from policyqa.qa.shapes import (
+    asked_document_facts,
+    asks_overview,
+    document_fact_text,
+    enumeration,
+    items_after_intro,
+    load_shapes,
+    responsible,
+)
 from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
@@ -65,11 +75,14 @@ class Answerer:
             its ``params["threshold"]`` was chosen on the tune halves.
         sentences: the index's :class:`policyqa.index.sentences.SentenceIndex`
             (stored sentence vectors), or None.
+        items: returns the index's policy items (an ``ItemCatalog``) when first
+            needed: eligibility and comparison questions are answered from them
+            (:mod:`policyqa.qa.eligibility`); None: never.
     """
 
     def __init__(self, retriever, composer: ExtractiveComposer, docs: Mapping[str, DocMeta], tokenize: Callable[[str], list[str]],
                  top_k: int = DEFAULT_TOP_K, llm=None, today: Callable[[], date] = date.today,
-                 answerable: LinearModel | None = None, sentences=None, dense_features: bool = True):
+                 answerable: LinearModel | None = None, sentences=None, dense_features: bool = True, items: Callable | None = None):
         self.retriever = retriever
         self.composer = composer
         self.docs = docs
@@ -85,6 +98,7 @@ class Answerer:
         self.cues = composer.cues
         self._stats_ready = False
         self._units: dict[str, list] | None = None
+        self.items = items
 
     # -- public ---------------------------------------------------------------
 
@@ -132,10 +146,24 @@ class Answerer:
             d = Decision(Reason.INVALID, message=checked.reply)
             return self._render(question or "", "", d, (), 0.0, t0, t0)
         self._prepare()
-        resolved, follow_note, prev_docs = self._resolve(checked.text, history, filters)
+        resolved, follow, prev_docs = self._resolve(checked.text, history, filters)
+        try:  # issue 13: eligibility questions through matching, comparisons from items
+            from_items = self._from_items(question, checked.text, resolved, history, filters, t0)
+        except Exception:  # a failure there never costs the ordinary answer
+            logging.getLogger(__name__).exception("answer from policy items failed for %r", question)
+            from_items = None
+        if from_items is not None:
+            return from_items
         t1 = time.perf_counter()
         regions = [] if (filters and filters.region) else asked_regions(resolved, self.docs)
-        hits = self.retriever.search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters)
+        hits = self._newer_first(self.retriever.search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters), resolved)
+        named = sorted(_named_docs(resolved, self.docs) | self._named_version(resolved))
+        if named and not (filters and filters.doc_ids):  # a question naming a document (by its 文号 or title) is answered from it first
+            within = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(named)))
+            if within:
+                n = max(len(hits), len(within))
+                hits = within + [h for h in hits if h.chunk.doc_id not in named]
+                hits = [replace(h, rank=i + 1) for i, h in enumerate(hits[:n])]
         if prev_docs and not regions:  # a follow-up stays within the previous turn's documents when they mention it
             within = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs)))
             if within:
@@ -145,38 +173,87 @@ class Answerer:
         t2 = time.perf_counter()
         q = self._query(resolved)
         english = checked.english
-        if len(regions) >= 2 and self._is_comparison(resolved, regions):
+        facts = asked_document_facts(resolved)
+        doc_d = self._document(resolved, facts, regions, hits, named) if facts else None
+        if doc_d is not None:
+            d = doc_d
+        elif len(regions) >= 2 and self._is_comparison(resolved, regions):
             d = self._compare(resolved, q, regions, hits, top_k)
         elif regions:
             d = self._regional(resolved, q, regions, hits, top_k, english)
         else:
             d = self._decide(q, hits, english, filters, top_k)
-        if follow_note:
-            d = replace(d, followup_note=follow_note)
+        if follow is not None and follow[0] == FollowupScope.WITHIN and (d.refused or d.reason == Reason.REFUSED_REGION):
+            d = self._within_previous(resolved, q, follow[1], prev_docs or follow[3], top_k) or d
+        if follow is not None:
+            d = replace(d, followup=follow[0], followup_object=follow[1], followup_docs=follow[2])
         return self._render(question, resolved, d, hits, t_retrieve, t2, t0)
 
-    def _resolve(self, text: str, history, filters) -> tuple[str, str, list[str]]:
-        """(resolved question, note when the changed object is not in the previous context, previous documents)."""
+    def _resolve(self, text: str, history, filters) -> tuple[str, tuple | None, list[str]]:
+        """(resolved question, (FollowupScope, changed object, previous titles) for a follow-up
+        else None, the previous turn's documents to answer within)."""
         prev = [_turn(h).resolved_question or _turn(h).question for h in (history or [])]
         prev = [normalize_query(p) for p in prev if p]
         if not prev:
-            return normalize_query(text), "", []
+            return normalize_query(text), None, []
         last = None
         for p in prev:
             last = resolve(p, last, self.tokenize)
         resolved = resolve(text, last, self.tokenize)
         if resolved == normalize_query(text) or not is_followup(normalize_query(text)):
-            return resolved, "", []
+            return resolved, None, []
         prev_hits = self.retriever.search(last, k=3, filters=filters)
         prev_docs = list(dict.fromkeys(h.chunk.doc_id for h in prev_hits))
-        obj = changed_object(text)
-        obj = self.cues.level_words.get(obj, obj)
-        if obj and prev_docs:
-            mentioned = any(obj in c.text or obj in c.header for d in prev_docs for c in self._doc_chunks(d))
-            if not mentioned:
-                names = "、".join(f"《{self._title(d)}》" for d in prev_docs[:2])
-                return resolved, f"上一个问题所依据的{names}没有提到「{obj}」，以下是知识库其他文件中的相关内容。", []
-        return resolved, "", prev_docs
+        raw = changed_object(text)
+        obj = self.cues.level_words.get(raw, raw)
+        titles = tuple(self._title(d) for d in prev_docs[:2])
+        if obj and prev_docs and not self._slot_change(raw) and not self._mentioned(obj, prev_docs):
+            return resolved, (FollowupScope.NOT_IN_PREVIOUS, obj, titles, tuple(prev_docs)), []
+        return resolved, (FollowupScope.WITHIN, obj, titles, tuple(prev_docs)), prev_docs
+
+    def _within_previous(self, resolved: str, q, obj: str, prev_docs: Sequence[str], top_k: int) -> Decision | None:
+        """A follow-up about something the previous turn's documents mention, refused by the
+        general judgement: the clause of those documents that names the changed object
+        (answered, or partial when it lacks the figure asked); None when no clause names it."""
+        words = [w for w in self.tokenize(obj) if len(w) >= 2 and w not in self.cues.generic] if obj else []
+        if not words or not prev_docs:
+            return None
+        hits = self._newer_first(self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs))), resolved)
+        if not hits:
+            return None
+        sc = self.composer.score(replace(q, kinds=()), hits)
+        i = sc.best(lambda c: not c.host and c.kind in ("sentence", "item") and any(w in c.text for w in words))
+        if i is None:
+            return None
+        c = sc.cands[i]
+        sel = [_beyond_heading(Selected(sc.hits[c.hit], c.text.strip(), float(1 / (1 + np.exp(-sc.logits[i]))), kind=c.kind, start=c.start))]
+        missing = tuple(self._missing(q, sel))
+        return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, tuple(sel), missing=missing)
+
+    def _slot_change(self, obj: str) -> bool:
+        """A follow-up changing a slot of the same topic — a level (区里, 省级), a rank of a
+        slot group (四星), an amount or threshold (过1个亿) — stays in the previous context."""
+        from policyqa.qa.cues import has_number
+
+        if has_number(obj) or re.search(r"\d", obj):
+            return True
+        if obj in self.cues.level_words or obj in self.cues.level_words.values():
+            return True
+        return any(w in obj for g in self.cues.slot_groups for w in g)
+
+    def _mentioned(self, obj: str, doc_ids: Sequence[str]) -> bool:
+        """Whether documents mention a follow-up's object: it occurs, or one of its
+        content words (the tokenizer's, generic words aside) does, or half of its
+        character bigrams do."""
+        texts = [c.header + "\n" + c.text for d in doc_ids for c in self._doc_chunks(d)]
+        joined = "\n".join(texts)
+        if obj in joined:
+            return True
+        words = [t for t in self.tokenize(obj) if len(t) >= 2 and t not in self.cues.generic]
+        if any(w in joined for w in words):  # one of its words: the documents may name it otherwise (预留 …份额)
+            return True
+        grams = {obj[i : i + 2] for i in range(len(obj) - 1) if obj[i : i + 2].strip()}
+        return bool(grams) and sum(g in joined for g in grams) / len(grams) >= 0.5
 
     def _title(self, doc_id: str) -> str:
         m = self.docs.get(doc_id)
@@ -200,14 +277,76 @@ class Answerer:
         sc = self.composer.score(q, hits)
         p = self._p_answerable(sc, english)
         if p < self.threshold:
-            return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
+            return self._partial(q, hits, english) or Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
         selected, shape = self._select(q, sc, filters, top_k)
         if not selected:
             return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
+        selected, shape = self._complete_intro(selected, shape)
         selected = self._versions(q, selected, top_k)
         missing = self._missing(q, selected)
         reason = Reason.PARTIAL if missing else Reason.ANSWERED
         return Decision(reason, tuple(selected), missing=tuple(missing), shape=shape, p_answerable=p)
+
+    def _document(self, question: str, facts: Sequence[str], regions, hits: Sequence[Hit], named: Sequence[str]) -> Decision | None:
+        """A question about a document itself (when it was issued, by whom, how long it
+        applies): answered from that document's metadata, cited; the document is the one
+        the question names, else the best-ranked one of the asked region, else the best-ranked."""
+        region_docs = {d for r in regions for d in docs_for(r, self.docs)} if regions else None
+        if regions and not region_docs:
+            return None
+        doc_id = next(iter(named), None) or next((h.chunk.doc_id for h in hits if region_docs is None or h.chunk.doc_id in region_docs), None)
+        if doc_id is None and region_docs:
+            got = self.retriever.search(question, k=1, filters=Filters(doc_ids=tuple(sorted(region_docs))))
+            doc_id = got[0].chunk.doc_id if got else None
+        meta = self.docs.get(doc_id) if doc_id else None
+        if meta is None:
+            return None
+        text, missing = document_fact_text(meta, facts)
+        if not text:
+            return None
+        chunks = sorted(self._doc_chunks(doc_id), key=lambda c: c.start)
+        if not chunks:
+            return None
+        clue = (meta.validity.split(" / ")[0] if "validity" in facts and meta.validity else "")
+        chunk = next((c for c in chunks if clue and clue in c.text), chunks[0])
+        hit = next((h for h in hits if h.chunk.chunk_id == chunk.chunk_id), Hit(chunk=chunk, score=0.0, rank=1))
+        names = tuple(region_label(r) for r in regions)
+        kinds = tuple("date" if f != "issuer" else "unit" for f in missing)
+        return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, (Selected(hit, text, 1.0, kind="document", start=-1),),
+                        regions=names, missing=tuple(dict.fromkeys(kinds)), shape="document")
+
+    def _complete_intro(self, selected: list[Selected], shape: str) -> tuple[list[Selected], str]:
+        """A single quote that only announces items (「…不得用于以下支出：」) is completed
+        with those items, as a list."""
+        if len(selected) != 1 or shape not in ("single", "unit"):
+            return selected, shape
+        items = items_after_intro(self.composer, selected[0], self._doc_chunks, int(self.composer.params["list_max"]))
+        return (items, "list") if items else (selected, shape)
+
+    def _partial(self, q, hits: Sequence[Hit], english: bool) -> Decision | None:
+        """Topic found, the figure asked not stated: the passages are judged about the
+        question's topic alone (the same answerability model, no figure kind asked);
+        when they are, the closest clause with a plain "not stated" (Reason.PARTIAL)."""
+        if not q.kinds or not hits:
+            return None
+        q0 = replace(q, kinds=())
+        sc = self.composer.score(q0, hits)
+        p0 = self._p_answerable(sc, english)
+        if p0 < self.threshold:
+            return None
+        selected = [_beyond_heading(s) for s in self.composer.select(sc)[:1]]
+        if not selected:
+            return None
+        missing = tuple(self._missing(q, selected))  # the figure may be there after all, in words the cues miss
+        return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, tuple(selected), missing=missing, p_answerable=p0)
+
+    def _stated(self, text: str) -> set[str]:
+        """Figure kinds a text states; a clause naming its responsible body (由…负责,
+        责任单位 …: ``qa/data/shapes.json``) states the unit."""
+        out = set(present_kinds(text, self.cues))
+        if load_shapes().unit_marker.search(text):
+            out.add("unit")
+        return out
 
     def _select(self, q, sc: Scored, filters, top_k: int, allow=None) -> tuple[list[Selected], str]:
         interview = self._interview_answer(q.text, sc.hits)
@@ -219,7 +358,7 @@ class Answerer:
                 return [], "list"
             best_hit = sc.hits[sc.cands[i].hit]
             # an overview of rewards (「有哪些奖励/补贴」): every clause of the best document stating one
-            overview = bool(self.cues.overview_cue.search(q.text)) and bool(self.cues.money_topic.search(q.text))
+            overview = asks_overview(q.text, self.cues)
             if overview:
                 more = self._document_hits(q.text, best_hit.chunk.doc_id, max(top_k, 40))
                 if more:
@@ -233,13 +372,17 @@ class Answerer:
                     listed = self.composer.select_list(sc2)
                     if len(listed) >= 2:
                         return listed, "list"
-            else:  # conditions, materials, steps: the items of the passage that answers
+            else:  # conditions, materials, steps: the items of the enumeration that answers
+                listed = enumeration(self.composer, sc, self._doc_chunks, allow, int(self.composer.params["list_max"]),
+                                     newer=lambda d: next(iter(self.newer_versions(d)), None))
+                if len(listed) >= 2:
+                    return listed, "list"
                 same = lambda h: h.chunk.chunk_id == best_hit.chunk.chunk_id  # noqa: E731
                 listed = self.composer.select_list(sc, same)
                 if len(listed) >= 2:
                     return listed, "list"
         if "unit" in q.kinds:  # a responsible unit: the note (or sentence naming a body) of the item that matches
-            named = self.composer.select(sc, allow, unit_only=True)
+            named = responsible(self.composer, sc, self._doc_chunks, allow) or self.composer.select(sc, allow, unit_only=True)
             if named:
                 return named, "unit"
         return self.composer.select(sc, allow), "single"
@@ -260,7 +403,7 @@ class Answerer:
             return []
         stated = set()
         for s in selected:
-            stated |= present_kinds(s.text + " ".join(s.items), self.cues)
+            stated |= self._stated(s.text + " ".join(s.items))
             if s.kind == "note":
                 stated.add("unit")
         return [k for k in q.kinds if k not in stated] if not any(k in stated for k in q.kinds) else []
@@ -272,7 +415,7 @@ class Answerer:
         region_docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
         regional = [h for h in hits if h.chunk.doc_id in region_docs][:top_k]
         if region_docs and not regional:
-            regional = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs)))
+            regional = self._newer_first(self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
         region_only: list[Selected] = []
         p_region = 0.0
         if regional:
@@ -280,13 +423,18 @@ class Answerer:
             p_region = self._p_answerable(sc, english)
             if p_region >= self.threshold:
                 selected, shape = self._select(q, sc, Filters(doc_ids=tuple(region_docs)), top_k)
+                selected, shape = self._complete_intro(selected, shape)
                 selected = self._versions(q, selected, top_k)
                 missing = self._missing(q, selected)
                 if selected and not missing:
                     return Decision(Reason.ANSWERED, tuple(selected), regions=names, shape=shape, p_answerable=p_region)
                 region_only = selected[:1]
+            elif (part := self._partial(q, regional, english)) is not None:
+                if part.reason == Reason.ANSWERED:
+                    return replace(part, regions=names)
+                region_only, p_region = list(part.selected), part.p_answerable or 0.0
         # other regions' rules, judged without the region's name (their passages lack it by definition)
-        general = strip_regions(resolved)
+        general = strip_regions(resolved, self.docs)
         gq = self._query(general, q.vector)
         others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
         selected: list[Selected] = []
@@ -294,6 +442,7 @@ class Answerer:
             sc = self.composer.score(gq, others)
             if self._p_answerable(sc, english) >= self.threshold:
                 selected, _ = self._select(gq, sc, None, top_k)
+                selected = self._versions(gq, selected, top_k)
                 if self._missing(gq, selected):
                     selected = []
         if region_only and not selected:
@@ -302,6 +451,35 @@ class Answerer:
             return Decision(Reason.REFUSED_REGION, regions=names, region_has_docs=bool(region_docs), nearest=self._nearest(hits))
         return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=bool(region_docs),
                         missing=tuple(self._missing(q, region_only)) if region_only else (), p_answerable=p_region)
+
+    def _from_items(self, question: str, text: str, resolved: str, history, filters: Filters | None, t0: float) -> Answer | None:
+        """An eligibility question answered through matching, or a comparison across
+        regions from policy items (:mod:`policyqa.qa.eligibility`); None: answer as usual."""
+        if self.items is None or (filters and not filters.is_empty()):
+            return None
+        from policyqa.qa import eligibility as el
+
+        past = [resolved] + [_turn(h).resolved_question or _turn(h).question for h in reversed(history or [])]
+        ask = el.read_question(text, self.docs, [region_label(r) for p in past for r in asked_regions(p, self.docs)][:1])
+        chunks = getattr(self.retriever, "chunks", None) or {}
+
+        def passage(cid: str) -> str:
+            c = chunks.get(cid) if hasattr(chunks, "get") else None
+            return c.text if c is not None else ""
+
+        if ask.is_eligibility:
+            ans, _, _ = el.eligibility_answer(question, resolved, ask, self.items().all_items(), self.docs, passage, today=self.today())
+        else:
+            regions = asked_regions(resolved, self.docs)
+            if len(regions) < 2 or not self._is_comparison(resolved, regions):
+                return None
+            ans = el.comparison_answer(question, resolved, strip_regions(resolved), [region_label(r) for r in regions],
+                                       self.items().all_items(), self.docs, chunks.values(), passage, today=self.today())
+        if ans is None:
+            return None
+        t1 = time.perf_counter()  # the passages retrieval ranks for it, kept with the answer (``Answer.hits``)
+        hits = self.retriever.search(resolved, k=self.top_k)
+        return replace(ans, hits=tuple(hits), timings_ms={**ans.timings_ms, "retrieve": _ms(t1), "total": _ms(t0)})
 
     def _is_comparison(self, question: str, regions) -> bool:
         """Two or more places asked together: a comparison cue (分别, 各是, 对比 …) or
@@ -315,7 +493,7 @@ class Answerer:
 
     def _compare(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int) -> Decision:
         """One labelled statement per region; say so when a region's documents state no figure."""
-        general = strip_regions(resolved)
+        general = strip_regions(resolved, self.docs)
         gq = self._query(general, q.vector)
         parts = []
         for r in regions:
@@ -338,6 +516,18 @@ class Answerer:
 
     # -- versions ---------------------------------------------------------------
 
+    def _named_version(self, question: str) -> set[str]:
+        """Documents a question names as a version by year (「2021年那版」「2024年版的政策」):
+        those of that year that have another version in the knowledge base."""
+        years = set(re.findall(r"(\d{4})\s*年(?:的)?(?:那版|那一版|版本?|旧版|老版|新版)", question))
+        if not years:
+            return set()
+        out = set()
+        for d, m in self.docs.items():
+            if m.date[:4] in years and (self.newer_versions(d) or any(d in self.newer_versions(o) for o in self.docs if o != d)):
+                out.add(d)
+        return out
+
     def newer_versions(self, doc_id: str) -> list[str]:
         """Documents in the knowledge base that supersede ``doc_id``: named by the corpus
         metadata (``superseded_by``) when present, else the same issuer with a nearly
@@ -356,13 +546,36 @@ class Answerer:
                 out.append(other_id)
         return sorted(out, key=lambda d: self.docs[d].date, reverse=True)
 
+    def _newer_first(self, hits: Sequence[Hit], asked: str = "") -> list[Hit]:
+        """Hits with every passage of a superseded document moved after the first passage
+        of its newer version (when that version was retrieved too), ranks renumbered:
+        the newer document leads, the older one stays available (and is labelled)."""
+        hits = list(hits)
+        present = {h.chunk.doc_id for h in hits}
+        named = (_named_docs(asked, {d: self.docs.get(d) for d in present}) | self._named_version(asked)) if asked else set()  # a question naming the older one gets it
+        newer = {d: [n for n in self.newer_versions(d) if n in present] if d not in named else [] for d in present}
+        if not any(newer.values()):
+            return hits
+        out: list[Hit] = []
+        waiting: dict[str, list[Hit]] = {}
+        for h in hits:
+            d = h.chunk.doc_id
+            if newer[d] and not any(o.chunk.doc_id in newer[d] for o in out):
+                waiting.setdefault(newer[d][0], []).append(h)
+                continue
+            out.append(h)
+            out += waiting.pop(d, [])
+        for rest in waiting.values():
+            out += rest
+        return [replace(h, rank=i + 1) for i, h in enumerate(out)]
+
     def _versions(self, q, selected: list[Selected], top_k: int) -> list[Selected]:
         """Lead with the newer version of a document; label the older one, with its date, as superseded."""
         if not selected or len(selected) > 3:
             return selected
         first = selected[0]
         newer = self.newer_versions(first.hit.chunk.doc_id)
-        if not newer:
+        if not newer or _named_docs(q.text, {first.hit.chunk.doc_id: self.docs.get(first.hit.chunk.doc_id)}) or first.hit.chunk.doc_id in self._named_version(q.text):
             return selected
         new_id = newer[0]
         if not any(s.hit.chunk.doc_id == new_id for s in selected):
@@ -519,6 +732,29 @@ class Answerer:
             name = f"《{meta.title}》" if meta.title else c.doc_id
             notes.append(f"{name}所述政策期限为{label}，已经结束；请向发文机关核实该政策目前是否仍然有效。")
         return notes
+
+
+def _beyond_heading(sel: Selected) -> Selected:
+    """A quote that only repeats its passage's heading (「第一条 支持企业家培训。」) says
+    nothing: the passage's whole clause is quoted instead (when it is short)."""
+    c = sel.hit.chunk
+    head = re.sub(r"\s+", "", sel.text.rstrip("。. "))
+    if sel.kind == "note" or not head or head not in re.sub(r"\s+", "", c.section) or len(c.text) > 300:
+        return sel
+    return replace(sel, text=c.text.strip(), start=0)
+
+
+def _named_docs(question: str, metas: Mapping[str, DocMeta | None]) -> set[str]:
+    """Documents a question names by their number (谷政发〔2021〕9号) or full title."""
+    q = re.sub(r"\s+", "", question)
+    out = set()
+    for d, m in metas.items():
+        if m is None:
+            continue
+        num = re.sub(r"\s+", "", m.doc_number or "")
+        if (num and num in q) or (m.title and len(m.title) >= 6 and m.title in q):
+            out.add(d)
+    return out
 
 
 def _ids(value) -> tuple[str, ...]:

@@ -22,6 +22,13 @@ class Reason(str, Enum):
     INVALID = "invalid"  # empty, huge, unreadable input
 
 
+class FollowupScope(str, Enum):
+    """Where a follow-up was answered, relative to the previous turn's documents."""
+
+    WITHIN = "within_previous"  # answered within the previous turn's documents
+    NOT_IN_PREVIOUS = "not_in_previous"  # the changed object is not in them: the rest of the knowledge base was searched
+
+
 KIND_WORDS = {"amount": "具体金额", "rate": "具体比例", "count": "具体数量", "date": "具体时间", "measure": "具体数值", "unit": "负责单位"}
 
 
@@ -47,13 +54,28 @@ class Decision:
     p_answerable: float | None = None
     nearest: tuple[str, ...] = ()  # topics shown with a refusal
     message: str = ""  # invalid input: the reply
-    followup_note: str = ""  # a follow-up whose changed object is not in the previous context
+    followup: FollowupScope | None = None  # a follow-up: where it was answered
+    followup_object: str = ""  # what the follow-up changed (人才, 区级 …)
+    followup_docs: tuple[str, ...] = ()  # titles of the previous turn's documents
     extra: dict = field(default_factory=dict)
+
+    @property
+    def followup_note(self) -> str:
+        return followup_text(self)
 
     @property
     def refused(self) -> bool:
         return self.reason in (Reason.REFUSED_OUT_OF_CORPUS, Reason.INVALID) or (
             self.reason == Reason.REFUSED_REGION and not self.selected)
+
+
+def followup_text(d: Decision) -> str:
+    """The lead of a follow-up whose changed object the previous turn's documents do not mention."""
+    if d.followup != FollowupScope.NOT_IN_PREVIOUS:
+        return ""
+    names = "、".join(f"《{t}》" for t in d.followup_docs) or "上一个问题所依据的文件"
+    tail = "以下是知识库其他文件中的相关内容。" if not d.refused else ""
+    return f"上一个问题所依据的{names}没有提到「{d.followup_object}」。{tail}"
 
 
 def missing_text(kinds) -> str:

@@ -75,13 +75,58 @@ def changed_object(question: str) -> str:
     return core[: m.start()].strip(" ，,") if m else core
 
 
+_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:个)?(?:万|亿|千|百)?(?:元|家|人|个|年|%)?|[一二两三四五六七八九十百千]+\s*(?:个)?(?:万|亿)(?:元)?")
+
+
+def _replace_figure(prev: str, new: str) -> str | None:
+    """A follow-up that changes a figure of the previous question (「过1个亿呢」 after
+    「…过3000万奖多少」, 「设备投资800万呢」): the previous figure — with the words before
+    it that the follow-up repeats — is replaced, the rest kept; None when either has no figure."""
+    m_new = _FIGURE.search(new)
+    olds = list(_FIGURE.finditer(prev))
+    if not m_new or not olds or not m_new.group(0).strip():
+        return None
+    lead = new[: m_new.start()]
+    for m in olds:
+        if lead and prev[: m.start()].endswith(lead):
+            return prev[: m.start() - len(lead)] + new + prev[m.end():]
+    if len(olds) == 1 and len(lead) <= 2:
+        m = olds[0]
+        s = m.start() - len(lead) if lead and prev[: m.start()].endswith(lead) else m.start()
+        return prev[:s] + (new if s < m.start() else new[len(lead):] if lead else new) + prev[m.end():]
+    return None
+
+
+def _replace_same_form(prev: str, new: str) -> str | None:
+    """Replace the word of ``prev`` with the same form as ``new`` (the same last
+    character and length: 市里 -> 区里), or None."""
+    if len(new) < 2:
+        return None
+    for m in re.finditer(re.escape(new[-1]), prev):
+        s = m.start() - (len(new) - 1)
+        if s >= 0 and prev[s : m.end()] != new and not re.search(r"[，,。？?！!\s]", prev[s : m.end()]):
+            old = prev[s : m.end()]
+            if load_cues().level_words.get(old):
+                return prev[:s] + new + prev[m.end():]
+    return None
+
+
 def _replace_slot(prev: str, new: str, tokens: Sequence[str]) -> str | None:
     c = load_cues()
     for grp in c.slot_groups:
-        if new in grp:
-            for old in sorted(grp, key=len, reverse=True):
-                if old != new and old in prev:
-                    return prev.replace(old, new, 1)
+        # the slot word itself, or one the new words contain (省级以上 holds 省级)
+        word = new if new in grp else next((w for w in sorted(grp, key=len, reverse=True) if w in new), None)
+        if word is None:
+            continue
+        for old in sorted(grp, key=len, reverse=True):
+            if old != word and old in prev:
+                rest = new.replace(word, "", 1).strip("的")
+                if new == word or not rest or rest in prev:  # 省级以上 for 市级及以上: the level changes
+                    return prev.replace(old, word, 1)
+                # 省级专精特新 for 国家级小巨人: the level and the word it qualifies change
+                at = prev.index(old) + len(old)
+                nxt = next((t for t in tokens if prev.startswith(t, at) and len(t) >= 2), "")
+                return prev[: at - len(old)] + new + prev[at + len(nxt):]
     # a word of the previous question sharing the new word's head or tail (智能车间 ~ 智能工厂, 省级 ~ 国家级)
     best, score = None, 0
     for t in dict.fromkeys(tokens):
@@ -136,10 +181,16 @@ def resolve(question: str, previous: str | None, tokenize=None) -> str:
     if not obj and ask_new is not None:  # a new ask about the same topic: 「要什么条件？」
         topic = prev[: ask_prev.start()] if ask_prev else prev.rstrip("?？。")
         return f"{topic.rstrip('，, ')}{core[ask_new.start():]}？"
+    swapped = _replace_figure(prev, obj) if obj else None  # 过1个亿 for 过3000万: the figure changes, the topic stays
+    if swapped:
+        return swapped
     c = load_cues()
+    raw = obj
     obj = c.level_words.get(obj, obj)
     tokens = (tokenize or _default_tokenize())(prev)
-    swapped = _replace_slot(prev, obj, tokens) if obj else None
+    # the word the previous question used in the same form (区里 for 市里) is replaced as it is written
+    swapped = _replace_same_form(prev, raw) if raw and raw != obj else None
+    swapped = swapped or (_replace_slot(prev, obj, tokens) if obj else None)
     if swapped:
         return swapped
     if c.followup_lean.search(core) and obj not in c.level_words.values():

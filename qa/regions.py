@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Mapping
 
 from policyqa.corpus.jurisdiction import region_matches
-from policyqa.corpus.regions import Region, find_mentions, parse_region
+from policyqa.corpus.regions import Region, find_mentions, parse_region, short_name
 from policyqa.corpus.types import DocMeta
+
+
+_PLACE_END = re.compile(r"(?:县|区|市|旗|镇|乡|街道|新区|园区|开发区)$")
 
 
 def asked_regions(question: str, docs: Mapping[str, DocMeta]) -> list[Region]:
@@ -17,33 +22,147 @@ def asked_regions(question: str, docs: Mapping[str, DocMeta]) -> list[Region]:
     """
     known = [parse_region(m.region) for m in docs.values() if m.region]
     out: list[Region] = []
-    for m in find_mentions(question, short_districts=True):
+    mentions = find_mentions(question, short_districts=True)
+    for m in mentions:
         cands = list(m.regions)
         in_kb = [r for r in cands if any(r.contains(k) or k.contains(r) for k in known)]
         pick = (in_kb or cands)[0]
         if pick not in out:
             out.append(pick)
+    taken = [(m.start, m.start + len(m.text)) for m in mentions]
+    for a, b, r in _english_mentions(question, docs):  # an English question's place names
+        taken.append((a, b))
+        if r not in out:
+            out.append(r)
+    # places the gazetteer does not know but the knowledge base's documents are issued for (a user-added county)
+    local = kb_places(docs)
+    for name in sorted(local, key=len, reverse=True):
+        for at in [i.start() for i in re.finditer(re.escape(name), question)]:
+            if any(a < at + len(name) and at < b for a, b in taken):
+                continue
+            taken.append((at, at + len(name)))
+            out = [r for r in out if not r.contains(local[name]) or r == local[name]]  # 青海省 of 青海省青禾县: the county
+            if local[name] not in out:
+                out.append(local[name])
     # keep only the most specific of nested mentions (江苏省盐城市亭湖区: 亭湖区)
     return [r for r in out if not any(o != r and r.contains(o) for o in out)]
+
+
+def kb_places(docs: Mapping[str, DocMeta]) -> dict[str, Region]:
+    """Name (full and short: 青禾县, 青禾) -> region, for the places the knowledge
+    base's documents are issued for that the gazetteer does not know (the part of
+    a document's jurisdiction after the longest gazetteer prefix)."""
+    labels = tuple(sorted({(getattr(m, "jurisdiction", "") or m.region or "") for m in docs.values()}))
+    return dict(_kb_places(labels))
+
+
+@lru_cache(maxsize=64)
+def _kb_places(labels: tuple[str, ...]) -> tuple[tuple[str, Region], ...]:
+    out: dict[str, Region] = {}
+    for label in labels:
+        if not label:
+            continue
+        r = parse_region(label)
+        tail = label[len(r.full):] if label.startswith(r.full) else ""
+        if len(tail) < 2 or not _PLACE_END.search(tail) or not r.province or r.district:
+            continue
+        place = Region(r.province, r.city, tail)
+        for name in {tail, short_name(tail)}:
+            if len(name) >= 2 and not find_mentions(name, short_districts=True):
+                out[name] = place
+    return tuple(out.items())
+
+
+def english_places(docs: Mapping[str, DocMeta]) -> dict[str, tuple[Region, ...]]:
+    """Pinyin spelling (lower case, no spaces: suqian, pingyin, luohe) -> the knowledge
+    base's regions of that name (provinces, cities, districts of its documents, and
+    places the gazetteer does not know), so an English question naming one is read
+    like a Chinese one.  Every reading of a name is spelled (漯 is luo or ta).
+    Empty when ``pypinyin`` is not installed."""
+    labels = tuple(sorted({(getattr(m, "jurisdiction", "") or m.region or "") for m in docs.values()}))
+    return dict(_english_places(labels))
+
+
+@lru_cache(maxsize=16)
+def _english_places(labels: tuple[str, ...]) -> tuple[tuple[str, tuple[Region, ...]], ...]:
+    try:
+        from pypinyin import Style, pinyin
+    except ImportError:  # optional: English place names are then not recognised
+        return ()
+    from itertools import islice, product
+
+    out: dict[str, list[Region]] = {}
+    local = dict(_kb_places(labels))
+    for label in labels:
+        r = parse_region(label)
+        levels = [Region(r.province)] if r.province else []
+        if r.city and r.city != r.province:
+            levels.append(Region(r.province, r.city))
+        if r.district:
+            levels.append(r)
+        levels += [p for n, p in local.items() if n == label[len(r.full):]]
+        for reg in levels:
+            short = short_name(reg.name)
+            phrase = ["".join(x[0] for x in pinyin(short, style=Style.NORMAL))]
+            readings = [pinyin(ch, style=Style.NORMAL, heteronym=True)[0] for ch in short]  # per character: 漯 luo/ta
+            for combo in [phrase, *islice(product(*readings), 16)]:
+                key = "".join(combo).lower()
+                if len(key) >= 4 and key.isascii() and key.isalpha() and reg not in out.setdefault(key, []):
+                    out[key].append(reg)
+    return tuple((k, tuple(v)) for k, v in out.items())
+
+
+def _english_mentions(question: str, docs: Mapping[str, DocMeta]) -> list[tuple[int, int, Region]]:
+    """(start, end, region) of English place names of the knowledge base in ``question``
+    (「Suqian」「Pingyin County」「Xuzhou's」); a name several places share is read as the
+    one whose province the question also names, else as the first."""
+    places = english_places(docs) if re.search(r"[A-Za-z]{4}", question) else {}
+    if not places:
+        return []
+    words = [(m.start(), m.end(), m.group(0).lower()) for m in re.finditer(r"[A-Za-z]+", question)]
+    named = {w for _, _, w in words}
+    out = []
+    for i, (a, b, w) in enumerate(words):
+        for j in [k for k in (i + 1, i) if k < len(words)]:  # 「Su Qian」 or 「Suqian」
+            key = "".join(x[2] for x in words[i : j + 1])
+            if key in places:
+                regs = places[key]
+                pick = next((r for r in regs if any(k in named for k, v in places.items() if Region(r.province) in v)), regs[0])
+                out.append((a, words[j][1], pick))
+                break
+    return out
+
+
+def _known(region: Region) -> bool:
+    return parse_region(region.full) == region
 
 
 def docs_for(region: Region, docs: Mapping[str, DocMeta]) -> list[str]:
     """Documents that apply to ``region``: national ones, those of the region
     itself, of a region containing it (a city policy applies to its districts)
     or, for a province or city question, of places inside it
-    (:func:`policyqa.corpus.jurisdiction.region_matches`)."""
-    return [doc_id for doc_id, meta in docs.items() if region_matches(meta, region)]
+    (:func:`policyqa.corpus.jurisdiction.region_matches`).  A place the gazetteer
+    does not know is matched by its name (``region.full``)."""
+    key = region if _known(region) else region.full
+    return [doc_id for doc_id, meta in docs.items() if region_matches(meta, key)]
 
 
 def region_label(region: Region) -> str:
     return region.full or region.name
 
 
-def strip_regions(question: str) -> str:
-    """The question without its place names (亭湖区评上小巨人奖多少 -> 评上小巨人奖多少)."""
+def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> str:
+    """The question without its place names (亭湖区评上小巨人奖多少 -> 评上小巨人奖多少),
+    including the knowledge base's own places (:func:`kb_places`) when ``docs`` is given."""
+    spans = [(m.start, m.start + len(m.text)) for m in find_mentions(question, short_districts=True)]
+    spans += [(a, b) for a, b, _ in _english_mentions(question, docs or {})]
+    for name in sorted(kb_places(docs or {}), key=len, reverse=True):
+        for m in re.finditer(re.escape(name), question):
+            if not any(a < m.end() and m.start() < b for a, b in spans):
+                spans.append((m.start(), m.end()))
     out, pos = [], 0
-    for m in find_mentions(question, short_districts=True):
-        out.append(question[pos : m.start])
-        pos = m.start + len(m.text)
+    for a, b in sorted(spans):
+        out.append(question[pos:a])
+        pos = b
     out.append(question[pos:])
     return "".join(out).strip(" ，,")

@@ -154,10 +154,25 @@ def make_answerer(store: IndexStore, retrieval: RetrievalConfig = DEFAULT_RETRIE
     built_with = ((getattr(store, "manifest", None) or {}).get("embedding") or {}).get("model", "")
     dense_ok = not answerable.embedding_model or built_with == answerable.embedding_model
     answerer = Answerer(store.retriever(retrieval), composer, store.docs, tok, top_k=top_k, llm=llm, today=today,
-                        answerable=answerable, sentences=getattr(store, "sentences", None), dense_features=dense_ok)
+                        answerable=answerable, sentences=getattr(store, "sentences", None), dense_features=dense_ok,
+                        items=_items_of(store))
     if threshold is not None:
         answerer.threshold = float(threshold)
     return answerer
+
+
+def _items_of(store) -> Callable[[], ItemCatalog]:
+    """The store's policy items, read when first asked: those stored with the index,
+    else derived once from its chunks (an index without an item store)."""
+    cache: list[ItemCatalog] = []
+
+    def get() -> ItemCatalog:
+        if not cache:
+            stored = getattr(store, "items", None)
+            cache.append(stored if isinstance(stored, ItemCatalog) else ItemCatalog.build(store.docs, store.chunks.values()))
+        return cache[0]
+
+    return get
 
 
 def load_index(settings: Settings, embedder=None, tokenizer=None):
@@ -313,7 +328,8 @@ class KnowledgeBase:
         return ItemCatalog.build(store.docs, store.chunks.values())
 
     def _state_for(self, store: IndexStore, gen: str) -> _State:
-        return _State(store, self._make_answerer(store), lambda: self._make_items(store), gen, manifest_signature(self._path))
+        answerer = self._make_answerer(store)  # the chat and matching share one read of the items
+        return _State(store, answerer, answerer.items or (lambda: self._make_items(store)), gen, manifest_signature(self._path))
 
     def _load_from_disk(self) -> IndexStore:
         """The index on disk (call under the index lock)."""
@@ -396,6 +412,16 @@ class KnowledgeBase:
 
         st = self._state
         return compare(topic, st.items.all_items(), st.store.docs, st.store.chunks.values(), regions=regions, today=today)
+
+    def items_of(self, doc_id: str):
+        """One document's policy items (``PolicyItem``), in reading order; KeyError for an unknown document."""
+        st = self._state
+        if doc_id not in st.store.docs:
+            raise KeyError(doc_id)
+        try:
+            return st.items.items_for(doc_id)
+        except KeyError:
+            return ()
 
     def documents(self) -> list[DocMeta]:
         return sorted(self._state.store.docs.values(), key=lambda m: m.doc_id)

@@ -70,6 +70,7 @@ class Answer:
     decision: str = "answered"  # qa.decision.Reason value: answered | partial | refused_out_of_corpus | refused_region | invalid
     timings_ms: dict[str, float] = field(default_factory=dict)
     llm: dict[str, Any] = field(default_factory=dict)  # {"used": bool, "fallback_reason": str}
+    extra: dict[str, Any] = field(default_factory=dict)  # answers from policy items: {"eligibility": …} or {"comparison": …}
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``policyqa ask --json`` contract."""
@@ -83,4 +84,5 @@ class Answer:
             "citations": [c.to_json() for c in self.citations],
             "decision": self.decision,
             "timings_ms": {k: round(float(v), 1) for k, v in self.timings_ms.items()},
+            **{k: v for k, v in self.extra.items() if k in ("eligibility", "comparison")},
         }

@@ -121,3 +121,16 @@ def test_cli_rejects_bad_sizes(capsys):
     assert "--sample must be between 1 and --synthetic" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         bench.main(["--quick", "--full"])
+
+
+def test_precomputed_embedder_uses_given_rows_and_embeds_other_texts_with_the_real_model():
+    real = KeywordEmbedder(VOCABULARY)
+    texts = ["补贴 奖励", "人才"]
+    given = np.eye(2, real.dim, dtype=np.float32)
+    pre = bench.PrecomputedEmbedder(texts, given, real.name, "fake", real)
+    out = pre.encode_documents(["人才", "新的句子 奖励", "补贴 奖励"])
+    np.testing.assert_array_equal(out[0], given[1])
+    np.testing.assert_array_equal(out[2], given[0])
+    np.testing.assert_allclose(out[1], real.encode_documents(["新的句子 奖励"])[0])
+    with pytest.raises(KeyError, match="no precomputed vector"):
+        bench.PrecomputedEmbedder(texts, given, real.name, "fake").encode_documents(["别的"])

@@ -547,3 +547,29 @@ def test_cli_add_while_serving_keeps_both_documents(server, tmp_path):
                      {"Content-Type": "application/json"})
     assert code == 200 and "6.5%" in json.loads(out)["answer"]
     assert (server["home"] / "uploads" / "命令行市专利转化.txt").read_text(encoding="utf-8") == CLI_DOC  # kept
+
+
+def test_document_items_in_the_knowledge_base_and_eligibility_in_the_chat(driver, server):
+    """Issue 13: a document's policy items above its passages; an eligibility question and a
+    comparison answered from items in the chat, each line cited."""
+    open_app(driver, server["url"])
+    tab(driver, "知识库")
+    box = wait(driver, lambda d: (b := css(d, "#pqa-chunk-doc input")) and b[0].is_displayed() and b[0], what="the document box")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    time.sleep(0.3)
+    css(driver, "#pqa-chunk-doc .wrap-inner")[0].click()  # the dropdown's own wrapper takes the click
+    box.send_keys("001_19db83a107069549")
+    option = 'li[data-testid="dropdown-option"]'
+    wait(driver, lambda d: [o for o in css(d, option) if "001_19db83a107069549" in o.text], what="the option")
+    [o for o in css(driver, option) if "001_19db83a107069549" in o.text][0].click()
+    wait(driver, lambda d: "政策事项" in css(d, "#pqa-chunks")[0].text, what="the item table")
+    table = css(driver, "#pqa-chunks table.pqa-items-table")[0].text
+    assert "1000万元" in table and "25%" in table  # the robot clause: rate and cap
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", css(driver, "#pqa-chunks")[0])
+    time.sleep(0.3)
+    driver.save_screenshot(str(SHOTS / "kb-items.png"))
+    tab(driver, "问答")
+    msg = ask(driver, "我们在亭湖，计划投资400万元购买工业机器人，能拿多少补贴")
+    assert "约100万元" in msg.text and "✓" in msg.text, msg.text
+    msg = ask(driver, "宿迁和宿州对小巨人分别奖励多少")
+    assert "100万元" in msg.text and "没有写明" in msg.text, msg.text

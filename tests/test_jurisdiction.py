@@ -109,3 +109,11 @@ def test_an_unplaced_county_takes_its_province_only_from_province_or_city_names(
     text = "本政策由县经信局会同县财政局负责解释，县经信局会同县财政局负责兑现。"
     assert derive_jurisdiction("某溪县人民政府", "", "", text).label == "某溪县"
     assert derive_jurisdiction("某溪县人民政府", "", "", "根据《浙江省若干政策》。" + text).label == "浙江省某溪县"
+
+
+def test_a_doc_number_abbreviating_the_unplaced_county_itself_names_no_province():
+    # 青禾县's own 文号 青政发 starts with 青, which is also 青海's abbreviation
+    assert derive_jurisdiction("青禾县人民政府", "青政发〔2025〕3号", "", "县工信局负责。").label == "青禾县"
+    assert derive_jurisdiction("青禾县人民政府", "青政发〔2025〕3号", "", "根据《浙江省若干政策》。").label == "浙江省青禾县"
+    # a prefix that is not the county's own still reads as its province
+    assert derive_jurisdiction("桐溪县人民政府", "浙政发〔2024〕5号", "", "").label == "浙江省桐溪县"

@@ -133,3 +133,8 @@ def test_ask_and_the_app_never_import_torch(tmp_path):
     assert res["code"] == 0 and "100万元" in answer["answer"]
     assert res["status"] == 200 and "宿迁" in res["app_answer"]
     assert res["torch"] == []
+    # a question refused before any embedding: the process still exits cleanly while the
+    # embedder is loading in its background thread (no C++ "terminate called" abort)
+    bad = subprocess.run([sys.executable, "-m", "policyqa.cli", "ask", "啊" * 5000], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert bad.returncode == 0 and "500" in bad.stdout and "terminate" not in bad.stderr

@@ -1,7 +1,7 @@
 """The HTTP API under ``/api`` and the ASGI middlewares that guard the whole app.
 
 Open to everyone: ``POST /api/ask``, ``GET /api/health``, ``GET
-/api/documents``, ``GET /api/documents/{id}/chunks``, ``POST /api/feedback``,
+/api/documents``, ``GET /api/documents/{id}/chunks``, ``GET /api/documents/{id}/items``, ``POST /api/feedback``,
 ``POST /api/match`` (an enterprise profile -> the ``policyqa match --json``
 object; ``?format=csv|text``, ``?today=YYYY-MM-DD``) and ``POST
 /api/compare`` (``{"topic", "regions"?, "today"?}`` -> the ``policyqa compare
@@ -220,6 +220,15 @@ def add_api_routes(app, web: WebContext) -> None:
         except KeyError:
             return _error(f"知识库中没有文档「{doc_id}」", 404)
         return [{"chunk_id": c.chunk_id, "section": c.section, "text": c.text} for c in chunks]
+
+    @app.get("/api/documents/{doc_id:path}/items")
+    async def api_doc_items(doc_id: str):
+        """A document's policy items (``PolicyItem.to_dict()``, as ``policyqa docs --items DOC --json``)."""
+        try:
+            items = web.kb.items_of(doc_id)
+        except KeyError:
+            return _error(f"知识库中没有文档「{doc_id}」", 404)
+        return [it.to_dict() for it in items]
 
     @app.get("/api/documents/{doc_id:path}/original")
     async def api_original(doc_id: str, request: Request):

@@ -391,6 +391,30 @@ def chunks_html(meta, chunks) -> str:
     return head + f'<ol class="pqa-chunks">{"".join(items)}</ol>'
 
 
+def doc_items_html(meta, items) -> str:
+    """A document's policy items (what each granting clause gives, to whom, on what
+    conditions), as an expandable table shown above its passages; "" without a document."""
+    if meta is None:
+        return ""
+    if not items:
+        return ('<details class="pqa-doc-items"><summary>政策事项：未从本文件识别出奖补条款</summary>'
+                '<p>本文件没有写明金额、比例或上限的奖励、补助条款。</p></details>')
+    rows = []
+    for n, it in enumerate(items, 1):
+        amount = it.amount_text or "—"
+        cap = f"{it.cap_wan:g}万元" if it.cap_wan is not None else "—"
+        conds = "<br>".join(esc_html(c.text) for c in it.conditions) or "—"
+        valid = f"至{it.valid_to}" if it.valid_to else "—"
+        rows.append(f'<tr><td>{n}</td><td>{esc_html(it.kind)}</td><td>{esc_html(it.label() or "—")}</td>'
+                    f'<td>{esc_html(it.tier or "—")}</td><td>{esc_html(amount)}</td><td>{esc_html(cap)}</td>'
+                    f'<td>{conds}</td><td>{esc_html(valid)}</td>'
+                    f'<td><span class="pqa-docid">{esc_html(it.section or it.chunk_id)}</span></td></tr>')
+    head = "".join(f"<th>{h}</th>" for h in ("序号", "类别", "对象", "档次", "金额标准", "上限", "条件", "有效期", "条款"))
+    return (f'<details class="pqa-doc-items" open><summary>政策事项（从本文件识别出 {len(items)} 项，'
+            f'政策匹配据此计算）</summary><div class="pqa-table-wrap"><table class="pqa-items-table">'
+            f'<thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></details>')
+
+
 def status_html(msg: str, ok: bool) -> str:
     cls = "pqa-status-ok" if ok else "pqa-status-err"
     return f'<div class="{cls}">{icon("ok" if ok else "error")}{esc_html(msg)}</div>'

@@ -22,7 +22,7 @@ from policyqa.web.context import WebContext
 from policyqa.web.feedback import MAX_COMMENT_CHARS, VERDICTS, feedback_record
 from policyqa.web.http_api import BadJSON, parse_ask
 from policyqa.web.render import (
-    answer_view, chat_message, chunks_html, copy_text, doc_label, doc_table_html, esc_md, icon,
+    answer_view, chat_message, chunks_html, copy_text, doc_items_html, doc_label, doc_table_html, esc_md, icon,
     match_empty_html, match_result_html, region_choices, sources_html, status_html, stream_units,
 )
 from policyqa.web.uploads import UPLOAD_TYPES
@@ -105,6 +105,8 @@ a.pqa-dl {white-space: nowrap; text-decoration: none;}
 tr.pqa-old-version td {background: #fafafa;}
 ol.pqa-chunks {padding-left: 0; list-style: none; max-height: 520px; overflow-y: auto;}
 li.pqa-chunk {border: 1px solid #dadce0; border-radius: 6px; padding: 6px 10px; margin: 6px 0;}
+.pqa-doc-items {margin: 6px 0 10px;} .pqa-doc-items summary {cursor: pointer; font-weight: 600;}
+.pqa-items-table {border-collapse: collapse; font-size: 13px;} .pqa-items-table th, .pqa-items-table td:nth-child(-n+2) {white-space: nowrap;} .pqa-items-table th, .pqa-items-table td {border: 1px solid #dadce0; padding: 3px 6px; vertical-align: top;}
 .pqa-chunk-meta {font-size: 0.85em; color: #5f6368;}
 .pqa-chunk-sec {margin: 0 6px; color: #3c4043;}
 .pqa-admin-note {font-size: 0.9em; color: #5f6368;}
@@ -481,7 +483,8 @@ def build_ui(web: WebContext):
         if not doc_id:
             return chunks_html(None, [])
         try:
-            return chunks_html(next(m for m in web.kb.documents() if m.doc_id == doc_id), web.kb.chunks(doc_id))
+            meta = next(m for m in web.kb.documents() if m.doc_id == doc_id)
+            return doc_items_html(meta, web.kb.items_of(doc_id)) + chunks_html(meta, web.kb.chunks(doc_id))
         except (KeyError, StopIteration):
             return status_html(f"知识库中没有文档「{doc_id}」", False)
 

@@ -1,0 +1,65 @@
+"""Article numbers and the clauses that assign articles to responsible units.
+
+County and city policies often close with one clause that names the unit
+responsible for each article by number (「第1—3条由县工信局、县统计局负责；第11条、
+第12条由县科技局负责；…」).  The unit for an item is then found by the item's
+article number, not by the first body named near it.  Pure functions over text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NUM = r"[\d一二三四五六七八九十百零〇两]+"
+_ARTICLE = re.compile(rf"第({_NUM})条")
+# 「第1—3条」「第11条、第12条」「第四至六条」 … 「由 X 负责」 (one segment of an assignment clause)
+_SEGMENT = re.compile(rf"((?:第{_NUM}(?:条)?(?:\s*[—\-–~～至到]\s*第?{_NUM})?条?\s*[、，,和及与]?\s*)+)由([^；;。]{{2,80}}?)(?:牵头)?负责")
+_RANGE = re.compile(rf"第?({_NUM})条?\s*(?:[—\-–~～至到]\s*第?({_NUM}))?条?")
+
+
+def number(s: str) -> int | None:
+    """Value of an article number: 12, 十二, 二十六 (None when it is not one)."""
+    if s.isdigit():
+        return int(s)
+    from policyqa.corpus.items import _cn_number
+
+    v = _cn_number(s.replace("两", "二").replace("〇", "零"))
+    return int(v) if v is not None and v > 0 else None
+
+
+def article_of(section: str, text: str) -> int | None:
+    """The article number a passage belongs to: the last 「第N条」 of its section path,
+    else one opening its text."""
+    for part in reversed([p for p in section.split(" > ") if p]):
+        m = _ARTICLE.match(part.strip())
+        if m:
+            return number(m.group(1))
+    m = _ARTICLE.match(text.strip())
+    return number(m.group(1)) if m else None
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One segment of an assignment clause: articles -> the units responsible."""
+
+    articles: frozenset[int]
+    units: str  # 县工业和信息化局、县统计局
+    start: int  # span of the segment in the clause's text
+    end: int
+
+
+def assignments(text: str) -> list[Assignment]:
+    """The article -> unit segments of an assignment clause (empty when ``text`` is none)."""
+    out = []
+    for m in _SEGMENT.finditer(text):
+        arts: set[int] = set()
+        for r in _RANGE.finditer(m.group(1)):
+            a = number(r.group(1))
+            b = number(r.group(2)) if r.group(2) else a
+            if a is None or b is None or b < a or b - a > 100:
+                continue
+            arts.update(range(a, b + 1))
+        if arts:
+            out.append(Assignment(frozenset(arts), m.group(2).strip(" ，,"), m.start(), m.end()))
+    return out

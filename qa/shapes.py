@@ -1,0 +1,288 @@
+"""Answers whose shape is more than one quoted sentence: responsible units and enumerations.
+
+- :func:`responsible`: the unit responsible for the item that matches the
+  question's topic — the item's own 「（责任单位：…）」, else the note governing
+  its passage, else the document's assignment clause for the item's article
+  number (「第11条、第12条由县科技局负责」, :mod:`policyqa.qa.articles`) — never
+  the first unit named somewhere in the passages.
+- :func:`enumeration`: for a list question (有哪些条件/材料/情形/措施), every item
+  of the enumeration the best answering unit belongs to, in document order:
+  the numbered items of its passage, or its sibling passages under the same
+  heading (「五、申报材料 > （一）…（二）…」), never the intro sentence as an item.
+
+Both take the scored candidates (:class:`policyqa.qa.compose.Scored`) and a
+function giving a document's chunks; cue words live in ``qa/data/shapes.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from policyqa.index.types import Hit
+from policyqa.qa.articles import article_of, assignments
+from policyqa.qa.candidates import item_spans
+from policyqa.qa.compose import Scored, Selected
+from policyqa.qa.features import CANDIDATE_FEATURES
+
+DATA = Path(__file__).parent / "data" / "shapes.json"
+_ENUM_HEADING = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．](?!\d)|[一二三四五六七八九十]{1,3}、|第[\d一二三四五六七八九十百]+条)")
+
+
+@dataclass(frozen=True, eq=False)
+class Shapes:
+    unit_marker: re.Pattern  # a clause naming its responsible unit
+    list_intro: re.Pattern  # a sentence that introduces the items after it
+    document_noun: re.Pattern  # 政策, 办法, 通知 …: the question is about a document
+    document_facts: tuple[tuple[str, re.Pattern], ...]  # (date | issuer | validity, its cue)
+
+
+def _alt(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@lru_cache(maxsize=2)
+def load_shapes(path: str | Path = DATA) -> Shapes:
+    d = json.loads(Path(path).read_text(encoding="utf-8"))
+    return Shapes(
+        unit_marker=re.compile(_alt(d["unit_markers"]) + r"|由[^，,。；;]{2,40}?(?:牵头|负责)(?!同志|人)"
+                               + r"|[\u4e00-\u9fff]{1,16}(?:" + _alt(d["unit_suffixes"]) + r")(?:牵头)?负责(?!同志|人)"),
+        list_intro=re.compile("(?:" + _alt(d["list_intro_ends"]) + r")\s*$"),
+        document_noun=re.compile(_alt(d["document_nouns"])),
+        document_facts=tuple((k, re.compile(_alt(v))) for k, v in d["document_fact_cues"].items()),
+    )
+
+
+def asked_document_facts(question: str, shapes: Shapes | None = None) -> tuple[str, ...]:
+    """What a question asks about a document itself — its ``date`` (印发), ``issuer``
+    (哪个单位发的), ``validity`` (施行, 有效期) — when it names a document (这个政策,
+    办法 …); () otherwise."""
+    s = shapes or load_shapes()
+    if not s.document_noun.search(question):
+        return ()
+    return tuple(k for k, pat in s.document_facts if pat.search(question))
+
+
+def document_fact_text(meta, facts: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """(statement of the asked facts from a document's metadata, facts it does not state)."""
+    parts, missing = [], []
+    for f in facts:
+        if f == "date" and meta.date:
+            y, m, d = (int(x) for x in meta.date.split("-"))
+            parts.append(f"印发日期为{y}年{m}月{d}日")
+        elif f == "issuer" and meta.issuer:
+            parts.append(f"发文单位为{meta.issuer}")
+        elif f == "validity" and (meta.validity or meta.valid_from or meta.valid_to):
+            phrase = "，".join(p.strip() for p in meta.validity.split(" / ") if p.strip()) if meta.validity else ""
+            span = f"{meta.valid_from or '…'}至{meta.valid_to or '…'}" if (meta.valid_from or meta.valid_to) else ""
+            parts.append("施行和有效期：" + "；".join(x for x in (phrase, f"即{span}" if span and phrase else span) if x))
+        else:
+            missing.append(f)
+    name = f"《{meta.title}》" if meta.title else meta.doc_id
+    name += f"（{meta.doc_number}）" if meta.doc_number else ""
+    return (name + "：" + "；".join(parts) + "。" if parts else ""), tuple(missing)
+
+
+def asks_overview(question: str, cues) -> bool:
+    """An overview of rewards (「有哪些奖励」「补贴政策都有什么」), not a list of something
+    else that merely mentions one (「申报奖励需要提交哪些材料」): the money word is what
+    the list cue asks for — right after it, or right before a cue that ends the question."""
+    for m in cues.overview_cue.finditer(question):
+        after = question[m.end():].strip(" ？?。！!的")
+        if after:
+            if cues.money_topic.match(after[:6].lstrip("些项类种个")):
+                return True
+            continue
+        before = re.sub(r"(?:都|还|一共|主要|具体|的|政策|标准|方面|有)+$", "", question[: m.start()])
+        if any(before.endswith(w.group(0)) for w in cues.money_topic.finditer(before)):
+            return True
+    return False
+
+
+def topic_logits(composer, sc: Scored, kinds=("unit",)) -> np.ndarray:
+    """Selector logits with the features of the figure ``kinds`` neutral (set to their
+    mean): which unit is about the question's topic, whether or not it names a body."""
+    if sc.X is None or not len(sc.cands):
+        return sc.logits
+    X = sc.X.copy()
+    for name in (f"fig_{k}" for k in kinds):
+        if name in CANDIDATE_FEATURES:
+            col = CANDIDATE_FEATURES.index(name)
+            X[:, col] = composer.model.mean[col]
+    return composer.model.logits(X)
+
+
+def _best(logits: np.ndarray, sc: Scored, ok) -> int | None:
+    for i in np.argsort(-logits, kind="stable"):
+        if ok(sc.cands[int(i)]):
+            return int(i)
+    return None
+
+
+def _heading(h: Hit) -> str:
+    parts = [p for p in h.chunk.section.split(" > ") if p]
+    return parts[-1] if parts else ""
+
+
+def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], allow=None, shapes: Shapes | None = None) -> list[Selected]:
+    """The responsible unit of the item that matches the question's topic ([] when none is stated)."""
+    s = shapes or load_shapes()
+    ok = lambda c: not c.host and c.kind in ("sentence", "item", "note") and (allow is None or allow(sc.hits[c.hit]))  # noqa: E731
+    lg = topic_logits(composer, sc)
+    i = _best(lg, sc, ok)
+    if i is None:
+        return []
+    if sc.X is not None:  # among units scored about as well, the one covering the question's terms with its heading
+        cov = CANDIDATE_FEATURES.index("cov_ctx")
+        near = [j for j in range(len(sc.cands)) if ok(sc.cands[j]) and lg[j] >= lg[i] - float(composer.params["second_margin"])]
+        i = max(near, key=lambda j: (round(float(sc.X[j, cov]), 3), float(lg[j])))
+    c = sc.cands[i]
+    h = sc.hits[c.hit]
+    prob = float(1 / (1 + np.exp(-sc.logits[i])))
+    if c.kind == "note":  # the note of the passage whose heading matches the topic
+        return [Selected(h, c.text, prob, intro=h.chunk.section.split(" > ")[0], kind="note", start=-1)]
+    if s.unit_marker.search(c.text):  # the item names its unit itself
+        return [Selected(h, c.text.strip(), prob, kind=c.kind, start=c.start)]
+    own = _unit_sentence(h.chunk.text, c.start, s)  # …or in another sentence of the same item
+    if own is not None:
+        a, b = own
+        return [Selected(h, h.chunk.text[a:b].strip(), prob, intro=_heading(h), kind="note", start=-1)]
+    if h.chunk.responsible:  # the note governing its passage (牵头单位：…；责任单位：…)
+        return [Selected(h, h.chunk.responsible, prob, intro=h.chunk.section.split(" > ")[0], kind="note", start=-1)]
+    art = article_of(h.chunk.section, h.chunk.text)
+    if art is None:
+        return []
+    for ch in sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start):
+        for a in assignments(ch.text):
+            if art in a.articles:
+                hit = Hit(chunk=ch, score=h.score, rank=h.rank)
+                return [Selected(hit, ch.text[a.start:a.end], prob, intro=_heading(h), kind="note", start=-1)]
+    return []
+
+
+def _unit_sentence(text: str, at: int, s: Shapes) -> tuple[int, int] | None:
+    """The sentence naming a unit within the numbered item of ``text`` that holds
+    offset ``at`` (the whole text when it has no items), nearest after ``at``."""
+    from policyqa.index.sentences import split_spans
+
+    lo, hi = 0, len(text)
+    for a, b in item_spans(text):
+        if a <= at < b:
+            lo, hi = a, b
+            break
+    else:
+        if item_spans(text):
+            return None  # the topic is outside every item: no item to take the unit of
+    spans = [(a, b) for a, b in split_spans(text) if a >= lo and b <= hi and s.unit_marker.search(text[a:b])]
+    if not spans:
+        return None
+    return min(spans, key=lambda sp: (sp[0] < at, abs(sp[0] - at)))
+
+
+def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], allow=None, limit: int = 12,
+                shapes: Shapes | None = None, newer: Callable[[str], str | None] | None = None) -> list[Selected]:
+    """Every item of the enumeration the best answering unit belongs to, in document
+    order ([] when it belongs to none: the caller falls back to the selector's list).
+    ``newer``: document id -> the id of its newer version in the knowledge base (or
+    None); an enumeration of a superseded document is read from the newer one, under
+    the same heading, when it has it."""
+    s = shapes or load_shapes()
+    ok = lambda c: not c.host and c.kind in ("sentence", "item") and (allow is None or allow(sc.hits[c.hit]))  # noqa: E731
+    i = sc.best(ok)
+    if i is None:
+        return []
+    c = sc.cands[i]
+    h = sc.hits[c.hit]
+    prob = float(1 / (1 + np.exp(-sc.logits[i])))
+    new_id = newer(h.chunk.doc_id) if newer else None
+    if new_id:
+        same = [ch for ch in doc_chunks(new_id) if ch.section == h.chunk.section]
+        if same:
+            h = Hit(chunk=same[0], score=h.score, rank=h.rank)
+            c = None
+    chunks = sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start)
+    own = _items_of(h, prob, s)
+    if len(own) >= 2:
+        return own[:limit]
+    path = [p for p in h.chunk.section.split(" > ") if p]
+    # the passage introduces items that are passages of their own (「第二十三条 > （一）」…)
+    kids = [ch for ch in chunks if _parent_is(ch, path)]
+    if len(kids) >= 2:
+        return [_whole(ch, h, prob) for ch in kids[:limit]]
+    # the passage is one item of an enumeration split over passages: its siblings under the same heading
+    if path and _ENUM_HEADING.match(path[-1]):
+        parent = path[:-1]
+        sibs = [ch for ch in chunks if _parent_is(ch, parent)]
+        if len(sibs) >= 2:
+            return [_whole(ch, h, prob) for ch in sibs[:limit]]
+    # an intro (「…不得用于以下支出：」) whose items open the next passage
+    if (c is not None and s.list_intro.search(c.text.rstrip("。 "))) or s.list_intro.search(h.chunk.text.rstrip("。 \n")):
+        after = [ch for ch in chunks if ch.start >= h.chunk.end - 1][:1]
+        for ch in after:
+            items = _items_of(Hit(chunk=ch, score=h.score, rank=h.rank), prob, s)
+            if len(items) >= 2:
+                return items[:limit]
+    return []
+
+
+def items_after_intro(composer, sel: Selected, doc_chunks: Callable[[str], Sequence], limit: int = 12,
+                      shapes: Shapes | None = None) -> list[Selected]:
+    """The items a quoted intro announces (「专项资金不得用于以下支出：」): those of its own
+    passage after it, or of the passages under it; [] when ``sel`` is no intro."""
+    s = shapes or load_shapes()
+    if sel.kind == "note" or sel.start < 0:
+        return []
+    colon = _INTRO_COLON.search(sel.text)  # 「有下列情形之一的，调出培育库：A的；」: the intro and the first item
+    if colon is None and not s.list_intro.search(sel.text.rstrip("。 ")):
+        return []
+    h = sel.hit
+    after = sel.start + (colon.end() if colon else len(sel.text) - 1)
+    items = [x for x in _items_of(h, sel.score, s) if x.start >= after]
+    if len(items) >= 2:
+        return items[:limit]
+    path = [p for p in h.chunk.section.split(" > ") if p]
+    kids = [ch for ch in sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start) if _parent_is(ch, path)]
+    if len(kids) >= 2:
+        return [_whole(ch, h, sel.score) for ch in kids[:limit]]
+    return []
+
+
+def _parent_is(chunk, parent: list[str]) -> bool:
+    path = [p for p in chunk.section.split(" > ") if p]
+    return len(path) == len(parent) + 1 and path[:-1] == parent and bool(_ENUM_HEADING.match(path[-1]))
+
+
+_INTRO_COLON = re.compile(r"(?:下列|以下|如下)[^：:。]{0,20}[：:]")
+
+
+def _items_of(h: Hit, prob: float, s: Shapes | None = None) -> list[Selected]:
+    """The numbered items of a passage; else the 「；」-separated clauses after an intro
+    such as 「有下列情形之一的，调出培育库：A的；B的；C的。」."""
+    text = h.chunk.text
+    heading = _heading(h)
+    spans = item_spans(text)
+    if len(spans) < 2:
+        m = _INTRO_COLON.search(text)
+        spans = []
+        if m:
+            pos = m.end()
+            for part in re.finditer(r"[^；;。]+[；;。]?", text[m.end():]):
+                a = m.end() + part.start()
+                piece = part.group(0)
+                if piece.strip(" ；;。\n"):
+                    spans.append((a, a + len(piece)))
+                if piece.endswith("。"):
+                    break
+            spans = spans if len(spans) >= 2 else []
+    return [Selected(h, text[a:b].strip().rstrip("；;"), prob, intro=heading, kind="item", start=a) for a, b in spans]
+
+
+def _whole(chunk, like: Hit, prob: float) -> Selected:
+    hit = Hit(chunk=chunk, score=like.score if chunk.chunk_id == like.chunk.chunk_id else 0.0, rank=like.rank)
+    return Selected(hit, chunk.text.strip(), prob, intro="", kind="item", start=0)

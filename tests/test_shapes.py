@@ -1,0 +1,283 @@
+"""Question shapes on county policies written for these tests.
+
+``tests/data/shapes/qinghe-2025.txt``: a policy of 青禾县 — a county the
+gazetteer does not know, as a user-added document would be — with 第N条
+articles, amounts and caps, two enumerations split into passages (materials,
+exclusions) and a closing clause assigning the articles to responsible units
+by number.  ``tests/data/county/``: two versions of an 安吉县 policy and a
+南康区 policy.  Questions are phrased here for the behaviour under test; none
+comes from an evaluation set.  BM25 retrieval with a keyword fake embedder,
+the service's wiring (``make_answerer``), threshold 0 (shapes, not refusals).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from fakes import KeywordEmbedder, jieba_tokenizer
+from policyqa.corpus.chunk import ChunkerConfig
+from policyqa.corpus.pipeline import chunk_documents, load_corpus
+from policyqa.index.hybrid import RetrievalConfig
+from policyqa.index.store import IndexStore
+from policyqa.qa.articles import article_of, assignments
+from policyqa.qa.decision import Decision, FollowupScope, Reason, lead_text
+from policyqa.qa.followup import resolve
+from policyqa.qa.regions import asked_regions, docs_for, strip_regions
+from policyqa.qa.service import make_answerer
+from policyqa.qa.types import Turn
+
+DATA = Path(__file__).parent / "data"
+TODAY = lambda: date(2026, 6, 1)  # noqa: E731
+VOCAB = ["奖励", "补助", "材料", "负责", "人才", "数字化", "研发"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    docs = list(load_corpus([DATA / "shapes", DATA / "county"]).documents)
+    return IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(VOCAB), jieba_tokenizer(),
+                            tmp_path_factory.mktemp("shapes") / "index", chunker_settings=ChunkerConfig().to_dict(), progress=False)
+
+
+@pytest.fixture(scope="module")
+def answerer(store):
+    return make_answerer(store, RetrievalConfig(mode="bm25"), today=TODAY, threshold=0.0)
+
+
+def body(a) -> str:
+    return a.text.split("\n来源：")[0]
+
+
+# --- articles -------------------------------------------------------------------------------
+
+
+def test_assignment_clauses_map_article_numbers_and_ranges_to_units():
+    segs = assignments("第1条、第2条由县工信局负责；第3—5条由县科技局、县财政局负责；第六至八条由县商务局负责。")
+    assert [(sorted(s.articles), s.units) for s in segs] == [
+        ([1, 2], "县工信局"), ([3, 4, 5], "县科技局、县财政局"), ([6, 7, 8], "县商务局")]
+    assert assignments("对企业给予奖励，由企业自行申报。") == []
+
+
+def test_article_number_from_the_section_path_or_the_text():
+    assert article_of("二、支持创新 > 第十二条 支持研发", "") == 12
+    assert article_of("前言", "第3条 对企业…") == 3
+    assert article_of("一、总则", "对企业给予奖励") is None
+
+
+# --- responsible unit ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, unit, not_unit", [
+    ("青禾县企业研发中心奖励由哪个部门负责？", "县科技局", "县数据局"),
+    ("青禾县数字化车间奖励找哪个部门？", "县数据局", "县科技局"),
+    ("青禾县企业家培训由哪个部门负责？", "县委人才办", "县数据局"),  # an article inside a range (第5—6条)
+])
+def test_responsible_unit_is_the_one_assigned_to_the_matching_article(answerer, question, unit, not_unit):
+    a = answerer.answer(question)
+    b = body(a)
+    assert not a.refused and unit in b and not_unit not in b
+
+
+def test_responsible_unit_named_by_the_item_itself(answerer):
+    a = answerer.answer("南康区技术改造补助由哪个单位牵头？")
+    assert "区工信局" in body(a)
+
+
+# --- lists ----------------------------------------------------------------------------------------
+
+
+def test_a_list_question_gets_every_item_of_the_enumeration_in_order_without_the_intro(answerer):
+    a = answerer.answer("青禾县申报奖励需要提交哪些材料？")
+    b = body(a)
+    items = ["奖励申请表", "营业执照复印件", "统计部门证明材料", "企业信用承诺书"]
+    assert all(i in b for i in items)
+    assert [b.index(i) for i in items] == sorted(b.index(i) for i in items)
+    assert all(st.bullet for st in a.statements) and len(a.statements) == 4  # the intro 「…下列材料：」 is no item
+    assert "安全生产事故" not in b  # the other enumeration of the document is not mixed in
+
+
+def test_a_list_of_exclusions_comes_whole(answerer):
+    b = body(answerer.answer("青禾县哪些情形的企业不予奖励？"))
+    assert all(x in b for x in ("安全生产事故", "严重失信", "弄虚作假"))
+
+
+# --- versions -------------------------------------------------------------------------------------
+
+
+def test_the_newer_version_leads_unless_the_question_names_the_older_one(answerer):
+    b = body(answerer.answer("安吉县首次认定国家级小巨人奖励多少？"))
+    assert "80万元" in b and ("50万元" not in b or b.index("80万元") < b.index("50万元"))
+    old = answerer.answer("安政发〔2021〕15号对首次认定国家级小巨人的企业奖励多少？")
+    assert "50万元" in body(old) and old.citations[0].doc_id == "anji-2021.txt"
+
+
+# --- regions ----------------------------------------------------------------------------------------
+
+
+def test_a_county_the_gazetteer_does_not_know_is_recognised_from_the_documents(store):
+    regions = asked_regions("青禾县技改补助最多多少？", store.docs)
+    assert [r.district for r in regions] == ["青禾县"]
+    assert docs_for(regions[0], store.docs) == ["qinghe-2025.txt"]
+    assert strip_regions("青禾技改补助最多多少？", store.docs) == "技改补助最多多少？"
+
+
+def test_a_question_about_that_county_is_answered_from_its_own_document(answerer):
+    a = answerer.answer("青禾县技术改造补助比例是多少？")
+    assert a.decision == Reason.ANSWERED.value and "12%" in body(a)
+    assert all(c.doc_id == "qinghe-2025.txt" for c in a.citations)
+
+
+def test_another_county_is_not_answered_from_it(answerer):
+    a = answerer.answer("南康区企业引进博士有生活补贴吗？")
+    b = body(a)
+    if "2000元" in b:  # another county's rule only with the explicit not-covered lead
+        assert a.decision == Reason.REFUSED_REGION.value and b.startswith("江西省赣州市南康区的文件中没有找到")
+
+
+# --- follow-ups -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("previous, question, resolved", [
+    ("甲县企业入库税收首次过3000万奖多少？", "过1个亿呢？", "甲县企业入库税收首次过1个亿奖多少？"),  # a figure changes
+    ("甲县技改设备投资5000万，按多少比例补？", "那设备投资800万呢？", "甲县技改设备投资800万，按多少比例补？"),
+    ("乙市评上国家级小巨人市里奖多少", "那区里呢", "乙市评上国家级小巨人区里奖多少"),  # the word written in the same form
+    ("丙县到2020年市级及以上研究中心要达到多少家", "省级以上的呢？", "丙县到2020年省级及以上研究中心要达到多少家"),
+    ("乙市评上国家级小巨人奖多少", "省级专精特新呢？", "乙市评上省级专精特新奖多少"),  # a level with what it qualifies
+])
+def test_a_follow_up_replaces_only_what_changed(previous, question, resolved):
+    assert resolve(question, previous) == resolved
+
+
+def test_a_follow_up_changing_a_level_is_answered_within_the_previous_documents(answerer):
+    a = answerer.answer("那市级的呢？", history=[Turn("青禾县新认定省级数字化车间奖励多少？")])
+    assert "没有提到" not in a.text and "15万元" in body(a)
+
+
+def test_a_follow_up_about_something_absent_says_so_with_a_typed_scope(answerer):
+    a = answerer.answer("那光伏呢？", history=[Turn("青禾县技术改造补助比例是多少？")])
+    assert "没有提到「光伏」" in a.text
+    d = Decision(Reason.ANSWERED, followup=FollowupScope.NOT_IN_PREVIOUS, followup_object="光伏", followup_docs=("某政策",))
+    assert lead_text(d).startswith("上一个问题所依据的《某政策》没有提到「光伏」")
+    assert lead_text(Decision(Reason.ANSWERED, followup=FollowupScope.WITHIN, followup_object="省级")) == ""
+    assert not re.search(r"\[\d\]", lead_text(d))
+
+
+# --- partial answers ---------------------------------------------------------------------------------
+
+
+def _stub_answerable(coef_by_feature: dict, intercept: float):
+    import numpy as np
+
+    from policyqa.qa.features import ANSWERABILITY_FEATURES
+    from policyqa.qa.model import LinearModel
+
+    n = len(ANSWERABILITY_FEATURES)
+    coef = np.zeros(n)
+    for name, v in coef_by_feature.items():
+        coef[ANSWERABILITY_FEATURES.index(name)] = v
+    return LinearModel("answerable", ANSWERABILITY_FEATURES, np.zeros(n), np.ones(n), coef, intercept, {"threshold": 0.5})
+
+
+@pytest.fixture(scope="module")
+def jiahe(tmp_path_factory):
+    """A two-article county policy: one article without any amount."""
+    root = tmp_path_factory.mktemp("jiahe")
+    (root / "docs").mkdir()
+    (root / "docs" / "jiahe-2025.txt").write_text(
+        "嘉禾县人民政府关于支持企业发展的若干措施\n\n嘉政发〔2025〕2号\n\n"
+        "第一条 支持企业家培训。组织企业家赴知名高校参加专题培训，所需费用由县财政全额承担。\n\n"
+        "第二条 支持企业参加展会。企业参加县政府组织的展会的，按展位费的50%给予补助。\n\n"
+        "嘉禾县人民政府\n2025年1月6日\n", encoding="utf-8")
+    docs = list(load_corpus([root / "docs"]).documents)
+    return IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(VOCAB), jieba_tokenizer(), root / "ix",
+                            chunker_settings=ChunkerConfig().to_dict(), progress=False)
+
+
+def test_topic_found_without_the_amount_is_a_partial_answer_not_a_refusal(jiahe):
+    """An answerability model that, like a fitted one can, refuses whenever the asked
+    figure is absent from the top passages: the topic alone is judged again, and the
+    closest clause comes with a plain "not stated" (Reason.PARTIAL), not a refusal."""
+    answerer = make_answerer(jiahe, RetrievalConfig(mode="bm25"), today=TODAY)
+    answerer.answerable, answerer.threshold = _stub_answerable({"asked_absent": -4.0}, 2.0), 0.5
+    a = answerer.answer("企业家去高校培训，每人补贴多少钱？")
+    b = body(a)
+    assert a.decision == Reason.PARTIAL.value and not a.refused
+    assert b.startswith("文件中没有写明这项的具体金额") and "县财政全额承担" in b and "50%" not in b
+
+
+def test_a_follow_up_within_the_previous_documents_is_answered_from_the_clause_naming_it(jiahe):
+    answerer = make_answerer(jiahe, RetrievalConfig(mode="bm25"), today=TODAY)
+    answerer.answerable, answerer.threshold = _stub_answerable({}, -5.0), 0.5  # the general judgement refuses everything
+    assert answerer.answer("嘉禾县企业家培训费用谁承担？").refused
+    a = answerer.answer("那展会呢？", history=[Turn("嘉禾县企业家培训费用谁承担？")])
+    assert not a.refused and "展位费的50%" in body(a) and "没有提到" not in a.text
+    b = answerer.answer("那光伏呢？", history=[Turn("嘉禾县企业家培训费用谁承担？")])
+    assert b.refused and "没有提到「光伏」" in b.text  # nothing names it: said so, never another clause passed off
+
+
+def test_a_clause_naming_its_body_is_never_said_to_lack_the_unit(answerer):
+    from policyqa.qa.shapes import load_shapes
+
+    s = load_shapes()
+    assert s.unit_marker.search("市数据管理局负责平台的建设运行；")
+    assert not s.unit_marker.search("市政府负责同志每月调度一次")
+    a = answerer.answer("青禾县企业家培训的费用由谁负责？")
+    assert "没有写明这项的负责单位" not in a.text or "由县财政全额承担" not in body(a)
+
+
+def test_an_intro_with_semicolon_items_is_listed_whole():
+    from policyqa.corpus.types import Chunk
+    from policyqa.index.types import Hit
+    from policyqa.qa.compose import Selected
+    from policyqa.qa.shapes import items_after_intro
+
+    text = "（四）出库管理。入库企业有下列情形之一的，调出培育库：营业收入连续下降的；发生重大事故的；迁出本县的。其他事项另行规定。"
+    h = Hit(Chunk("d#4", "d", "二、管理 > （四）出库管理", text, 0, len(text)), 1.0, 1)
+    first = text.index("入库企业")
+    sel = Selected(h, text[first : text.index("；") + 1], 0.9, start=first)
+    items = items_after_intro(None, sel, lambda d: [h.chunk])
+    assert [i.text for i in items] == ["营业收入连续下降的", "发生重大事故的", "迁出本县的。"]
+    assert items_after_intro(None, Selected(h, "其他事项另行规定。", 0.9, start=text.index("其他")), lambda d: [h.chunk]) == []
+
+
+def test_a_quote_announcing_items_is_completed_with_them(answerer):
+    a = answerer.answer("青禾县有什么情形不予奖励")
+    b = body(a)
+    assert all(x in b for x in ("安全生产事故", "严重失信", "弄虚作假"))
+
+
+def test_an_english_question_names_the_knowledge_bases_places_in_pinyin(store):
+    pytest.importorskip("pypinyin")
+    regions = asked_regions("How much does Anji County award a new national little giant?", store.docs)
+    assert [r.district for r in regions] == ["安吉县"]
+    assert [r.district for r in asked_regions("What does Qinghe County give for a digital workshop?", store.docs)] == ["青禾县"]
+    assert asked_regions("How much does the county award?", store.docs) == []
+    assert "Anji" not in strip_regions("How much does Anji County award?", store.docs)
+
+
+# --- questions about a document itself ------------------------------------------------------------
+
+
+def test_document_facts_are_asked_only_about_a_document():
+    from policyqa.qa.shapes import asked_document_facts
+
+    assert asked_document_facts("这个办法哪天印发的，哪个单位发的？") == ("date", "issuer")
+    assert asked_document_facts("这套政策有效期到什么时候") == ("validity",)
+    assert asked_document_facts("企业认定有效期多长") == ()  # a rule's validity, not the document's
+
+
+def test_a_question_about_the_document_is_answered_from_its_metadata_cited(answerer):
+    a = answerer.answer("青禾县这个政策什么时候施行，有效期到哪天？")
+    b = body(a)
+    assert a.decision == Reason.ANSWERED.value and "2025年3月1日" in b and "2027年12月31日" in b
+    assert a.citations[0].doc_id == "qinghe-2025.txt" and "青政发〔2025〕6号" in b
+    b = body(answerer.answer("青禾县这个文件是哪天印发的，哪个单位发的？"))
+    assert "2025年2月10日" in b and "青禾县人民政府" in b
+
+
+def test_a_version_named_by_its_year_is_answered_from_that_version(answerer):
+    a = answerer.answer("安吉县2021年那版政策对首次认定国家级小巨人的企业奖励多少？")
+    assert "50万元" in body(a) and a.citations[0].doc_id == "anji-2021.txt"
