@@ -203,18 +203,21 @@ class ExtractiveComposer:
     def _topic_first(self, sc: Scored, i: int, ok) -> int:
         """When the asked figure pulls the choice to a clause about something else, the
         clause about the topic wins (and the answer is partial): the best candidate
-        with the figure features neutral covers the question's terms clearly better
-        (``topic_margin`` of weighted coverage, question terms + heading)."""
+        with the figure features neutral, or one scored within ``second_margin`` of it,
+        covers the question's terms clearly better (``topic_margin`` of weighted
+        coverage, question terms + heading)."""
         if not sc.query.kinds or sc.X is None:
             return i
         X = sc.X.copy()
-        for name in ("fig_asked_absent", *(f"fig_{k}" for k in self.cues.present)):
+        for name in ("fig_asked_absent", "fig_rank", *(f"fig_{k}" for k in self.cues.present)):
             col = CANDIDATE_FEATURES.index(name)
             X[:, col] = self.model.mean[col]
         lg = self.model.logits(X)
         cands = [j for j in range(len(sc.cands)) if ok(sc.cands[j])]
-        j = max(cands, key=lambda j: lg[j])
+        top = max(lg[j] for j in cands)
         cov = context_coverage(sc.X)
+        near = [j for j in cands if lg[j] >= top - float(self.params["second_margin"])]
+        j = max(near, key=lambda j: (round(float(cov[j]), 3), lg[j]))
         if j != i and cov[j] >= cov[i] + float(self.params["topic_margin"]):
             return j
         return i

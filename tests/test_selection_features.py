@@ -105,3 +105,21 @@ def test_synonyms_count_in_coverage():
 
     q = _query("规上企业奖励多少")
     assert coverage(q, "对规模以上企业给予奖励") == pytest.approx(coverage(q, "对规上企业给予奖励"))
+
+
+def test_a_clause_about_the_topic_beats_a_figure_about_something_else():
+    """The asked kind of figure (a rate) must not pull the answer to a clause on another
+    topic: the clause about the question's topic is chosen, and it states no rate."""
+    from policyqa.qa.compose import ExtractiveComposer
+    from policyqa.qa.cues import present_kinds
+
+    hits = [
+        _hit("企业研发经费支出占主营业务收入的比重高于10%以上。", 1, "r1"),
+        _hit("将符合规定的知识产权费用纳入研发费用加计扣除范围。", 2, "r2"),
+    ]
+    tok = lambda s: [s[i : i + 2] for i in range(0, len(s) - 1)]  # noqa: E731
+    comp = ExtractiveComposer(tok)
+    q = comp.query("研发费用加计扣除比例是多少？")
+    got = comp.select(comp.score(q, hits))
+    assert got and "加计扣除" in got[0].text
+    assert "rate" not in present_kinds(got[0].text)
