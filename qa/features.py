@@ -119,8 +119,9 @@ def coverage(q: Query, text: str, lowered: bool = False) -> float:
     if total <= 0:
         return 0.0
     low = text if lowered else text.lower()
-    alts = q.alts or ((),) * len(q.tokens)
-    return sum(w for t, w, a in zip(q.tokens, q.weights, alts) if t in low or any(x in low for x in a)) / total
+    if not any(q.alts):
+        return sum(w for t, w in zip(q.tokens, q.weights) if t in low) / total
+    return sum(w for t, w, a in zip(q.tokens, q.weights, q.alts) if t in low or any(x in low for x in a)) / total
 
 
 def bm25(q: Query, text: str, avg_len: float = 60.0, k1: float = 1.2, b: float = 0.75) -> float:
@@ -252,10 +253,11 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
             nb = "".join(cands[k].text for k in sib[max(0, j - 1) : j + 2] if k != i)
         kinds = present_kinds(text, c)
         low_body, low_ctx = body.lower(), ctx_text.lower()
+        cov_body = coverage(q, low_body, True)
         f = {
             "dense": dense[i],
-            "cov": coverage(q, low_body, True),
-            "cov_head_extra": coverage(q, low_body + low_ctx, True) - coverage(q, low_body, True),
+            "cov": cov_body,
+            "cov_head_extra": coverage(q, low_body + low_ctx, True) - cov_body,
             "cov_nb": coverage(q, nb) if nb else 0.0,
             "bigram": dice(q.bigrams, bigrams(text)),
             "novelty": novelty(q, text),
