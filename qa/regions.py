@@ -64,7 +64,7 @@ def _kb_places(labels: tuple[str, ...]) -> tuple[tuple[str, Region], ...]:
             continue
         r = parse_region(label)
         tail = label[len(r.full):] if label.startswith(r.full) else ""
-        if len(tail) < 2 or not _PLACE_END.search(tail) or not r.province or r.district:
+        if len(tail) < 2 or not _PLACE_END.search(tail) or r.district:  # a province may be unknown
             continue
         place = Region(r.province, r.city, tail)
         for name in {tail, short_name(tail)}:
