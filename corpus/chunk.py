@@ -33,6 +33,7 @@ from policyqa.corpus.metadata import PLAN_WORDS, is_date_line, is_signature_org
 from policyqa.corpus.tables import KV, is_table_row, split_row
 from policyqa.corpus.types import Chunk, Document
 
+PREAMBLE = "前言"  # section label of text before a document's first heading (a label we add, not a heading of the document)
 _CN_NUM = "一二三四五六七八九十百零〇"
 # (style, static level, pattern); the static level is only a prior (see above)
 _STYLES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
@@ -309,7 +310,7 @@ def _interview_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
             cur = _Unit([(s, e)], (f"问答{n_q}：{q[:40]}",), f"qa{n_q:02d}", "qa", q)
             continue
         if cur is None:
-            cur = _Unit([], ("前言",), "pre", "preamble")
+            cur = _Unit([], (PREAMBLE,), "pre", "preamble")
         cur.spans.append((s, e))
     close()
     return units
@@ -440,7 +441,7 @@ def _document_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
             i += 1
             continue
         if cur is None:
-            cur = _Unit([], nest.labels or ("前言",), key_of(nest.labels) or "pre", "clause" if nest.stack else "preamble")
+            cur = _Unit([], nest.labels or (PREAMBLE,), key_of(nest.labels) or "pre", "clause" if nest.stack else "preamble")
         elif cur.kind == "heading":
             cur.kind = "clause"
         cur.spans.append((s, e))
@@ -448,11 +449,11 @@ def _document_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
     close()
     # Name parts in paths only when several parts carry numbered clauses
     # (e.g. an 实施意见 followed by its 攻坚方案).
-    with_clauses = {u.part for u in units if u.kind in ("clause", "table") and u.path != ("前言",)}
+    with_clauses = {u.part for u in units if u.kind in ("clause", "table") and u.path != (PREAMBLE,)}
     if len(with_clauses) >= 2:
         for u in units:
             if parts[u.part]:
-                u.path = (parts[u.part],) + tuple(p for p in u.path if p != "前言")
+                u.path = (parts[u.part],) + tuple(p for p in u.path if p != PREAMBLE)
                 u.key = f"p{u.part}/{u.key}"
     return units
 

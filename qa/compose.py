@@ -18,6 +18,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
+from policyqa.corpus.chunk import PREAMBLE
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate, candidates, clause_candidates
@@ -31,7 +32,7 @@ _YISHI = re.compile(r"(?:(?<=[:：。；;\n])|^)\s*([一二三四五六七八九
 
 # Decoding settings used when the model file has none (``policyqa train`` chooses them on the tune halves).
 DEFAULT_PARAMS = {"second_margin": 1.0, "trim_margin": 0.3, "list_min": 0.35, "list_max": 12, "depth": 8, "topic_margin": 0.25,
-                  "restate": 1.1}
+                  "restate": 0.6}
 
 
 @dataclass(frozen=True)
@@ -311,7 +312,8 @@ def _only_restates(q: Query, text: str) -> bool:
 
 
 def _heading(h: Hit) -> str:
-    parts = [p for p in h.chunk.section.split(" > ") if p]
+    """The passage's own innermost heading; "" for text before a document's first heading."""
+    parts = [p for p in h.chunk.section.split(" > ") if p and p != PREAMBLE]
     return parts[-1] if parts else ""
 
 

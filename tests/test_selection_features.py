@@ -123,3 +123,26 @@ def test_a_clause_about_the_topic_beats_a_figure_about_something_else():
     got = comp.select(comp.score(q, hits))
     assert got and "加计扣除" in got[0].text
     assert "rate" not in present_kinds(got[0].text)
+
+
+def test_a_leading_clause_that_restates_the_question_is_not_quoted():
+    """With the shipped decoding settings, a leading clause that only repeats the question
+    is dropped from the quote; the clause that answers, with its figures and cap, stays."""
+    from policyqa.qa.compose import ExtractiveComposer
+
+    hits = [_hit("对于因故停办的培训项目，按实际支出的50%给予补助，最高不超过20万元。", 1, "t1")]
+    tok = lambda s: [s[i : i + 2] for i in range(0, len(s) - 1)]  # noqa: E731
+    comp = ExtractiveComposer(tok)
+    q = comp.query("对于因故停办的培训项目怎样支持？")
+    got = comp.select(comp.score(q, hits))
+    assert got and not got[0].text.startswith("对于")
+    assert "50%" in got[0].text and "20万元" in got[0].text
+
+
+def test_a_list_item_is_not_introduced_by_the_preamble_label():
+    from policyqa.corpus.chunk import PREAMBLE
+    from policyqa.qa.compose import _heading
+
+    ch = Chunk(chunk_id="p", doc_id="d", section=PREAMBLE, text="对企业给予补助。", start=0, end=8, header="《某县办法》")
+    assert _heading(Hit(chunk=ch, score=1.0, rank=1)) == ""
+    assert _heading(_hit("对企业给予补助。", 1, "h")) == "一、扶持政策"
