@@ -68,7 +68,7 @@ def check_question(question: str | None, max_chars: int = MAX_CHARS) -> Checked:
     had_markup = bool(_TAG.search(q) or _MD_LINK.search(q))
     text = re.sub(r"\s+", " ", strip_markup(q)).strip()
     if not _LETTERS.search(text) and not re.search(r"\d", text):
-        return Checked("", "没有看懂这个问题😊。请用文字描述您想了解的政策，例如「宿迁专精特新小巨人奖励多少」。", "no_text")
+        return Checked("", "没有看懂这个问题。请用文字描述您想了解的政策，例如「宿迁专精特新小巨人奖励多少」。", "no_text")
     truncated = len(text) > max_chars
     if truncated:
         text = text[:max_chars]
