@@ -150,10 +150,14 @@ def cmd_ask(args) -> int:
     if args.top_k is not None and not (1 <= args.top_k <= 50):
         _err("policyqa ask: --top-k must be between 1 and 50")
         return 2
-    kb = _open_kb(args)
-    if kb is None:
-        return 1
-    a = kb.answer(args.question, history=history, filters=_filters(args), top_k=args.top_k)
+    from policyqa.qa.answerer import invalid_answer
+
+    a = invalid_answer(args.question)  # an empty or oversized question is answered without loading the index
+    if a is None:
+        kb = _open_kb(args)
+        if kb is None:
+            return 1
+        a = kb.answer(args.question, history=history, filters=_filters(args), top_k=args.top_k)
     if args.json:
         print(json.dumps(a.to_json(), ensure_ascii=False))
     else:

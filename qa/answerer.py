@@ -143,8 +143,7 @@ class Answerer:
     def _answer(self, question, history, filters, top_k, t0) -> Answer:
         checked = check_question(question)
         if checked.reply:
-            d = Decision(Reason.INVALID, message=checked.reply)
-            return self._render(question or "", "", d, (), 0.0, t0, t0)
+            return invalid_answer(question, t0)
         self._prepare()
         resolved, follow, prev_docs = self._resolve(checked.text, history, filters)
         try:  # issue 13: eligibility questions through matching, comparisons from items
@@ -664,13 +663,7 @@ class Answerer:
     def _render(self, question: str, resolved: str, d: Decision, hits, t_retrieve: float, t2: float, t0: float) -> Answer:
         timings = {"retrieve": t_retrieve, "compose": _ms(t2), "total": _ms(t0)}
         if d.refused:
-            text = refusal_text(d, resolved or question)
-            from policyqa.qa.compose import md_escape
-
-            md = "\n".join(md_escape(line) if not line.startswith("- ") else "- " + md_escape(line[2:]) for line in text.split("\n"))
-            kind = "invalid" if d.reason == Reason.INVALID else "refusal"
-            return Answer(question or "", resolved, text, md, refused=True, region_note=region_note(d), hits=tuple(hits), kind=kind,
-                          decision=d.reason.value, timings_ms=timings)
+            return _refusal(question, resolved, d, hits, timings)
         statements, citations = self._statements(d)
         notes = self._validity_notes(citations)
         lead = lead_text(d)
@@ -755,6 +748,29 @@ def _named_docs(question: str, metas: Mapping[str, DocMeta | None]) -> set[str]:
         if (num and num in q) or (m.title and len(m.title) >= 6 and m.title in q):
             out.add(d)
     return out
+
+
+def _refusal(question: str, resolved: str, d: Decision, hits, timings: dict) -> Answer:
+    """The Answer of a refused or invalid decision, rendered from the decision alone."""
+    from policyqa.qa.compose import md_escape
+
+    text = refusal_text(d, resolved or question)
+    md = "\n".join(md_escape(line) if not line.startswith("- ") else "- " + md_escape(line[2:]) for line in text.split("\n"))
+    kind = "invalid" if d.reason == Reason.INVALID else "refusal"
+    return Answer(question or "", resolved, text, md, refused=True, region_note=region_note(d), hits=tuple(hits), kind=kind,
+                  decision=d.reason.value, timings_ms=timings)
+
+
+def invalid_answer(question: str | None, t0: float | None = None) -> Answer | None:
+    """The reply to a question that cannot be answered as asked (empty, too long, no
+    words: :func:`~policyqa.qa.guard.check_question`), or None for a real question.
+    Needs no index, so the CLI replies before loading one."""
+    checked = check_question(question)
+    if not checked.reply:
+        return None
+    t0 = time.perf_counter() if t0 is None else t0
+    timings = {"retrieve": 0.0, "compose": _ms(t0), "total": _ms(t0)}
+    return _refusal(question or "", "", Decision(Reason.INVALID, message=checked.reply), (), timings)
 
 
 def _ids(value) -> tuple[str, ...]:

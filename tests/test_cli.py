@@ -73,3 +73,13 @@ def _env():
     import os
 
     return {k: v for k, v in os.environ.items() if k != "POLICYQA_HOME"}
+
+
+def test_empty_or_oversized_questions_are_answered_without_loading_an_index(tmp_path):
+    home = tmp_path / "home"
+    for question in ("", "  ", "啊" * 5000):
+        r = run("ask", question, "--json", env={"POLICYQA_HOME": str(home), **_env()})
+        assert r.returncode == 0, r.stderr
+        a = json.loads(r.stdout)
+        assert a["refused"] and a["decision"] == "invalid" and a["answer"]
+    assert not (home / "index").exists()  # nothing was built or opened
