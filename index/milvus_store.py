@@ -81,6 +81,7 @@ from policyqa.index.store import (
     _sha256_text,
     _tokenizer_settings,
     corpus_fingerprint,
+    first_use_embedder,
 )
 from policyqa.corpus.items import ItemCatalog
 from policyqa.index.items import SyncReport, sync_items
@@ -423,15 +424,10 @@ class MilvusStore:
     @property
     def embedder(self) -> Embedder:
         """The embedder, created on first use when a factory was given."""
-        if self._embedder is None:
-            raise ValueError("this index was opened without an embedder; pass embedder= to MilvusStore.load")
-        with self._embedder_lock:
-            if not isinstance(self._embedder, Embedder):
-                emb = self._embedder()
-                IndexStore._check_embedding(self.config.label, self._manifest, emb.name, emb.backend, emb.dim,
-                                            command=rebuild_command())
-                self._embedder = emb
-        return self._embedder
+        return first_use_embedder(
+            self, lambda emb: IndexStore._check_embedding(self.config.label, self._manifest, emb.name, emb.backend, emb.dim,
+                                                          command=rebuild_command()),
+            "this index was opened without an embedder; pass embedder= to MilvusStore.load")
 
     # --- schema ----------------------------------------------------------------------
 

@@ -77,6 +77,21 @@ REQUIRED = ("faiss.index", "ids.txt", "vectors.npy", CHUNKS, DOCS, BM25_DIR)
 EmbedderLike = Union[Embedder, Callable[[], Embedder], None]
 
 
+def first_use_embedder(store, check: Callable[[Embedder], None], missing: str) -> Embedder:
+    """``store._embedder`` as an :class:`Embedder`: a factory there is called once, on
+    first use, under ``store._embedder_lock`` (concurrent first queries load the model
+    once), and its result is ``check``-ed against the index before it replaces the
+    factory.  Raises ``ValueError(missing)`` when the store was opened without one."""
+    if store._embedder is None:
+        raise ValueError(missing)
+    with store._embedder_lock:
+        if not isinstance(store._embedder, Embedder):
+            emb = store._embedder()
+            check(emb)
+            store._embedder = emb
+    return store._embedder
+
+
 class IndexStoreError(Exception):
     """Base class of index-store errors; ``str(e)`` is a one-line user message."""
 
@@ -288,14 +303,9 @@ class IndexStore:
     @property
     def embedder(self) -> Embedder:
         """The embedder, created on first use when a factory was given."""
-        if self._embedder is None:
-            raise ValueError("this index was loaded without an embedder; pass embedder= to IndexStore.load")
-        with self._embedder_lock:  # concurrent first queries load the model once
-            if not isinstance(self._embedder, Embedder):
-                emb = self._embedder()
-                self._check_embedding(self.path, self._manifest, emb.name, emb.backend, emb.dim)
-                self._embedder = emb
-        return self._embedder
+        return first_use_embedder(
+            self, lambda emb: self._check_embedding(self.path, self._manifest, emb.name, emb.backend, emb.dim),
+            "this index was loaded without an embedder; pass embedder= to IndexStore.load")
 
     @staticmethod
     def _check_embedding(path, manifest: Mapping, name: str | None, backend: str | None, dim: int | None,
