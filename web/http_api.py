@@ -44,14 +44,18 @@ PAGE_BODY_LIMIT = 8_000_000  # the page's own (Gradio) requests carry the chat s
 NEED_ADMIN = "需要管理员令牌：请求头 Authorization: Bearer <令牌>，或在页面「知识库」中登录"
 
 
-def parse_ask(body: Any, known_docs: set[str] | None = None) -> dict:
-    """Validate a ``POST /api/ask`` body; return ``WebContext.ask`` kwargs or raise BadJSON."""
+def _object_with(body: Any, allowed: set[str]) -> None:
+    """Raise BadJSON unless ``body`` is a JSON object whose fields are all in ``allowed``."""
     if not isinstance(body, dict):
         raise BadJSON("body must be a JSON object")
-    allowed = {"question", "history", "region", "doc", "top_k"}
     extra = sorted(set(body) - allowed)
     if extra:
         raise BadJSON(f"unknown field(s): {', '.join(extra)}; allowed: {', '.join(sorted(allowed))}")
+
+
+def parse_ask(body: Any, known_docs: set[str] | None = None) -> dict:
+    """Validate a ``POST /api/ask`` body; return ``WebContext.ask`` kwargs or raise BadJSON."""
+    _object_with(body, {"question", "history", "region", "doc", "top_k"})
     q = body.get("question")
     if not isinstance(q, str) or not q.strip():
         raise BadJSON("'question' must be a non-empty string")
@@ -122,12 +126,7 @@ def parse_match_options(query: Mapping[str, str]) -> dict:
 
 def parse_compare(body: Any) -> dict:
     """Validate a ``POST /api/compare`` body; return ``KnowledgeBase.compare`` kwargs or raise BadJSON."""
-    if not isinstance(body, dict):
-        raise BadJSON("body must be a JSON object")
-    allowed = {"topic", "regions", "today"}
-    extra = sorted(set(body) - allowed)
-    if extra:
-        raise BadJSON(f"unknown field(s): {', '.join(extra)}; allowed: {', '.join(sorted(allowed))}")
+    _object_with(body, {"topic", "regions", "today"})
     topic = body.get("topic")
     if not isinstance(topic, str) or not topic.strip():
         raise BadJSON("'topic' must be a non-empty string, e.g. \"小巨人\"")
