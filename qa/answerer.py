@@ -55,6 +55,7 @@ from policyqa.qa.types import Answer, Citation, Statement, Turn
 
 _COV = CANDIDATE_FEATURES.index("cov")
 DEFAULT_TOP_K = 10  # passages retrieved per question (service and evaluation alike)
+MAX_PER_REGION = 3  # quoted units per region in a comparison
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -491,23 +492,23 @@ class Answerer:
         return any(re.fullmatch(r"\s*(?:和|与|跟|及|、|还是|或)\s*", question[a.start + len(a.text) : b.start]) for a, b in zip(ms, ms[1:]))
 
     def _compare(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int) -> Decision:
-        """One labelled statement per region; say so when a region's documents state no figure."""
+        """One labelled statement per region, each decided like a single-region question
+        (the question without its place names, over that region's documents alone): a
+        region whose closest clause states no figure of the kind asked is quoted with a
+        plain "not stated"; a region whose documents are not about it says so."""
         general = strip_regions(resolved, self.docs)
-        gq = self._query(general, q.vector)
+        gq = self._query(general)  # embedded without the place names: each region is judged on the topic alone
         parts = []
         for r in regions:
             docs = docs_for(r, self.docs)
             if not docs:
                 parts.append(RegionPart(region_label(r), has_docs=False, missing=gq.kinds))
                 continue
-            rh = self.retriever.search(general, k=top_k, filters=Filters(doc_ids=tuple(docs)))
-            sel: list[Selected] = []
-            if rh:
-                sc = self.composer.score(gq, rh)
-                if self._p_answerable(sc, False) >= self.threshold:  # its documents are about it
-                    sel = self.composer.select(sc)[:1]
-            miss = self._missing(gq, sel)
-            parts.append(RegionPart(region_label(r), tuple(sel) if not miss else (), tuple(miss) if sel else tuple(gq.kinds) or ("",)))
+            rh = self._newer_first(self.retriever.search(general, k=top_k, filters=Filters(doc_ids=tuple(docs))), general)
+            d = self._decide(gq, rh, False, Filters(doc_ids=tuple(docs)), top_k) if rh else Decision(Reason.REFUSED_OUT_OF_CORPUS)
+            sel = tuple(d.selected[:MAX_PER_REGION]) if not d.refused else ()
+            missing = tuple(d.missing) if sel else (tuple(gq.kinds) or ("",))
+            parts.append(RegionPart(region_label(r), sel, missing))
         selected = tuple(s for p in parts for s in p.selected)
         if not selected:
             return Decision(Reason.REFUSED_OUT_OF_CORPUS, regions=tuple(p.region for p in parts), shape="comparison", nearest=self._nearest(hits))
@@ -695,6 +696,8 @@ class Answerer:
             for part in d.parts:
                 if part.selected:
                     st, ci = statements_from(part.selected, self.docs, first_n=len(citations) + 1)
+                    if part.missing:  # its closest clause, which states no figure of the kind asked
+                        statements.append(Statement(comparison_missing_text(part.region, part.missing, True, closest=True), 0, part.region))
                     statements += st
                     citations += ci
                 else:

@@ -127,7 +127,11 @@ def refusal_text(d: Decision, question: str) -> str:
     return text + "\n建议咨询当地工信、财政等主管部门。"
 
 
-def comparison_missing_text(region: str, kinds, has_docs: bool) -> str:
+def comparison_missing_text(region: str, kinds, has_docs: bool, closest: bool = False) -> str:
+    """The line of a comparison for a region whose documents state no figure of the kind
+    asked (``closest``: its closest clause is quoted next)."""
     if not has_docs:
         return f"知识库中没有{region}的政策文件。"
+    if closest:
+        return f"{region}的文件中没有写明这项的{missing_text(kinds)}，最接近的规定是："
     return f"{region}的文件中没有写明这项的{missing_text(kinds)}。"

@@ -151,6 +151,9 @@ def region_label(region: Region) -> str:
     return region.full or region.name
 
 
+_JOIN = re.compile(r"\s*(?:和|与|跟|及|同|、|，|,|还是|或)\s*")
+
+
 def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> str:
     """The question without its place names (亭湖区评上小巨人奖多少 -> 评上小巨人奖多少),
     including the knowledge base's own places (:func:`kb_places`) when ``docs`` is given."""
@@ -162,7 +165,10 @@ def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> s
                 spans.append((m.start(), m.end()))
     out, pos = [], 0
     for a, b in sorted(spans):
-        out.append(question[pos:a])
+        gap = question[pos:a]
+        if pos and _JOIN.fullmatch(gap):
+            gap = ""  # the word joining two removed places (宿迁和亭湖 -> "")
+        out.append(gap)
         pos = b
     out.append(question[pos:])
     return "".join(out).strip(" ，,")

@@ -1,0 +1,73 @@
+"""Comparisons across regions through the passages (not the item catalogue).
+
+``tests/data/compare/``: a 德清县 and a 永丰县 policy written for these tests.
+Both reward booths at foreign fairs with different figures; only 德清 states
+an amount for loan-interest subsidies, 永丰 names the subsidy and leaves the
+amount to a later rule.  Retrieval is BM25 with the keyword fake embedder and
+the shipped selector; the answerability threshold is 0 (the fake gives no
+dense similarity), so these tests are about the shape of the answer.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from fakes import KeywordEmbedder, jieba_tokenizer
+from policyqa.corpus.chunk import ChunkerConfig
+from policyqa.corpus.pipeline import chunk_documents, load_corpus
+from policyqa.index.hybrid import RetrievalConfig
+from policyqa.index.store import IndexStore
+from policyqa.qa.decision import Reason
+from policyqa.qa.regions import strip_regions
+from policyqa.qa.service import make_answerer
+
+DATA = Path(__file__).parent / "data" / "compare"
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    docs = list(load_corpus([DATA]).documents)
+    store = IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(["贴息", "展会", "展位费", "诊断"]), jieba_tokenizer(),
+                             tmp_path_factory.mktemp("compare") / "index", chunker_settings=ChunkerConfig().to_dict(), progress=False)
+    return make_answerer(store, RetrievalConfig(mode="bm25"), today=lambda: date(2026, 6, 1), threshold=0.0)
+
+
+def blocks(a) -> dict[str, str]:
+    """Region label -> the answer lines of that region."""
+    out: dict[str, str] = {}
+    for line in a.text.split("\n来源：", 1)[0].splitlines():
+        if line.startswith("【"):
+            region = line[1 : line.index("】")]
+            out[region] = out.get(region, "") + line
+    return out
+
+
+def test_each_region_answers_from_its_own_document(answerer):
+    a = answerer.answer("德清和永丰参加境外展会，展位费分别补多少？")
+    b = blocks(a)
+    dq = next(v for k, v in b.items() if k.endswith("德清县"))
+    yf = next(v for k, v in b.items() if k.endswith("永丰县"))
+    assert "60%" in dq and "15万元" in dq and "50%" not in dq
+    assert "50%" in yf and "10万元" in yf and "60%" not in yf
+    assert a.decision == Reason.ANSWERED.value
+
+
+def test_a_region_without_the_figure_quotes_its_closest_rule_and_says_so(answerer):
+    a = answerer.answer("德清和永丰对企业流动资金贷款贴息最多补多少？")
+    b = blocks(a)
+    dq = next(v for k, v in b.items() if k.endswith("德清县"))
+    yf = next(v for k, v in b.items() if k.endswith("永丰县"))
+    assert "25万元" in dq
+    assert "没有写明" in yf and "贴息" in yf.split("没有写明", 1)[1]  # the closest rule is quoted after the note
+    assert not a.refused
+    cited = {c.doc_id for c in a.citations}
+    assert cited == {"deqing-2025.txt", "yongfeng-2025.txt"}
+
+
+def test_the_word_joining_two_places_goes_with_them():
+    assert strip_regions("宿迁和亭湖对小巨人各奖多少") == "对小巨人各奖多少"
+    assert strip_regions("宿迁、亭湖与徐州的补贴") == "的补贴"
+    assert strip_regions("宿迁的和平路") == "的和平路"  # a 和 that joins no places stays
