@@ -39,6 +39,7 @@ from policyqa.qa.decision import (
 )
 from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features, coverage
 from policyqa.qa.followup import changed_object, is_followup, resolve
+from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
 from policyqa.qa.shapes import (
@@ -147,6 +148,8 @@ class Answerer:
             return invalid_answer(question, t0)
         self._prepare()
         resolved, follow, prev_docs = self._resolve(checked.text, history, filters)
+        if checked.english:  # searched and scored with the Chinese words of its policy terms
+            resolved = with_chinese_terms(resolved)
         try:  # issue 13: eligibility questions through matching, comparisons from items
             from_items = self._from_items(question, checked.text, resolved, history, filters, t0)
         except Exception:  # a failure there never costs the ordinary answer

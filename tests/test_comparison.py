@@ -1,4 +1,5 @@
-"""Comparisons across regions through the passages (not the item catalogue).
+"""Comparisons across regions through the passages (not the item catalogue), and English
+questions searched with the Chinese words of their terms.
 
 ``tests/data/compare/``: a 德清县 and a 永丰县 policy written for these tests.
 Both reward booths at foreign fairs with different figures; only 德清 states
@@ -71,3 +72,11 @@ def test_the_word_joining_two_places_goes_with_them():
     assert strip_regions("宿迁和亭湖对小巨人各奖多少") == "对小巨人各奖多少"
     assert strip_regions("宿迁、亭湖与徐州的补贴") == "的补贴"
     assert strip_regions("宿迁的和平路") == "的和平路"  # a 和 that joins no places stays
+
+
+def test_an_english_question_is_searched_with_the_chinese_words_of_its_terms(answerer):
+    a = answerer.answer("What is the booth subsidy for foreign exhibitions in Deqing, and what is the yearly cap per enterprise?")
+    b = a.text.split("\n来源：", 1)[0]
+    assert not a.refused
+    assert "60%" in b and "15万元" in b
+    assert {c.doc_id for c in a.citations} == {"deqing-2025.txt"}
