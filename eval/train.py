@@ -62,6 +62,7 @@ from policyqa.qa.features import (
     make_query,
 )
 from policyqa.qa.followup import resolve_history
+from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import is_english
 from policyqa.qa.model import MODELS, LinearModel
 from policyqa.qa.types import Turn
@@ -80,6 +81,8 @@ class Pipeline:
         self.lookup = store.sentences.lookup if store.sentences is not None else None
 
     def run(self, question: str, clauses: bool = True):
+        if is_english(question):  # as the answerer searches it
+            question = with_chinese_terms(question)
         hits = self.retriever.search(question, k=DEFAULT_TOP_K)
         vec = self.retriever.dense.query_vectors([question])[0] if self.retriever.dense is not None else None
         q = make_query(question, self.tok, self.stats, vec)
