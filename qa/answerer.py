@@ -188,6 +188,16 @@ class Answerer:
             d = self._decide(q, hits, english, filters, top_k)
         if follow is not None and follow[0] == FollowupScope.WITHIN and (d.refused or d.reason == Reason.REFUSED_REGION):
             d = self._within_previous(resolved, q, follow[1], prev_docs or follow[3], top_k) or d
+        elif (follow is not None and follow[0] == FollowupScope.WITHIN and follow[1] and d.reason in (Reason.ANSWERED, Reason.PARTIAL)
+              and d.shape != "comparison" and not asked_regions(follow[1], self.docs)
+              and not any(self._names(follow[1], s.text + " ".join(s.items)) for s in d.selected)):
+            # the answer must be about what the follow-up changed, not repeat the previous turn's rule
+            # (a changed place is named by the answer's region, not its text)
+            found = self._within_previous(resolved, q, follow[1], prev_docs or follow[3], top_k)
+            if found is not None:
+                d = found
+            else:
+                follow = (FollowupScope.NOT_STATED, *follow[1:])
         if follow is not None:
             d = replace(d, followup=follow[0], followup_object=follow[1], followup_docs=follow[2])
         return self._render(question, resolved, d, hits, t_retrieve, t2, t0)
@@ -216,16 +226,16 @@ class Answerer:
 
     def _within_previous(self, resolved: str, q, obj: str, prev_docs: Sequence[str], top_k: int) -> Decision | None:
         """A follow-up about something the previous turn's documents mention, refused by the
-        general judgement: the clause of those documents that names the changed object
-        (answered, or partial when it lacks the figure asked); None when no clause names it."""
-        words = [w for w in self.tokenize(obj) if len(w) >= 2 and w not in self.cues.generic] if obj else []
-        if not words or not prev_docs:
+        general judgement or answered with a clause that does not name it: the clause of
+        those documents that names the changed object (:meth:`_names`; answered, or partial
+        when it lacks the figure asked); None when no clause names it."""
+        if not obj or not prev_docs:
             return None
         hits = self._newer_first(self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs))), resolved)
         if not hits:
             return None
         sc = self.composer.score(replace(q, kinds=()), hits)
-        i = sc.best(lambda c: not c.host and c.kind in ("sentence", "item") and any(w in c.text for w in words))
+        i = sc.best(lambda c: not c.host and c.kind in ("sentence", "item") and self._names(obj, c.text))
         if i is None:
             return None
         c = sc.cands[i]
@@ -257,6 +267,26 @@ class Answerer:
             return True
         grams = {obj[i : i + 2] for i in range(len(obj) - 1) if obj[i : i + 2].strip()}
         return bool(grams) and sum(g in joined for g in grams) / len(grams) >= 0.5
+
+    def _names(self, obj: str, text: str) -> bool:
+        """Whether ``text`` names a follow-up's changed object: the object itself; else every
+        slot word it holds (a level by one of its forms: 区级 by 各区, 区财政 …; a rank such
+        as 四星 literally) and at least half of its other content words or of their character
+        bigrams (「之后连续3年在库」 in 「此后连续3年在库的」)."""
+        if not obj or obj in text:
+            return bool(obj)
+        rest = obj
+        for group in self.cues.slot_groups:
+            for w in group:
+                if w in rest:
+                    if not any(f in text for f in self.cues.level_forms.get(w, (w,))):
+                        return False
+                    rest = rest.replace(w, " ")
+        words = [t for t in dict.fromkeys(self.tokenize(rest)) if len(t) >= 2 and t not in self.cues.generic]
+        if not words or sum(w in text for w in words) * 2 >= len(words):
+            return True
+        grams = {g for part in rest.split() for g in (part[i : i + 2] for i in range(len(part) - 1))}
+        return bool(grams) and sum(g in text for g in grams) * 2 >= len(grams)
 
     def _title(self, doc_id: str) -> str:
         m = self.docs.get(doc_id)

@@ -46,6 +46,7 @@ class Cues:
     followup_lean: re.Pattern
     slot_groups: tuple[tuple[str, ...], ...]
     level_words: Mapping[str, str]  # 区里 -> 区级
+    level_forms: Mapping[str, tuple[str, ...]]  # 区级 -> 区级, 各区, 区财政 … (how a text names a level)
     subject_heads: tuple[str, ...]  # 企业, 单位 …: a follow-up naming one changes who, not what
 
 
@@ -91,6 +92,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         followup_lean=re.compile(_alt(d["followup_leans"])),
         slot_groups=tuple(tuple(g) for g in d["followup_slot_groups"]),
         level_words=dict(d["followup_level_words"]),
+        level_forms={k: tuple(v) for k, v in d.get("followup_level_forms", {}).items()},
         subject_heads=tuple(d["subject_heads"]),
     )
 

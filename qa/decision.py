@@ -27,6 +27,7 @@ class FollowupScope(str, Enum):
 
     WITHIN = "within_previous"  # answered within the previous turn's documents
     NOT_IN_PREVIOUS = "not_in_previous"  # the changed object is not in them: the rest of the knowledge base was searched
+    NOT_STATED = "not_stated"  # they are about the topic, but no clause of them names the changed object: the closest is shown
 
 
 KIND_WORDS = {"amount": "具体金额", "rate": "具体比例", "count": "具体数量", "date": "具体时间", "measure": "具体数值", "unit": "负责单位"}
@@ -70,10 +71,13 @@ class Decision:
 
 
 def followup_text(d: Decision) -> str:
-    """The lead of a follow-up whose changed object the previous turn's documents do not mention."""
+    """The lead of a follow-up whose changed object the previous turn's documents do not
+    mention, or mention without a rule for it."""
+    names = "、".join(f"《{t}》" for t in d.followup_docs) or "上一个问题所依据的文件"
+    if d.followup == FollowupScope.NOT_STATED and not d.refused:
+        return f"上一个问题所依据的{names}没有写明「{d.followup_object}」的规定；以下是其中最接近的内容。"
     if d.followup != FollowupScope.NOT_IN_PREVIOUS:
         return ""
-    names = "、".join(f"《{t}》" for t in d.followup_docs) or "上一个问题所依据的文件"
     tail = "以下是知识库其他文件中的相关内容。" if not d.refused else ""
     return f"上一个问题所依据的{names}没有提到「{d.followup_object}」。{tail}"
 

@@ -1,0 +1,70 @@
+"""A follow-up that changes one thing is answered about that thing.
+
+``tests/data/followup/huzhou-2025.txt`` (written for these tests): a city
+policy whose articles give the city's rate for digital upgrades, the districts'
+matching share in a separate article, a national smart-factory award and a
+city-level workshop award, and nothing for provincial smart factories.  When
+the follow-up changes the level (区里, 省级) or the item, the answer must name
+what changed — the article that does, or a plain "not stated" for it — and
+never silently repeat the previous turn's rule.  BM25 with the keyword fake
+embedder, the shipped selector, answerability threshold 0 (shape tests).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from fakes import KeywordEmbedder, jieba_tokenizer
+from policyqa.corpus.chunk import ChunkerConfig
+from policyqa.corpus.pipeline import chunk_documents, load_corpus
+from policyqa.index.hybrid import RetrievalConfig
+from policyqa.index.store import IndexStore
+from policyqa.qa.service import make_answerer
+from policyqa.qa.types import Turn
+
+DATA = Path(__file__).parent / "data" / "followup"
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    docs = list(load_corpus([DATA]).documents)
+    store = IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(["数字化", "智能工厂", "车间", "配套"]), jieba_tokenizer(),
+                             tmp_path_factory.mktemp("followup") / "index", chunker_settings=ChunkerConfig().to_dict(), progress=False)
+    return make_answerer(store, RetrievalConfig(mode="bm25"), today=lambda: date(2026, 6, 1), threshold=0.0)
+
+
+def converse(answerer, *questions):
+    history, answers = [], []
+    for q in questions:
+        a = answerer.answer(q, history=list(history) or None)
+        history.append(Turn(q, a.text, a.resolved_question))
+        answers.append(a)
+    return answers
+
+
+def body(a) -> str:
+    return a.text.split("\n来源：", 1)[0]
+
+
+def test_a_changed_level_is_answered_from_the_article_for_that_level(answerer):
+    first, then = converse(answerer, "湖州对数字化改造项目按什么比例奖励？", "那区里呢？")
+    assert "10%" in body(first)
+    assert "1:0.5" in body(then)  # the districts' own article, not the city's rate again
+    assert "10%" not in body(then)
+
+
+def test_a_level_no_article_states_is_said_plainly_with_the_closest_rule(answerer):
+    first, then = converse(answerer, "湖州新认定国家级智能工厂奖励多少？", "省级的呢？")
+    assert "300万元" in body(first)
+    lead = body(then).split("【", 1)[0]
+    assert "没有写明" in lead and "省级" in lead  # says the level asked is not stated before quoting the closest rule
+    assert not then.refused
+
+
+def test_a_follow_up_whose_answer_names_the_change_is_left_alone(answerer):
+    first, then = converse(answerer, "湖州新认定国家级智能工厂奖励多少？", "市级数字化车间呢？")
+    assert "50万元" in body(then)
+    assert "没有写明" not in body(then)
