@@ -165,6 +165,24 @@ def token_weight(token: str, cues: Cues | None = None) -> float:
 
 
 def present(term: str, text: str, cues: Cues | None = None) -> bool:
-    """``term`` or one of its synonyms occurs in ``text``."""
+    """``term`` or one of its synonyms occurs in ``text``, or the term is an abbreviation of
+    what the text writes out (:func:`abbreviates`: 智改数转 of 智能化改造数字化转型)."""
     c = cues or load_cues()
-    return term in text or any(s in text for s in c.synonyms.get(term, ()))
+    return term in text or any(s in text for s in c.synonyms.get(term, ())) or abbreviates(term, text)
+
+
+ABBREVIATION_GAP = 4  # characters the full form may hold between two characters of an abbreviation
+
+
+@lru_cache(maxsize=4096)
+def _abbreviation(term: str) -> re.Pattern:
+    """Chinese abbreviations keep characters of the full form in order (小升规 ← 小微企业升规,
+    智改数转 ← 智能化改造数字化转型): the term's characters in order within one sentence, at most
+    ``ABBREVIATION_GAP`` other characters apart."""
+    gap = f"[^。；;！？!?\n]{{0,{ABBREVIATION_GAP}}}?"
+    return re.compile(gap.join(re.escape(ch) for ch in term))
+
+
+def abbreviates(term: str, text: str) -> bool:
+    """``term`` (three characters or more) abbreviates a phrase of ``text`` (:func:`_abbreviation`)."""
+    return len(term) >= 3 and bool(_abbreviation(term).search(text))

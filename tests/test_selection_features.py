@@ -107,6 +107,16 @@ def test_synonyms_count_in_coverage():
     assert coverage(q, "对规模以上企业给予奖励") == pytest.approx(coverage(q, "对规上企业给予奖励"))
 
 
+def test_an_abbreviation_is_present_where_its_full_form_is():
+    from policyqa.qa.cues import present
+
+    assert present("智改数转", "四川省制造业智能化改造数字化转型专项资金管理办法")
+    assert present("小升规", "第七条 支持小微企业升规。")
+    assert not present("小升规", "小微企业。升规")  # not across a sentence end
+    assert not present("智改数转", "智能制造和企业改革，数字经济中的转型")  # characters too far apart
+    assert not present("专精", "专业精细")  # two-character terms are matched literally
+
+
 def test_a_clause_about_the_topic_beats_a_figure_about_something_else():
     """The asked kind of figure (a rate) must not pull the answer to a clause on another
     topic: the clause about the question's topic is chosen, and it states no rate."""
