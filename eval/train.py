@@ -23,7 +23,10 @@ Answerability: positives are the in-corpus tune questions asked against
 their own corpus; negatives are the team tune half's and the dev set's
 out-of-corpus questions and cross-corpus questions (NCP tune questions
 against the built-in documents, team tune and dev questions against the NCP
-corpus).  The threshold is
+corpus).  Questions that name a region are also judged on that region's
+documents alone, as the answerer judges them: positive when their answer is in
+those documents, a hard negative (weighed with the out-of-corpus questions)
+when it is in another region's.  The threshold is
 the highest that keeps false refusals on the tune positives at or below
 ``max_false_refusal``; a reliability table (5-fold cross-validated
 probabilities) is printed and stored in the model file.
@@ -49,6 +52,7 @@ from policyqa.eval.metrics import chunk_relevant, facts_all, normalize, rouge_l_
 from policyqa.eval.questions import Question, load_questions, select_split
 from policyqa.eval.run import CONFIGS, EvalConfig, answer_body, index_for
 from policyqa.index.tokenize import JiebaTokenizer
+from policyqa.index.types import Filters
 from policyqa.qa.answerer import DEFAULT_TOP_K
 from policyqa.qa.candidates import candidates, clause_candidates
 from policyqa.qa.compose import DEFAULT_PARAMS
@@ -65,6 +69,7 @@ from policyqa.qa.followup import resolve_history
 from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import is_english
 from policyqa.qa.model import MODELS, LinearModel
+from policyqa.qa.regions import asked_regions, docs_for
 from policyqa.qa.types import Turn
 
 SEED = 0
@@ -80,10 +85,12 @@ class Pipeline:
         self.stats = TermStats.from_texts([c.indexed_text() for c in store.chunks.values()], self.tok)
         self.lookup = store.sentences.lookup if store.sentences is not None else None
 
-    def run(self, question: str, clauses: bool = True):
+    def run(self, question: str, clauses: bool = True, doc_ids: Sequence[str] | None = None):
+        """Hits, query, candidates and features of ``question`` (within ``doc_ids`` when given)."""
         if is_english(question):  # as the answerer searches it
             question = with_chinese_terms(question)
-        hits = self.retriever.search(question, k=DEFAULT_TOP_K)
+        filters = Filters(doc_ids=tuple(doc_ids)) if doc_ids else None
+        hits = self.retriever.search(question, k=DEFAULT_TOP_K, filters=filters)
         vec = self.retriever.dense.query_vectors([question])[0] if self.retriever.dense is not None else None
         q = make_query(question, self.tok, self.stats, vec)
         cands = candidates(hits, int(DEFAULT_PARAMS["depth"]))
@@ -418,6 +425,21 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
                 rows.append(answerability_row(selector, *other.run(text, clauses=False), eng))
                 ys.append(0.0)
                 oocs.append(False)
+    # the answerer also judges a question that names a region on that region's documents alone:
+    # answerable there when its answer is in them, not when it is in another region's (a region trap)
+    for name, qs, pipe in [("team", team, b_pipe)] + ([("dev", dev, d_pipe)] if dev else []):
+        metas = pipe.store.docs
+        for q in qs:
+            if q.out_of_corpus or q.followup_of or not q.docs:
+                continue
+            regions = asked_regions(q.question, metas)
+            region_docs = sorted({d for r in regions for d in docs_for(r, metas)})
+            if not region_docs:
+                continue
+            inside = bool(set(q.docs) & set(region_docs))
+            rows.append(answerability_row(selector, *pipe.run(q.question, clauses=False, doc_ids=region_docs), is_english(q.question)))
+            ys.append(1.0 if inside else 0.0)
+            oocs.append(not inside)  # a hard negative, weighed with the out-of-corpus questions
     answerable, ans_info = fit_answerable(np.stack(rows), np.array(ys), max_false_refusal, progress, np.array(oocs, dtype=bool))
 
     trained_on = {"team": f"{team_path} (tune half, {len(team)} questions)", "ncp": f"{ncp_path} (tune half, {len(ncp)} questions)"}
