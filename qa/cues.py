@@ -185,4 +185,11 @@ def _abbreviation(term: str) -> re.Pattern:
 
 def abbreviates(term: str, text: str) -> bool:
     """``term`` (three characters or more) abbreviates a phrase of ``text`` (:func:`_abbreviation`)."""
-    return len(term) >= 3 and bool(_abbreviation(term).search(text))
+    if len(term) < 3 or not all(ch in text for ch in term):
+        return False
+    return _abbreviated_in(term, text)
+
+
+@lru_cache(maxsize=16384)
+def _abbreviated_in(term: str, text: str) -> bool:  # the same passage is asked about for each of its candidates
+    return bool(_abbreviation(term).search(text))
