@@ -190,6 +190,6 @@ def abbreviates(term: str, text: str) -> bool:
     return _abbreviated_in(term, text)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _abbreviated_in(term: str, text: str) -> bool:  # the same passage is asked about for each of its candidates
     return bool(_abbreviation(term).search(text))
