@@ -172,19 +172,14 @@ def present(term: str, text: str, cues: Cues | None = None) -> bool:
 
 
 ABBREVIATION_GAP = 4  # characters the full form may hold between two characters of an abbreviation
-
-
-@lru_cache(maxsize=4096)
-def _abbreviation(term: str) -> re.Pattern:
-    """Chinese abbreviations keep characters of the full form in order (小升规 ← 小微企业升规,
-    智改数转 ← 智能化改造数字化转型): the term's characters in order within one sentence, at most
-    ``ABBREVIATION_GAP`` other characters apart."""
-    gap = f"[^。；;！？!?\n]{{0,{ABBREVIATION_GAP}}}?"
-    return re.compile(gap.join(re.escape(ch) for ch in term))
+_SENTENCE_END = frozenset("。；;！？!?\n")
 
 
 def abbreviates(term: str, text: str) -> bool:
-    """``term`` (three characters or more) abbreviates a phrase of ``text`` (:func:`_abbreviation`)."""
+    """``term`` (three characters or more) abbreviates a phrase of ``text``: Chinese
+    abbreviations keep characters of the full form in order (小升规 ← 小微企业升规, 智改数转 ←
+    智能化改造数字化转型), so the term's characters occur in order within one sentence, at most
+    ``ABBREVIATION_GAP`` other characters apart."""
     if len(term) < 3 or not all(ch in text for ch in term):
         return False
     return _abbreviated_in(term, text)
@@ -192,4 +187,20 @@ def abbreviates(term: str, text: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _abbreviated_in(term: str, text: str) -> bool:  # the same passage is asked about for each of its candidates
-    return bool(_abbreviation(term).search(text))
+    # one pass per character of the term over the places that character occurs (linear, no backtracking):
+    # ``ends`` are the offsets where the term's prefix so far can end
+    ends = {i for i, ch in enumerate(text) if ch == term[0]}
+    for ch in term[1:]:
+        reached, p = set(), text.find(ch)
+        while p >= 0:
+            for q in range(p - 1, max(-1, p - 2 - ABBREVIATION_GAP), -1):
+                if q in ends:
+                    reached.add(p)
+                    break
+                if text[q] in _SENTENCE_END:
+                    break
+            p = text.find(ch, p + 1)
+        if not reached:
+            return False
+        ends = reached
+    return True
