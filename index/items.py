@@ -83,7 +83,27 @@ class ItemStore(Protocol):
         ...
 
 
-class ItemFile:
+class ItemsInMemory:
+    """What both item stores keep in memory: doc id -> items (``_by_doc``), doc id -> the
+    SHA-256 they were read from (``_shas``), and the catalog built from them on first use."""
+
+    _by_doc: dict[str, tuple[PolicyItem, ...]]
+    _shas: dict[str, str]
+    _catalog: ItemCatalog | None
+
+    def documents(self) -> Mapping[str, str]:
+        return dict(self._shas)
+
+    def catalog(self) -> ItemCatalog:
+        if self._catalog is None:
+            self._catalog = ItemCatalog(self._by_doc)
+        return self._catalog
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._by_doc.values())
+
+
+class ItemFile(ItemsInMemory):
     """The in-process :class:`ItemStore`: items in memory, saved as ``items.jsonl``.
 
     Args:
@@ -101,9 +121,6 @@ class ItemFile:
 
     # -- ItemStore ---------------------------------------------------------------
 
-    def documents(self) -> Mapping[str, str]:
-        return dict(self._shas)
-
     def put(self, doc_id: str, sha256: str, items: Sequence[PolicyItem]) -> None:
         self._by_doc[doc_id] = tuple(items)
         self._shas[doc_id] = sha256
@@ -117,14 +134,6 @@ class ItemFile:
     def copy(self) -> "ItemFile":
         """A copy to change while readers keep this one (the index swaps stores whole)."""
         return ItemFile(self._by_doc, self._shas, self.extractor)
-
-    def catalog(self) -> ItemCatalog:
-        if self._catalog is None:
-            self._catalog = ItemCatalog(self._by_doc)
-        return self._catalog
-
-    def __len__(self) -> int:
-        return sum(len(v) for v in self._by_doc.values())
 
     # -- files ----------------------------------------------------------------------
 

@@ -23,9 +23,10 @@ created and filled on its first load (:meth:`MilvusItems.open`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from policyqa.corpus.items import ItemCatalog, PolicyItem
+from policyqa.index.items import ItemsInMemory
 
 if TYPE_CHECKING:  # pragma: no cover
     from policyqa.index.milvus_store import MilvusStore
@@ -36,7 +37,7 @@ SUFFIX = "_items"
 _PAGE = 200  # documents per query when reading items back
 
 
-class MilvusItems:
+class MilvusItems(ItemsInMemory):
     """The ``C_items`` :class:`~policyqa.index.items.ItemStore` of one :class:`MilvusStore`."""
 
     def __init__(self, store: "MilvusStore", name: str) -> None:
@@ -116,9 +117,6 @@ class MilvusItems:
                      [{"key": "items", "value": {"extractor": value}, "_v": [0.0, 0.0]}])
             self._extractor = value
 
-    def documents(self) -> Mapping[str, str]:
-        return dict(self._shas)
-
     def put(self, doc_id: str, sha256: str, items: Sequence[PolicyItem]) -> None:
         from policyqa.index.milvus_store import literal
 
@@ -140,14 +138,6 @@ class MilvusItems:
         self._by_doc = {d: v for d, v in self._by_doc.items() if d != doc_id}
         self._shas = {d: v for d, v in self._shas.items() if d != doc_id}
         self._catalog = None
-
-    def catalog(self) -> ItemCatalog:
-        if self._catalog is None:
-            self._catalog = ItemCatalog(self._by_doc)
-        return self._catalog
-
-    def __len__(self) -> int:
-        return sum(len(v) for v in self._by_doc.values())
 
     def drop(self) -> None:
         st = self._store
