@@ -106,6 +106,22 @@ def jieba_tokenizer():
     return JiebaTokenizer()
 
 
+def folder_answerer(folder, vocabulary: Sequence[str], index_dir, **answerer_args):
+    """The service's answerer (``make_answerer``) over the documents of ``folder``: BM25
+    retrieval, a :class:`KeywordEmbedder` over ``vocabulary``, the shipped models;
+    ``answerer_args`` go to ``make_answerer`` (``threshold=0.0`` for shape tests)."""
+    from policyqa.corpus.chunk import ChunkerConfig
+    from policyqa.corpus.pipeline import chunk_documents, load_corpus
+    from policyqa.index.hybrid import RetrievalConfig
+    from policyqa.index.store import IndexStore
+    from policyqa.qa.service import make_answerer
+
+    docs = list(load_corpus([folder]).documents)
+    store = IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(list(vocabulary)), jieba_tokenizer(), index_dir,
+                             chunker_settings=ChunkerConfig().to_dict(), progress=False)
+    return make_answerer(store, RetrievalConfig(mode="bm25"), **answerer_args)
+
+
 # --- a four-document corpus ---------------------------------------------------------
 
 VOCABULARY = (

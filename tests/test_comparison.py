@@ -16,24 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from fakes import KeywordEmbedder, jieba_tokenizer
-from policyqa.corpus.chunk import ChunkerConfig
-from policyqa.corpus.pipeline import chunk_documents, load_corpus
-from policyqa.index.hybrid import RetrievalConfig
-from policyqa.index.store import IndexStore
+from fakes import folder_answerer
 from policyqa.qa.decision import Reason
 from policyqa.qa.regions import strip_regions
-from policyqa.qa.service import make_answerer
 
 DATA = Path(__file__).parent / "data" / "compare"
 
 
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory):
-    docs = list(load_corpus([DATA]).documents)
-    store = IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(["贴息", "展会", "展位费", "诊断"]), jieba_tokenizer(),
-                             tmp_path_factory.mktemp("compare") / "index", chunker_settings=ChunkerConfig().to_dict(), progress=False)
-    return make_answerer(store, RetrievalConfig(mode="bm25"), today=lambda: date(2026, 6, 1), threshold=0.0)
+    return folder_answerer(DATA, ["贴息", "展会", "展位费", "诊断"], tmp_path_factory.mktemp("compare") / "index", today=lambda: date(2026, 6, 1), threshold=0.0)
 
 
 def blocks(a) -> dict[str, str]:

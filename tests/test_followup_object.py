@@ -17,12 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes import KeywordEmbedder, jieba_tokenizer
-from policyqa.corpus.chunk import ChunkerConfig
-from policyqa.corpus.pipeline import chunk_documents, load_corpus
-from policyqa.index.hybrid import RetrievalConfig
-from policyqa.index.store import IndexStore
-from policyqa.qa.service import make_answerer
+from fakes import folder_answerer
 from policyqa.qa.types import Turn
 
 DATA = Path(__file__).parent / "data" / "followup"
@@ -30,10 +25,7 @@ DATA = Path(__file__).parent / "data" / "followup"
 
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory):
-    docs = list(load_corpus([DATA]).documents)
-    store = IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(["数字化", "智能工厂", "车间", "配套"]), jieba_tokenizer(),
-                             tmp_path_factory.mktemp("followup") / "index", chunker_settings=ChunkerConfig().to_dict(), progress=False)
-    return make_answerer(store, RetrievalConfig(mode="bm25"), today=lambda: date(2026, 6, 1), threshold=0.0)
+    return folder_answerer(DATA, ["数字化", "智能工厂", "车间", "配套"], tmp_path_factory.mktemp("followup") / "index", today=lambda: date(2026, 6, 1), threshold=0.0)
 
 
 def converse(answerer, *questions):
