@@ -19,6 +19,7 @@ from typing import Mapping
 DATA = Path(__file__).parent / "data" / "cues.json"
 
 FIGURE_KINDS = ("amount", "rate", "count", "date", "measure", "unit")
+GENERIC_WEIGHT = 0.2  # coverage weight of a generic or question word (a topic word weighs its length, up to 4)
 
 _CN_NUM = "零一二两三四五六七八九十百千万亿"
 
@@ -160,7 +161,7 @@ def token_weight(token: str, cues: Cues | None = None) -> float:
     """Weight of a question token in coverage: generic words count little, long words more."""
     c = cues or load_cues()
     if token in c.generic or c.question_word.fullmatch(token):
-        return 0.2
+        return GENERIC_WEIGHT
     return float(min(len(token), 4))
 
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate
-from policyqa.qa.cues import FIGURE_KINDS, Cues, asked_kinds, asks_list, has_number, load_cues, present, present_kinds, token_weight
+from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, asked_kinds, asks_list, has_number, load_cues, present, present_kinds, token_weight
 from policyqa.qa.terms import domain_terms
 
 CANDIDATE_FEATURES = (
@@ -91,6 +91,10 @@ class Query:
     bigrams: frozenset[str]
     vector: np.ndarray | None = None
     alts: tuple[tuple[str, ...], ...] = ()  # per token: its synonyms (cues.json), which count as the token
+    # per token: the figure kind it asks for ("cap" for a cap word; "" for a topic word); such a word
+    # weighs like a question word: the figure features judge whether a text states what it asks
+    # (「比例」 by 「10%」, 「上限」 by 「最高不超过」), coverage judges the topic
+    asks: tuple[str, ...] = ()
 
 
 _QCHARS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
@@ -105,11 +109,23 @@ def bigrams(text: str) -> frozenset[str]:
 def make_query(text: str, tokenize, stats: TermStats | None, vector=None, cues: Cues | None = None) -> Query:
     c = cues or load_cues()
     toks = tuple(dict.fromkeys(t.lower() for t in tokenize(text) if t.strip()))
-    w = tuple(token_weight(t, c) * (stats.idf(t) if stats else 1.0) for t in toks)
+    kinds = asked_kinds(text, c)
+    asks = ask_words(toks, kinds, c)
+    w = tuple((GENERIC_WEIGHT if k else token_weight(t, c)) * (stats.idf(t) if stats else 1.0) for t, k in zip(toks, asks))
     qb = bigrams(c.question_word.sub("", text))
     alts = tuple(tuple(s.lower() for s in c.synonyms.get(t, ())) for t in toks)
-    return Query(text, toks, w, tuple(t for t in dict.fromkeys(domain_terms(text)) if t not in c.not_topic), asked_kinds(text, c),
-                 asks_list(text, c), qb, vector, alts)
+    return Query(text, toks, w, tuple(t for t in dict.fromkeys(domain_terms(text)) if t not in c.not_topic), kinds,
+                 asks_list(text, c), qb, vector, alts, asks)
+
+
+def ask_words(tokens: Sequence[str], kinds: Sequence[str], cues: Cues) -> tuple[str, ...]:
+    """Per token, the figure kind it asks for: a whole phrase asking a kind the question
+    asks (比例, 金额, 期限; not 奖励 of 奖励多少), or "cap" for a cap word (上限, 最高); else ""."""
+    out = []
+    for t in tokens:
+        k = next((k for k in kinds if cues.asked[k].fullmatch(t)), "")
+        out.append(k or ("cap" if cues.cap.fullmatch(t) else ""))
+    return tuple(out)
 
 
 def coverage(q: Query, text: str, lowered: bool = False) -> float:

@@ -156,3 +156,27 @@ def test_a_list_item_is_not_introduced_by_the_preamble_label():
     ch = Chunk(chunk_id="p", doc_id="d", section=PREAMBLE, text="对企业给予补助。", start=0, end=8, header="《某县办法》")
     assert _heading(Hit(chunk=ch, score=1.0, rank=1)) == ""
     assert _heading(_hit("对企业给予补助。", 1, "h")) == "一、扶持政策"
+
+
+def _jieba_query(text: str) -> Query:
+    from policyqa.index.tokenize import JiebaTokenizer
+
+    return make_query(text, JiebaTokenizer().tokenize, None)
+
+
+def test_words_that_ask_for_a_figure_weigh_like_question_words_so_the_topic_decides_coverage():
+    from policyqa.qa.features import coverage
+
+    q = _jieba_query("设备更新补助的比例和上限是多少？")
+    asks = dict(zip(q.tokens, q.asks))
+    assert asks["比例"] == "rate" and asks["上限"] == "cap" and asks["设备"] == "" and asks["补助"] == ""
+    states = "对设备更新项目，按投资额的12%给予补助，单个企业最高不超过80万元。"  # 12% and 最高 answer them
+    other_topic_with_figures = "对参加境外展会的企业，按展位费的50%给予补助，单个企业最高不超过10万元。"
+    assert coverage(q, states) > 0.9
+    assert coverage(q, states) > coverage(q, other_topic_with_figures) + 0.3
+
+
+def test_comparison_wording_weighs_like_a_question_word():
+    q = _jieba_query("两地的设备补助有什么区别？")
+    w = dict(zip(q.tokens, q.weights))
+    assert w["区别"] == pytest.approx(0.2) and w["设备"] == pytest.approx(2.0)  # a generic word's weight
