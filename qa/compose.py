@@ -22,8 +22,8 @@ from policyqa.corpus.chunk import PREAMBLE
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate, candidates, clause_candidates
-from policyqa.qa.cues import Cues, load_cues, present_kinds
-from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query
+from policyqa.qa.cues import FIGURE_KINDS, Cues, load_cues, present_kinds
+from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query, topic_weight
 from policyqa.qa.model import LinearModel, load_model
 from policyqa.qa.types import Citation, Statement
 
@@ -33,6 +33,7 @@ _YISHI = re.compile(r"(?:(?<=[:：。；;\n])|^)\s*([一二三四五六七八九
 # Decoding settings used when the model file has none (``policyqa train`` chooses them on the tune halves).
 DEFAULT_PARAMS = {"second_margin": 1.0, "trim_margin": 0.3, "list_min": 0.35, "list_max": 12, "depth": 8, "topic_margin": 0.25,
                   "restate": 0.6}
+TOPIC_KEPT = 0.5  # share of the unit's weight of question topic words a trimmed clause run must keep
 
 
 @dataclass(frozen=True)
@@ -153,11 +154,14 @@ class ExtractiveComposer:
         figures_needed = [m.group(0) for k in ("amount", "rate", "count", "measure") for m in self.cues.present[k].finditer(c.text)]
         need_cap = bool(self.cues.cap.search(c.text)) and bool(sc.query.kinds)
         text = sc.hits[c.hit].chunk.text
+        unit_topic = topic_weight(sc.query, c.text)
         keep = []
         for s in subs:
             s = _with_condition(s, c, text)
             if _only_restates(sc.query, s.text):
                 continue  # a run that only restates the question (an article's heading) is not the answer
+            if topic_weight(sc.query, s.text) < TOPIC_KEPT * unit_topic:
+                continue  # a run keeps what the unit says of the question's topic: a bare 「20万元」 says not what it is for
             kinds = present_kinds(s.text, self.cues)
             if any(f not in s.text for f in figures_needed):
                 continue  # every figure of the kind asked stays
@@ -255,6 +259,8 @@ class ExtractiveComposer:
                 break
             if len(grams & sc.query.bigrams) / len(grams) < limit:
                 break
+            if _bare_figure(out[m.end():], self.cues):
+                break  # what is left would not say what it is for (a table row's 「20万元」)
             out, off = out[m.end():], off + m.end()
         return out, off
 
@@ -300,6 +306,15 @@ def _with_condition(run: Candidate, unit: Candidate, text: str) -> Candidate:
     prev = max((m.end() for m in re.finditer(r"[，,；;：:]", text[unit.start : run.start - 1])), default=0)
     start = unit.start + prev
     return replace(run, start=start, text=text[start : run.end])
+
+
+def _bare_figure(text: str, cues: Cues) -> bool:
+    """``text`` is figures and little else (「20万元」, 「10%，最高50万元」): fewer than two
+    Chinese characters besides its figures and cap words."""
+    rest = cues.cap.sub("", text)
+    for k in FIGURE_KINDS:
+        rest = cues.present[k].sub("", rest)
+    return len(re.findall(r"[\u4e00-\u9fff]", rest)) < 2
 
 
 def _only_restates(q: Query, text: str) -> bool:

@@ -140,6 +140,16 @@ def coverage(q: Query, text: str, lowered: bool = False) -> float:
     return sum(w for t, w, a in zip(q.tokens, q.weights, q.alts) if t in low or any(x in low for x in a)) / total
 
 
+def topic_weight(q: Query, text: str) -> float:
+    """Weight of the question's topic words (two characters or more; not generic, not asking
+    for a figure) that ``text`` states, itself or by a synonym."""
+    low = text.lower()
+    alts = q.alts or ((),) * len(q.tokens)
+    asks = q.asks or ("",) * len(q.tokens)
+    return sum(w for t, w, a, k in zip(q.tokens, q.weights, alts, asks)
+               if len(t) >= 2 and not k and token_weight(t) > GENERIC_WEIGHT and (t in low or any(x in low for x in a)))
+
+
 def bm25(q: Query, text: str, avg_len: float = 60.0, k1: float = 1.2, b: float = 0.75) -> float:
     """BM25 of ``text`` as a document (term frequency by substring count; IDF in the weights)."""
     low = text.lower()

@@ -180,3 +180,20 @@ def test_comparison_wording_weighs_like_a_question_word():
     q = _jieba_query("两地的设备补助有什么区别？")
     w = dict(zip(q.tokens, q.weights))
     assert w["区别"] == pytest.approx(0.2) and w["设备"] == pytest.approx(2.0)  # a generic word's weight
+
+
+@pytest.mark.parametrize("unit", [
+    "序号：2 | 奖励类别：省级专精特新中小企业 | 奖励标准：20万元",
+    "对新认定的省级专精特新中小企业，一次性给予20万元奖励。",
+])
+def test_a_trimmed_quote_keeps_what_its_figure_is_for(unit):
+    from policyqa.index.tokenize import JiebaTokenizer
+    from policyqa.qa.compose import ExtractiveComposer
+    from policyqa.qa.features import topic_weight
+
+    comp = ExtractiveComposer(JiebaTokenizer().tokenize)
+    hits = [_hit(unit, 1, "c1")]
+    q = comp.query("省级专精特新中小企业奖励多少钱？")
+    sel = comp.select(comp.score(q, hits))
+    assert sel and "20万元" in sel[0].text
+    assert topic_weight(q, sel[0].text) > 0  # not a bare 「20万元」: a word of what it is for stays
