@@ -67,7 +67,8 @@ def load_cues(path: str | Path = DATA) -> Cues:
         if k == "unit":  # a named body: 市工信局, 县财政局, 管委会 …
             present[k] = re.compile(rf"(?:牵头单位|责任单位|主管部门|联系部门)|(?:[市县区省州镇](?!级)|人民政府)[\u4e00-\u9fff]{{1,6}}?(?:{units})(?=[、，,；;：:）)\s。]|$)")
         elif k == "date":
-            present[k] = re.compile(rf"\d{{4}}\s*年|\d{{1,2}}\s*月\s*\d{{0,2}}|{num}\s*(?:{units})(?:内|以内|前|起)?|起施行|之日起")
+            # a date, a period, or a frequency (每季度, 每个工作日)
+            present[k] = re.compile(rf"\d{{4}}\s*年|\d{{1,2}}\s*月\s*\d{{0,2}}|{num}\s*(?:{units})(?:内|以内|前|起)?|起施行|之日起|每(?:个)?(?:{units})")
         elif k == "rate":
             present[k] = re.compile(rf"\d+(?:\.\d+)?\s*(?:{units})|[一二三四五六七八九]成|百分之[{_CN_NUM}]+")
         else:
