@@ -135,11 +135,23 @@ def _replace_slot(prev: str, new: str, tokens: Sequence[str]) -> str | None:
         head = len(_common_prefix(t, new))
         tail = len(_common_prefix(t[::-1], new[::-1]))
         s = max(head, tail)
-        if s >= 1 and s < min(len(t), len(new)) + 1 and s > score and not (head == len(t) or tail == len(t)):
+        # half of the new word at least (硕士 ~ 博士, 智能车间 ~ 智能工厂); one character of four (规上企业 ~ 工业) is chance
+        if s >= 1 and 2 * s >= len(new) and s > score and not (head == len(t) or tail == len(t)):
             best, score = t, s
     if best is not None:
         return prev.replace(best, new, 1)
     return None
+
+
+def _level_phrase(prev: str, ask: re.Match | None, cues) -> tuple[int, int] | None:
+    """Where the previous question names a category by its level (「省级专精特新小巨人」 in
+    「…评上省级专精特新小巨人奖多少」): from the level word to where the ask starts."""
+    levels = set(cues.level_words.values())
+    found = [(m.start(), m.end()) for lv in levels for m in re.finditer(re.escape(lv), prev)]
+    if not found or ask is None:
+        return None
+    a, b = min(found)
+    return (a, ask.start()) if ask.start() > b else None
 
 
 def _common_prefix(a: str, b: str) -> str:
@@ -202,6 +214,9 @@ def resolve(question: str, previous: str | None, tokenize=None) -> str:
     if obj and (obj in c.level_words.values() or any(obj.endswith(h) for h in c.subject_heads)):
         # who or which level changes, not what: the previous subject of that kind is replaced, else it is added
         head = next((h for h in c.subject_heads if obj.endswith(h)), None)
+        span = _level_phrase(prev, ask_prev, c) if obj not in c.level_words.values() else None
+        if span:  # a category for the previous level-qualified one (创新型中小企业 for 省级专精特新小巨人)
+            return prev[: span[0]] + obj + prev[span[1]:]
         old = next((t for t in tokens if head and t.endswith(head) and t in prev and t != obj), None)
         if old:
             return prev.replace(old, obj, 1)

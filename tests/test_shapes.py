@@ -146,6 +146,12 @@ def test_another_county_is_not_answered_from_it(answerer):
     ("乙市评上国家级小巨人市里奖多少", "那区里呢", "乙市评上国家级小巨人区里奖多少"),  # the word written in the same form
     ("丙县到2020年市级及以上研究中心要达到多少家", "省级以上的呢？", "丙县到2020年省级及以上研究中心要达到多少家"),
     ("乙市评上国家级小巨人奖多少", "省级专精特新呢？", "乙市评上省级专精特新奖多少"),  # a level with what it qualifies
+    # a new category replaces the category the previous question named by its level, not joins it
+    ("乙市评上省级专精特新小巨人奖多少", "创新型中小企业呢？", "乙市评上创新型中小企业奖多少"),
+    ("乙市对国家级单项冠军企业奖多少", "小微企业呢？", "乙市对小微企业奖多少"),
+    # who asks is added; a word sharing one character with the new one (工业 ~ 规上企业) is not replaced
+    ("亭湖买工业机器人补贴几成", "规上企业呢？", "亭湖规上企业买工业机器人补贴几成"),
+    ("甲县企业引进全职博士每月补贴多少？", "硕士呢", "甲县企业引进全职硕士每月补贴多少？"),  # a sibling by its shared half
 ])
 def test_a_follow_up_replaces_only_what_changed(previous, question, resolved):
     assert resolve(question, previous) == resolved
