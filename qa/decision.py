@@ -119,8 +119,8 @@ def refusal_text(d: Decision, question: str) -> str:
         return d.message
     names = "、".join(d.regions)
     if d.reason == Reason.REFUSED_REGION:
-        head = (f"知识库中没有{names}的政策文件，其他地区的文件也没有相关规定。" if not d.region_has_docs
-                else f"{names}的文件中没有找到这项具体规定，其他地区的文件也没有相关规定。")
+        head = (f"知识库中没有{names}的政策文件，其他地区的文件中也没有找到能回答这个问题的规定。" if not d.region_has_docs
+                else f"{names}的文件中没有找到这项具体规定，其他地区的文件中也没有找到能回答这个问题的规定。")
     else:
         head = f"知识库中没有找到能回答「{question}」的政策规定，为避免误导，不作推测。"
     if d.followup_note:
