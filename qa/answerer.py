@@ -26,7 +26,7 @@ from policyqa.corpus.clean import normalize_query
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
-from policyqa.qa.cues import load_cues, present_kinds
+from policyqa.qa.cues import load_cues, present_kinds, with_synonyms
 from policyqa.qa.decision import (
     Decision,
     FollowupScope,
@@ -116,6 +116,10 @@ class Answerer:
 
     # -- setup ----------------------------------------------------------------
 
+    def _search(self, text: str, k: int, filters: Filters | None = None) -> list[Hit]:
+        """Retrieval for a question: searched with the synonyms of its words (:func:`with_synonyms`)."""
+        return self.retriever.search(with_synonyms(text, self.cues), k=k, filters=filters)
+
     def _prepare(self) -> None:
         """Corpus term statistics and the sentence-vector lookup, once."""
         if self._stats_ready:
@@ -136,8 +140,8 @@ class Answerer:
         (the question without its place names is embedded as the question itself)."""
         enc = self._encoder()
         vec = vector
-        if vec is None and enc is not None and self.composer.lookup is not None:
-            vec = np.asarray(enc([text])[0], dtype=np.float32)
+        if vec is None and enc is not None and self.composer.lookup is not None:  # the vector retrieval computed
+            vec = np.asarray(enc([with_synonyms(text, self.cues)])[0], dtype=np.float32)
         return self.composer.query(text, vec)
 
     # -- steps ----------------------------------------------------------------
@@ -159,16 +163,16 @@ class Answerer:
             return from_items
         t1 = time.perf_counter()
         regions = [] if (filters and filters.region) else asked_regions(resolved, self.docs)
-        hits = self._newer_first(self.retriever.search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters), resolved)
+        hits = self._newer_first(self._search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters), resolved)
         named = sorted(_named_docs(resolved, self.docs) | self._named_version(resolved))
         if named and not (filters and filters.doc_ids):  # a question naming a document (by its 文号 or title) is answered from it first
-            within = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(named)))
+            within = self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(named)))
             if within:
                 n = max(len(hits), len(within))
                 hits = within + [h for h in hits if h.chunk.doc_id not in named]
                 hits = [replace(h, rank=i + 1) for i, h in enumerate(hits[:n])]
         if prev_docs and not regions:  # a follow-up stays within the previous turn's documents when they mention it
-            within = self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs)))
+            within = self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs)))
             if within:
                 hits = within + [h for h in hits if h.chunk.doc_id not in prev_docs]
                 hits = [replace(h, rank=i + 1) for i, h in enumerate(hits[:top_k])]
@@ -215,7 +219,7 @@ class Answerer:
         resolved = resolve(text, last, self.tokenize)
         if resolved == normalize_query(text) or not is_followup(normalize_query(text)):
             return resolved, None, []
-        prev_hits = self.retriever.search(last, k=3, filters=filters)
+        prev_hits = self._search(last, k=3, filters=filters)
         prev_docs = list(dict.fromkeys(h.chunk.doc_id for h in prev_hits))
         raw = changed_object(text)
         obj = self.cues.level_words.get(raw, raw)
@@ -231,7 +235,7 @@ class Answerer:
         when it lacks the figure asked); None when no clause names it."""
         if not obj or not prev_docs:
             return None
-        hits = self._newer_first(self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs))), resolved)
+        hits = self._newer_first(self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs))), resolved)
         if not hits:
             return None
         sc = self.composer.score(replace(q, kinds=()), hits)
@@ -329,7 +333,7 @@ class Answerer:
             return None
         doc_id = next(iter(named), None) or next((h.chunk.doc_id for h in hits if region_docs is None or h.chunk.doc_id in region_docs), None)
         if doc_id is None and region_docs:
-            got = self.retriever.search(question, k=1, filters=Filters(doc_ids=tuple(sorted(region_docs))))
+            got = self._search(question, k=1, filters=Filters(doc_ids=tuple(sorted(region_docs))))
             doc_id = got[0].chunk.doc_id if got else None
         meta = self.docs.get(doc_id) if doc_id else None
         if meta is None:
@@ -423,7 +427,7 @@ class Answerer:
     def _document_hits(self, question: str, doc_id: str, limit: int) -> list[Hit]:
         """The chunks of one document as hits: ranked ones first (their retrieval scores),
         then the rest in document order; at most ``limit``."""
-        ranked = self.retriever.search(question, k=limit, filters=Filters(doc_ids=(doc_id,)))
+        ranked = self._search(question, k=limit, filters=Filters(doc_ids=(doc_id,)))
         seen = {h.chunk.chunk_id for h in ranked}
         rest = sorted((c for c in self._doc_chunks(doc_id) if c.chunk_id not in seen), key=lambda c: c.start)
         out = list(ranked)
@@ -448,7 +452,7 @@ class Answerer:
         region_docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
         regional = [h for h in hits if h.chunk.doc_id in region_docs][:top_k]
         if region_docs and not regional:
-            regional = self._newer_first(self.retriever.search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
+            regional = self._newer_first(self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
         region_only: list[Selected] = []
         p_region = 0.0
         if regional:
@@ -511,7 +515,7 @@ class Answerer:
         if ans is None:
             return None
         t1 = time.perf_counter()  # the passages retrieval ranks for it, kept with the answer (``Answer.hits``)
-        hits = self.retriever.search(resolved, k=self.top_k)
+        hits = self._search(resolved, k=self.top_k)
         return replace(ans, hits=tuple(hits), timings_ms={**ans.timings_ms, "retrieve": _ms(t1), "total": _ms(t0)})
 
     def _is_comparison(self, question: str, regions) -> bool:
@@ -537,7 +541,7 @@ class Answerer:
             if not docs:
                 parts.append(RegionPart(region_label(r), has_docs=False, missing=gq.kinds))
                 continue
-            rh = self._newer_first(self.retriever.search(general, k=top_k, filters=Filters(doc_ids=tuple(docs))), general)
+            rh = self._newer_first(self._search(general, k=top_k, filters=Filters(doc_ids=tuple(docs))), general)
             d = self._decide(gq, rh, False, Filters(doc_ids=tuple(docs)), top_k) if rh else Decision(Reason.REFUSED_OUT_OF_CORPUS)
             sel = tuple(d.selected[:MAX_PER_REGION]) if not d.refused else ()
             missing = tuple(d.missing) if sel else (tuple(gq.kinds) or ("",))
@@ -612,7 +616,7 @@ class Answerer:
             return selected
         new_id = newer[0]
         if not any(s.hit.chunk.doc_id == new_id for s in selected):
-            rh = self.retriever.search(q.text, k=top_k, filters=Filters(doc_ids=(new_id,)))
+            rh = self._search(q.text, k=top_k, filters=Filters(doc_ids=(new_id,)))
             if not rh:
                 return selected
             got = self.composer.select(self.composer.score(q, rh))[:1]

@@ -173,6 +173,18 @@ def present(term: str, text: str, cues: Cues | None = None) -> bool:
     return term in text or any(s in text for s in c.synonyms.get(term, ())) or abbreviates(term, text)
 
 
+def with_synonyms(text: str, cues: Cues | None = None) -> str:
+    """``text`` with the synonyms (``cues.json``) of the words it contains appended in （）,
+    for searching: BM25 and the embedding then also find a passage that writes 贷款 or 信贷
+    where the question says 融资.  Unchanged when it contains none."""
+    c = cues or load_cues()
+    add: list[str] = []
+    for w in sorted(c.synonyms, key=len, reverse=True):
+        if len(w) >= 2 and w in text:
+            add += [s for s in c.synonyms[w] if s not in text and s not in add]
+    return f"{text}（{' '.join(add)}）" if add else text
+
+
 ABBREVIATION_GAP = 4  # characters the full form may hold between two characters of an abbreviation
 _SENTENCE_END = frozenset("。；;！？!?\n")
 

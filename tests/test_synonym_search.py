@@ -1,0 +1,36 @@
+"""Questions are searched with the synonyms of their words (``qa/data/cues.json``):
+a question about 融资 finds the article that writes 贷款.  ``tests/data/synonyms/``
+is a county policy written for this test: four articles, only one about money
+for enterprises, and it never says 融资."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fakes import folder_answerer
+from policyqa.qa.cues import with_synonyms
+
+DATA = Path(__file__).parent / "data" / "synonyms"
+
+
+def test_the_synonyms_of_a_questions_words_are_appended_once():
+    out = with_synonyms("企业融资有什么支持？")
+    assert out.startswith("企业融资有什么支持？（") and "贷款" in out and "信贷" in out
+    assert out.count("贷款") == 1
+    assert with_synonyms("企业开拓市场有什么办法？") == "企业开拓市场有什么办法？"  # no word with a synonym: unchanged
+    assert "贷款" not in with_synonyms("贷款贴息").split("（")[-1]  # a synonym the question already has is not repeated
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    return folder_answerer(DATA, ["融资", "贷款", "展会", "人才", "云"], tmp_path_factory.mktemp("syn") / "index", threshold=0.0)
+
+
+def test_a_question_is_searched_with_the_synonyms_of_its_words(answerer):
+    answerer._prepare()
+    top = answerer._search("兰溪县企业融资有什么支持？", k=1)
+    assert top and "贷款" in top[0].chunk.text
+    plain = answerer.retriever.search("兰溪县企业融资有什么支持？", k=1)  # without them BM25 matches only 支持/企业
+    assert plain and "贷款" not in plain[0].chunk.text
