@@ -23,6 +23,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from policyqa.corpus.clean import normalize_query
+from policyqa.corpus.jurisdiction import NATIONAL
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
@@ -485,8 +486,8 @@ class Answerer:
         if region_only and not selected:
             return Decision(Reason.PARTIAL, tuple(region_only), regions=names, missing=tuple(self._missing(q, region_only)), p_answerable=p_region)
         if not selected and not region_only:
-            return Decision(Reason.REFUSED_REGION, regions=names, region_has_docs=bool(region_docs), nearest=self._nearest(hits))
-        return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=bool(region_docs),
+            return Decision(Reason.REFUSED_REGION, regions=names, region_has_docs=self._has_own(region_docs), nearest=self._nearest(hits))
+        return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=self._has_own(region_docs),
                         missing=tuple(self._missing(q, region_only)) if region_only else (), p_answerable=p_region)
 
     def _from_items(self, question: str, text: str, resolved: str, history, filters: Filters | None, t0: float) -> Answer | None:
@@ -518,6 +519,11 @@ class Answerer:
         hits = self._search(resolved, k=self.top_k)
         return replace(ans, hits=tuple(hits), timings_ms={**ans.timings_ms, "retrieve": _ms(t1), "total": _ms(t0)})
 
+    def _has_own(self, doc_ids: Sequence[str]) -> bool:
+        """Some of these documents (those applying to a region) are the region's own or its
+        city's or province's, not only national ones that apply everywhere."""
+        return any((m := self.docs.get(d)) is not None and m.jurisdiction != NATIONAL for d in doc_ids)
+
     def _is_comparison(self, question: str, regions) -> bool:
         """Two or more places asked together: a comparison cue (分别, 各是, 对比 …) or
         places joined by 和/与/跟/及/、."""
@@ -541,11 +547,12 @@ class Answerer:
             if not docs:
                 parts.append(RegionPart(region_label(r), has_docs=False, missing=gq.kinds))
                 continue
+            own = self._has_own(docs)
             rh = self._newer_first(self._search(general, k=top_k, filters=Filters(doc_ids=tuple(docs))), general)
             d = self._decide(gq, rh, False, Filters(doc_ids=tuple(docs)), top_k) if rh else Decision(Reason.REFUSED_OUT_OF_CORPUS)
             sel = tuple(d.selected[:MAX_PER_REGION]) if not d.refused else ()
             missing = tuple(d.missing) if sel else (tuple(gq.kinds) or ("",))
-            parts.append(RegionPart(region_label(r), sel, missing))
+            parts.append(RegionPart(region_label(r), sel, missing, has_docs=own or bool(sel)))
         selected = tuple(s for p in parts for s in p.selected)
         if not selected:
             return Decision(Reason.REFUSED_OUT_OF_CORPUS, regions=tuple(p.region for p in parts), shape="comparison", nearest=self._nearest(hits))

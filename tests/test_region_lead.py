@@ -1,0 +1,35 @@
+"""The lead of an answer about a region the knowledge base has no document of its own for.
+
+``tests/data/national/``: a national notice (工业和信息化部, applies everywhere) and a
+德清县 policy, written for this test.  Only the national notice applies to 昆山 (江苏);
+it is not 昆山's own document, so the answer must not say "昆山的文件中没有…" as if
+there were some, but that the knowledge base has no 昆山 documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fakes import folder_answerer
+from policyqa.qa.decision import Reason
+
+DATA = Path(__file__).parent / "data" / "national"
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    return folder_answerer(DATA, ["展会", "展位费", "博士"], tmp_path_factory.mktemp("national") / "index", threshold=0.5)
+
+
+def test_a_region_with_only_national_documents_is_said_to_have_none_of_its_own(answerer):
+    a = answerer.answer("昆山企业引进博士有生活补贴吗？")
+    assert a.decision == Reason.REFUSED_REGION.value
+    assert a.text.startswith("知识库中没有江苏省苏州市昆山市的政策文件")
+    assert "昆山市的文件中没有" not in a.text
+
+
+def test_a_region_with_its_own_documents_is_said_to_lack_the_rule(answerer):
+    a = answerer.answer("德清企业上云有补贴吗？")
+    if a.decision == Reason.REFUSED_REGION.value:
+        assert a.text.startswith("浙江省湖州市德清县的文件中没有找到")
