@@ -47,7 +47,7 @@ class Cues:
     followup_lean: re.Pattern
     slot_groups: tuple[tuple[str, ...], ...]
     level_words: Mapping[str, str]  # 区里 -> 区级
-    level_forms: Mapping[str, tuple[str, ...]]  # 区级 -> 区级, 各区, 区财政 … (how a text names a level)
+    level_forms: Mapping[str, tuple[str, ...]]  # 区级 -> 区级, 各区, 区财政 …; 第四年 -> 第四个年度 … (how a text names a slot word)
     subject_heads: tuple[str, ...]  # 企业, 单位 …: a follow-up naming one changes who, not what
 
 

@@ -60,3 +60,16 @@ def test_a_follow_up_whose_answer_names_the_change_is_left_alone(answerer):
     first, then = converse(answerer, "湖州新认定国家级智能工厂奖励多少？", "市级数字化车间呢？")
     assert "50万元" in body(then)
     assert "没有写明" not in body(then)
+
+
+@pytest.fixture(scope="module")
+def years(tmp_path_factory):
+    return folder_answerer(Path(__file__).parent / "data" / "followup_years", ["升规", "年度"], tmp_path_factory.mktemp("years") / "index",
+                           today=lambda: date(2026, 6, 1), threshold=0.0)
+
+
+def test_an_ordinal_year_is_named_by_its_other_form(years):
+    """「第二年呢」 is answered by the clause that says 「第二个年度」, without a 'not stated' lead."""
+    first, then = converse(years, "安吉小微企业升规奖励多少？", "第二年呢？")
+    assert "10万元" in body(first)
+    assert "5万元" in body(then) and "没有写明" not in body(then)
