@@ -27,7 +27,7 @@ from policyqa.corpus.jurisdiction import NATIONAL
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
-from policyqa.qa.cues import asked_kinds, load_cues, present_kinds, with_synonyms
+from policyqa.qa.cues import asked_kinds, load_cues, present, present_kinds, with_synonyms
 from policyqa.qa.decision import (
     Decision,
     FollowupScope,
@@ -195,9 +195,12 @@ class Answerer:
             d = self._within_previous(resolved, q, follow[1], prev_docs or follow[3], top_k) or d
         elif (follow is not None and follow[0] == FollowupScope.WITHIN and follow[1] and d.reason in (Reason.ANSWERED, Reason.PARTIAL)
               and d.shape != "comparison" and not asked_regions(follow[1], self.docs)
-              and not any(self._names(follow[1], s.text + " ".join(s.items)) for s in d.selected)):
+              and not any(self._names(follow[1], s.text + " ".join(s.items)) for s in d.selected)
+              and (_repeats(d, history) or not any(present(follow[1], s.hit.chunk.section + "\n" + s.hit.chunk.text, self.cues)
+                                                   for s in d.selected))):
             # the answer must be about what the follow-up changed, not repeat the previous turn's rule
-            # (a changed place is named by the answer's region, not its text)
+            # (a changed place is named by the answer's region, not its text); a new rule whose quote does
+            # not name it is kept when its passage does (融资 by 贷款, a synonym, in 「七、特色金融…」)
             found = self._within_previous(resolved, q, follow[1], prev_docs or follow[3], top_k)
             if found is not None:
                 d = found
@@ -260,15 +263,15 @@ class Answerer:
         return any(w in obj for g in self.cues.slot_groups for w in g)
 
     def _mentioned(self, obj: str, doc_ids: Sequence[str]) -> bool:
-        """Whether documents mention a follow-up's object: it occurs, or one of its
-        content words (the tokenizer's, generic words aside) does, or half of its
-        character bigrams do."""
+        """Whether documents mention a follow-up's object: it occurs (itself or by a synonym,
+        融资 by 贷款), or one of its content words (the tokenizer's, generic words aside)
+        does, or half of its character bigrams do."""
         texts = [c.header + "\n" + c.text for d in doc_ids for c in self._doc_chunks(d)]
         joined = "\n".join(texts)
-        if obj in joined:
+        if present(obj, joined, self.cues):
             return True
         words = [t for t in self.tokenize(obj) if len(t) >= 2 and t not in self.cues.generic]
-        if any(w in joined for w in words):  # one of its words: the documents may name it otherwise (预留 …份额)
+        if any(present(w, joined, self.cues) for w in words):  # one of its words: the documents may name it otherwise (预留 …份额)
             return True
         grams = {obj[i : i + 2] for i in range(len(obj) - 1) if obj[i : i + 2].strip()}
         return bool(grams) and sum(g in joined for g in grams) / len(grams) >= 0.5
@@ -797,6 +800,13 @@ def _named_docs(question: str, metas: Mapping[str, DocMeta | None]) -> set[str]:
         if (num and num in q) or (m.title and len(m.title) >= 6 and m.title in q):
             out.add(d)
     return out
+
+
+def _repeats(d: Decision, history) -> bool:
+    """Every quote of ``d`` was already in the previous turn's answer (known only when the
+    history carries the answers' text)."""
+    prev = _turn(history[-1]).answer if history else ""
+    return bool(prev) and bool(d.selected) and all(s.text.strip()[:60] in prev for s in d.selected)
 
 
 def _refusal(question: str, resolved: str, d: Decision, hits, timings: dict) -> Answer:
