@@ -29,7 +29,7 @@ from policyqa.index.types import Hit
 from policyqa.qa.articles import article_of, assignments
 from policyqa.qa.candidates import item_spans
 from policyqa.qa.compose import Scored, Selected
-from policyqa.qa.features import CANDIDATE_FEATURES, context_coverage
+from policyqa.qa.features import CANDIDATE_FEATURES, context_coverage, coverage
 
 DATA = Path(__file__).parent / "data" / "shapes.json"
 _ENUM_HEADING = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．](?!\d)|[一二三四五六七八九十]{1,3}、|第[\d一二三四五六七八九十百]+条)")
@@ -138,10 +138,14 @@ def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     i = _best(lg, sc, ok)
     if i is None:
         return []
-    if sc.X is not None:  # among units scored about as well, the one covering the question's terms with its heading
+    if sc.X is not None:
+        # among units scored about as well, or whose own heading covers more of the question (a lead-unit
+        # note governs its section: 「一、加强梯度培育管理」 for 培育), the one covering the question's terms
+        # with its headings, then the one whose own heading does (the document title covers every note alike)
         cov = context_coverage(sc.X)
-        near = [j for j in range(len(sc.cands)) if ok(sc.cands[j]) and lg[j] >= lg[i] - float(composer.params["second_margin"])]
-        i = max(near, key=lambda j: (round(float(cov[j]), 3), float(lg[j])))
+        head = {j: coverage(sc.query, sc.hits[sc.cands[j].hit].chunk.section) for j in range(len(sc.cands)) if ok(sc.cands[j])}
+        near = [j for j in head if lg[j] >= lg[i] - float(composer.params["second_margin"]) or head[j] > head[i]]
+        i = max(near, key=lambda j: (round(float(cov[j]), 3), round(head[j], 3), float(lg[j])))
     c = sc.cands[i]
     h = sc.hits[c.hit]
     prob = float(1 / (1 + np.exp(-sc.logits[i])))
