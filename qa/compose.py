@@ -22,7 +22,7 @@ from policyqa.corpus.chunk import PREAMBLE
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate, candidates, clause_candidates
-from policyqa.qa.cues import FIGURE_KINDS, Cues, load_cues, present_kinds
+from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, load_cues, present, present_kinds, token_weight
 from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query, topic_weight
 from policyqa.qa.model import LinearModel, load_model
 from policyqa.qa.types import Citation, Statement
@@ -273,8 +273,9 @@ class ExtractiveComposer:
         doc = sc.hits[sc.cands[i].hit].chunk.doc_id
         probs = 1 / (1 + np.exp(-sc.logits))
         floor = float(self.params["list_min"])
-        # 「有哪些奖励/补贴」: a listed clause states an amount or a rate
+        # 「有哪些奖励/补贴」: a listed clause states an amount or a rate, and is about the question's topic
         money = bool(self.cues.money_topic.search(sc.query.text))
+        topic = self._list_topic(sc, doc) if money else ()
         picked: list[int] = []
         for j in np.argsort(-sc.logits, kind="stable"):
             j = int(j)
@@ -284,6 +285,9 @@ class ExtractiveComposer:
             if money:  # every clause of the document stating an amount or a rate
                 if not ({"amount", "rate"} & present_kinds(c.text, self.cues)):
                     continue
+                where = sc.hits[c.hit].chunk.section + "\n" + c.text
+                if topic and not any(_names_word(t, where, self.cues) for t in topic):
+                    continue  # 「漯河对企业技术改造有什么奖励？」 does not list the targets of 「二、发展目标」
             elif probs[j] < floor and j != i:
                 continue
             if any(_overlaps(c, sc.cands[k]) for k in picked):
@@ -294,6 +298,28 @@ class ExtractiveComposer:
         picked.sort(key=lambda j: (sc.hits[sc.cands[j].hit].chunk.start, sc.cands[j].start))
         return [Selected(sc.hits[sc.cands[j].hit], sc.cands[j].text, float(probs[j]), intro=_heading(sc.hits[sc.cands[j].hit]),
                          kind=sc.cands[j].kind, start=sc.cands[j].start) for j in picked]
+
+
+    def _list_topic(self, sc: Scored, doc: str) -> tuple[str, ...]:
+        """The question's topic words (not generic, not asking for a figure, not a money word)
+        that tell the clauses of ``doc`` apart: a word its title or region gives every clause
+        (数字经济 in 《…数字经济…》, the place) does not."""
+        heads = [sc.hits[c.hit].chunk.header for c in sc.cands if sc.hits[c.hit].chunk.doc_id == doc]
+        asks = sc.query.asks or ("",) * len(sc.query.tokens)
+        words = [t for t, w, k in zip(sc.query.tokens, sc.query.weights, asks)
+                 if len(t) >= 2 and not k and w > 0 and token_weight(t, self.cues) > GENERIC_WEIGHT
+                 and not self.cues.money_topic.fullmatch(t)]
+        words = [t for t in words if not any(t != u and t in u for u in words)]  # 技术改造, not its 技术
+        return tuple(t for t in words if not (heads and all(present(t, h, self.cues) for h in heads)))
+
+
+def _names_word(word: str, text: str, cues: Cues) -> bool:
+    """``text`` writes ``word`` (or a synonym), or half of its character bigrams (专精特新企业
+    in 「专精特新“小巨人”企业」; not 技术改造 in 「绿色制造技术」)."""
+    if present(word, text, cues):
+        return True
+    grams = {word[i : i + 2] for i in range(len(word) - 1)}
+    return len(grams) > 1 and 2 * sum(g in text for g in grams) >= len(grams)
 
 
 _CONDITION_END = re.compile(r"的[，,]\s*$")
