@@ -53,7 +53,7 @@ from policyqa.eval.questions import Question, load_questions, select_split
 from policyqa.eval.run import CONFIGS, EvalConfig, answer_body, index_for
 from policyqa.index.tokenize import JiebaTokenizer
 from policyqa.index.types import Filters
-from policyqa.qa.answerer import DEFAULT_TOP_K
+from policyqa.qa.answerer import DEFAULT_TOP_K, with_dense_scores
 from policyqa.qa.candidates import candidates, clause_candidates
 from policyqa.qa.compose import DEFAULT_PARAMS
 from policyqa.qa.cues import load_cues
@@ -93,7 +93,7 @@ class Pipeline:
         # searched without the synonyms the answerer appends (qa.cues.with_synonyms): fitted on these
         # hits, the models served synonym-expanded retrieval better on the tune data than models fitted
         # on it (NCP tune false refusals 4/310 against 8/310; dev facts 296 against 295 of 347)
-        hits = self.retriever.search(question, k=DEFAULT_TOP_K, filters=filters)
+        hits = with_dense_scores(self.retriever.search(question, k=DEFAULT_TOP_K, filters=filters), self.retriever, question)
         vec = self.retriever.dense.query_vectors([question])[0] if self.retriever.dense is not None else None
         q = make_query(question, self.tok, self.stats, vec)
         cands = candidates(hits, int(DEFAULT_PARAMS["depth"]))

@@ -118,8 +118,10 @@ class Answerer:
     # -- setup ----------------------------------------------------------------
 
     def _search(self, text: str, k: int, filters: Filters | None = None) -> list[Hit]:
-        """Retrieval for a question: searched with the synonyms of its words (:func:`with_synonyms`)."""
-        return self.retriever.search(with_synonyms(text, self.cues), k=k, filters=filters)
+        """Retrieval for a question: searched with the synonyms of its words (:func:`with_synonyms`);
+        a hit only BM25 found gets its cosine to the question too (:func:`with_dense_scores`)."""
+        searched = with_synonyms(text, self.cues)
+        return with_dense_scores(self.retriever.search(searched, k=k, filters=filters), self.retriever, searched)
 
     def _prepare(self) -> None:
         """Corpus term statistics and the sentence-vector lookup, once."""
@@ -799,6 +801,26 @@ def _named_docs(question: str, metas: Mapping[str, DocMeta | None]) -> set[str]:
         num = re.sub(r"\s+", "", m.doc_number or "")
         if (num and num in q) or (m.title and len(m.title) >= 6 and m.title in q):
             out.add(d)
+    return out
+
+
+def with_dense_scores(hits: list[Hit], retriever, text: str) -> list[Hit]:
+    """``hits`` with the cosine of ``text``'s vector (already computed by the search) to each hit
+    that only BM25 found, read from the stored passage vectors: the answerability features then
+    see how far such a passage is from the question instead of an unknown value.  Unchanged
+    when the backend cannot list its vectors."""
+    missing = [i for i, h in enumerate(hits) if h.dense_score is None]
+    dense = getattr(retriever, "dense", None)
+    if not missing or dense is None:
+        return hits
+    try:
+        vecs = np.asarray(dense.index.vectors([hits[i].chunk.chunk_id for i in missing]), dtype=np.float32)
+        qv = np.asarray(dense.query_vectors([text])[0], dtype=np.float32)
+    except Exception:  # noqa: BLE001  a backend without a vector listing (Milvus): left unknown
+        return hits
+    out = list(hits)
+    for i, score in zip(missing, vecs @ qv):
+        out[i] = replace(hits[i], dense_score=float(score))
     return out
 
 

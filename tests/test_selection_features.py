@@ -205,3 +205,28 @@ def test_a_frequency_states_the_time_a_how_often_question_asks(text):
 
     assert "date" in asked_kinds("多久调度一次？") and "date" in asked_kinds("走访频次是多少？")
     assert "date" in present_kinds(text)  # so the answer does not say the time is not stated
+
+
+def test_a_hit_only_bm25_found_gets_its_cosine_from_the_stored_vectors():
+    from policyqa.qa.answerer import with_dense_scores
+
+    vecs = {"c1": np.array([1.0, 0.0], dtype=np.float32), "c2": np.array([0.6, 0.8], dtype=np.float32)}
+
+    class Index:
+        def vectors(self, ids):
+            return np.stack([vecs[i] for i in ids])
+
+    class Dense:
+        index = Index()
+
+        def query_vectors(self, texts):
+            return np.array([[0.0, 1.0]], dtype=np.float32)
+
+    class Retriever:
+        dense = Dense()
+
+    hits = [_hit("甲", 1, "c1", dense=0.5), Hit(chunk=_hit("乙", 2, "c2").chunk, score=0.5, rank=2, sparse_score=1.0, sparse_rank=2)]
+    out = with_dense_scores(hits, Retriever(), "问题")
+    assert out[0].dense_score == pytest.approx(0.5)  # a dense hit keeps its own score
+    assert out[1].dense_score == pytest.approx(0.8) and out[1].dense_rank is None  # cosine filled in, no rank invented
+    assert with_dense_scores(hits, object(), "问题") == hits  # a backend without vectors: unchanged
