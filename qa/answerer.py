@@ -808,10 +808,11 @@ def with_dense_scores(hits: list[Hit], retriever, text: str) -> list[Hit]:
     """``hits`` with the cosine of ``text``'s vector (already computed by the search) to each hit
     that only BM25 found, read from the stored passage vectors: the answerability features then
     see how far such a passage is from the question instead of an unknown value.  Unchanged
-    when the backend cannot list its vectors."""
+    when no hit came from the dense list (BM25-only retrieval) or the backend cannot list its
+    vectors."""
     missing = [i for i, h in enumerate(hits) if h.dense_score is None]
     dense = getattr(retriever, "dense", None)
-    if not missing or dense is None:
+    if not missing or dense is None or len(missing) == len(hits):  # BM25-only retrieval embeds nothing
         return hits
     try:
         vecs = np.asarray(dense.index.vectors([hits[i].chunk.chunk_id for i in missing]), dtype=np.float32)

@@ -122,6 +122,11 @@ def folder_answerer(folder, vocabulary: Sequence[str], index_dir, **answerer_arg
     return make_answerer(store, RetrievalConfig(mode="bm25"), **answerer_args)
 
 
+
+def body(answer) -> str:
+    """An answer's text without its list of sources."""
+    return answer.text.split("\n来源：", 1)[0]
+
 # --- a four-document corpus ---------------------------------------------------------
 
 VOCABULARY = (

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes import folder_answerer
+from fakes import body, folder_answerer
 
 DATA = Path(__file__).parent / "data" / "lead_unit"
 
@@ -21,10 +21,6 @@ DATA = Path(__file__).parent / "data" / "lead_unit"
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory):
     return folder_answerer(DATA, ["培育", "金融", "上市", "人才"], tmp_path_factory.mktemp("lead") / "index", threshold=0.0)
-
-
-def body(a) -> str:
-    return a.text.split("\n来源：", 1)[0]
 
 
 def test_the_unit_of_the_section_whose_heading_is_the_topic_answers(answerer):

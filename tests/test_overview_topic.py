@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes import folder_answerer
+from fakes import body, folder_answerer
 
 DATA = Path(__file__).parent / "data" / "synonyms"
 
@@ -19,10 +19,6 @@ DATA = Path(__file__).parent / "data" / "synonyms"
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory):
     return folder_answerer(DATA, ["云", "展会", "贷款", "人才"], tmp_path_factory.mktemp("overview") / "index", threshold=0.0)
-
-
-def body(a) -> str:
-    return a.text.split("\n来源：", 1)[0]
 
 
 def test_an_overview_of_one_topics_rewards_lists_only_that_topic(answerer):

@@ -230,3 +230,5 @@ def test_a_hit_only_bm25_found_gets_its_cosine_from_the_stored_vectors():
     assert out[0].dense_score == pytest.approx(0.5)  # a dense hit keeps its own score
     assert out[1].dense_score == pytest.approx(0.8) and out[1].dense_rank is None  # cosine filled in, no rank invented
     assert with_dense_scores(hits, object(), "问题") == hits  # a backend without vectors: unchanged
+    bm25_only = [hits[1]]
+    assert with_dense_scores(bm25_only, Retriever(), "问题") == bm25_only  # BM25-only retrieval: nothing embedded
