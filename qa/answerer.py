@@ -27,7 +27,7 @@ from policyqa.corpus.jurisdiction import NATIONAL
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
-from policyqa.qa.cues import asked_kinds, load_cues, present, present_kinds, with_synonyms
+from policyqa.qa.cues import load_cues, present, present_kinds, with_synonyms
 from policyqa.qa.decision import (
     Decision,
     FollowupScope,
@@ -540,25 +540,23 @@ class Answerer:
         return any(re.fullmatch(r"\s*(?:和|与|跟|及|、|还是|或)\s*", question[a.start + len(a.text) : b.start]) for a, b in zip(ms, ms[1:]))
 
     def _compare(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int) -> Decision:
-        """One labelled statement per region, each decided as the single-region question
-        would be (the question naming that region alone, 「佛山市技改奖励的比例…」, over
-        that region's documents): a region whose closest clause states no figure of the kind
-        asked is quoted with a plain "not stated"; a region whose documents are not about it
-        says so."""
+        """One labelled statement per region, each decided like a single-region question
+        (the question without its place names, over that region's documents alone): a
+        region whose closest clause states no figure of the kind asked is quoted with a
+        plain "not stated"; a region whose documents are not about it says so."""
         general = strip_regions(resolved, self.docs)
+        gq = self._query(general)  # embedded without the place names: each region is judged on the topic alone
         parts = []
         for r in regions:
             docs = docs_for(r, self.docs)
             if not docs:
-                parts.append(RegionPart(region_label(r), has_docs=False, missing=asked_kinds(general, self.cues)))
+                parts.append(RegionPart(region_label(r), has_docs=False, missing=gq.kinds))
                 continue
             own = self._has_own(docs)
-            single = f"{r.name}{general}"  # one embedding per region, reused by retrieval and the features
-            rq = self._query(single)
-            rh = self._newer_first(self._search(single, k=top_k, filters=Filters(doc_ids=tuple(docs))), single)
-            d = self._decide(rq, rh, False, Filters(doc_ids=tuple(docs)), top_k) if rh else Decision(Reason.REFUSED_OUT_OF_CORPUS)
+            rh = self._newer_first(self._search(general, k=top_k, filters=Filters(doc_ids=tuple(docs))), general)
+            d = self._decide(gq, rh, False, Filters(doc_ids=tuple(docs)), top_k) if rh else Decision(Reason.REFUSED_OUT_OF_CORPUS)
             sel = tuple(d.selected[:MAX_PER_REGION]) if not d.refused else ()
-            missing = tuple(d.missing) if sel else (tuple(rq.kinds) or ("",))
+            missing = tuple(d.missing) if sel else (tuple(gq.kinds) or ("",))
             parts.append(RegionPart(region_label(r), sel, missing, has_docs=own or bool(sel)))
         selected = tuple(s for p in parts for s in p.selected)
         if not selected:
