@@ -27,7 +27,7 @@ from policyqa.corpus.jurisdiction import NATIONAL
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
-from policyqa.qa.cues import load_cues, present, present_kinds, with_synonyms
+from policyqa.qa.cues import load_cues, names_word, present, present_kinds, with_synonyms
 from policyqa.qa.decision import (
     Decision,
     FollowupScope,
@@ -270,13 +270,10 @@ class Answerer:
         does, or half of its character bigrams do."""
         texts = [c.header + "\n" + c.text for d in doc_ids for c in self._doc_chunks(d)]
         joined = "\n".join(texts)
-        if present(obj, joined, self.cues):
+        if names_word(obj, joined, self.cues):  # itself, a synonym, or half of its bigrams
             return True
         words = [t for t in self.tokenize(obj) if len(t) >= 2 and t not in self.cues.generic]
-        if any(present(w, joined, self.cues) for w in words):  # one of its words: the documents may name it otherwise (预留 …份额)
-            return True
-        grams = {obj[i : i + 2] for i in range(len(obj) - 1) if obj[i : i + 2].strip()}
-        return bool(grams) and sum(g in joined for g in grams) / len(grams) >= 0.5
+        return any(present(w, joined, self.cues) for w in words)  # one of its words: the documents may name it otherwise (预留 …份额)
 
     def _names(self, obj: str, text: str) -> bool:
         """Whether ``text`` names a follow-up's changed object: the object itself; else every

@@ -22,7 +22,7 @@ from policyqa.corpus.chunk import PREAMBLE
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate, candidates, clause_candidates
-from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, load_cues, present, present_kinds, token_weight
+from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, load_cues, names_word, present, present_kinds, token_weight
 from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query, topic_weight
 from policyqa.qa.model import LinearModel, load_model
 from policyqa.qa.types import Citation, Statement
@@ -286,7 +286,7 @@ class ExtractiveComposer:
                 if not ({"amount", "rate"} & present_kinds(c.text, self.cues)):
                     continue
                 where = sc.hits[c.hit].chunk.section + "\n" + c.text
-                if topic and not any(_names_word(t, where, self.cues) for t in topic):
+                if topic and not any(names_word(t, where, self.cues) for t in topic):
                     continue  # 「漯河对企业技术改造有什么奖励？」 does not list the targets of 「二、发展目标」
             elif probs[j] < floor and j != i:
                 continue
@@ -311,15 +311,6 @@ class ExtractiveComposer:
                  and not self.cues.money_topic.fullmatch(t)]
         words = [t for t in words if not any(t != u and t in u for u in words)]  # 技术改造, not its 技术
         return tuple(t for t in words if not (heads and all(present(t, h, self.cues) for h in heads)))
-
-
-def _names_word(word: str, text: str, cues: Cues) -> bool:
-    """``text`` writes ``word`` (or a synonym), or half of its character bigrams (专精特新企业
-    in 「专精特新“小巨人”企业」; not 技术改造 in 「绿色制造技术」)."""
-    if present(word, text, cues):
-        return True
-    grams = {word[i : i + 2] for i in range(len(word) - 1)}
-    return len(grams) > 1 and 2 * sum(g in text for g in grams) >= len(grams)
 
 
 _CONDITION_END = re.compile(r"的[，,]\s*$")

@@ -185,6 +185,16 @@ def with_synonyms(text: str, cues: Cues | None = None) -> str:
     return f"{text}（{' '.join(add)}）" if add else text
 
 
+def names_word(word: str, text: str, cues: Cues | None = None) -> bool:
+    """``text`` writes ``word`` (:func:`present`: itself, a synonym, an abbreviation's full
+    form), or half of its character bigrams (专精特新企业 in 「专精特新“小巨人”企业」; not
+    技术改造 in 「绿色制造技术」)."""
+    if present(word, text, cues):
+        return True
+    grams = {word[i : i + 2] for i in range(len(word) - 1) if word[i : i + 2].strip()}
+    return len(grams) > 1 and 2 * sum(g in text for g in grams) >= len(grams)
+
+
 ABBREVIATION_GAP = 4  # characters the full form may hold between two characters of an abbreviation
 _SENTENCE_END = frozenset("。；;！？!?\n")
 
