@@ -69,7 +69,7 @@ from policyqa.qa.followup import resolve_history
 from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import is_english
 from policyqa.qa.model import MODELS, LinearModel
-from policyqa.qa.regions import asked_regions, docs_for
+from policyqa.qa.regions import asked_regions, docs_for, strip_regions
 from policyqa.qa.types import Turn
 
 SEED = 0
@@ -85,17 +85,32 @@ class Pipeline:
         self.stats = TermStats.from_texts([c.indexed_text() for c in store.chunks.values()], self.tok)
         self.lookup = store.sentences.lookup if store.sentences is not None else None
 
-    def run(self, question: str, clauses: bool = True, doc_ids: Sequence[str] | None = None):
-        """Hits, query, candidates and features of ``question`` (within ``doc_ids`` when given)."""
+    def region_docs(self, question: str) -> list[str]:
+        """The documents of the regions ``question`` names (empty: it names none the index has)."""
+        metas = self.store.docs
+        return sorted({d for r in asked_regions(question, metas) for d in docs_for(r, metas)})
+
+    def run(self, question: str, clauses: bool = True, doc_ids: Sequence[str] | None = None, regional: bool = False):
+        """Hits, query, candidates and features of ``question`` (within ``doc_ids`` when given).
+        ``regional``: as the answerer judges a question naming a region (``Answerer._regional``):
+        the region's documents' hits among the question's top 30 (or, when none, a search within
+        them), scored on the question without its place names."""
         if is_english(question):  # as the answerer searches it
             question = with_chinese_terms(question)
         filters = Filters(doc_ids=tuple(doc_ids)) if doc_ids else None
         # searched without the synonyms the answerer appends (qa.cues.with_synonyms): fitted on these
         # hits, the models served synonym-expanded retrieval better on the tune data than models fitted
         # on it (NCP tune false refusals 4/310 against 8/310; dev facts 296 against 295 of 347)
-        hits = with_dense_scores(self.retriever.search(question, k=DEFAULT_TOP_K, filters=filters), self.retriever, question)
+        text = question
+        if regional and doc_ids:
+            hits = [h for h in self.retriever.search(question, k=max(30, DEFAULT_TOP_K)) if h.chunk.doc_id in set(doc_ids)][:DEFAULT_TOP_K]
+            hits = hits or self.retriever.search(question, k=DEFAULT_TOP_K, filters=filters)
+            hits = with_dense_scores(hits, self.retriever, question)
+            text = strip_regions(question, self.store.docs) or question
+        else:
+            hits = with_dense_scores(self.retriever.search(question, k=DEFAULT_TOP_K, filters=filters), self.retriever, question)
         vec = self.retriever.dense.query_vectors([question])[0] if self.retriever.dense is not None else None
-        q = make_query(question, self.tok, self.stats, vec)
+        q = make_query(text, self.tok, self.stats, vec)
         cands = candidates(hits, int(DEFAULT_PARAMS["depth"]))
         if clauses:
             cands = cands + [c for u in cands if u.kind == "sentence" for c in clause_candidates(u, hits[u.hit])]
@@ -172,7 +187,11 @@ def collect_selector(pipe: Pipeline, questions: Sequence[Question], grader, labe
             print(f"[train] {name}: {n}/{len(questions)} questions", file=sys.stderr)
         if q.out_of_corpus:
             continue
-        qq, hits, cands, X = pipe.run(resolved[q.id])
+        # a question naming the region of its answer is judged as the answerer judges it, within
+        # that region's documents; a region trap on the whole corpus (its negatives: ``train``)
+        within = pipe.region_docs(resolved[q.id])
+        within = within if set(q.docs) & set(within) else []
+        qq, hits, cands, X = pipe.run(resolved[q.id], doc_ids=within or None, regional=bool(within))
         g = grader(q, hits, cands)
         y = labeler(q, hits, cands, g)
         cache[q.id] = (qq, hits, cands, X)
@@ -440,7 +459,7 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
             if not region_docs:
                 continue
             inside = bool(set(q.docs) & set(region_docs))
-            rows.append(answerability_row(selector, *pipe.run(q.question, clauses=False, doc_ids=region_docs), is_english(q.question)))
+            rows.append(answerability_row(selector, *pipe.run(q.question, clauses=False, doc_ids=region_docs, regional=True), is_english(q.question)))
             ys.append(1.0 if inside else 0.0)
             oocs.append(not inside)  # a hard negative, weighed with the out-of-corpus questions
     answerable, ans_info = fit_answerable(np.stack(rows), np.array(ys), max_false_refusal, progress, np.array(oocs, dtype=bool))

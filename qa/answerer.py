@@ -456,26 +456,28 @@ class Answerer:
         regional = [h for h in hits if h.chunk.doc_id in region_docs][:top_k]
         if region_docs and not regional:
             regional = self._newer_first(self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
+        # judged without the region's name, on the topic alone: within the region's documents every
+        # clause states it through its header (「南康区对企业研发中心奖励多少？」 is not answered by 南康's
+        # 小巨人 rule), and other regions' passages lack it by definition
+        general = strip_regions(resolved, self.docs)
+        gq = self._query(general, q.vector) if general else q
         region_only: list[Selected] = []
         p_region = 0.0
         if regional:
-            sc = self.composer.score(q, regional)
+            sc = self.composer.score(gq, regional)
             p_region = self._p_answerable(sc, english)
             if p_region >= self.threshold:
-                selected, shape = self._select(q, sc, Filters(doc_ids=tuple(region_docs)), top_k)
+                selected, shape = self._select(gq, sc, Filters(doc_ids=tuple(region_docs)), top_k)
                 selected, shape = self._complete_intro(selected, shape)
-                selected = self._versions(q, selected, top_k)
-                missing = self._missing(q, selected)
+                selected = self._versions(gq, selected, top_k)
+                missing = self._missing(gq, selected)
                 if selected and not missing:
                     return Decision(Reason.ANSWERED, tuple(selected), regions=names, shape=shape, p_answerable=p_region)
                 region_only = selected[:1]
-            elif (part := self._partial(q, regional, english)) is not None:
+            elif (part := self._partial(gq, regional, english)) is not None:
                 if part.reason == Reason.ANSWERED:
                     return replace(part, regions=names)
                 region_only, p_region = list(part.selected), part.p_answerable or 0.0
-        # other regions' rules, judged without the region's name (their passages lack it by definition)
-        general = strip_regions(resolved, self.docs)
-        gq = self._query(general, q.vector)
         others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
         selected: list[Selected] = []
         if others:
@@ -486,11 +488,11 @@ class Answerer:
                 if self._missing(gq, selected):
                     selected = []
         if region_only and not selected:
-            return Decision(Reason.PARTIAL, tuple(region_only), regions=names, missing=tuple(self._missing(q, region_only)), p_answerable=p_region)
+            return Decision(Reason.PARTIAL, tuple(region_only), regions=names, missing=tuple(self._missing(gq, region_only)), p_answerable=p_region)
         if not selected and not region_only:
             return Decision(Reason.REFUSED_REGION, regions=names, region_has_docs=self._has_own(region_docs), nearest=self._nearest(hits))
         return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=self._has_own(region_docs),
-                        missing=tuple(self._missing(q, region_only)) if region_only else (), p_answerable=p_region)
+                        missing=tuple(self._missing(gq, region_only)) if region_only else (), p_answerable=p_region)
 
     def _from_items(self, question: str, text: str, resolved: str, history, filters: Filters | None, t0: float) -> Answer | None:
         """An eligibility question answered through matching, or a comparison across

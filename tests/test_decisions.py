@@ -229,3 +229,21 @@ def test_sentence_vectors_survive_save_load_add_remove(tmp_path, store):
     again.save()
     loaded = SentenceIndex.load(tmp_path / "copy" / "sentences")
     assert loaded is not None and set(loaded.chunk_ids) == set(again.chunks)
+
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="known gap: within 南康's one-chunk document the answerability model gives the 小巨人 "
+                   "rule p=0.29 for 研发中心 (threshold 0.19), judged on the topic alone; see README 'What still fails'")
+def test_a_region_whose_documents_lack_the_topic_is_not_answered_with_another_of_its_rules(real_ask):
+    a = real_ask("南康区对企业研发中心奖励多少？")  # 研发中心 appears only in 安吉's documents
+    assert a.decision != "answered" and "60万元" not in body(a)
+
+
+@pytest.mark.slow
+def test_a_region_question_is_judged_on_its_topic_within_the_region(real_ask):
+    # the region's name is stripped for the judgement (every clause of its documents states it
+    # through the header): its own topic is still answered from its document, its other rules not quoted
+    ok = real_ask("南康区对企业技术改造补助多少？")
+    assert ok.decision == "answered" and "10%" in body(ok) and "200万元" in body(ok)
+    assert "60万元" not in body(ok)
