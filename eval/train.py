@@ -103,7 +103,8 @@ class Pipeline:
         # on it (NCP tune false refusals 4/310 against 8/310; dev facts 296 against 295 of 347)
         text = question
         if regional and doc_ids:
-            hits = [h for h in self.retriever.search(question, k=max(30, DEFAULT_TOP_K)) if h.chunk.doc_id in set(doc_ids)][:DEFAULT_TOP_K]
+            own = set(doc_ids)
+            hits = [h for h in self.retriever.search(question, k=max(30, DEFAULT_TOP_K)) if h.chunk.doc_id in own][:DEFAULT_TOP_K]
             hits = hits or self.retriever.search(question, k=DEFAULT_TOP_K, filters=filters)
             hits = with_dense_scores(hits, self.retriever, question)
             text = strip_regions(question, self.store.docs) or question

@@ -457,8 +457,8 @@ class Answerer:
         if region_docs and not regional:
             regional = self._newer_first(self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
         # judged without the region's name, on the topic alone: within the region's documents every
-        # clause states it through its header (「南康区对企业研发中心奖励多少？」 is not answered by 南康's
-        # 小巨人 rule), and other regions' passages lack it by definition
+        # clause states it through its header, so the name is coverage for all of them; other
+        # regions' passages lack it by definition
         general = strip_regions(resolved, self.docs)
         gq = self._query(general, q.vector) if general else q
         region_only: list[Selected] = []
