@@ -451,12 +451,10 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
     # the answerer also judges a question that names a region on that region's documents alone:
     # answerable there when its answer is in them, not when it is in another region's (a region trap)
     for name, qs, pipe in [("team", team, b_pipe)] + ([("dev", dev, d_pipe)] if dev else []):
-        metas = pipe.store.docs
         for q in qs:
             if q.out_of_corpus or q.followup_of or not q.docs:
                 continue
-            regions = asked_regions(q.question, metas)
-            region_docs = sorted({d for r in regions for d in docs_for(r, metas)})
+            region_docs = pipe.region_docs(q.question)
             if not region_docs:
                 continue
             inside = bool(set(q.docs) & set(region_docs))

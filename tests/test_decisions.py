@@ -231,7 +231,6 @@ def test_sentence_vectors_survive_save_load_add_remove(tmp_path, store):
     assert loaded is not None and set(loaded.chunk_ids) == set(again.chunks)
 
 
-
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="known gap: within 南康's one-chunk document the answerability model gives the 小巨人 "
                    "rule p=0.29 for 研发中心 (threshold 0.19), judged on the topic alone (README, 'Added on 2026-12-04')")
