@@ -458,6 +458,8 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
             if not region_docs:
                 continue
             inside = bool(set(q.docs) & set(region_docs))
+            if inside and q.id in data[name][4]:
+                continue  # its answerable row above is already this view (``collect_selector``)
             rows.append(answerability_row(selector, *pipe.run(q.question, clauses=False, doc_ids=region_docs, regional=True), is_english(q.question)))
             ys.append(1.0 if inside else 0.0)
             oocs.append(not inside)  # a hard negative, weighed with the out-of-corpus questions
