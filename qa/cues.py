@@ -49,6 +49,8 @@ class Cues:
     level_words: Mapping[str, str]  # 区里 -> 区级
     level_forms: Mapping[str, tuple[str, ...]]  # 区级 -> 区级, 各区, 区财政 …; 第四年 -> 第四个年度 … (how a text names a slot word)
     subject_heads: tuple[str, ...]  # 企业, 单位 …: a follow-up naming one changes who, not what
+    anaphora: re.Pattern = re.compile("(?!)")  # 这笔钱, 这条 … at the start of a follow-up's object: the previous topic
+    ask_verbs: re.Pattern = re.compile("(?!)")  # 要满足, 还有 … at the end of a follow-up's object: part of the ask
 
 
 @lru_cache(maxsize=4)
@@ -65,7 +67,9 @@ def load_cues(path: str | Path = DATA) -> Cues:
     for k, v in kinds.items():
         units = _alt(v["units"])
         if k == "unit":  # a named body: 市工信局, 县财政局, 管委会 …
-            present[k] = re.compile(rf"(?:牵头单位|责任单位|主管部门|联系部门)|(?:[市县区省州镇](?!级)|人民政府)[\u4e00-\u9fff]{{1,6}}?(?:{units})(?=[、，,；;：:）)\s。]|$)")
+            # … or a body named without an office word: the treasury that pays (市财政, 同级政府)
+            bodies = "|" + _alt(v["bodies"]) if v.get("bodies") else ""
+            present[k] = re.compile(rf"(?:牵头单位|责任单位|主管部门|联系部门{bodies})|(?:[市县区省州镇](?!级)|人民政府)[\u4e00-\u9fff]{{1,6}}?(?:{units})(?=[、，,；;：:）)\s。]|$)")
         elif k == "date":
             # a date, a period, or a frequency (每季度, 每个工作日)
             present[k] = re.compile(rf"\d{{4}}\s*年|\d{{1,2}}\s*月\s*\d{{0,2}}|{num}\s*(?:{units})(?:内|以内|前|起)?|起施行|之日起|每(?:个)?(?:{units})")
@@ -96,6 +100,8 @@ def load_cues(path: str | Path = DATA) -> Cues:
         level_words=dict(d["followup_level_words"]),
         level_forms={k: tuple(v) for k, v in d.get("followup_level_forms", {}).items()},
         subject_heads=tuple(d["subject_heads"]),
+        anaphora=re.compile("^(?:" + _alt(d.get("followup_anaphora", [])) + ")") if d.get("followup_anaphora") else re.compile("(?!)"),
+        ask_verbs=re.compile("(?:" + _alt(d.get("followup_ask_verbs", [])) + ")$") if d.get("followup_ask_verbs") else re.compile("(?!)"),
     )
 
 

@@ -69,10 +69,21 @@ def is_followup(question: str) -> bool:
 
 
 def changed_object(question: str) -> str:
-    """What a follow-up changes (「人才这块呢？」 -> 人才; 「要什么条件？」 -> "")."""
+    """What a follow-up changes (「人才这块呢？」 -> 人才; 「要什么条件？」, 「这笔钱谁出？」 -> "";
+    「第二年还有吗？」 -> 第二年): the words before its ask, without a word pointing back to
+    the previous topic (这笔钱, 这条) or the verbs that belong to the ask (要满足, 还有)."""
     core = _core(normalize_query(question)).rstrip("的")
     m = _asks(core)
-    return core[: m.start()].strip(" ，,") if m else core
+    return _object_words(core[: m.start()] if m else core)
+
+
+def _object_words(text: str) -> str:
+    c = load_cues()
+    obj = text.strip(" ，,")
+    obj = c.anaphora.sub("", obj, count=1)
+    while obj and (v := c.ask_verbs.search(obj)):
+        obj = obj[: v.start()]
+    return obj.strip(" ，,的")
 
 
 _FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:个)?(?:万|亿|千|百)?(?:元|家|人|个|年|%)?|[一二两三四五六七八九十百千]+\s*(?:个)?(?:万|亿)(?:元)?")
@@ -190,9 +201,11 @@ def resolve(question: str, previous: str | None, tokenize=None) -> str:
     obj = changed_object(q)
     ask_new = _asks(core)
     ask_prev = _asks(prev)
-    if not obj and ask_new is not None:  # a new ask about the same topic: 「要什么条件？」
+    if not obj and ask_new is not None:  # a new ask about the same topic: 「要什么条件？」「这笔钱谁出？」
         topic = prev[: ask_prev.start()] if ask_prev else prev.rstrip("?？。")
-        return f"{topic.rstrip('，, ')}{core[ask_new.start():]}？"
+        # the whole follow-up is the new ask (its words before the ask name no object: 要满足, 这笔钱)
+        sep = "，" if load_cues().anaphora.match(core) else ""
+        return f"{topic.rstrip('，, ')}{sep}{core}？"
     swapped = _replace_figure(prev, obj) if obj else None  # 过1个亿 for 过3000万: the figure changes, the topic stays
     if swapped:
         return swapped

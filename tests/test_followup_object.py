@@ -73,3 +73,21 @@ def test_an_ordinal_year_is_named_by_its_other_form(years):
     first, then = converse(years, "安吉小微企业升规奖励多少？", "第二年呢？")
     assert "10万元" in body(first)
     assert "5万元" in body(then) and "没有写明" not in body(then)
+
+
+def test_a_follow_up_naming_a_year_is_answered_where_the_text_says_next_year(tmp_path):
+    """「第二年」 asked, 「次年」 written (tests/data/nextyear, written for this test): the
+    follow-up is answered from that sentence, not told the document does not mention it."""
+    a = folder_answerer(Path(__file__).parent / "data" / "nextyear", ["升规", "专精特新"], tmp_path / "index",
+                        today=lambda: date(2026, 6, 1), threshold=0.0)
+    first, then = converse(a, "衢州小微企业升规奖多少？", "第二年还有吗？")
+    assert "8万元" in body(first)
+    assert "4万元" in body(then) and "没有提到" not in then.text and "没有写明「第二年" not in then.text
+
+
+def test_a_follow_up_pointing_back_keeps_the_previous_topic(tmp_path):
+    a = folder_answerer(Path(__file__).parent / "data" / "nextyear", ["升规", "专精特新"], tmp_path / "index",
+                        today=lambda: date(2026, 6, 1), threshold=0.0)
+    first, then = converse(a, "衢州新认定省级专精特新中小企业奖多少？", "这笔钱谁出？")
+    assert "30万元" in body(first)
+    assert "专精特新" in then.resolved_question and "没有提到" not in then.text

@@ -25,7 +25,7 @@ from policyqa.index.hybrid import RetrievalConfig
 from policyqa.index.store import IndexStore
 from policyqa.qa.articles import article_of, assignments
 from policyqa.qa.decision import Decision, FollowupScope, Reason, lead_text
-from policyqa.qa.followup import resolve
+from policyqa.qa.followup import changed_object, resolve
 from policyqa.qa.regions import asked_regions, docs_for, strip_regions
 from policyqa.qa.service import make_answerer
 from policyqa.qa.types import Turn
@@ -155,6 +155,23 @@ def test_another_county_is_not_answered_from_it(answerer):
 ])
 def test_a_follow_up_replaces_only_what_changed(previous, question, resolved):
     assert resolve(question, previous) == resolved
+
+
+@pytest.mark.parametrize("question, kept", [
+    ("这笔钱谁出？", "这笔钱谁出"),  # a word pointing back names no new object
+    ("这条归哪个部门管？", "归哪个部门管"),
+    ("该项由谁负责？", "由谁负责"),
+    ("要满足什么条件？", "要满足什么条件"),  # the verbs before the question word belong to the ask
+])
+def test_a_follow_up_that_points_back_asks_about_the_previous_topic(question, kept):
+    assert changed_object(question) == ""
+    r = resolve(question, "丁县新认定省级工业设计中心奖多少？")
+    assert r.startswith("丁县新认定省级工业设计中心") and kept in r
+
+
+@pytest.mark.parametrize("question, obj", [("第二年还有吗？", "第二年"), ("规上企业也有吗？", "规上企业"), ("人才这块呢？", "人才")])
+def test_the_ask_words_after_a_changed_object_are_not_part_of_it(question, obj):
+    assert changed_object(question) == obj
 
 
 def test_a_follow_up_changing_a_level_is_answered_within_the_previous_documents(answerer):
