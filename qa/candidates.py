@@ -135,7 +135,7 @@ def candidates(hits: Sequence[Hit], depth: int = 8, cues: Cues | None = None) ->
     return out
 
 
-def clause_candidates(unit: Candidate, hit: Hit, max_clauses: int = 3) -> list[Candidate]:
+def clause_candidates(unit: Candidate, hit: Hit, max_clauses: int = 3, cues: Cues | None = None) -> list[Candidate]:
     """Runs of 1..``max_clauses`` consecutive clauses of a sentence unit (split at ，；：)."""
     if unit.kind not in ("sentence", "item") or unit.start < 0:
         return []
@@ -146,6 +146,15 @@ def clause_candidates(unit: Candidate, hit: Hit, max_clauses: int = 3) -> list[C
             bounds.append(m.end())
     bounds.append(unit.end)
     pieces = [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+    # a clause that explains the one before (「…“一表一卡一册”,即…报送表、联系卡和活动手册」) is one run with it
+    explains = (cues or load_cues()).explanation
+    merged: list[tuple[int, int]] = []
+    for a, b in pieces:
+        if merged and explains.match(text[a:b].lstrip()):
+            merged[-1] = (merged[-1][0], b)
+        else:
+            merged.append((a, b))
+    pieces = merged
     if len(pieces) < 2:
         return []
     out = []

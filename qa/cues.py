@@ -50,6 +50,7 @@ class Cues:
     level_forms: Mapping[str, tuple[str, ...]]  # 区级 -> 区级, 各区, 区财政 …; 第四年 -> 第四个年度 … (how a text names a slot word)
     subject_heads: tuple[str, ...]  # 企业, 单位 …: a follow-up naming one changes who, not what
     anaphora: re.Pattern = re.compile("(?!)")  # 这笔钱, 这条 … at the start of a follow-up's object: the previous topic
+    explanation: re.Pattern = re.compile("(?!)")  # 即, 也就是 … at the start of a clause: it explains the clause before
     ask_verbs: re.Pattern = re.compile("(?!)")  # 要满足, 还有 … at the end of a follow-up's object: part of the ask
 
 
@@ -101,6 +102,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         level_forms={k: tuple(v) for k, v in d.get("followup_level_forms", {}).items()},
         subject_heads=tuple(d["subject_heads"]),
         anaphora=re.compile("^(?:" + _alt(d.get("followup_anaphora", [])) + ")") if d.get("followup_anaphora") else re.compile("(?!)"),
+        explanation=re.compile("^(?:" + _alt(d["explanation_starts"]) + ")") if d.get("explanation_starts") else re.compile("(?!)"),
         ask_verbs=re.compile("(?:" + _alt(d.get("followup_ask_verbs", [])) + ")$") if d.get("followup_ask_verbs") else re.compile("(?!)"),
     )
 

@@ -26,13 +26,7 @@ Features (all documented where computed):
 - passage: 1/fused rank, fused score relative to the top, dense and BM25
   presence of the passage;
 - position and shape: position in passage, length, kind (sentence, item,
-  note, clause), interviewer turn, cap words;
-- quantities (:mod:`policyqa.qa.quantities`): when the question states a figure
-  of its own (设备投资800万), +1 for a candidate stating the highest threshold
-  of that dimension the figure meets among the question's units (the tier that
-  applies), -1 for one whose thresholds of that dimension it meets none of,
-  0 otherwise (one signed column: the few tune questions stating a figure fit
-  one weight, not three).
+  note, clause), interviewer turn, cap words.
 """
 
 from __future__ import annotations
@@ -48,7 +42,6 @@ import numpy as np
 
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate
-from policyqa.qa.quantities import Quantity, bounds, fit, stated
 from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, asked_kinds, asks_list, has_number, load_cues, present, present_kinds, token_weight
 from policyqa.qa.terms import domain_terms
 
@@ -59,8 +52,6 @@ CANDIDATE_FEATURES = (
     "inv_pos", "log_len", "short", "long", "is_item", "is_note", "is_clause", "host", "cap", "list_item",
     # relative to the question's other candidates (absolute similarities are compressed: 0.85-0.93 for all)
     "dense_z", "dense_rank", "cov_gap", "bigram_gap", "bm25_rank", "fig_rank",
-    # the question's own figures against the candidate's thresholds (qa.quantities)
-    "qty_fit",
 )
 ANSWERABILITY_FEATURES = (
     "best_logit", "best_cov", "top_cov", "top3_cov", "missing_terms", "missing_idf", "top_dense", "top_in_both",
@@ -104,7 +95,6 @@ class Query:
     # weighs like a question word: the figure features judge whether a text states what it asks
     # (「比例」 by 「10%」, 「上限」 by 「最高不超过」), coverage judges the topic
     asks: tuple[str, ...] = ()
-    quantities: tuple[Quantity, ...] = ()  # figures the question states itself (设备投资800万)
 
 
 _QCHARS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
@@ -125,7 +115,7 @@ def make_query(text: str, tokenize, stats: TermStats | None, vector=None, cues: 
     qb = bigrams(c.question_word.sub("", text))
     alts = tuple(tuple(s.lower() for s in c.synonyms.get(t, ())) for t in toks)
     return Query(text, toks, w, tuple(t for t in dict.fromkeys(domain_terms(text)) if t not in c.not_topic), kinds,
-                 asks_list(text, c), qb, vector, alts, asks, stated(text))
+                 asks_list(text, c), qb, vector, alts, asks)
 
 
 def ask_words(tokens: Sequence[str], kinds: Sequence[str], cues: Cues) -> tuple[str, ...]:
@@ -239,16 +229,13 @@ class Reference:
     cov_ctx: np.ndarray
     bigram: np.ndarray
     fig: np.ndarray  # asked-figure match x 10 + context coverage
-    tier: float = np.nan  # the highest threshold the question's figures meet (NaN: none)
 
     @classmethod
-    def of(cls, dense, bm, cov, cov_ctx, bigram, fig, mask, tier=None) -> "Reference":
+    def of(cls, dense, bm, cov, cov_ctx, bigram, fig, mask) -> "Reference":
         if not mask.any():
             mask = np.ones(len(mask), dtype=bool)
         d = dense[mask]
-        t = tier[mask] if tier is not None else np.array([np.nan])
-        t = t[np.isfinite(t)]
-        return cls(d[np.isfinite(d)], bm[mask], cov[mask], cov_ctx[mask], bigram[mask], fig[mask], float(t.max()) if len(t) else np.nan)
+        return cls(d[np.isfinite(d)], bm[mask], cov[mask], cov_ctx[mask], bigram[mask], fig[mask])
 
 
 def _inv_rank(v: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -279,7 +266,6 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
         if cd.kind in ("sentence",):
             by_hit.setdefault(cd.hit, []).append(i)
     bm = np.array([bm25(q, cd.text if cd.kind != "note" else hits[cd.hit].chunk.section + cd.text) for cd in cands], dtype=np.float64)
-    tier = np.full(m, np.nan)
     for i, cd in enumerate(cands):
         h = hits[cd.hit]
         ch = h.chunk
@@ -322,11 +308,6 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
         }
         for k in FIGURE_KINDS:
             f[f"fig_{k}"] = float(k in q.kinds and k in kinds)
-        if q.quantities:
-            qf = fit(q.quantities, bounds(text))
-            f["qty_fit"] = -1.0 if qf.unmet else 0.0
-            if qf.level is not None:
-                tier[i] = qf.level
         X[i] = [f.get(name, 0.0) for name in CANDIDATE_FEATURES]
     col = lambda n: X[:, _COL[n]].astype(np.float64)  # noqa: E731
     cov, bg = col("cov"), col("bigram")
@@ -334,10 +315,8 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
     fig = (sum(col(f"fig_{k}") for k in FIGURE_KINDS) - col("fig_asked_absent")) * 10 + cov_ctx
     dense = dense.astype(np.float64)
     if ref is None:
-        ref = Reference.of(dense, bm, cov, cov_ctx, bg, fig, np.array([cd.kind != "clause" for cd in cands]), tier)
+        ref = Reference.of(dense, bm, cov, cov_ctx, bg, fig, np.array([cd.kind != "clause" for cd in cands]))
     _relative(X, dense, bm, cov, cov_ctx, bg, fig, ref)
-    if np.isfinite(ref.tier):  # the highest threshold met among the units: the tier that applies
-        X[:, _COL["qty_fit"]] = np.where(np.isfinite(tier) & (tier >= ref.tier - 1e-9), 1.0, X[:, _COL["qty_fit"]])
     return X, ref
 
 

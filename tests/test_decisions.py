@@ -98,6 +98,13 @@ def test_clause_candidates_are_runs_of_clauses_of_one_sentence():
     assert unit.text not in texts and all(c.kind == "clause" for c in clause_candidates(unit, h))
 
 
+def test_a_clause_that_explains_the_one_before_is_never_cut_from_it():
+    h = _hit("服务专员上门时携带统一印制的“两单一册”，即问题清单、服务清单和工作手册，做到走访有记录。")
+    unit = chunk_candidates(0, h)[0]
+    runs = [c.text for c in clause_candidates(unit, h)]
+    assert runs and all(("两单一册" in t) == ("问题清单" in t) for t in runs)  # the term and what it stands for stay together
+
+
 # --- shapes -------------------------------------------------------------------------------
 
 
