@@ -12,7 +12,7 @@ rewarding that honour; an investment kind (工业机器人) selects items on suc
 investments; anything else is matched as text in the granting sentence.  A
 region whose documents mention the topic without granting anything for it
 gets one cell saying no amount is stated, citing the mention.  Regions with
-current amounts come first, largest first.
+current amounts come first, largest first; a region's items in document order.
 """
 
 from __future__ import annotations
@@ -164,13 +164,16 @@ def compare(
                                   _citation(meta, c.section, sent)))
                 seen_docs.add(c.doc_id)
                 break
-    # regions with current amounts first, largest first; mentions without an amount last
+    # regions with current amounts first, largest first; mentions without an amount last.  Within a
+    # region its items read in document order: a base tier stated as a rate without a cap (8% from
+    # 500万元) comes before the higher tier that states the cap, not after every capped item
     amounts = {id(c): _amount(c, items_by_id) for c in cells}
+    order = {it.item_id: i for i, it in enumerate(items)}
     best: dict[str, tuple] = {}
     for c in cells:
         key = (c.item_id == "", c.superseded or c.expired, -amounts[id(c)])
         best[c.region] = min(best.get(c.region, key), key)
-    cells.sort(key=lambda c: (best[c.region], c.region, c.item_id == "", c.superseded or c.expired, -amounts[id(c)], c.item_id))
+    cells.sort(key=lambda c: (best[c.region], c.region, c.item_id == "", c.superseded or c.expired, order.get(c.item_id, len(order))))
     return Comparison(topic, reading, tuple(cells))
 
 

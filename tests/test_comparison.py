@@ -72,3 +72,22 @@ def test_an_english_question_is_searched_with_the_chinese_words_of_its_terms(ans
     assert not a.refused
     assert "60%" in b and "15万元" in b
     assert {c.doc_id for c in a.citations} == {"deqing-2025.txt"}
+
+
+def test_a_regions_items_read_in_document_order_so_an_uncapped_base_tier_is_not_cut():
+    """tests/data/compare_tiers (written for this test): 第1条 gives 6% from 300万元 and 9% from
+    2000万元 with one cap for both, then four other capped items.  Listed by amount the base tier
+    (a rate, no cap of its own) came last and fell outside the four items shown per region."""
+    from policyqa.corpus.items import chunk_items
+    from policyqa.corpus.pipeline import chunk_documents, load_corpus
+    from policyqa.qa.compare import compare
+
+    docs = list(load_corpus([Path(__file__).parent / "data" / "compare_tiers"]).documents)
+    chunks = chunk_documents(docs)
+    meta = {d.meta.doc_id: d.meta for d in docs}
+    items = [it for c in chunks for it in chunk_items(meta[c.doc_id], c)]
+    cells = compare("技改设备投资", items, meta, chunks, regions=["青石县"], today=date(2026, 1, 1)).cells
+    shown = [c.amount_text for c in cells[:4]]
+    assert any("6%" in t for t in shown) and any("9%" in t for t in shown)
+    assert [c.amount_text for c in cells].index(next(t for t in shown if "6%" in t)) < [c.amount_text for c in cells].index(
+        next(t for t in shown if "9%" in t))  # the base tier before the higher one, as the article states them
