@@ -178,7 +178,29 @@ def present(term: str, text: str, cues: Cues | None = None) -> bool:
     """``term`` or one of its synonyms occurs in ``text``, or the term is an abbreviation of
     what the text writes out (:func:`abbreviates`: 智改数转 of 智能化改造数字化转型)."""
     c = cues or load_cues()
-    return term in text or any(s in text for s in c.synonyms.get(term, ())) or abbreviates(term, text)
+    return term in text or any(s in text for s in c.synonyms.get(term, ())) or abbreviates(term, text) or written_apart(term, text)
+
+
+def written_apart(term: str, text: str) -> bool:
+    """A compound term (four characters or more) whose two words the text writes apart,
+    in order, within one sentence (贷款贴息 in 「新增的流动资金贷款，按实际支付利息的50%给予贴息」,
+    技改补助 in 「技改项目按投资额给予补助」); each word has two characters at least."""
+    if len(term) < 4 or term in text:
+        return False
+    return _apart_in(term, text)
+
+
+@lru_cache(maxsize=4096)
+def _apart_in(term: str, text: str) -> bool:
+    for k in range(2, len(term) - 1):
+        head, tail = term[:k], term[k:]
+        at = text.find(head)
+        while at >= 0:
+            end = next((i for i in range(at + len(head), len(text)) if text[i] in _SENTENCE_END), len(text))
+            if tail in text[at + len(head) : end]:
+                return True
+            at = text.find(head, at + 1)
+    return False
 
 
 def with_synonyms(text: str, cues: Cues | None = None) -> str:

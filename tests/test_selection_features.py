@@ -117,6 +117,18 @@ def test_an_abbreviation_is_present_where_its_full_form_is():
     assert not present("专精", "专业精细")  # two-character terms are matched literally
 
 
+def test_a_compound_term_written_apart_in_one_sentence_is_present():
+    from policyqa.qa.cues import present
+    from policyqa.qa.features import missing
+
+    text = "对企业新增的设备更新贷款，按实际支付利息的40%给予贴息，单户最高20万元。"
+    assert present("贷款贴息", text)  # 贷款 … 贴息: the two words of the term, in order, one sentence
+    assert not present("贷款贴息", "对企业新增贷款给予担保。对上云企业给予贴息。")  # not across sentences
+    assert not present("贴息贷款", text)  # nor in the other order
+    q = _query("某县贷款贴息最多多少")
+    assert "贷款贴息" in q.terms and missing(q, text) == 0  # so the feature does not count it missing
+
+
 def test_a_clause_about_the_topic_beats_a_figure_about_something_else():
     """The asked kind of figure (a rate) must not pull the answer to a clause on another
     topic: the clause about the question's topic is chosen, and it states no rate."""
