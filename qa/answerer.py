@@ -208,9 +208,48 @@ class Answerer:
                 d = found
             else:
                 follow = (FollowupScope.NOT_STATED, *follow[1:])
+        elif (follow is not None and follow[0] == FollowupScope.WITHIN and not follow[1] and d.reason in (Reason.ANSWERED, Reason.PARTIAL)
+              and d.shape != "comparison" and _repeats(d, history)
+              and not (q.kinds and all(k in present_kinds(" ".join(s.text for s in d.selected), self.cues) for k in q.kinds))):
+            # a new ask about the same topic (「要什么条件？」 after 「…奖多少？」) answered with the very quote the
+            # previous turn gave, which does not state what is asked now: the previous documents' best answer
+            # among the clauses not quoted before
+            d = self._new_ask(checked.text, prev_docs or follow[3], history, top_k) or d
         if follow is not None:
             d = replace(d, followup=follow[0], followup_object=follow[1], followup_docs=follow[2])
         return self._render(question, resolved, d, hits, t_retrieve, t2, t0)
+
+    def _new_ask(self, ask: str, prev_docs: Sequence[str], history, top_k: int) -> Decision | None:
+        """The answer to a follow-up's new ask (「要什么条件？」) from the previous turn's documents,
+        searched and scored on the ask itself — the documents are the topic; a conditions section
+        need not repeat the reward's name — leaving out the candidates the previous answer quoted;
+        None when nothing else is found."""
+        prev = _turn(history[-1]).answer if history else ""
+        if not prev or not prev_docs:
+            return None
+        scope = Filters(doc_ids=tuple(prev_docs))
+        hits = self._newer_first(self._search(ask, k=top_k, filters=scope), ask)
+        q = self._query(ask)
+        if not hits:
+            return None
+        sc = self.composer.score(q, hits)
+        quoted = np.array([c.text.strip()[:60] in prev for c in sc.cands], dtype=bool)
+        if not len(quoted) or quoted.all():
+            return None
+        sc = replace(sc, logits=np.where(quoted, -60.0, sc.logits))  # far below any real logit: never chosen
+        selected, shape = self._select(q, sc, scope, top_k)
+        if not selected or _repeats(Decision(Reason.ANSWERED, tuple(selected)), history):
+            return None
+        # the other clause must be about the ask (条件 in its heading 「四、申报条件」 or text): a reward
+        # sentence that states its own conditions (「对首次纳入规模以上工业统计的企业…」) is rightly repeated
+        c = self.cues
+        words = [w for w in self.tokenize(c.anaphora.sub("", ask.strip(), count=1))
+                 if len(w) >= 2 and w not in c.generic and not c.question_word.fullmatch(w)]
+        if words and not any(present(w, s.hit.chunk.section + "\n" + s.text, c) for s in selected for w in words):
+            return None
+        selected, shape = self._complete_intro(selected, shape)
+        missing = self._missing(q, selected)
+        return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, tuple(selected), missing=tuple(missing), shape=shape)
 
     def _resolve(self, text: str, history, filters) -> tuple[str, tuple | None, list[str]]:
         """(resolved question, (FollowupScope, changed object, previous titles) for a follow-up

@@ -91,3 +91,26 @@ def test_a_follow_up_pointing_back_keeps_the_previous_topic(tmp_path):
     first, then = converse(a, "衢州新认定省级专精特新中小企业奖多少？", "这笔钱谁出？")
     assert "30万元" in body(first)
     assert "专精特新" in then.resolved_question and "没有提到" not in then.text
+
+
+CONDITIONS = Path(__file__).parent / "data" / "conditions"
+
+
+@pytest.fixture(scope="module")
+def conditions_answerer(tmp_path_factory):
+    """tests/data/conditions (written for these tests): rewards in one section, the conditions
+    that apply to all of them in another, and a reward sentence that states its own condition."""
+    return folder_answerer(CONDITIONS, ["单项冠军", "小巨人", "升规", "条件", "材料"], tmp_path_factory.mktemp("conditions") / "index",
+                           today=lambda: date(2026, 6, 1), threshold=0.0)
+
+
+def test_a_new_ask_is_not_answered_with_the_previous_quote_when_another_clause_is_about_it(conditions_answerer):
+    first, then = converse(conditions_answerer, "金华评上国家级单项冠军奖多少？", "要什么条件？")
+    assert "120万元" in body(first)
+    assert "纳税关系在金华市" in body(then) and "120万元" not in body(then)
+
+
+def test_a_reward_sentence_stating_its_own_condition_may_answer_the_new_ask(conditions_answerer):
+    first, then = converse(conditions_answerer, "金华首次升规奖多少？", "要什么条件？")
+    assert "8万元" in body(first)
+    assert "2000万元" in body(then)  # its own condition stays in the answer
