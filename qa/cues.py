@@ -50,6 +50,7 @@ class Cues:
     level_forms: Mapping[str, tuple[str, ...]]  # 区级 -> 区级, 各区, 区财政 …; 第四年 -> 第四个年度 … (how a text names a slot word)
     subject_heads: tuple[str, ...]  # 企业, 单位 …: a follow-up naming one changes who, not what
     anaphora: re.Pattern = re.compile("(?!)")  # 这笔钱, 这条 … at the start of a follow-up's object: the previous topic
+    difference: re.Pattern = re.compile("(?!)")  # 一样, 区别 …: comparing rewards asks for their amounts
     explanation: re.Pattern = re.compile("(?!)")  # 即, 也就是 … at the start of a clause: it explains the clause before
     ask_verbs: re.Pattern = re.compile("(?!)")  # 要满足, 还有 … at the end of a follow-up's object: part of the ask
 
@@ -102,6 +103,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         level_forms={k: tuple(v) for k, v in d.get("followup_level_forms", {}).items()},
         subject_heads=tuple(d["subject_heads"]),
         anaphora=re.compile("^(?:" + _alt(d.get("followup_anaphora", [])) + ")") if d.get("followup_anaphora") else re.compile("(?!)"),
+        difference=re.compile(_alt(d["difference_words"])) if d.get("difference_words") else re.compile("(?!)"),
         explanation=re.compile("^(?:" + _alt(d["explanation_starts"]) + ")") if d.get("explanation_starts") else re.compile("(?!)"),
         ask_verbs=re.compile("(?:" + _alt(d.get("followup_ask_verbs", [])) + ")$") if d.get("followup_ask_verbs") else re.compile("(?!)"),
     )
@@ -136,8 +138,8 @@ def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:
         if c.open_count.search(question):
             out.append("count")
             out.sort(key=FIGURE_KINDS.index)
-    # 「补贴多少」「奖励标准是多少」: a money word with 多少/标准 asks an amount
-    if "amount" not in out and c.money_topic.search(question) and re.search(r"多少|标准|几万|how much", question):
+    # 「补贴多少」「奖励标准是多少」: a money word with 多少/标准 asks an amount; so does comparing rewards (「奖励一样吗」)
+    if "amount" not in out and c.money_topic.search(question) and (re.search(r"多少|标准|几万|how much", question) or c.difference.search(question)):
         if not any(k in out for k in ("rate", "count", "measure")):
             out.insert(0, "amount")
     return tuple(out)

@@ -30,6 +30,15 @@ def test_how_much_of_money_or_a_rate_is_not_a_count(q):
     assert "count" not in asked_kinds(q)
 
 
+@pytest.mark.parametrize("q", ["甲县和乙县对小巨人的奖励一样吗？", "两地技改补贴有什么区别", "甲市和乙市的奖补相比哪个多"])
+def test_comparing_rewards_asks_for_their_amounts(q):
+    assert "amount" in asked_kinds(q)
+
+
+def test_comparing_something_that_is_not_money_asks_no_amount():
+    assert "amount" not in asked_kinds("甲县和乙县的服务专员制度有什么区别？")
+
+
 @pytest.mark.parametrize("q,want", [
     ("这项工作由哪些部门负责？", False),
     ("哪些单位牵头？", False),
