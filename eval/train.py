@@ -52,7 +52,7 @@ from policyqa.eval.metrics import chunk_relevant, facts_all, normalize, rouge_l_
 from policyqa.eval.questions import Question, load_questions, select_split
 from policyqa.eval.run import CONFIGS, EvalConfig, answer_body, index_for
 from policyqa.index.tokenize import JiebaTokenizer
-from policyqa.index.types import Filters
+from policyqa.index.types import Filters, Hit
 from policyqa.qa.answerer import DEFAULT_TOP_K, with_dense_scores
 from policyqa.qa.candidates import candidates, clause_candidates
 from policyqa.qa.compose import DEFAULT_PARAMS
@@ -89,6 +89,14 @@ class Pipeline:
         """The documents of the regions ``question`` names (empty: it names none the index has)."""
         metas = self.store.docs
         return sorted({d for r in asked_regions(question, metas) for d in docs_for(r, metas)})
+
+    def outside(self, question: str, own: Sequence[str]) -> list[Hit]:
+        """The other regions' passages among ``question``'s top 30, as the answerer weighs a
+        question naming a region against them (``Answerer._regional``: ``outside_lead``)."""
+        if is_english(question):
+            question = with_chinese_terms(question)
+        mine = set(own)
+        return [h for h in self.retriever.search(question, k=max(30, DEFAULT_TOP_K)) if h.chunk.doc_id not in mine][:DEFAULT_TOP_K]
 
     def run(self, question: str, clauses: bool = True, doc_ids: Sequence[str] | None = None, regional: bool = False):
         """Hits, query, candidates and features of ``question`` (within ``doc_ids`` when given).
@@ -306,7 +314,7 @@ def fit_selector(data: dict, progress: bool) -> tuple[LinearModel, dict]:
     return model, {"C": best_c, "cv_top1": {str(k): round(v, 4) for k, v in report.items()}, "train_top1": per_set}
 
 
-def answerability_row(selector: LinearModel, q, hits, cands, X, english: bool) -> np.ndarray:
+def answerability_row(selector: LinearModel, q, hits, cands, X, english: bool, outside=None) -> np.ndarray:
     ok = np.array([not c.host and c.kind != "clause" for c in cands], dtype=bool)
     if not ok.any():
         best_logit, best_cov = -10.0, 0.0
@@ -314,7 +322,7 @@ def answerability_row(selector: LinearModel, q, hits, cands, X, english: bool) -
         lg = np.where(ok, selector.logits(X), -np.inf)
         i = int(np.argmax(lg))
         best_logit, best_cov = float(lg[i]), float(X[i][CANDIDATE_FEATURES.index("cov")])
-    return answerability_features(q, hits, best_logit, best_cov, english)
+    return answerability_features(q, hits, best_logit, best_cov, english, outside=outside)
 
 
 def fit_answerable(rows: np.ndarray, y: np.ndarray, max_false_refusal: float, progress: bool,
@@ -441,7 +449,10 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
             if q.id in cache_q:  # the question against its own corpus: answerable
                 qq, hits, cands, X = cache_q[q.id]
                 keep = [i for i, c in enumerate(cands) if c.kind != "clause"]
-                rows.append(answerability_row(selector, qq, hits, [cands[i] for i in keep], X[keep], eng))
+                within = pipe.region_docs(text)  # judged within its region (collect_selector): weighed against the others
+                within = within if set(q.docs) & set(within) else []
+                rows.append(answerability_row(selector, qq, hits, [cands[i] for i in keep], X[keep], eng,
+                                              outside=pipe.outside(text, within) if within else None))
                 ys.append(1.0)
                 oocs.append(False)
             if not q.followup_of:  # and against the other corpus: not answerable there
@@ -460,7 +471,8 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
             inside = bool(set(q.docs) & set(region_docs))
             if inside and q.id in data[name][4]:
                 continue  # its answerable row above is already this view (``collect_selector``)
-            rows.append(answerability_row(selector, *pipe.run(q.question, clauses=False, doc_ids=region_docs, regional=True), is_english(q.question)))
+            rows.append(answerability_row(selector, *pipe.run(q.question, clauses=False, doc_ids=region_docs, regional=True), is_english(q.question),
+                                          outside=pipe.outside(q.question, region_docs)))
             ys.append(1.0 if inside else 0.0)
             oocs.append(not inside)  # a hard negative, weighed with the out-of-corpus questions
     answerable, ans_info = fit_answerable(np.stack(rows), np.array(ys), max_false_refusal, progress, np.array(oocs, dtype=bool))

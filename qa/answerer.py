@@ -340,13 +340,13 @@ class Answerer:
 
     # -- decisions --------------------------------------------------------------
 
-    def _p_answerable(self, sc: Scored, english: bool, allow=None) -> float:
+    def _p_answerable(self, sc: Scored, english: bool, allow=None, outside: Sequence[Hit] | None = None) -> float:
         i = sc.best(lambda c: not c.host and c.kind != "clause" and (allow is None or allow(sc.hits[c.hit])))
         if i is None:
             return 0.0
         best_logit = float(sc.logits[i])
         best_cov = float(sc.X[i][_COV]) if sc.X is not None else 0.0
-        x = answerability_features(sc.query, sc.hits, best_logit, best_cov, english, self.cues, dense=self.dense_features)
+        x = answerability_features(sc.query, sc.hits, best_logit, best_cov, english, self.cues, dense=self.dense_features, outside=outside)
         return float(self.answerable.proba(x[None, :])[0])
 
     def _decide(self, q, hits: Sequence[Hit], english: bool, filters, top_k: int) -> Decision:
@@ -502,9 +502,10 @@ class Answerer:
         gq = self._query(general, q.vector) if general else q
         region_only: list[Selected] = []
         p_region = 0.0
+        others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
         if regional:
             sc = self.composer.score(gq, regional)
-            p_region = self._p_answerable(sc, english)
+            p_region = self._p_answerable(sc, english, outside=others)  # judged against what other regions state
             if p_region >= self.threshold:
                 selected, shape = self._select(gq, sc, Filters(doc_ids=tuple(region_docs)), top_k)
                 selected, shape = self._complete_intro(selected, shape)
@@ -517,7 +518,6 @@ class Answerer:
                 if part.reason == Reason.ANSWERED:
                     return replace(part, regions=names)
                 region_only, p_region = list(part.selected), part.p_answerable or 0.0
-        others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
         selected: list[Selected] = []
         if others:
             sc = self.composer.score(gq, others)

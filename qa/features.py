@@ -55,7 +55,7 @@ CANDIDATE_FEATURES = (
 )
 ANSWERABILITY_FEATURES = (
     "best_logit", "best_cov", "top_cov", "top3_cov", "missing_terms", "missing_idf", "top_dense", "top_in_both",
-    "asked_absent", "english", "n_qtokens",
+    "asked_absent", "english", "n_qtokens", "outside_lead",
 )
 
 
@@ -345,14 +345,19 @@ def _relative(X, dense, bm, cov, cov_ctx, bg, fig, ref: Reference) -> None:
 
 
 def answerability_features(q: Query, hits: Sequence[Hit], best_logit: float, best_cov: float, english: bool, cues: Cues | None = None,
-                           depth: int = 3, dense: bool = True) -> np.ndarray:
+                           depth: int = 3, dense: bool = True, outside: Sequence[Hit] | None = None) -> np.ndarray:
     """One row: how well the top passages are about the question (``dense=False``:
-    dense scores come from another model than the one fitted, so they are unknown)."""
+    dense scores come from another model than the one fitted, so they are unknown).
+    ``outside``: for a question judged within the region it names, the best passages of
+    the other regions; ``outside_lead`` is how much better the best of them covers the
+    question than the region's own (a region trap: another region has the rule), 0 when
+    the question is not judged within a region."""
     c = cues or load_cues()
     top = list(hits[:depth])
     texts = [h.chunk.header + "\n" + h.chunk.text + "\n" + h.chunk.responsible for h in top]
     joined = "\n".join(texts)
     covs = [coverage(q, t) for t in texts]
+    out_covs = [coverage(q, h.chunk.header + "\n" + h.chunk.text + "\n" + h.chunk.responsible) for h in list(outside or ())[:depth]]
     low = joined.lower()
     absent = [w for t, w in zip(q.tokens, q.weights) if t not in low and len(t) >= 2]
     total = sum(q.weights) or 1.0
@@ -371,5 +376,6 @@ def answerability_features(q: Query, hits: Sequence[Hit], best_logit: float, bes
         "asked_absent": float(bool(q.kinds) and not any(k in kinds for k in q.kinds)),
         "english": float(english),
         "n_qtokens": min(len(q.tokens), 12) / 12.0,
+        "outside_lead": (max(out_covs) - max(covs, default=0.0)) if out_covs else 0.0,
     }
     return np.array([f[n] for n in ANSWERABILITY_FEATURES], dtype=np.float32)

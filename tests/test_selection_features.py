@@ -253,3 +253,16 @@ def test_a_hit_only_bm25_found_gets_its_cosine_from_the_stored_vectors():
     assert with_dense_scores(hits, object(), "问题") == hits  # a backend without vectors: unchanged
     bm25_only = [hits[1]]
     assert with_dense_scores(bm25_only, Retriever(), "问题") == bm25_only  # BM25-only retrieval: nothing embedded
+
+
+def test_outside_lead_is_how_much_better_another_regions_passage_covers_the_question():
+    from policyqa.qa.features import ANSWERABILITY_FEATURES, answerability_features
+
+    q = _query("企业成功上市奖多少")
+    own = [_hit("对新认定的省级专精特新企业，给予一次性奖励20万元。", 1, "own")]
+    other = [_hit("对在沪深北交易所成功上市的企业，给予一次性奖励150万元。", 1, "other")]
+    col = ANSWERABILITY_FEATURES.index("outside_lead")
+    lead = answerability_features(q, own, 0.0, 0.0, False, outside=other)[col]
+    assert lead > 0  # another region states the rule the region asked about lacks: a region trap
+    assert answerability_features(q, other, 0.0, 0.0, False, outside=own)[col] < 0
+    assert answerability_features(q, own, 0.0, 0.0, False)[col] == 0.0  # not judged within a region
