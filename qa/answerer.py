@@ -402,7 +402,7 @@ class Answerer:
         items = items_after_intro(self.composer, selected[0], self._doc_chunks, int(self.composer.params["list_max"]))
         return (items, "list") if items else (selected, shape)
 
-    def _partial(self, q, hits: Sequence[Hit], english: bool) -> Decision | None:
+    def _partial(self, q, hits: Sequence[Hit], english: bool, outside: Sequence[Hit] | None = None) -> Decision | None:
         """Topic found, the figure asked not stated: the passages are judged about the
         question's topic alone (the same answerability model, no figure kind asked);
         when they are, the closest clause with a plain "not stated" (Reason.PARTIAL)."""
@@ -410,7 +410,7 @@ class Answerer:
             return None
         q0 = replace(q, kinds=())
         sc = self.composer.score(q0, hits)
-        p0 = self._p_answerable(sc, english)
+        p0 = self._p_answerable(sc, english, outside=outside)
         if p0 < self.threshold:
             return None
         selected = [_beyond_heading(s) for s in self.composer.select(sc)[:1]]
@@ -514,7 +514,7 @@ class Answerer:
                 if selected and not missing:
                     return Decision(Reason.ANSWERED, tuple(selected), regions=names, shape=shape, p_answerable=p_region)
                 region_only = selected[:1]
-            elif (part := self._partial(gq, regional, english)) is not None:
+            elif (part := self._partial(gq, regional, english, outside=others)) is not None:
                 if part.reason == Reason.ANSWERED:
                     return replace(part, regions=names)
                 region_only, p_region = list(part.selected), part.p_answerable or 0.0
