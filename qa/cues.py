@@ -52,7 +52,7 @@ class Cues:
     anaphora: re.Pattern = re.compile("(?!)")  # 这笔钱, 这条 … at the start of a follow-up's object: the previous topic
     difference: re.Pattern = re.compile("(?!)")  # 一样, 区别 …: comparing rewards asks for their amounts
     explanation: re.Pattern = re.compile("(?!)")  # 即, 也就是 … at the start of a clause: it explains the clause before
-    ask_verbs: re.Pattern = re.compile("(?!)")  # 要满足, 还有 … at the end of a follow-up's object: part of the ask
+    ask_verbs: re.Pattern = re.compile("(?!)")  # 要满足, 还有 … words at the end of a follow-up's object: part of the ask
 
 
 @lru_cache(maxsize=4)
@@ -105,7 +105,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         anaphora=re.compile("^(?:" + _alt(d.get("followup_anaphora", [])) + ")") if d.get("followup_anaphora") else re.compile("(?!)"),
         difference=re.compile(_alt(d["difference_words"])) if d.get("difference_words") else re.compile("(?!)"),
         explanation=re.compile("^(?:" + _alt(d["explanation_starts"]) + ")") if d.get("explanation_starts") else re.compile("(?!)"),
-        ask_verbs=re.compile("(?:" + _alt(d.get("followup_ask_verbs", [])) + ")$") if d.get("followup_ask_verbs") else re.compile("(?!)"),
+        ask_verbs=re.compile("(?:" + _alt(d.get("followup_ask_verbs", [])) + ")") if d.get("followup_ask_verbs") else re.compile("(?!)"),
     )
 
 

@@ -78,12 +78,27 @@ def changed_object(question: str) -> str:
 
 
 def _object_words(text: str) -> str:
+    """``text`` without a leading word pointing back and without trailing words of the ask,
+    taken as whole words (节能 keeps its 能, 节能有 loses its 有)."""
     c = load_cues()
-    obj = text.strip(" ，,")
-    obj = c.anaphora.sub("", obj, count=1)
-    while obj and (v := c.ask_verbs.search(obj)):
-        obj = obj[: v.start()]
-    return obj.strip(" ，,的")
+    obj = c.anaphora.sub("", text.strip(" ，,"), count=1).strip(" ，,")
+    words = _segment(obj)
+    while words and c.ask_verbs.fullmatch(words[-1]):
+        words.pop()
+    return "".join(words).strip(" ，,的") if words else ""
+
+
+def _segment(text: str) -> list[str]:
+    """``text`` cut into whole words, longest first, from the tokenizer's words (which include
+    the sub-words of a long word: 智能化改造 yields 智能 and 改造 too); a character no word
+    covers is a word of its own."""
+    vocab = sorted({w for w in _default_tokenize()(text) if len(w) >= 2}, key=len, reverse=True)
+    out, i = [], 0
+    while i < len(text):
+        w = next((v for v in vocab if text.startswith(v, i)), text[i])
+        out.append(w)
+        i += len(w)
+    return out
 
 
 _FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:个)?(?:万|亿|千|百)?(?:元|家|人|个|年|%)?|[一二两三四五六七八九十百千]+\s*(?:个)?(?:万|亿)(?:元)?")
