@@ -147,11 +147,13 @@ def _replace_slot(prev: str, new: str, tokens: Sequence[str]) -> str | None:
         for old in sorted(grp, key=len, reverse=True):
             if old != word and old in prev:
                 rest = new.replace(word, "", 1).strip("的")
-                if new == word or not rest or rest in prev:  # 省级以上 for 市级及以上: the level changes
-                    return prev.replace(old, word, 1)
-                # 省级专精特新 for 国家级小巨人: the level and the word it qualifies change
                 at = prev.index(old) + len(old)
-                nxt = next((t for t in tokens if prev.startswith(t, at) and len(t) >= 2), "")
+                # the whole word the old level qualifies (专精特新小巨人, not its part 专精特新)
+                nxt = max((t for t in tokens if prev.startswith(t, at) and len(t) >= 2), key=len, default="")
+                narrower = bool(nxt) and nxt != rest and nxt.startswith(rest)  # 专精特新 asked where 专精特新小巨人 was
+                if new == word or not rest or (rest in prev and not narrower):  # 省级以上 for 市级及以上: the level changes
+                    return prev.replace(old, word, 1)
+                # 省级专精特新 for 国家级小巨人 or for 国家级专精特新小巨人: the level and the word it qualifies change
                 return prev[: at - len(old)] + new + prev[at + len(nxt):]
     # a word of the previous question sharing the new word's head or tail (智能车间 ~ 智能工厂, 省级 ~ 国家级)
     best, score = None, 0

@@ -146,6 +146,8 @@ def test_another_county_is_not_answered_from_it(answerer):
     ("乙市评上国家级小巨人市里奖多少", "那区里呢", "乙市评上国家级小巨人区里奖多少"),  # the word written in the same form
     ("丙县到2020年市级及以上研究中心要达到多少家", "省级以上的呢？", "丙县到2020年省级及以上研究中心要达到多少家"),
     ("乙市评上国家级小巨人奖多少", "省级专精特新呢？", "乙市评上省级专精特新奖多少"),  # a level with what it qualifies
+    # … the whole word it qualifies, not the part the new words repeat (专精特新 of 专精特新小巨人)
+    ("乙市新认定国家级专精特新小巨人奖多少", "省级专精特新呢？", "乙市新认定省级专精特新奖多少"),
     # a new category replaces the category the previous question named by its level, not joins it
     ("乙市评上省级专精特新小巨人奖多少", "创新型中小企业呢？", "乙市评上创新型中小企业奖多少"),
     ("乙市对国家级单项冠军企业奖多少", "小微企业呢？", "乙市对小微企业奖多少"),
