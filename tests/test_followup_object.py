@@ -62,10 +62,21 @@ def test_a_follow_up_whose_answer_names_the_change_is_left_alone(answerer):
     assert "没有写明" not in body(then)
 
 
+def _answerer(tmp_path_factory, folder: str, vocabulary):
+    """The shape-test answerer (BM25, keyword fake embedder, threshold 0) over ``tests/data/<folder>``."""
+    return folder_answerer(Path(__file__).parent / "data" / folder, vocabulary, tmp_path_factory.mktemp(folder) / "index",
+                           today=lambda: date(2026, 6, 1), threshold=0.0)
+
+
 @pytest.fixture(scope="module")
 def years(tmp_path_factory):
-    return folder_answerer(Path(__file__).parent / "data" / "followup_years", ["升规", "年度"], tmp_path_factory.mktemp("years") / "index",
-                           today=lambda: date(2026, 6, 1), threshold=0.0)
+    return _answerer(tmp_path_factory, "followup_years", ["升规", "年度"])
+
+
+@pytest.fixture(scope="module")
+def nextyear(tmp_path_factory):
+    """tests/data/nextyear (written for these tests): 次年 where a follow-up asks 第二年; who pays."""
+    return _answerer(tmp_path_factory, "nextyear", ["升规", "专精特新"])
 
 
 def test_an_ordinal_year_is_named_by_its_other_form(years):
@@ -75,33 +86,25 @@ def test_an_ordinal_year_is_named_by_its_other_form(years):
     assert "5万元" in body(then) and "没有写明" not in body(then)
 
 
-def test_a_follow_up_naming_a_year_is_answered_where_the_text_says_next_year(tmp_path):
-    """「第二年」 asked, 「次年」 written (tests/data/nextyear, written for this test): the
-    follow-up is answered from that sentence, not told the document does not mention it."""
-    a = folder_answerer(Path(__file__).parent / "data" / "nextyear", ["升规", "专精特新"], tmp_path / "index",
-                        today=lambda: date(2026, 6, 1), threshold=0.0)
-    first, then = converse(a, "衢州小微企业升规奖多少？", "第二年还有吗？")
+def test_a_follow_up_naming_a_year_is_answered_where_the_text_says_next_year(nextyear):
+    """「第二年」 asked, 「次年」 written: the follow-up is answered from that sentence, not
+    told the document does not mention it."""
+    first, then = converse(nextyear, "衢州小微企业升规奖多少？", "第二年还有吗？")
     assert "8万元" in body(first)
     assert "4万元" in body(then) and "没有提到" not in then.text and "没有写明「第二年" not in then.text
 
 
-def test_a_follow_up_pointing_back_keeps_the_previous_topic(tmp_path):
-    a = folder_answerer(Path(__file__).parent / "data" / "nextyear", ["升规", "专精特新"], tmp_path / "index",
-                        today=lambda: date(2026, 6, 1), threshold=0.0)
-    first, then = converse(a, "衢州新认定省级专精特新中小企业奖多少？", "这笔钱谁出？")
+def test_a_follow_up_pointing_back_keeps_the_previous_topic(nextyear):
+    first, then = converse(nextyear, "衢州新认定省级专精特新中小企业奖多少？", "这笔钱谁出？")
     assert "30万元" in body(first)
     assert "专精特新" in then.resolved_question and "没有提到" not in then.text
-
-
-CONDITIONS = Path(__file__).parent / "data" / "conditions"
 
 
 @pytest.fixture(scope="module")
 def conditions_answerer(tmp_path_factory):
     """tests/data/conditions (written for these tests): rewards in one section, the conditions
     that apply to all of them in another, and a reward sentence that states its own condition."""
-    return folder_answerer(CONDITIONS, ["单项冠军", "小巨人", "升规", "条件", "材料"], tmp_path_factory.mktemp("conditions") / "index",
-                           today=lambda: date(2026, 6, 1), threshold=0.0)
+    return _answerer(tmp_path_factory, "conditions", ["单项冠军", "小巨人", "升规", "条件", "材料"])
 
 
 def test_a_new_ask_is_not_answered_with_the_previous_quote_when_another_clause_is_about_it(conditions_answerer):
