@@ -27,7 +27,7 @@ from policyqa.corpus.jurisdiction import NATIONAL
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
-from policyqa.qa.cues import load_cues, names_word, present, present_kinds, with_synonyms
+from policyqa.qa.cues import asked_kinds, comparison_topic, load_cues, names_word, present, present_kinds, with_synonyms
 from policyqa.qa.decision import (
     Decision,
     FollowupScope,
@@ -583,7 +583,12 @@ class Answerer:
         region whose closest clause states no figure of the kind asked is quoted with a
         plain "not stated"; a region whose documents are not about it says so."""
         general = strip_regions(resolved, self.docs)
-        gq = self._query(general)  # embedded without the place names: each region is judged on the topic alone
+        # embedded without the place names and the comparing words (区别, 分别 …): each region is judged
+        # on the topic alone; the kinds asked are the whole question's (comparing rewards asks amounts)
+        topic = comparison_topic(general, self.cues) or general
+        gq = self._query(topic)
+        if (kinds := asked_kinds(general, self.cues)) != gq.kinds:
+            gq = replace(gq, kinds=kinds)
         parts = []
         for r in regions:
             docs = docs_for(r, self.docs)
@@ -591,7 +596,7 @@ class Answerer:
                 parts.append(RegionPart(region_label(r), has_docs=False, missing=gq.kinds))
                 continue
             own = self._has_own(docs)
-            rh = self._newer_first(self._search(general, k=top_k, filters=Filters(doc_ids=tuple(docs))), general)
+            rh = self._newer_first(self._search(topic, k=top_k, filters=Filters(doc_ids=tuple(docs))), topic)
             d = self._decide(gq, rh, False, Filters(doc_ids=tuple(docs)), top_k) if rh else Decision(Reason.REFUSED_OUT_OF_CORPUS)
             sel = tuple(d.selected[:MAX_PER_REGION]) if not d.refused else ()
             missing = tuple(d.missing) if sel else (tuple(gq.kinds) or ("",))

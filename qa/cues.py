@@ -147,10 +147,19 @@ def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:
 
 def asks_list(question: str, cues: Cues | None = None) -> bool:
     """The question asks for a list (有哪些, 哪几类, 条件 …); a list word that is part of
-    a responsible-unit phrase (「由哪些部门负责」) does not."""
+    a responsible-unit phrase (「由哪些部门负责」) or asks for a difference (「有什么不同」)
+    does not."""
     c = cues or load_cues()
     unit = _spans(c.asked["unit"], question)
-    return any(not any(a <= m.start() and m.end() <= b for a, b in unit) for m in c.list_cue.finditer(question))
+    return any(not any(a <= m.start() and m.end() <= b for a, b in unit) and not c.difference.match(question, m.end())
+               for m in c.list_cue.finditer(question))  # 「有什么区别」 asks a difference, not a list
+
+
+def comparison_topic(question: str, cues: Cues | None = None) -> str:
+    """A comparison question without its comparing words (区别, 一样, 分别, 对比 …:
+    ``difference_words`` and ``comparison_cues``): what each region is asked about."""
+    c = cues or load_cues()
+    return c.comparison_cue.sub("", c.difference.sub("", question))
 
 
 def present_kinds(text: str, cues: Cues | None = None) -> frozenset[str]:

@@ -158,6 +158,19 @@ def test_a_comparison_says_when_a_region_states_no_figure(real_ask):
     assert re.search(r"南康区的文件中没有写明这项的具体金额|江西省赣州市南康区的文件中没有写明", b)
 
 
+@pytest.mark.slow
+def test_each_region_of_a_comparison_is_judged_on_its_topic_without_the_comparing_words(real_ask):
+    """「…有什么区别」: 区别 is no topic word a region's clause should state, and 「有什么」 before it
+    asks no list; 南康's own article answers, alone."""
+    a = real_ask("安吉县和南康区的技术改造补助有什么区别？")
+    nk = "".join(ln for ln in body(a).splitlines() if ln.startswith("【江西省"))
+    assert "10%" in nk and "200万元" in nk
+    assert "60万元" not in nk and "诊断" not in nk  # not the region's other articles listed with it
+    a = real_ask("南康区和安吉县的企业数字化补助一样吗？")
+    aj = "".join(ln for ln in body(a).splitlines() if ln.startswith("【浙江省"))
+    assert "15%" in aj and "300万元" in aj
+
+
 def test_responsible_unit_is_the_one_of_the_matching_item(ask):
     a = ask("安吉县规上企业奖励由哪个部门牵头？")
     assert "县统计局" in body(a) and "县经信局" not in body(a).replace("向县经信局", "")

@@ -8,7 +8,7 @@ import pytest
 from policyqa.corpus.types import Chunk
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import candidates, clause_candidates
-from policyqa.qa.cues import asked_kinds, asks_list
+from policyqa.qa.cues import asked_kinds, asks_list, comparison_topic
 from policyqa.qa.features import CANDIDATE_FEATURES, Query, candidate_features, candidate_features_ref, make_query
 
 COL = {n: i for i, n in enumerate(CANDIDATE_FEATURES)}
@@ -46,9 +46,18 @@ def test_comparing_something_that_is_not_money_asks_no_amount():
     ("扶持资金包括哪几类？", True),
     ("奖励分为几种？", True),
     ("补贴标准是多少？", False),
+    ("两地的技改补助有什么不同？", False),  # a difference is asked, not a list
+    ("有啥区别？", False),
+    ("有什么补贴？", True),
 ])
 def test_list_questions_and_responsible_unit_questions(q, want):
     assert asks_list(q) is want
+
+
+def test_the_topic_of_a_comparison_leaves_out_the_comparing_words():
+    assert comparison_topic("技改补助的比例和上限有什么区别？") == "技改补助的比例和上限有什么？"
+    assert comparison_topic("对小巨人分别奖励多少") == "对小巨人奖励多少"
+    assert comparison_topic("贷款贴息的上限") == "贷款贴息的上限"
 
 
 def _hit(text: str, rank: int, cid: str, dense: float = 0.9) -> Hit:
