@@ -27,7 +27,7 @@ from policyqa.corpus.jurisdiction import NATIONAL
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
-from policyqa.qa.cues import asked_kinds, comparison_topic, load_cues, names_word, present, present_kinds, with_synonyms
+from policyqa.qa.cues import asked_kinds, asks_list, comparison_topic, load_cues, names_word, present, present_kinds, with_synonyms
 from policyqa.qa.decision import (
     Decision,
     FollowupScope,
@@ -584,11 +584,11 @@ class Answerer:
         plain "not stated"; a region whose documents are not about it says so."""
         general = strip_regions(resolved, self.docs)
         # embedded without the place names and the comparing words (区别, 分别 …): each region is judged
-        # on the topic alone; the kinds asked are the whole question's (comparing rewards asks amounts)
+        # on the topic alone; the kinds asked and whether a list is asked are the whole question's (comparing rewards asks amounts;
+        # 「有啥不同」 asks no list, though 「有啥」 is left)
         topic = comparison_topic(general, self.cues) or general
         gq = self._query(topic)
-        if (kinds := asked_kinds(general, self.cues)) != gq.kinds:
-            gq = replace(gq, kinds=kinds)
+        gq = replace(gq, kinds=asked_kinds(general, self.cues), wants_list=asks_list(general, self.cues))
         parts = []
         for r in regions:
             docs = docs_for(r, self.docs)
