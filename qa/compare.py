@@ -9,10 +9,12 @@
 The topic is read with the item vocabulary: an honour it names (小巨人 ->
 专精特新“小巨人”企业, with a level if given: 省级专精特新) selects items
 rewarding that honour; an investment kind (工业机器人) selects items on such
-investments; anything else is matched as text in the granting sentence.  A
-region whose documents mention the topic without granting anything for it
+investments and on the kinds it includes (技术改造 counts 智能化改造, items.json
+"includes"), the very kind's items first; anything else is matched as text in
+the granting sentence.  A region whose documents mention the topic without granting anything for it
 gets one cell saying no amount is stated, citing the mention.  Regions with
-current amounts come first, largest first; a region's items in document order.
+current amounts come first, largest first; a region's items in document order
+(the very kind's first).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from policyqa.corpus.items import NATIONAL, PolicyItem, Vocabulary, _honours_in, _investment_kinds, _sentences, jurisdiction_of, vocabulary
 from policyqa.corpus.types import Chunk, DocMeta
+from policyqa.qa.match import _includes
 
 __all__ = ["Cell", "Comparison", "compare"]
 
@@ -109,6 +112,7 @@ def compare(
     v = vocab or vocabulary()
     today = today or date.today()
     topic = topic.strip()
+    exact = lambda it: True  # noqa: E731  the item is of the very kind asked (not one it includes)
     honours = _honours_in(topic, v)
     kinds = [k for _, k in _investment_kinds(topic, v)]
     wanted = [r for r in (resolve_region(x, docs) for x in regions) if r]
@@ -123,10 +127,15 @@ def compare(
         aliases = [a for n in names for a in v.honours[n]["aliases"]]
     elif kinds:
         reading = "投资类别：" + "、".join(dict.fromkeys(kinds))
+        # a kind the asked one includes counts as it (智能化改造 is 技术改造: items.json "includes")
+        counted = set(kinds).union(*(_includes(k, v) for k in kinds))
 
         def hit(it: PolicyItem) -> bool:
             refs = {it.base_kind} | {c.ref for c in it.conditions if c.kind == "investment"}
-            return bool(refs & set(kinds))
+            return bool(refs & counted)
+
+        def exact(it: PolicyItem) -> bool:
+            return bool(({it.base_kind} | {c.ref for c in it.conditions if c.kind == "investment"}) & set(kinds))
 
         aliases = [a for k in kinds for a in v.investment_kinds[k]["aliases"]]
     else:
@@ -165,15 +174,18 @@ def compare(
                 seen_docs.add(c.doc_id)
                 break
     # regions with current amounts first, largest first; mentions without an amount last.  Within a
-    # region its items read in document order: a base tier stated as a rate without a cap (8% from
-    # 500万元) comes before the higher tier that states the cap, not after every capped item
+    # region the items of the very kind asked come before those of kinds it includes, and each group
+    # reads in document order: a base tier stated as a rate without a cap (8% from 500万元) comes
+    # before the higher tier that states the cap, not after every capped item
     amounts = {id(c): _amount(c, items_by_id) for c in cells}
     order = {it.item_id: i for i, it in enumerate(items)}
+    broader = {it.item_id for it in items if not exact(it)}
     best: dict[str, tuple] = {}
     for c in cells:
         key = (c.item_id == "", c.superseded or c.expired, -amounts[id(c)])
         best[c.region] = min(best.get(c.region, key), key)
-    cells.sort(key=lambda c: (best[c.region], c.region, c.item_id == "", c.superseded or c.expired, order.get(c.item_id, len(order))))
+    cells.sort(key=lambda c: (best[c.region], c.region, c.item_id == "", c.superseded or c.expired, c.item_id in broader,
+                              order.get(c.item_id, len(order))))
     return Comparison(topic, reading, tuple(cells))
 
 

@@ -91,3 +91,22 @@ def test_a_regions_items_read_in_document_order_so_an_uncapped_base_tier_is_not_
     assert any("6%" in t for t in shown) and any("9%" in t for t in shown)
     assert [c.amount_text for c in cells].index(next(t for t in shown if "6%" in t)) < [c.amount_text for c in cells].index(
         next(t for t in shown if "9%" in t))  # the base tier before the higher one, as the article states them
+
+
+def test_an_investment_kind_counts_the_kinds_it_includes_its_own_items_first():
+    """tests/data/compare_kinds (written for this test): 第1条 subsidises 智能化改造 by its equipment
+    investment (an item on 设备), 第2条 key 技术改造 projects by their investment, 第3条 standard
+    workshops.  items.json says 技术改造 includes 设备, so comparing 技改 shows both, the very kind
+    first, never the workshop; 设备 does not include 技术改造."""
+    from policyqa.corpus.items import chunk_items
+    from policyqa.corpus.pipeline import chunk_documents, load_corpus
+    from policyqa.qa.compare import compare
+
+    docs = list(load_corpus([Path(__file__).parent / "data" / "compare_kinds"]).documents)
+    chunks = chunk_documents(docs)
+    meta = {d.meta.doc_id: d.meta for d in docs}
+    items = [it for c in chunks for it in chunk_items(meta[c.doc_id], c)]
+    shown = [c.amount_text for c in compare("技改", items, meta, chunks, regions=["白水县"], today=date(2026, 1, 1)).cells]
+    assert len(shown) == 2 and "9%" in shown[0] and "7%" in shown[1]
+    narrow = [c.amount_text for c in compare("设备", items, meta, chunks, regions=["白水县"], today=date(2026, 1, 1)).cells]
+    assert len(narrow) == 1 and "7%" in narrow[0]
