@@ -439,7 +439,10 @@ class Answerer:
             # an overview of rewards (「有哪些奖励/补贴」): every clause of the best document stating one
             overview = asks_overview(q.text, self.cues)
             if overview:
-                more = self._document_hits(q.text, best_hit.chunk.doc_id, max(top_k, 40))
+                doc_id = best_hit.chunk.doc_id
+                if doc_id not in self._named_version(q.text):  # a superseded document's list is read from its newer version
+                    doc_id = next(iter(self.newer_versions(doc_id)), doc_id)
+                more = self._document_hits(q.text, doc_id, max(top_k, 40))
                 if more:
                     composer = self.composer
                     old_depth = composer.params["depth"]

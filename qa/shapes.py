@@ -206,7 +206,7 @@ def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     prob = float(1 / (1 + np.exp(-sc.logits[i])))
     new_id = newer(h.chunk.doc_id) if newer else None
     if new_id:
-        same = [ch for ch in doc_chunks(new_id) if ch.section == h.chunk.section]
+        same = _counterpart(h.chunk.section, sorted(doc_chunks(new_id), key=lambda x: x.start))
         if same:
             h = Hit(chunk=same[0], score=h.score, rank=h.rank)
             c = None
@@ -255,6 +255,22 @@ def items_after_intro(composer, sel: Selected, doc_chunks: Callable[[str], Seque
     if len(kids) >= 2:
         return [_whole(ch, h, sel.score) for ch in kids[:limit]]
     return []
+
+
+def _counterpart(section: str, chunks: Sequence) -> list:
+    """The passages of a newer version that stand where ``section`` stood in the older one:
+    the same heading path; else the same headings with their numbers left out (an article
+    renumbered, 「第七条 降低用能成本」 -> 「第六条 降低用能成本」); else the enumerated items
+    under the same parent heading (the article itself was dropped or renamed)."""
+    same = [ch for ch in chunks if ch.section == section]
+    if same:
+        return same
+    bare = lambda sec: [_ENUM_HEADING.sub("", p).strip() for p in sec.split(" > ") if p]  # noqa: E731
+    same = [ch for ch in chunks if bare(ch.section) == bare(section)]
+    if same:
+        return same
+    parent = [p for p in section.split(" > ") if p][:-1]
+    return [ch for ch in chunks if parent and _parent_is(ch, parent)]
 
 
 def _parent_is(chunk, parent: list[str]) -> bool:

@@ -90,3 +90,26 @@ def test_an_unplaced_county_is_the_same_area_with_or_without_its_province():
     assert links([a, b])["b"] == (("a",), ())
     c = replace(b, doc_id="c", jurisdiction="湖南省某溪县", region="湖南省某溪县")
     assert links([b, c])["c"] == ((), ())  # the same name in another province is another county
+
+
+def test_a_list_from_a_superseded_policy_is_read_from_its_newer_version(tmp_path):
+    """tests/data/versions_overview (written for this test): 清河's 2021 measures under
+    「一、助企纾困降成本」 and the 2024 version that repeals them, its articles renumbered and
+    one dropped.  A list question whose best passage is the 2021 article the 2024 version
+    dropped lists the 2024 articles under the same heading, not the superseded ones."""
+    import re
+    from datetime import date
+    from pathlib import Path
+
+    from fakes import body, folder_answerer
+
+    ask = folder_answerer(Path(__file__).parent / "data" / "versions_overview", ["贴息", "担保", "转贷", "纾困", "负担", "规模以上"],
+                          tmp_path / "ix", today=lambda: date(2026, 6, 1), threshold=0.0).answer
+    a = ask("清河县助企纾困、减轻企业负担有哪些措施？")  # the items of an enumeration
+    b = body(a)
+    assert {c.doc_id for c in a.citations} == {"qinghe-2024.txt"}
+    assert "60%" in b and "5000万元" in b and "不超过1%" in b
+    assert not re.search(r"50%|3000万元|旧版", b)
+    a = ask("清河县有哪些奖励补贴？")  # an overview of a document's rewards
+    assert {c.doc_id for c in a.citations} == {"qinghe-2024.txt"}
+    assert "10万元" in body(a) and not re.search(r"5万元|20万元|旧版", body(a).replace("15万元", ""))
