@@ -71,7 +71,10 @@ def load_cues(path: str | Path = DATA) -> Cues:
         if k == "unit":  # a named body: 市工信局, 县财政局, 管委会 …
             # … or a body named without an office word: the treasury that pays (市财政, 同级政府)
             bodies = "|" + _alt(v["bodies"]) if v.get("bodies") else ""
-            present[k] = re.compile(rf"(?:牵头单位|责任单位|主管部门|联系部门{bodies})|(?:[市县区省州镇](?!级)|人民政府)[\u4e00-\u9fff]{{1,6}}?(?:{units})(?=[、，,；;：:）)\s。]|$)")
+            roles = "|" + _alt(v["roles"]) if v.get("roles") else ""  # … or a person's post (由分管副市长兼任)
+            places = _alt(v.get("places") or ["市", "县", "区", "省", "州", "镇", "人民政府"])
+            after = "|" + _alt(v["after"]) if v.get("after") else ""
+            present[k] = re.compile(rf"(?:牵头单位|责任单位|主管部门|联系部门{bodies}{roles})|(?:{places})(?!级)[\u4e00-\u9fff]{{1,6}}?(?:{units})(?=[、，,；;：:）)\s。]|${after})")
         elif k == "date":
             # a date, a period, or a frequency (每季度, 每个工作日)
             present[k] = re.compile(rf"\d{{4}}\s*年|\d{{1,2}}\s*月\s*\d{{0,2}}|{num}\s*(?:{units})(?:内|以内|前|起)?|起施行|之日起|每(?:个)?(?:{units})")

@@ -275,3 +275,18 @@ def test_outside_lead_is_how_much_better_another_regions_passage_covers_the_ques
     assert lead > 0  # another region states the rule the region asked about lacks: a region trap
     assert answerability_features(q, other, 0.0, 0.0, False, outside=own)[col] < 0
     assert answerability_features(q, own, 0.0, 0.0, False)[col] == 0.0  # not judged within a region
+
+
+@pytest.mark.parametrize("text,want", [
+    ("本通知由工业和信息化部中小企业局负责解释。", True),  # a national body, followed by what it does
+    ("由县经济和信息化局会同县财政局审核。", True),
+    ("领导小组办公室主任由分管工业副市长兼任。", True),  # a person's post answers who
+    ("奖励资金由企业所属同级政府承担。", True),
+    ("对首次认定为省级专精特新中小企业的，给予一次性奖励20万元。", False),  # 省级 names no body
+    ("推动部门联动，形成工作合力。", False),
+    ("市场主体登记实行告知承诺制。", False),
+])
+def test_a_stated_unit_is_a_named_body_or_post(text, want):
+    from policyqa.qa.cues import present_kinds
+
+    assert ("unit" in present_kinds(text)) is want
