@@ -135,7 +135,9 @@ def _resolved(questions: Sequence[Question]) -> dict[str, str]:
         while prev and prev in by_id:
             chain.append(by_id[prev].question)
             prev = by_id[prev].followup_of
-        out[q.id] = resolve_history(list(reversed(chain)), q.question)
+        # a follow-up no cue marks is read in the previous turn's context, as the answerer reads it
+        # when it is refused on its own
+        out[q.id] = resolve_history(list(reversed(chain)), q.question, context=True)
     return out
 
 

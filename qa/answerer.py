@@ -39,7 +39,7 @@ from policyqa.qa.decision import (
     region_note,
 )
 from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features, coverage
-from policyqa.qa.followup import changed_object, is_followup, resolve
+from policyqa.qa.followup import changed_object, in_context, is_followup, resolve
 from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
@@ -155,6 +155,52 @@ class Answerer:
             return invalid_answer(question, t0)
         self._prepare()
         resolved, follow, prev_docs = self._resolve(checked.text, history, filters)
+        out = self._attempt(question, checked, resolved, follow, prev_docs, history, filters, top_k, t0)
+        if isinstance(out, Answer) or follow is not None or not out[1].refused or asked_regions(checked.text, self.docs):
+            return out if isinstance(out, Answer) else self._render(question, *out, t0)
+        # refused as a question of its own, though it may continue the previous turn without the cues
+        # that mark a follow-up (「到期以后怎么办？」, 「那银行这边有没有配套的金融产品？」): read in that
+        # context it is answered, or the refusal stands
+        context = self._in_context(checked.text, history, filters)
+        if context is not None:
+            again = self._attempt(question, checked, *context, history, filters, top_k, t0)
+            if not isinstance(again, Answer) and not again[1].refused:
+                return self._render(question, *again, t0)
+        return self._render(question, *out, t0)
+
+    def _in_context(self, text: str, history, filters) -> tuple[str, tuple, list[str]] | None:
+        """A question read as continuing the previous turn (:func:`in_context`), within the
+        previous turn's documents."""
+        last = self._last_question(history)
+        if not last:
+            return None
+        resolved = in_context(text, last)
+        prev_docs = self._previous_docs(last, filters)
+        return resolved, (FollowupScope.WITHIN, "", tuple(self._title(d) for d in prev_docs[:2]), tuple(prev_docs)), prev_docs
+
+    def _last_question(self, history) -> str | None:
+        """The previous turn's question as resolved (each earlier follow-up in its context)."""
+        prev = [_turn(h).resolved_question or _turn(h).question for h in (history or [])]
+        prev = [normalize_query(p) for p in prev if p]
+        last = None
+        for p in prev:
+            last = resolve(p, last, self.tokenize)
+        return last
+
+    def _previous_docs(self, last: str, filters) -> list[str]:
+        """The documents the previous question is answered from: its best three passages,
+        within the region it names."""
+        regions = [] if (filters and filters.region) else asked_regions(last, self.docs)
+        scope = filters
+        if regions and not (filters and filters.doc_ids):
+            docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
+            scope = Filters(doc_ids=tuple(docs)) if docs else filters
+        prev_hits = self._search(last, k=3, filters=scope)
+        return list(dict.fromkeys(h.chunk.doc_id for h in prev_hits))
+
+    def _attempt(self, question, checked, resolved, follow, prev_docs, history, filters, top_k, t0):
+        """An Answer (from policy items) or what rendering needs: (resolved, decision, hits,
+        retrieval ms, compose start)."""
         if checked.english:  # searched and scored with the Chinese words of its policy terms
             resolved = with_chinese_terms(resolved)
         try:  # issue 13: eligibility questions through matching, comparisons from items
@@ -217,7 +263,7 @@ class Answerer:
             d = self._new_ask(checked.text, prev_docs or follow[3], history, top_k) or d
         if follow is not None:
             d = replace(d, followup=follow[0], followup_object=follow[1], followup_docs=follow[2])
-        return self._render(question, resolved, d, hits, t_retrieve, t2, t0)
+        return resolved, d, hits, t_retrieve, t2
 
     def _new_ask(self, ask: str, prev_docs: Sequence[str], history, top_k: int) -> Decision | None:
         """The answer to a follow-up's new ask (「要什么条件？」) from the previous turn's documents,
@@ -254,18 +300,13 @@ class Answerer:
     def _resolve(self, text: str, history, filters) -> tuple[str, tuple | None, list[str]]:
         """(resolved question, (FollowupScope, changed object, previous titles) for a follow-up
         else None, the previous turn's documents to answer within)."""
-        prev = [_turn(h).resolved_question or _turn(h).question for h in (history or [])]
-        prev = [normalize_query(p) for p in prev if p]
-        if not prev:
+        last = self._last_question(history)
+        if not last:
             return normalize_query(text), None, []
-        last = None
-        for p in prev:
-            last = resolve(p, last, self.tokenize)
         resolved = resolve(text, last, self.tokenize)
         if resolved == normalize_query(text) or not is_followup(normalize_query(text)):
             return resolved, None, []
-        prev_hits = self._search(last, k=3, filters=filters)
-        prev_docs = list(dict.fromkeys(h.chunk.doc_id for h in prev_hits))
+        prev_docs = self._previous_docs(last, filters)
         raw = changed_object(text)
         obj = self.cues.level_words.get(raw, raw)
         titles = tuple(self._title(d) for d in prev_docs[:2])
@@ -294,10 +335,14 @@ class Answerer:
 
     def _slot_change(self, obj: str) -> bool:
         """A follow-up changing a slot of the same topic — a level (区里, 省级), a rank of a
-        slot group (四星), an amount or threshold (过1个亿) — stays in the previous context."""
+        slot group (四星), an amount or threshold (过1个亿), the place (亭湖区) — stays in the
+        previous context."""
+        from policyqa.corpus.regions import find_mentions
         from policyqa.qa.cues import has_number
 
         if has_number(obj) or re.search(r"\d", obj):
+            return True
+        if asked_regions(obj, self.docs) and sum(len(m.text) for m in find_mentions(obj, short_districts=True)) >= len(obj) - 1:
             return True
         if obj in self.cues.level_words or obj in self.cues.level_words.values():
             return True

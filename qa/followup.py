@@ -40,6 +40,16 @@ def _core(q: str) -> str:
     return _FILLER.sub("", s).strip(" ，,")
 
 
+def in_context(question: str, previous: str) -> str:
+    """``question`` read as continuing ``previous`` (a resolved question) though no cue marks
+    it as a follow-up: the previous question's topic — its words before its ask — then the
+    question in full (「…集群申报，对主导产业规模，我们县在东北，也得这么多吗？」)."""
+    prev = normalize_query(previous)
+    ask = _asks(prev)
+    topic = (prev[: ask.start()] if ask else prev).rstrip("?？。，, ")
+    return f"{topic}，{normalize_query(question)}"
+
+
 def _asks(text: str) -> re.Match | None:
     """Where the ask of a question starts (补贴多少 / 需要什么条件 / 谁牵头 …)."""
     c = load_cues()
@@ -82,17 +92,18 @@ def _object_words(text: str) -> str:
     taken as whole words (节能 keeps its 能, 节能有 loses its 有)."""
     c = load_cues()
     obj = c.anaphora.sub("", text.strip(" ，,"), count=1).strip(" ，,")
-    words = _segment(obj)
+    # an ask verb the tokenizer leaves out (可以 is a stop word) is a word too
+    words = _segment(obj, [m.group() for m in c.ask_verbs.finditer(obj) if len(m.group()) >= 2])
     while words and c.ask_verbs.fullmatch(words[-1]):
         words.pop()
     return "".join(words).strip(" ，,的") if words else ""
 
 
-def _segment(text: str) -> list[str]:
+def _segment(text: str, extra: Sequence[str] = ()) -> list[str]:
     """``text`` cut into whole words, longest first, from the tokenizer's words (which include
-    the sub-words of a long word: 智能化改造 yields 智能 and 改造 too); a character no word
-    covers is a word of its own."""
-    vocab = sorted({w for w in _default_tokenize()(text) if len(w) >= 2}, key=len, reverse=True)
+    the sub-words of a long word: 智能化改造 yields 智能 and 改造 too) and ``extra``; a
+    character no word covers is a word of its own."""
+    vocab = sorted({w for w in [*_default_tokenize()(text), *extra] if len(w) >= 2}, key=len, reverse=True)
     out, i = [], 0
     while i < len(text):
         w = next((v for v in vocab if text.startswith(v, i)), text[i])
@@ -269,9 +280,14 @@ def _default_tokenize():
     return _TOKENIZER[0]
 
 
-def resolve_history(history: Sequence[str], question: str, tokenize=None) -> str:
-    """Resolve ``question`` after a conversation's earlier questions (oldest first)."""
+def resolve_history(history: Sequence[str], question: str, tokenize=None, context: bool = False) -> str:
+    """Resolve ``question`` after a conversation's earlier questions (oldest first);
+    ``context``: a question no cue marks as a follow-up is read :func:`in_context` (as the
+    answerer does when it is refused on its own)."""
     prev: str | None = None
     for h in history:
         prev = resolve(h, prev, tokenize)
-    return resolve(question, prev, tokenize)
+    out = resolve(question, prev, tokenize)
+    if context and prev and out == normalize_query(question):
+        return in_context(question, prev)
+    return out

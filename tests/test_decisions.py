@@ -171,6 +171,27 @@ def test_each_region_of_a_comparison_is_judged_on_its_topic_without_the_comparin
     assert "15%" in aj and "300万元" in aj
 
 
+def test_a_follow_up_changing_the_place_is_answered_for_that_place_without_a_note(ask):
+    """The previous turn's documents are those of the place it named; a follow-up that changes
+    the place changes a slot of the same topic: no note that they do not mention the new place."""
+    first = "安吉县对国家级专精特新小巨人奖励多少？"
+    a = ask("南康区呢？", history=[Turn(first, ask(first).text, first)])
+    assert "60万元" in body(a) and "没有提到" not in body(a)
+    assert {c.doc_id for c in a.citations} == {"nankang-2024.txt"}
+
+
+@pytest.mark.slow
+def test_a_question_refused_alone_is_read_in_the_previous_turns_context(real_ask):
+    """A follow-up without the cues that mark one (long, no 呢, no 那): alone it names no topic
+    and is refused; read after the previous question's topic it is answered from that rule."""
+    first = "南康区技术改造补助比例是多少？"
+    q = "我们打算明年上一条新产线，最多能给到多少钱？"
+    assert real_ask(q).refused  # on its own
+    a = real_ask(q, history=[Turn(first, real_ask(first).text, first)])
+    assert not a.refused and "200万元" in body(a)
+    assert "技术改造" in a.resolved_question and q.rstrip("？") in a.resolved_question
+
+
 def test_responsible_unit_is_the_one_of_the_matching_item(ask):
     a = ask("安吉县规上企业奖励由哪个部门牵头？")
     assert "县统计局" in body(a) and "县经信局" not in body(a).replace("向县经信局", "")

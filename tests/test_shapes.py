@@ -164,6 +164,8 @@ def test_a_follow_up_replaces_only_what_changed(previous, question, resolved):
     ("这条归哪个部门管？", "归哪个部门管"),
     ("该项由谁负责？", "由谁负责"),
     ("要满足什么条件？", "要满足什么条件"),  # the verbs before the question word belong to the ask
+    ("能领几年？", "能领几年"),  # so do receiving verbs (领, 拿, 享受)
+    ("可以拿多少？", "可以拿多少"),
 ])
 def test_a_follow_up_that_points_back_asks_about_the_previous_topic(question, kept):
     assert changed_object(question) == ""
