@@ -559,12 +559,13 @@ class Answerer:
                 selected, shape = self._complete_intro(selected, shape)
                 selected = self._versions(gq, selected, top_k)
                 missing = self._missing(gq, selected)
-                if selected and not missing:
-                    return Decision(Reason.ANSWERED, tuple(selected), regions=names, shape=shape, p_answerable=p_region)
+                if selected and not missing:  # from national documents alone when the region has none of its own
+                    return Decision(Reason.ANSWERED, tuple(selected), regions=names, shape=shape, p_answerable=p_region,
+                                    region_has_docs=self._has_own(region_docs))
                 region_only = selected[:1]
             elif (part := self._partial(gq, regional, english, outside=others)) is not None:
                 if part.reason == Reason.ANSWERED:
-                    return replace(part, regions=names)
+                    return replace(part, regions=names, region_has_docs=self._has_own(region_docs))
                 region_only, p_region = list(part.selected), part.p_answerable or 0.0
         selected: list[Selected] = []
         if others:
@@ -575,7 +576,8 @@ class Answerer:
                 if self._missing(gq, selected):
                     selected = []
         if region_only and not selected:
-            return Decision(Reason.PARTIAL, tuple(region_only), regions=names, missing=tuple(self._missing(gq, region_only)), p_answerable=p_region)
+            return Decision(Reason.PARTIAL, tuple(region_only), regions=names, missing=tuple(self._missing(gq, region_only)), p_answerable=p_region,
+                            region_has_docs=self._has_own(region_docs))
         if not selected and not region_only:
             return Decision(Reason.REFUSED_REGION, regions=names, region_has_docs=self._has_own(region_docs), nearest=self._nearest(hits))
         return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=self._has_own(region_docs),

@@ -92,6 +92,8 @@ def lead_text(d: Decision) -> str:
     lines = []
     if d.followup_note:
         lines.append(d.followup_note)
+    if d.reason in (Reason.ANSWERED, Reason.PARTIAL) and d.regions and not d.region_has_docs and d.shape != "comparison":
+        lines.append(region_note(d) or "")
     if d.reason == Reason.PARTIAL:
         lines.append(f"文件中没有写明这项的{missing_text(d.missing)}；以下是最接近的规定：")
     elif d.reason == Reason.REFUSED_REGION and d.selected:
@@ -100,10 +102,13 @@ def lead_text(d: Decision) -> str:
 
 
 def region_note(d: Decision) -> str | None:
-    """The ``Answer.region_note`` (kept for the API): set when the asked region is not covered."""
+    """The ``Answer.region_note`` (kept for the API): set when the asked region is not covered
+    (answered from national documents alone, which apply everywhere: it has none of its own)."""
+    names = "、".join(d.regions)
+    if d.reason in (Reason.ANSWERED, Reason.PARTIAL) and d.regions and not d.region_has_docs and d.shape != "comparison":
+        return f"知识库中没有{names}的地方政策文件；以下是国家层面适用于各地的文件的规定。"
     if d.reason != Reason.REFUSED_REGION:
         return None
-    names = "、".join(d.regions)
     if not d.region_has_docs:
         return f"知识库中没有{names}的政策文件，以下是其他地区文件的相关规定，不适用于{names}，仅供参考。" if d.selected else f"知识库中没有{names}的政策文件。"
     if not d.selected:

@@ -33,3 +33,15 @@ def test_a_region_with_its_own_documents_is_said_to_lack_the_rule(answerer):
     a = answerer.answer("德清企业上云有补贴吗？")
     if a.decision == Reason.REFUSED_REGION.value:
         assert a.text.startswith("浙江省湖州市德清县的文件中没有找到")
+
+
+def test_a_region_answered_from_national_documents_alone_is_told_it_has_none_of_its_own(tmp_path):
+    """The national notice answers (it applies to 昆山 too), and the lead says the knowledge base
+    has no document of 昆山's own; a region with its own answering document gets no such lead."""
+    ask = folder_answerer(DATA, ["展会", "展位费", "博士", "申报"], tmp_path / "index", threshold=0.0).answer
+    a = ask("昆山企业参加境外展会，每年几月底前申报？")
+    assert a.decision == Reason.ANSWERED.value and {c.doc_id for c in a.citations} == {"miit-zhanhui-2025.txt"}
+    assert a.region_note and a.region_note.startswith("知识库中没有江苏省苏州市昆山市的地方政策文件")
+    assert a.text.startswith(a.region_note) and "6月底前" in a.text
+    own = ask("德清企业参加境外展会，展位费补多少？")
+    assert own.region_note is None and "60%" in own.text and "知识库中没有" not in own.text
