@@ -191,7 +191,8 @@ def test_a_lapsed_policy_gets_the_expiry_note(store):
 def test_a_national_rule_is_not_labelled_with_a_city(store):
     a = _answerer(store, date(2026, 11, 22)).answer("上海的中小企业数字化转型试点城市奖补资金最高多少？")
     assert "1.5亿元" in a.text and a.citations[0].doc_id == "guowuyuan-digital-notice.txt"
-    assert a.region_note is None  # a national rule applies in 上海
+    # a national rule applies in 上海: said so, with the note that 上海 has no document of its own here
+    assert a.region_note and "适用于各地" in a.region_note and "不适用" not in a.text
     assert "深圳" not in (a.citations[0].region or "")
 
 
