@@ -132,12 +132,17 @@ def test_out_of_corpus_questions_have_no_gold(dev):
 
 
 def test_comparisons_need_facts_from_each_region(dev, corpus):
+    """Each place's document states a required fact, unless the reference answer says that
+    place's document has no such rule (the answer must then say so, which no fact checks)."""
     for q in (q for q in dev if q.kind == "comparison"):
         assert len(q.docs) >= 2, q.id
         assert len({corpus[d].meta.jurisdiction for d in q.docs}) == len(q.docs), q.id  # two places
+        lacking = 0
         for d in q.docs:
             text = normalize(corpus[d].text)
-            assert any(normalize(f) in text for f in q.must_include), (q.id, d)
+            if not any(normalize(f) in text for f in q.must_include):
+                lacking += 1
+        assert lacking == 0 or (lacking < len(q.docs) and re.search(r"没有|未写", q.answer)), q.id
 
 
 def test_region_traps_name_the_region_that_has_the_rule(dev, corpus):
