@@ -598,11 +598,12 @@ class Answerer:
             c = chunks.get(cid) if hasattr(chunks, "get") else None
             return c.text if c is not None else ""
 
-        if ask.is_eligibility:
+        regions = asked_regions(resolved, self.docs)
+        comparing = len(regions) >= 2 and self._is_comparison(resolved, regions)
+        if ask.is_eligibility and not comparing:  # 「在平阴和谷城，企业新引进博士…分别…」 compares two places' rules
             ans, _, _ = el.eligibility_answer(question, resolved, ask, self.items().all_items(), self.docs, passage, today=self.today())
         else:
-            regions = asked_regions(resolved, self.docs)
-            if len(regions) < 2 or not self._is_comparison(resolved, regions):
+            if not comparing:
                 return None
             ans = el.comparison_answer(question, resolved, strip_regions(resolved), [region_label(r) for r in regions],
                                        self.items().all_items(), self.docs, chunks.values(), passage, today=self.today())

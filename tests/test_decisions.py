@@ -171,6 +171,15 @@ def test_each_region_of_a_comparison_is_judged_on_its_topic_without_the_comparin
     assert "15%" in aj and "300万元" in aj
 
 
+def test_two_places_compared_are_not_read_as_one_enterprises_eligibility(ask):
+    """「在甲和乙，企业新认定…分别能拿多少」 names an enterprise and a new honour, as an eligibility
+    question does, but compares two places: each place's rule, not a check for the first place."""
+    a = ask("在安吉县和南康区，企业新认定国家级专精特新小巨人，分别能拿多少奖励？")
+    b = body(a)
+    assert "80万元" in b and "60万元" in b and "逐条比对" not in b
+    assert {c.doc_id for c in a.citations} == {"anji-2025.txt", "nankang-2024.txt"}
+
+
 def test_a_follow_up_changing_the_place_is_answered_for_that_place_without_a_note(ask):
     """The previous turn's documents are those of the place it named; a follow-up that changes
     the place changes a slot of the same topic: no note that they do not mention the new place."""

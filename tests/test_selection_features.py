@@ -58,6 +58,7 @@ def test_the_topic_of_a_comparison_leaves_out_the_comparing_words():
     assert comparison_topic("技改补助的比例和上限有什么区别？") == "技改补助的比例和上限有什么？"
     assert comparison_topic("对小巨人分别奖励多少") == "对小巨人奖励多少"
     assert comparison_topic("贷款贴息的上限") == "贷款贴息的上限"
+    assert comparison_topic("诉求多久响应，哪个快？") == "诉求多久响应，？"
 
 
 def _hit(text: str, rank: int, cid: str, dense: float = 0.9) -> Hit:
@@ -275,6 +276,13 @@ def test_outside_lead_is_how_much_better_another_regions_passage_covers_the_ques
     assert lead > 0  # another region states the rule the region asked about lacks: a region trap
     assert answerability_features(q, other, 0.0, 0.0, False, outside=own)[col] < 0
     assert answerability_features(q, own, 0.0, 0.0, False)[col] == 0.0  # not judged within a region
+
+
+@pytest.mark.parametrize("text", ["所有诉求1个工作日内响应", "在3个工作日内办结", "每个季度调度一次"])
+def test_a_period_counted_with_a_measure_word_states_a_time(text):
+    from policyqa.qa.cues import present_kinds
+
+    assert "date" in present_kinds(text)
 
 
 @pytest.mark.parametrize("text,want", [
