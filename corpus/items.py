@@ -102,6 +102,11 @@ class Vocabulary:
         return self.words("benefits")
 
     @property
+    def general_benefits(self) -> frozenset[str]:
+        """Benefit kinds users name interchangeably (奖励, 补助 …)."""
+        return frozenset(self.raw.get("general_benefits", ()))
+
+    @property
     def fields(self) -> dict[str, dict]:
         return self.words("fields")
 

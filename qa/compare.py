@@ -145,13 +145,17 @@ def compare(
             return topic in it.sentence
 
         aliases = [topic]
+    # a kind of benefit the topic names that users do not use for any other (贴息, 减免): its items only
+    specific = {kind for word, kind in v.benefits.items() if word in topic} - v.general_benefits
+    if specific:
+        reading += "（" + "、".join(sorted(specific)) + "）"
     cells: list[Cell] = []
     covered: set[str] = set()
     items = list(items)
     items_by_id = {it.item_id: it for it in items}
     for it in items:
         meta = docs.get(it.doc_id) or DocMeta(doc_id=it.doc_id)
-        if not it.quantified or not hit(it) or not _keep(it.jurisdiction, wanted, meta.issuer_level):
+        if not it.quantified or not hit(it) or (specific and it.kind not in specific) or not _keep(it.jurisdiction, wanted, meta.issuer_level):
             continue
         expired = bool(it.valid_to) and it.valid_to < today.isoformat()
         cells.append(Cell(_region_label(it.jurisdiction), it.label(), it.amount_text, it.doc_id, it.chunk_id,

@@ -94,9 +94,9 @@ def test_a_regions_items_read_in_document_order_so_an_uncapped_base_tier_is_not_
 
 
 def test_an_investment_kind_counts_the_kinds_it_includes_its_own_items_first():
-    """tests/data/compare_kinds (written for this test): 第1条 subsidises 智能化改造 by its equipment
-    investment (an item on 设备), 第2条 key 技术改造 projects by their investment, 第3条 standard
-    workshops.  items.json says 技术改造 includes 设备, so comparing 技改 shows both, the very kind
+    """tests/data/compare_kinds (written for these tests): 第1条 subsidises 智能化改造 by its equipment
+    investment (an item on 设备), 第2条 key 技术改造 projects by their investment, 第3条 技改 loans'
+    interest, 第4条 standard workshops.  items.json says 技术改造 includes 设备, so comparing 技改 shows both, the very kind
     first, never the workshop; 设备 does not include 技术改造."""
     from policyqa.corpus.items import chunk_items
     from policyqa.corpus.pipeline import chunk_documents, load_corpus
@@ -107,6 +107,24 @@ def test_an_investment_kind_counts_the_kinds_it_includes_its_own_items_first():
     meta = {d.meta.doc_id: d.meta for d in docs}
     items = [it for c in chunks for it in chunk_items(meta[c.doc_id], c)]
     shown = [c.amount_text for c in compare("技改", items, meta, chunks, regions=["白水县"], today=date(2026, 1, 1)).cells]
-    assert len(shown) == 2 and "9%" in shown[0] and "7%" in shown[1]
+    assert len(shown) == 3 and "9%" in shown[0] and "50%" in shown[1] and "7%" in shown[2]
     narrow = [c.amount_text for c in compare("设备", items, meta, chunks, regions=["白水县"], today=date(2026, 1, 1)).cells]
     assert len(narrow) == 1 and "7%" in narrow[0]
+
+
+def test_a_benefit_kind_only_some_items_give_narrows_the_comparison_to_them():
+    """tests/data/compare_kinds: 第3条 subsidises 技改 loans' interest (贴息).  「技改贷款贴息」 and
+    「技改的贷款利息补贴」 (a synonym) compare that item alone; 补贴, 奖励 name no kind of their own."""
+    from policyqa.corpus.items import chunk_items
+    from policyqa.corpus.pipeline import chunk_documents, load_corpus
+    from policyqa.qa.compare import compare
+
+    docs = list(load_corpus([Path(__file__).parent / "data" / "compare_kinds"]).documents)
+    chunks = chunk_documents(docs)
+    meta = {d.meta.doc_id: d.meta for d in docs}
+    items = [it for c in chunks for it in chunk_items(meta[c.doc_id], c)]
+    for topic in ("技改贷款贴息", "技改的贷款利息补贴"):
+        table = compare(topic, items, meta, chunks, regions=["白水县"], today=date(2026, 1, 1))
+        assert [c.amount_text for c in table.cells if c.item_id] == [next(c.amount_text for c in table.cells if "50%" in c.amount_text)]
+        assert "贴息" in table.reading
+    assert len(compare("技改补贴", items, meta, chunks, regions=["白水县"], today=date(2026, 1, 1)).cells) == 3
