@@ -635,8 +635,8 @@ class Answerer:
         plain "not stated"; a region whose documents are not about it says so."""
         general = strip_regions(resolved, self.docs)
         # embedded without the place names and the comparing words (区别, 分别 …): each region is judged
-        # on the topic alone; the kinds asked and whether a list is asked are the whole question's (comparing rewards asks amounts;
-        # 「有啥不同」 asks no list, though 「有啥」 is left)
+        # on the topic alone; the kinds asked and whether a list is asked are the whole question's
+        # (comparing rewards asks amounts; 「有啥不同」 asks no list, though 「有啥」 is left)
         topic = comparison_topic(general, self.cues) or general
         gq = self._query(topic)
         gq = replace(gq, kinds=asked_kinds(general, self.cues), wants_list=asks_list(general, self.cues))
