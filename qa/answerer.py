@@ -39,7 +39,7 @@ from policyqa.qa.decision import (
     region_note,
 )
 from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features, coverage
-from policyqa.qa.followup import changed_object, in_context, is_followup, resolve
+from policyqa.qa.followup import changed_object, in_context, is_followup, resolve, resolve_history
 from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
@@ -180,12 +180,8 @@ class Answerer:
 
     def _last_question(self, history) -> str | None:
         """The previous turn's question as resolved (each earlier follow-up in its context)."""
-        prev = [_turn(h).resolved_question or _turn(h).question for h in (history or [])]
-        prev = [normalize_query(p) for p in prev if p]
-        last = None
-        for p in prev:
-            last = resolve(p, last, self.tokenize)
-        return last
+        prev = [normalize_query(p) for p in (_turn(h).resolved_question or _turn(h).question for h in (history or [])) if p]
+        return resolve_history(prev[:-1], prev[-1], self.tokenize) if prev else None
 
     def _previous_docs(self, last: str, filters) -> list[str]:
         """The documents the previous question is answered from: its best three passages,

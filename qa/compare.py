@@ -130,12 +130,14 @@ def compare(
         # a kind the asked one includes counts as it (智能化改造 is 技术改造: items.json "includes")
         counted = set(kinds).union(*(_includes(k, v) for k in kinds))
 
+        def refs(it: PolicyItem) -> set[str]:  # the investment kinds an item is on
+            return {it.base_kind} | {c.ref for c in it.conditions if c.kind == "investment"}
+
         def hit(it: PolicyItem) -> bool:
-            refs = {it.base_kind} | {c.ref for c in it.conditions if c.kind == "investment"}
-            return bool(refs & counted)
+            return bool(refs(it) & counted)
 
         def exact(it: PolicyItem) -> bool:
-            return bool(({it.base_kind} | {c.ref for c in it.conditions if c.kind == "investment"}) & set(kinds))
+            return bool(refs(it) & set(kinds))
 
         aliases = [a for k in kinds for a in v.investment_kinds[k]["aliases"]]
     else:
