@@ -496,6 +496,26 @@ def _lead(ask: Ask, result: MatchResult, outcome: Outcome, ok, failed, v: Vocabu
 
 # --- comparison from items -------------------------------------------------------------------------
 
+_DOC_NUMBER = re.compile(r"[〔\[(（]\d{4}[〕\])）]\s*\d+\s*号")
+_ARTICLE_HEAD = re.compile(r"^\s*第[一二三四五六七八九十百零〇\d]+条\s*")
+
+
+def drops_figures(summary: str, clause: str) -> bool:
+    """True when ``clause`` states a number (an amount, a rate, a period, a count) that
+    ``summary`` does not show as written (a document number 〔2017〕86号 is not a figure):
+    such a summary loses a term of the rule, so the clause itself is shown."""
+    from policyqa.qa.llm import numbers_in
+
+    shown = {n.value for n in numbers_in(summary)}
+    return any(n.value not in shown for n in numbers_in(_DOC_NUMBER.sub(" ", clause)))
+
+
+def clause_text(sentence: str) -> str:
+    """A granting sentence as an answer statement: without its leading article number
+    (第十条; the citation names the article)."""
+    return _ARTICLE_HEAD.sub("", sentence).strip()
+
+
 
 def comparison_answer(
     question: str,
@@ -542,6 +562,7 @@ def comparison_answer(
             # not read): "no figure" is not said from items; the passage-based comparison answers instead
             return None
         per_region.append((label, cells))
+    shown: dict[str, dict[str, int]] = {}  # clauses shown in full, by region: clause -> its citation number
     for label, cells in per_region:
         if not cells:
             has_docs = any(region_rule(m.region or "", label) in (RegionRule.LOCAL, RegionRule.ABOVE, RegionRule.PART) for m in docs.values() if m.region)
@@ -553,21 +574,26 @@ def comparison_answer(
         if current:  # an older version's or an expired figure is not this region's rule any more
             cells = current
         for cell in cells[:4]:
+            flag = "（已被新版取代）" if cell.superseded else "（已过期）" if cell.expired else ""
+            it = items_by_id.get(cell.item_id)
+            text = f"{cell.label or '—'}：{cell.amount_text}" if cell.item_id else f"文件提到{table.reading.split('：')[-1]}，但没有写明奖励金额"
+            if it is not None and drops_figures(text, it.sentence):
+                # the summary loses a term the clause states (贴息期限不超过2年, 重新认定的10万元): the clause
+                # itself is the statement, once per region however many of its items are compared
+                if it.sentence in shown.setdefault(cell.region, {}):
+                    rows.append((cell.region, cell.label or "—", cell.amount_text + flag, shown[cell.region][it.sentence]))
+                    continue
+                shown[cell.region][it.sentence] = len(citations) + 1
+                text = clause_text(it.sentence)
             n = len(citations) + 1
             meta = docs.get(cell.doc_id) or DocMeta(doc_id=cell.doc_id)
-            it = items_by_id.get(cell.item_id)
             if it is not None:
                 citations.append(item_citation(n, it, meta, passage(cell.chunk_id)))
             else:  # a mention without an amount: cite the sentence that names the topic
                 sent = cell.citation.rsplit("：「", 1)[-1].rstrip("」")
                 citations.append(Citation(n, cell.doc_id, cell.chunk_id, meta.title, meta.doc_number, meta.issuer, meta.date,
                                           meta.region, "", sent, 1.0, passage(cell.chunk_id)))
-            flag = "（已被新版取代）" if cell.superseded else "（已过期）" if cell.expired else ""
-            if cell.item_id:
-                text = f"{cell.label or '—'}：{cell.amount_text}{flag}"
-            else:
-                text = f"文件提到{table.reading.split('：')[-1]}，但没有写明奖励金额"
-            statements.append(Statement(text, n, cell.region))
+            statements.append(Statement(text + (flag if cell.item_id else ""), n, cell.region))
             rows.append((cell.region, cell.label or "—", (cell.amount_text if cell.item_id else "（文件提到，但没有写明奖励金额）") + flag, n))
     if not citations:
         return None

@@ -128,3 +128,39 @@ def test_a_benefit_kind_only_some_items_give_narrows_the_comparison_to_them():
         assert [c.amount_text for c in table.cells if c.item_id] == [next(c.amount_text for c in table.cells if "50%" in c.amount_text)]
         assert "贴息" in table.reading
     assert len(compare("技改补贴", items, meta, chunks, regions=["白水县"], today=date(2026, 1, 1)).cells) == 3
+
+
+def test_a_compared_item_whose_summary_drops_a_stated_term_is_shown_as_its_clause():
+    """tests/data/compare_terms (written for this test): 清水县's loan-interest clause states a period
+    (贴息期限不超过2年) and its 高新技术企业 clause a second tier (重新认定的15万元) that an item's
+    label and amount do not carry; 岚皋县's clauses say no more than their amounts.  A comparison shows
+    清水县's clauses in full and 岚皋县's as label and amount; each figure of the documents is in the answer."""
+    from policyqa.corpus.items import chunk_items
+    from policyqa.corpus.pipeline import chunk_documents, load_corpus
+    from policyqa.qa.eligibility import comparison_answer
+
+    docs = list(load_corpus([Path(__file__).parent / "data" / "compare_terms"]).documents)
+    chunks = chunk_documents(docs)
+    meta = {d.meta.doc_id: d.meta for d in docs}
+    items = [it for c in chunks for it in chunk_items(meta[c.doc_id], c)]
+    for topic, full, short in (("技改贷款贴息", ("不超过2年", "60万元"), ("40%", "30万元")),
+                               ("高新技术企业", ("30万元", "重新认定", "15万元"), ("20万元",)),
+                               ("小巨人", ("80万元",), ("50万元",))):
+        a = comparison_answer("q", "q", topic, ["清水县", "岚皋县"], items, meta, chunks, today=date(2026, 1, 1))
+        assert a is not None
+        by_region = {s.region: s.text for s in a.statements}
+        qs = next(t for r, t in by_region.items() if "清水" in r)
+        hs = next(t for r, t in by_region.items() if "岚皋" in r)
+        assert all(f in qs for f in full) and all(f in hs for f in short)
+        assert not hs.startswith("对")  # nothing dropped: the label-and-amount summary stays
+        assert ("对" in qs) == (topic != "小巨人")  # the clause only where the summary dropped a term
+        assert len(a.statements) == 2 and len(a.citations) == 2
+
+
+def test_drops_figures_reads_numbers_not_document_numbers():
+    from policyqa.qa.eligibility import clause_text, drops_figures
+
+    assert drops_figures("高新技术企业：20万元", "对首次认定的给予20万元奖励，重新认定的给予10万元奖励。")
+    assert not drops_figures("高新技术企业：50万元", "按照豫政办〔2017〕86号文件，给予一次性50万元的资金奖补。")
+    assert drops_figures("标准厂房：每平方米0.005万元", "按每平方米50元给予奖励")  # a converted unit is not as written
+    assert clause_text("第十条 企业贷款的，按50%给予贴息。") == "企业贷款的，按50%给予贴息。"
