@@ -51,6 +51,7 @@ class Cues:
     subject_heads: tuple[str, ...]  # 企业, 单位 …: a follow-up naming one changes who, not what
     anaphora: re.Pattern = re.compile("(?!)")  # 这笔钱, 这条 … at the start of a follow-up's object: the previous topic
     difference: re.Pattern = re.compile("(?!)")  # 一样, 区别 …: comparing rewards asks for their amounts
+    filler: re.Pattern = re.compile("(?!)")  # 一下, 看看 …: words of asking that name no topic
     explanation: re.Pattern = re.compile("(?!)")  # 即, 也就是 … at the start of a clause: it explains the clause before
     ask_verbs: re.Pattern = re.compile("(?!)")  # 要满足, 还有 … words at the end of a follow-up's object: part of the ask
 
@@ -107,6 +108,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         subject_heads=tuple(d["subject_heads"]),
         anaphora=re.compile("^(?:" + _alt(d.get("followup_anaphora", [])) + ")") if d.get("followup_anaphora") else re.compile("(?!)"),
         difference=re.compile(_alt(d["difference_words"])) if d.get("difference_words") else re.compile("(?!)"),
+        filler=re.compile(_alt(d["request_fillers"])) if d.get("request_fillers") else re.compile("(?!)"),
         explanation=re.compile("^(?:" + _alt(d["explanation_starts"]) + ")") if d.get("explanation_starts") else re.compile("(?!)"),
         ask_verbs=re.compile("(?:" + _alt(d.get("followup_ask_verbs", [])) + ")") if d.get("followup_ask_verbs") else re.compile("(?!)"),
     )
@@ -160,9 +162,12 @@ def asks_list(question: str, cues: Cues | None = None) -> bool:
 
 def comparison_topic(question: str, cues: Cues | None = None) -> str:
     """A comparison question without its comparing words (区别, 一样, 分别, 对比 …:
-    ``difference_words`` and ``comparison_cues``): what each region is asked about."""
+    ``difference_words`` and ``comparison_cues``) and words of asking (一下, 看看:
+    ``request_fillers``): what each region is asked about.  The joining 的/、/和 that
+    the place names removed before it left at its start go too."""
     c = cues or load_cues()
-    return c.comparison_cue.sub("", c.difference.sub("", question))
+    topic = c.filler.sub("", c.comparison_cue.sub("", c.difference.sub("", question)))
+    return re.sub(r"^[\s的、，,和与及跟同]+", "", topic)
 
 
 def present_kinds(text: str, cues: Cues | None = None) -> frozenset[str]:

@@ -61,6 +61,14 @@ def test_the_topic_of_a_comparison_leaves_out_the_comparing_words():
     assert comparison_topic("诉求多久响应，哪个快？") == "诉求多久响应，？"
 
 
+def test_the_topic_of_a_comparison_leaves_out_words_of_asking_and_what_the_places_left():
+    # strip_regions leaves 「、的」 of 「甲、乙的…」; 一下/看看 name no topic, yet move the topic's embedding
+    assert comparison_topic("的参展补贴对比一下") == "参展补贴"
+    assert comparison_topic("、的人才补贴帮我比较看看") == "人才补贴"
+    assert comparison_topic("和的贷款贴息分别多少") == "贷款贴息多少"
+    assert comparison_topic("参展的补贴") == "参展的补贴"  # a 的 inside the topic stays
+
+
 def _hit(text: str, rank: int, cid: str, dense: float = 0.9) -> Hit:
     ch = Chunk(chunk_id=cid, doc_id="d", section="一、扶持政策", text=text, start=0, end=len(text), header="《某县扶持办法》 一、扶持政策")
     return Hit(chunk=ch, score=1.0 / rank, rank=rank, dense_score=dense, dense_rank=rank, sparse_score=1.0, sparse_rank=rank)
