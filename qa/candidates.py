@@ -61,6 +61,7 @@ class Candidate:
     position: int  # order of the unit in its chunk (0 = first)
     n_units: int  # units in the chunk
     host: bool = False  # not an answer: an interviewer's turn (「[主持人]…」) or a document's addressee line
+    tiers: bool = False  # a rule stated in tiers (is_tier_of): never trimmed to part of it
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -72,6 +73,18 @@ def _strip_speaker(text: str, start: int) -> tuple[str, int]:
     if m and m.end() < len(text):
         return text[m.end():], start + m.end()
     return text, start
+
+
+_TIER_HEAD = re.compile(r"^[^，,；;。]{0,30}?\d[^，,；;。]{0,12}的[，,]")
+
+
+def is_tier_of(piece: str, before: str) -> bool:
+    """``piece`` is another tier of the rule ``before`` states: ``before`` ends at ；
+    within the same sentence, and ``piece`` opens with a threshold clause of its own and
+    no subject (「设备投资3000万元以上的，按设备投资额的10%给予补助」 after 「对设备投资500万元
+    以上的…按8%给予补助；」).  Tiers are one rule: the answer keeps them together with the
+    cap that ends them."""
+    return before.rstrip().endswith(("；", ";")) and bool(_TIER_HEAD.match(piece.lstrip())) and bool(re.search(r"\d", before))
 
 
 def item_spans(text: str) -> list[tuple[int, int]]:
@@ -100,12 +113,16 @@ def _chunk_candidates(text: str, question: str, responsible: str, c: Cues, min_c
     hit_index = 0
     spans = split_spans(text)
     units: list[tuple[int, int, tuple[int, ...]]] = []
+    tiered: set[int] = set()  # start offsets of units stated in tiers
     for i, (s, e) in enumerate(spans):
         piece = text[s:e]
         is_cap = bool(c.continuation.match(piece)) or (bool(c.cap.search(piece)) and len(piece) <= 40)
-        if units and is_cap and "\n\n" not in text[units[-1][1] : s]:
+        is_tier = bool(units) and is_tier_of(piece, text[units[-1][0] : units[-1][1]])
+        if units and (is_cap or is_tier) and "\n\n" not in text[units[-1][1] : s]:
             ps, _, idx = units[-1]
             units[-1] = (ps, e, idx + (i,))
+            if is_tier:
+                tiered.add(ps)
             continue
         units.append((s, e, (i,)))
     out: list[Candidate] = []
@@ -116,7 +133,7 @@ def _chunk_candidates(text: str, question: str, responsible: str, c: Cues, min_c
         piece, s2 = _strip_speaker(raw, s)
         if len(piece.strip()) < min_chars:
             continue
-        out.append(Candidate(hit_index, s2, e, piece, "sentence", idx, pos, n, host))
+        out.append(Candidate(hit_index, s2, e, piece, "sentence", idx, pos, n, host, s in tiered))
     unit_spans = {(s, e) for s, e, _ in units}
     for pos, (s, e) in enumerate(item_spans(text)):
         idx = tuple(i for i, (a, b) in enumerate(spans) if a < e and b > s)
@@ -137,8 +154,8 @@ def candidates(hits: Sequence[Hit], depth: int = 8, cues: Cues | None = None) ->
 
 def clause_candidates(unit: Candidate, hit: Hit, max_clauses: int = 3, cues: Cues | None = None) -> list[Candidate]:
     """Runs of 1..``max_clauses`` consecutive clauses of a sentence unit (split at ，；：)."""
-    if unit.kind not in ("sentence", "item") or unit.start < 0:
-        return []
+    if unit.kind not in ("sentence", "item") or unit.start < 0 or unit.tiers:
+        return []  # a rule in tiers is kept whole: a part would drop a tier's threshold
     text = hit.chunk.text
     bounds = [unit.start]
     for m in _CLAUSE_END.finditer(text, unit.start, unit.end):

@@ -127,6 +127,24 @@ def test_a_documents_addressee_line_is_never_an_answer():
     assert not any(c.host for c in cands if "10万元" in c.text)
 
 
+def test_a_rule_stated_in_tiers_is_one_candidate_never_trimmed_to_one_tier():
+    from policyqa.qa.candidates import chunk_candidates, is_tier_of
+
+    # tiers: the second piece opens with its own threshold and no subject; the cap ends both
+    text = ("第5条 支持研发投入。对年度研发投入100万元以上的企业，按研发投入的5%给予奖励；研发投入500万元以上的，"
+            "按研发投入的8%给予奖励；超过1000万元的，按10%给予奖励。单个企业最高不超过80万元。")
+    cands = chunk_candidates(0, _hit(text, 1, "t1"))
+    rule = [c for c in cands if "5%" in c.text]
+    assert len(rule) == 1 and all(x in rule[0].text for x in ("5%", "8%", "10%", "80万元")) and rule[0].tiers
+    assert clause_candidates(rule[0], _hit(text, 1, "t1")) == []
+    # separate rules with subjects of their own stay separate units
+    text2 = "对新认定的国家级企业给予奖励100万元；对新认定的省级企业给予奖励50万元。"
+    assert [c.text for c in chunk_candidates(0, _hit(text2, 1, "t2"))] == [
+        "对新认定的国家级企业给予奖励100万元；", "对新认定的省级企业给予奖励50万元。"]
+    assert not is_tier_of("达到500万元的，给予奖励。", "对企业给予奖励。")  # after 。: another sentence
+    assert not is_tier_of("符合条件的，给予奖励。", "对企业按5%给予奖励；")  # no threshold of its own
+
+
 def test_synonyms_count_in_coverage():
     from policyqa.qa.features import coverage
 
