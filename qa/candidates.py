@@ -163,12 +163,17 @@ def clause_candidates(unit: Candidate, hit: Hit, max_clauses: int = 3, cues: Cue
             bounds.append(m.end())
     bounds.append(unit.end)
     pieces = [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
-    # a clause that explains the one before (「…“一表一卡一册”,即…报送表、联系卡和活动手册」) is one run with it
+    # a clause that explains the one before (「…“一表一卡一册”,即…报送表、联系卡和活动手册」) is one run with it,
+    # and so is the rest of the sentence after it: what 即 introduces runs on across commas
+    # (「形成5大产业集群,即…食品产业集群,…化工产业集群、电子信息产业集群…」)
     explains = (cues or load_cues()).explanation
     merged: list[tuple[int, int]] = []
+    explaining = False
     for a, b in pieces:
-        if merged and explains.match(text[a:b].lstrip()):
+        explaining = explaining and text[merged[-1][1] - 1] not in "；;"  # up to the end of its clause group
+        if merged and (explaining or explains.match(text[a:b].lstrip())):
             merged[-1] = (merged[-1][0], b)
+            explaining = True
         else:
             merged.append((a, b))
     pieces = merged
