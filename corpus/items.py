@@ -376,6 +376,34 @@ def _sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
+_SERIAL_COLUMNS = ("序号", "编号", "序")
+
+
+def _row_as_sentence(line: str, v: Vocabulary) -> str | None:
+    """A table row of a reward schedule (:mod:`policyqa.corpus.tables` renders it
+    「序号：2 | 奖励类别：国家级专精特新“小巨人”企业 | 奖励标准：100万元」) read as the
+    rule it states: 「对国家级专精特新“小巨人”企业，给予100万元奖励。」.  The benefit is
+    named by a column (奖励标准, 补助金额) whose cell states a figure; the other cells,
+    serial numbers aside, name who gets it.  None for any other line."""
+    from policyqa.corpus.tables import KV, SEP
+
+    if SEP not in line or KV not in line:
+        return None
+    cells = [c.split(KV, 1) for c in line.split(SEP)]
+    if any(len(c) != 2 for c in cells):
+        return None
+    paid = [(i, m.group(0), value) for i, (name, value) in enumerate(cells)
+            if (m := v.pattern("benefit").search(name)) and re.search(r"\d", value) and re.search(r"元|%", value)]
+    if len(paid) != 1:
+        return None
+    at, word, amount = paid[0]
+    who = [value.strip() for i, (name, value) in enumerate(cells)
+           if i != at and name.strip() not in _SERIAL_COLUMNS and value.strip() and not re.fullmatch(r"[\d.、]+", value.strip())]
+    if not who:
+        return None
+    return f"对{'，'.join(who)}，给予{amount.strip()}{word}。"
+
+
 def _clause_bounds(text: str, pos: int) -> tuple[int, int]:
     """(start, end) of the comma-clause of ``text`` containing ``pos``."""
     s = max(text.rfind(ch, 0, pos) for ch in _CLAUSE_END) + 1
@@ -891,7 +919,7 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
     built: list[dict] = []
     prev_sentence_items: list[dict] = []
     for ss, se in _sentences(text):
-        sent = text[ss:se]
+        sent = _row_as_sentence(text[ss:se], v) or text[ss:se]  # a table row of a reward schedule reads as its rule
         if sent.rstrip().endswith(("?", "？")) or sent.lstrip().startswith(("[主持人]", "[记者]", "[网友]")):
             continue  # a question asks, it grants nothing
         has_benefit = bool(v.pattern("benefit").search(sent))

@@ -52,7 +52,7 @@ from policyqa.qa.shapes import (
     load_shapes,
     responsible,
 )
-from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions
+from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions, without_inner
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
 _COV = CANDIDATE_FEATURES.index("cov")
@@ -638,7 +638,9 @@ class Answerer:
         gq = replace(gq, kinds=asked_kinds(general, self.cues), wants_list=asks_list(general, self.cues))
         parts = []
         for r in regions:
-            docs = docs_for(r, self.docs)
+            # a province compared with its own city (「绵阳和四川省」): the province's row is its documents
+            # without the city's, which have a row of their own
+            docs = without_inner(r, regions, docs_for(r, self.docs), self.docs)
             if not docs:
                 parts.append(RegionPart(region_label(r), has_docs=False, missing=gq.kinds))
                 continue

@@ -164,18 +164,21 @@ def clause_candidates(unit: Candidate, hit: Hit, max_clauses: int = 3, cues: Cue
     bounds.append(unit.end)
     pieces = [(a, b) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
     # a clause that explains the one before (「…“一表一卡一册”,即…报送表、联系卡和活动手册」) is one run with it,
-    # and so is the rest of the sentence after it: what 即 introduces runs on across commas
-    # (「形成5大产业集群,即…食品产业集群,…化工产业集群、电子信息产业集群…」)
+    # and so are the clauses after it that go on listing members like it (ending as it ends:
+    # 「形成5大产业集群,即…食品产业集群,…化工产业集群、电子信息产业集群…」)
     explains = (cues or load_cues()).explanation
     merged: list[tuple[int, int]] = []
-    explaining = False
+    member = ""  # how the explaining clause's member ends (产业集群 -> 集群)
     for a, b in pieces:
-        explaining = explaining and text[merged[-1][1] - 1] not in "；;"  # up to the end of its clause group
-        if merged and (explaining or explains.match(text[a:b].lstrip())):
+        piece = text[a:b].strip().rstrip("，,；;：:。")
+        if merged and explains.match(piece):
             merged[-1] = (merged[-1][0], b)
-            explaining = True
+            member = piece[-2:]
+        elif merged and member and piece.endswith(member):
+            merged[-1] = (merged[-1][0], b)
         else:
             merged.append((a, b))
+            member = ""
     pieces = merged
     if len(pieces) < 2:
         return []

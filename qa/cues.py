@@ -52,6 +52,8 @@ class Cues:
     anaphora: re.Pattern = re.compile("(?!)")  # 这笔钱, 这条 … at the start of a follow-up's object: the previous topic
     difference: re.Pattern = re.compile("(?!)")  # 一样, 区别 …: comparing rewards asks for their amounts
     filler: re.Pattern = re.compile("(?!)")  # 一下, 看看 …: words of asking that name no topic
+    addon: re.Pattern = re.compile("(?!)")  # 再给予, 基础上 …: a grant on top of another
+    recipient_standard: re.Pattern = re.compile("(?!)")  # 新认定的, 获批 …: how a recipient is introduced
     explanation: re.Pattern = re.compile("(?!)")  # 即, 也就是 … at the start of a clause: it explains the clause before
     ask_verbs: re.Pattern = re.compile("(?!)")  # 要满足, 还有 … words at the end of a follow-up's object: part of the ask
 
@@ -109,6 +111,8 @@ def load_cues(path: str | Path = DATA) -> Cues:
         anaphora=re.compile("^(?:" + _alt(d.get("followup_anaphora", [])) + ")") if d.get("followup_anaphora") else re.compile("(?!)"),
         difference=re.compile(_alt(d["difference_words"])) if d.get("difference_words") else re.compile("(?!)"),
         filler=re.compile(_alt(d["request_fillers"])) if d.get("request_fillers") else re.compile("(?!)"),
+        addon=re.compile(_alt(d["addon_words"])) if d.get("addon_words") else re.compile("(?!)"),
+        recipient_standard=re.compile(_alt(d["recipient_standard_words"])) if d.get("recipient_standard_words") else re.compile("(?!)"),
         explanation=re.compile("^(?:" + _alt(d["explanation_starts"]) + ")") if d.get("explanation_starts") else re.compile("(?!)"),
         ask_verbs=re.compile("(?:" + _alt(d.get("followup_ask_verbs", [])) + ")") if d.get("followup_ask_verbs") else re.compile("(?!)"),
     )

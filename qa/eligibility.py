@@ -450,16 +450,19 @@ def eligibility_answer(
 _FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:亿元|万元|千元|元|%|％|克)")
 
 
-def _figure_near_topic(topic: str, region: str, docs: Mapping[str, DocMeta], chunks: Sequence[Chunk], v: Vocabulary) -> bool:
+def _figure_near_topic(topic: str, region: str, docs: Mapping[str, DocMeta], chunks: Sequence[Chunk], v: Vocabulary,
+                       inner: Sequence[str] = ()) -> bool:
     """Whether a line of ``region``'s documents names the topic (an honour or investment kind,
-    by its aliases) together with a figure: then a missing item is not a missing figure."""
+    by its aliases) together with a figure: then a missing item is not a missing figure.
+    The documents of the ``inner`` regions (places inside it compared with it) are not its."""
     from policyqa.corpus.items import _honours_in
     from policyqa.qa.match import RegionRule, region_rule
 
     aliases = [a for h in _honours_in(topic, v) for a in v.honours[h.name]["aliases"]]
     aliases += [a for _, k in _investment_kinds(topic, v) for a in v.investment_kinds[k]["aliases"]]
     mine = {d for d, m in docs.items()
-            if region_rule(m.region or "", region) in (RegionRule.LOCAL, RegionRule.ABOVE, RegionRule.PART)}
+            if region_rule(m.region or "", region) in (RegionRule.LOCAL, RegionRule.ABOVE, RegionRule.PART)
+            and not any(region_rule(m.region or "", o) in (RegionRule.LOCAL, RegionRule.PART) for o in inner)}
     for c in chunks:
         if c.doc_id not in mine:
             continue
@@ -498,22 +501,38 @@ def _lead(ask: Ask, result: MatchResult, outcome: Outcome, ok, failed, v: Vocabu
 
 _DOC_NUMBER = re.compile(r"[〔\[(（]\d{4}[〕\])）]\s*\d+\s*号")
 _ARTICLE_HEAD = re.compile(r"^\s*第[一二三四五六七八九十百零〇\d]+条\s*")
+_ROW_SERIAL = re.compile(r"^\s*(?:序号|编号)：\s*\d+\s*\|\s*")  # a table row's serial cell (corpus.tables)
 
 
-def drops_figures(summary: str, clause: str) -> bool:
-    """True when ``clause`` states a number (an amount, a rate, a period, a count) that
-    ``summary`` does not show as written (a document number 〔2017〕86号 is not a figure):
-    such a summary loses a term of the rule, so the clause itself is shown."""
+def qualifies_more(recipient: str, label: str) -> bool:
+    """A grant's ``recipient`` as written says more than the ``label`` a summary shows
+    (「通过复核的国家级专精特新“小巨人”企业」 against 「国家级专精特新“小巨人”企业」): what is
+    left of it without the label's characters, punctuation and the usual ways of
+    introducing a recipient (cues.json ``recipient_standard_words``: 新认定的, 获批)."""
+    from policyqa.qa.cues import load_cues
+
+    rest = load_cues().recipient_standard.sub("", recipient)
+    return any(ch not in label and ch.isalnum() for ch in rest)
+
+
+def summary_loses(summary: str, clause: str) -> bool:
+    """True when a label-and-amount ``summary`` loses a term of the rule ``clause`` states,
+    so the clause itself is shown: a number (an amount, a rate, a period, a count) it does
+    not show as written (a document number 〔2017〕86号 is not a figure), or a grant on top
+    of another (cues.json ``addon_words``: 「在上述奖励基础上再给予30万元」 is not the reward)."""
+    from policyqa.qa.cues import load_cues
     from policyqa.qa.llm import numbers_in
 
+    if load_cues().addon.search(clause) and not load_cues().addon.search(summary):
+        return True
     shown = {n.value for n in numbers_in(summary)}
-    return any(n.value not in shown for n in numbers_in(_DOC_NUMBER.sub(" ", clause)))
+    return any(n.value not in shown for n in numbers_in(_DOC_NUMBER.sub(" ", clause_text(clause))))
 
 
 def clause_text(sentence: str) -> str:
     """A granting sentence as an answer statement: without its leading article number
-    (第十条; the citation names the article)."""
-    return _ARTICLE_HEAD.sub("", sentence).strip()
+    (第十条; the citation names the article) or a table row's serial cell (序号：2 | …)."""
+    return _ROW_SERIAL.sub("", _ARTICLE_HEAD.sub("", sentence)).strip()
 
 
 
@@ -553,11 +572,14 @@ def comparison_answer(
     rows: list[tuple[str, str, str, int]] = []
     items_by_id = {it.item_id: it for it in items}
     per_region = []
-    for asked in regions:
-        label = resolve_region(asked, docs) or asked
+    labels = [resolve_region(asked, docs) or asked for asked in regions]
+    for label in labels:
+        # a province compared with its own city (「绵阳和四川省」): the city's items are the city's row only
+        inner = [o for o in labels if o != label and region_rule(o, label) is RegionRule.PART]
         cells = [cell for cell in table.cells
-                 if region_rule(cell.region, label) in (RegionRule.LOCAL, RegionRule.ABOVE, RegionRule.PART)]
-        if not any(cell.item_id for cell in cells) and _figure_near_topic(topic, label, docs, chunks, v):
+                 if region_rule(cell.region, label) in (RegionRule.LOCAL, RegionRule.ABOVE, RegionRule.PART)
+                 and not any(region_rule(cell.region, o) in (RegionRule.LOCAL, RegionRule.PART) for o in inner)]
+        if not any(cell.item_id for cell in cells) and _figure_near_topic(topic, label, docs, chunks, v, inner):
             # no item here, yet a line of its documents names the topic with a figure (a table row items do
             # not read): "no figure" is not said from items; the passage-based comparison answers instead
             return None
@@ -577,7 +599,7 @@ def comparison_answer(
             flag = "（已被新版取代）" if cell.superseded else "（已过期）" if cell.expired else ""
             it = items_by_id.get(cell.item_id)
             text = f"{cell.label or '—'}：{cell.amount_text}" if cell.item_id else f"文件提到{table.reading.split('：')[-1]}，但没有写明奖励金额"
-            if it is not None and drops_figures(text, it.sentence):
+            if it is not None and (summary_loses(text, it.sentence) or qualifies_more(it.recipient, text)):
                 # the summary loses a term the clause states (贴息期限不超过2年, 重新认定的10万元): the clause
                 # itself is the statement, once per region however many of its items are compared
                 if it.sentence in shown.setdefault(cell.region, {}):

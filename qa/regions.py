@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from policyqa.corpus.jurisdiction import region_matches
 from policyqa.corpus.regions import Region, find_mentions, parse_region, short_name
@@ -22,11 +22,13 @@ def asked_regions(question: str, docs: Mapping[str, DocMeta]) -> list[Region]:
     """
     known = [parse_region(m.region) for m in docs.values() if m.region]
     out: list[Region] = []
+    at: dict[Region, list[tuple[int, int]]] = {}  # where each region is named
     mentions = find_mentions(question, short_districts=True)
     for m in mentions:
         cands = list(m.regions)
         in_kb = [r for r in cands if any(r.contains(k) or k.contains(r) for k in known)]
         pick = (in_kb or cands)[0]
+        at.setdefault(pick, []).append((m.start, m.start + len(m.text)))
         if pick not in out:
             out.append(pick)
     taken = [(m.start, m.start + len(m.text)) for m in mentions]
@@ -44,8 +46,14 @@ def asked_regions(question: str, docs: Mapping[str, DocMeta]) -> list[Region]:
             out = [r for r in out if not r.contains(local[name]) or r == local[name]]  # 青海省 of 青海省青禾县: the county
             if local[name] not in out:
                 out.append(local[name])
-    # keep only the most specific of nested mentions (江苏省盐城市亭湖区: 亭湖区)
-    return [r for r in out if not any(o != r and r.contains(o) for o in out)]
+    # keep only the most specific of nested mentions (江苏省盐城市亭湖区: 亭湖区), unless the two are joined
+    # as places of their own (「绵阳和四川省」「四川省与绵阳」: a province and its city compared)
+    def joined(r: Region, o: Region) -> bool:
+        spans = sorted(at.get(r, []) + at.get(o, []))
+        return any(_JOIN.fullmatch(question[a_end:b_start]) is not None for (_, a_end), (b_start, _) in zip(spans, spans[1:])
+                   if a_end < b_start)
+
+    return [r for r in out if not any(o != r and r.contains(o) and not joined(r, o) for o in out)]
 
 
 def kb_places(docs: Mapping[str, DocMeta]) -> dict[str, Region]:
@@ -145,6 +153,22 @@ def docs_for(region: Region, docs: Mapping[str, DocMeta]) -> list[str]:
     does not know is matched by its name (``region.full``)."""
     key = region if _known(region) else region.full
     return [doc_id for doc_id, meta in docs.items() if region_matches(meta, key)]
+
+
+def without_inner(region: Region, asked: Sequence[Region], doc_ids: Sequence[str], docs: Mapping[str, DocMeta]) -> list[str]:
+    """``doc_ids`` without the documents of another asked region inside ``region``: in a
+    comparison of a province with its own city (「绵阳和四川省」) the city's documents are
+    the city's row, not the province's too."""
+    inner = [o for o in asked if o != region and region.contains(o)]
+    if not inner:
+        return list(doc_ids)
+
+    def of_inner(doc_id: str) -> bool:
+        m = docs.get(doc_id)
+        own = parse_region(m.region) if m is not None and m.region else None
+        return own is not None and own != region and any(o.contains(own) for o in inner)
+
+    return [d for d in doc_ids if not of_inner(d)]
 
 
 def region_label(region: Region) -> str:

@@ -157,10 +157,58 @@ def test_a_compared_item_whose_summary_drops_a_stated_term_is_shown_as_its_claus
         assert len(a.statements) == 2 and len(a.citations) == 2
 
 
-def test_drops_figures_reads_numbers_not_document_numbers():
-    from policyqa.qa.eligibility import clause_text, drops_figures
+def test_a_summary_loses_figures_and_add_ons_not_document_numbers():
+    from policyqa.qa.eligibility import clause_text, summary_loses
 
-    assert drops_figures("高新技术企业：20万元", "对首次认定的给予20万元奖励，重新认定的给予10万元奖励。")
-    assert not drops_figures("高新技术企业：50万元", "按照豫政办〔2017〕86号文件，给予一次性50万元的资金奖补。")
-    assert drops_figures("标准厂房：每平方米0.005万元", "按每平方米50元给予奖励")  # a converted unit is not as written
+    assert summary_loses("小巨人：30万元", "属于重点“小巨人”企业的，在上述奖励基础上再给予30万元奖励。")
+    assert summary_loses("高新技术企业：20万元", "对首次认定的给予20万元奖励，重新认定的给予10万元奖励。")
+    assert not summary_loses("高新技术企业：50万元", "按照豫政办〔2017〕86号文件，给予一次性50万元的资金奖补。")
+    assert summary_loses("标准厂房：每平方米0.005万元", "按每平方米50元给予奖励")  # a converted unit is not as written
     assert clause_text("第十条 企业贷款的，按50%给予贴息。") == "企业贷款的，按50%给予贴息。"
+
+
+def _nested():
+    from policyqa.corpus.items import chunk_items
+    from policyqa.corpus.pipeline import chunk_documents, load_corpus
+
+    docs = list(load_corpus([Path(__file__).parent / "data" / "compare_nested"]).documents)
+    chunks = chunk_documents(docs)
+    meta = {d.meta.doc_id: d.meta for d in docs}
+    return meta, chunks, [it for c in chunks for it in chunk_items(meta[c.doc_id], c)]
+
+
+def test_a_reward_schedule_table_gives_one_item_per_row():
+    """tests/data/compare_nested (written for these tests): 天水市's rewards are a table
+    (序号 | 奖励类别 | 奖励标准); each row is an item of its category and amount."""
+    meta, chunks, items = _nested()
+    rows = {(it.recipient, it.amount_text) for it in items if it.sentence.startswith("序号")}
+    assert rows == {("国家级专精特新“小巨人”企业", "90万元"), ("省级专精特新中小企业", "15万元"),
+                    ("通过复核的国家级专精特新“小巨人”企业", "10万元")}
+
+
+def test_a_province_compared_with_its_own_city_gets_its_own_row():
+    """「天水和甘肃省」: two places (not one address); 甘肃省's row is the province's own documents,
+    which state no 小巨人 reward, not 天水市's again.  A row with a qualifier the label lacks
+    (通过复核的) and an add-on (在上述奖励基础上再给予) are shown as their clauses."""
+    from policyqa.qa.eligibility import comparison_answer
+    from policyqa.qa.regions import asked_regions
+
+    meta, chunks, items = _nested()
+    assert [r.full for r in asked_regions("天水和甘肃省的小巨人奖励比较一下", meta)] == ["甘肃省天水市", "甘肃省"]
+    assert [r.full for r in asked_regions("甘肃省天水市的小巨人奖励", meta)] == ["甘肃省天水市"]
+    a = comparison_answer("q", "q", "国家级小巨人", ["天水", "甘肃省"], items, meta, chunks, today=date(2026, 1, 1))
+    city = [s.text for s in a.statements if s.region == "甘肃省天水市"]
+    province = [s.text for s in a.statements if s.region == "甘肃省"]
+    assert len(province) == 1 and "没有写明" in province[0]
+    assert any(t.endswith("：90万元") for t in city)
+    assert any("通过复核" in t and "10万元" in t for t in city)
+    assert any("基础上再给予20万元" in t for t in city)
+    assert not any(t.startswith("序号") for t in city)  # a row's serial cell is not shown
+
+
+def test_qualifies_more_ignores_the_usual_ways_of_naming_a_recipient():
+    from policyqa.qa.eligibility import qualifies_more
+
+    assert not qualifies_more("新认定的国家级专精特新“小巨人”企业", "国家级专精特新“小巨人”企业：100万元")
+    assert not qualifies_more("获批省级专精特新中小企业", "省级专精特新中小企业：30万元")
+    assert qualifies_more("通过复核的国家级专精特新“小巨人”企业", "国家级专精特新“小巨人”企业：10万元")

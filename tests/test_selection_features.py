@@ -326,8 +326,8 @@ def test_a_stated_unit_is_a_named_body_or_post(text, want):
     assert ("unit" in present_kinds(text)) is want
 
 
-def test_what_a_clause_starting_with_ji_introduces_is_never_cut_across_its_commas():
-    # 「即」 opens an apposition that runs to the end of its clause group: a trimmed run keeps all of it
+def test_the_members_a_clause_starting_with_ji_lists_are_never_cut_apart():
+    # 「即」 opens an apposition; the clauses after it listing members like it (…产业集群) belong to it
     text = "到2025年，努力形成3大产业集群，即产值达到500亿级的纺织产业集群，产值达到100亿级的建材产业集群、物流产业集群；同时培育龙头企业。"
     hit = _hit(text, 1, "j1")
     unit = next(c for c in candidates([hit]) if "纺织" in c.text)
