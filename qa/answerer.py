@@ -175,7 +175,9 @@ class Answerer:
         if not last:
             return None
         resolved = in_context(text, last)
-        prev_docs = self._previous_docs(last, filters)
+        prev_docs = self._previous_docs(last, filters, answered_only=True)
+        if not prev_docs:
+            return None
         return resolved, (FollowupScope.WITHIN, "", tuple(self._title(d) for d in prev_docs[:2]), tuple(prev_docs)), prev_docs
 
     def _last_question(self, history) -> str | None:
@@ -183,16 +185,21 @@ class Answerer:
         prev = [normalize_query(p) for p in (_turn(h).resolved_question or _turn(h).question for h in (history or [])) if p]
         return resolve_history(prev[:-1], prev[-1], self.tokenize) if prev else None
 
-    def _previous_docs(self, last: str, filters) -> list[str]:
+    def _previous_docs(self, last: str, filters, answered_only: bool = False) -> list[str]:
         """The documents the previous question is answered from: its best three passages,
-        within the region it names."""
+        within the region it names.  ``answered_only``: none when the previous question is
+        not answerable from them (a refused turn gives no context to read a question in)."""
         regions = [] if (filters and filters.region) else asked_regions(last, self.docs)
         scope = filters
         if regions and not (filters and filters.doc_ids):
             docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
             scope = Filters(doc_ids=tuple(docs)) if docs else filters
-        prev_hits = self._search(last, k=3, filters=scope)
-        return list(dict.fromkeys(h.chunk.doc_id for h in prev_hits))
+        if not answered_only:
+            return list(dict.fromkeys(h.chunk.doc_id for h in self._search(last, k=3, filters=scope)))
+        prev_hits = self._search(last, k=self.top_k, filters=scope)
+        if not prev_hits or self._p_answerable(self.composer.score(self._query(last), prev_hits), False) < self.threshold:
+            return []
+        return list(dict.fromkeys(h.chunk.doc_id for h in prev_hits[:3]))
 
     def _attempt(self, question, checked, resolved, follow, prev_docs, history, filters, top_k, t0):
         """An Answer (from policy items) or what rendering needs: (resolved, decision, hits,

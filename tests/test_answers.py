@@ -236,6 +236,17 @@ def kb(tmp_path_factory):
 class TestRealModel:
     """The same behaviours with the real default model and hybrid retrieval."""
 
+    def test_a_refused_previous_turn_gives_no_context_to_read_a_question_in(self, kb):
+        """The built-in documents have no national 集群 notice: the first question is refused.  The
+        cue-less 「到期以后怎么办？」 after it stays refused, not read into that turn's topic and
+        answered with the 徐州 clause that came nearest to the unanswerable question."""
+        from policyqa.qa.types import Turn
+
+        first = "工信部认定的中小企业特色产业集群，有效期是几年？"
+        a = kb.answer(first)
+        assert a.refused
+        assert kb.answer("到期以后怎么办？", history=[Turn(first, a.text, a.resolved_question)]).refused
+
     def test_robot_subsidy(self, kb):
         a = kb.answer("亭湖区企业买工业机器人有补贴吗")
         assert "25%" in a.text and "1000万元" in a.text and a.citations[0].chunk_id.startswith("001_19db83a107069549.txt#qa07")
