@@ -49,7 +49,7 @@ CANDIDATE_FEATURES = (
     "dense", "dense_gap", "cov", "cov_head_extra", "cov_nb", "bm25_rel", "bigram", "novelty", "prev_restates", "missing_terms",
     *(f"fig_{k}" for k in FIGURE_KINDS), "fig_asked_absent", "fig_none_asked_has_number",
     "inv_rank", "score_rel", "passage_dense", "in_sparse",
-    "inv_pos", "log_len", "short", "long", "is_item", "is_note", "is_clause", "host", "cap", "list_item",
+    "inv_pos", "log_len", "short", "long", "is_item", "is_note", "is_clause", "host", "cap", "cap_asked", "list_item",
     # relative to the question's other candidates (absolute similarities are compressed: 0.85-0.93 for all)
     "dense_z", "dense_rank", "cov_gap", "bigram_gap", "bm25_rank", "fig_rank",
 )
@@ -95,6 +95,7 @@ class Query:
     # weighs like a question word: the figure features judge whether a text states what it asks
     # (「比例」 by 「10%」, 「上限」 by 「最高不超过」), coverage judges the topic
     asks: tuple[str, ...] = ()
+    asks_cap: bool = False  # the question names a cap (最多, 最高, 上限, 封顶: cues.json cap_words)
 
 
 _QCHARS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
@@ -115,7 +116,7 @@ def make_query(text: str, tokenize, stats: TermStats | None, vector=None, cues: 
     qb = bigrams(c.question_word.sub("", text))
     alts = tuple(tuple(s.lower() for s in c.synonyms.get(t, ())) for t in toks)
     return Query(text, toks, w, tuple(t for t in dict.fromkeys(domain_terms(text)) if t not in c.not_topic), kinds,
-                 asks_list(text, c), qb, vector, alts, asks)
+                 asks_list(text, c), qb, vector, alts, asks, bool(c.cap.search(text)))
 
 
 def ask_words(tokens: Sequence[str], kinds: Sequence[str], cues: Cues) -> tuple[str, ...]:
@@ -304,6 +305,8 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
             "is_clause": float(cd.kind == "clause"),
             "host": float(cd.host),
             "cap": float(bool(c.cap.search(text))),
+            # the question asks for a cap (最多, 上限, 封顶) and the unit states one (不超过, 最高)
+            "cap_asked": float(q.asks_cap and bool(c.cap.search(text))),
             "list_item": float(q.wants_list and cd.kind == "item"),
         }
         for k in FIGURE_KINDS:

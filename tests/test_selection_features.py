@@ -334,3 +334,17 @@ def test_the_members_a_clause_starting_with_ji_lists_are_never_cut_apart():
     runs = [r.text for r in clause_candidates(unit, hit)]
     assert any("物流产业集群" in r and "3大产业集群" in r for r in runs)
     assert not any("纺织" in r and "物流" not in r for r in runs)
+
+
+@pytest.mark.parametrize("question,asks", [("每名专员最多联系几家企业？", True), ("技改补助封顶多少钱？", True),
+                                           ("补助上限是多少？", True), ("每名专员联系几家企业？", False)])
+def test_a_cap_counts_as_asked_only_when_the_question_names_one(question, asks):
+    hits = [_hit("全县已配备专员120名，联系企业900家。", 1, "c1"), _hit("每名专员联系的企业原则上不超过10家。", 2, "c2")]
+    cands = candidates(hits)
+    X = candidate_features(_query(question), hits, cands)
+    by_text = {cd.text: X[i, COL["cap_asked"]] for i, cd in enumerate(cands)}
+    capped = [v for t, v in by_text.items() if "不超过" in t]
+    uncapped = [v for t, v in by_text.items() if "不超过" not in t]
+    assert capped and uncapped
+    assert all(v == float(asks) for v in capped)
+    assert all(v == 0.0 for v in uncapped)  # a unit without a cap never matches a cap question
