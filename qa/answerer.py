@@ -27,7 +27,7 @@ from policyqa.corpus.jurisdiction import NATIONAL
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
-from policyqa.qa.cues import asked_kinds, asks_list, comparison_topic, load_cues, names_word, present, present_kinds, with_synonyms
+from policyqa.qa.cues import full_forms, asked_kinds, asks_list, comparison_topic, load_cues, names_word, present, present_kinds, with_synonyms
 from policyqa.qa.decision import (
     Decision,
     FollowupScope,
@@ -121,7 +121,12 @@ class Answerer:
         """Retrieval for a question: searched with the synonyms of its words (:func:`with_synonyms`);
         a hit only BM25 found gets its cosine to the question too (:func:`with_dense_scores`)."""
         searched = with_synonyms(text, self.cues)
-        return with_dense_scores(self.retriever.search(searched, k=k, filters=filters), self.retriever, searched)
+        hits = self.retriever.search(searched, k=k, filters=filters)
+        longer = written_out(text, hits, self.tokenize, self.cues)
+        if longer:  # searched again with the full forms the passages write
+            searched = f"{searched}（{' '.join(longer)}）"
+            hits = self.retriever.search(searched, k=k, filters=filters)
+        return with_dense_scores(hits, self.retriever, searched)
 
     def _prepare(self) -> None:
         """Corpus term statistics and the sentence-vector lookup, once."""
@@ -899,6 +904,25 @@ def _named_docs(question: str, metas: Mapping[str, DocMeta | None]) -> set[str]:
         if (num and num in q) or (m.title and len(m.title) >= 6 and m.title in q):
             out.add(d)
     return out
+
+
+def written_out(question: str, hits: Sequence[Hit], tokenize, cues) -> tuple[str, ...]:
+    """Full forms, in the retrieved passages, of the question's words that no passage writes
+    as such (:func:`full_forms`: 工业和信息化部 for 工信部, 规模以上工业企业 for 规上工业企业):
+    searched with them, BM25 also finds the passages that write the word out.  A word some
+    passage writes as it is, or that the cue files call generic, is left alone (measured on
+    the tune data: read for every word, ordinary words such as 上海市 and 中小企业 were
+    "expanded" into chance character runs and recall fell)."""
+    out: list[str] = []
+    for tok in dict.fromkeys(tokenize(question)):
+        if len(tok) < 3 or tok in cues.generic or any(tok in h.chunk.text for h in hits):
+            continue
+        for h in hits:
+            for f in full_forms(tok, h.chunk.text):
+                if f not in question and f not in out:
+                    out.append(f)
+                break  # the shortest form of each passage
+    return tuple(out)
 
 
 def with_dense_scores(hits: list[Hit], retriever, text: str) -> list[Hit]:

@@ -262,6 +262,22 @@ def abbreviates(term: str, text: str) -> bool:
     return _abbreviated_in(term, text)
 
 
+_PUNCT = re.compile(r"[，,、：:“”‘’\"'（）()《》\s]")
+
+
+def full_forms(term: str, text: str) -> tuple[str, ...]:
+    """The phrases of ``text`` that ``term`` abbreviates (:func:`abbreviates`) and that are
+    longer than it, shortest first: 「小微企业升规」 for 小升规.  A term of fewer than three
+    characters, or with a character that is not Chinese, has none."""
+    if len(term) < 3 or not all("\u4e00" <= ch <= "\u9fff" for ch in term) or not all(ch in text for ch in term):
+        return ()
+    gap = "[^" + re.escape("".join(sorted(_SENTENCE_END))) + "]{0,%d}?" % ABBREVIATION_GAP
+    pattern = re.compile(gap.join(re.escape(ch) for ch in term))
+    found = {m.group(0) for i in range(len(text)) if text[i] == term[0] and (m := pattern.match(text, i))
+             and len(term) < len(m.group(0)) <= 2 * len(term) + 2 and term not in m.group(0) and not _PUNCT.search(m.group(0))}
+    return tuple(sorted(found, key=lambda f: (len(f), f)))
+
+
 @lru_cache(maxsize=4096)
 def _abbreviated_in(term: str, text: str) -> bool:  # the same passage is asked about for each of its candidates
     # one pass per character of the term over the places that character occurs (linear, no backtracking):
