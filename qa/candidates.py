@@ -33,6 +33,7 @@ _ITEM_MARK = re.compile(
     r"(?:(?<=[:：。；;\n])|^)\s*(?:(\d{1,2})[、.．](?!\d)|第([一二三四五六七八九十百\d]+)条|[（(]([一二三四五六七八九十]{1,3})[）)]|([一二三四五六七八九十])是)"
 )
 _CLAUSE_END = re.compile(r"[，,；;：:]")
+_CONDITION_END = re.compile(r"的\s*[，,]\s*$")  # a clause that states a condition (「…以上的，」)
 _ORG_END = ("人民政府", "政府", "部门", "办事处", "单位", "局", "委", "办", "厅", "中心", "管委会", "公司", "街道", "乡镇")
 _ADDRESSEE_SEP = re.compile(r"[、，,；;]")
 
@@ -187,6 +188,8 @@ def clause_candidates(unit: Candidate, hit: Hit, max_clauses: int = 3, cues: Cue
         for j in range(i, min(len(pieces), i + max_clauses)):
             if i == 0 and j == len(pieces) - 1:
                 continue  # the whole unit
+            if j < len(pieces) - 1 and _CONDITION_END.search(text[pieces[j][0] : pieces[j][1]]):
+                continue  # ends on a condition (「初次违法且危害后果轻微并及时改正的，」): what follows is what it is for
             s, e = pieces[i][0], pieces[j][1]
             piece = text[s:e].strip()
             lead = text[s:e].find(piece)

@@ -348,3 +348,16 @@ def test_a_cap_counts_as_asked_only_when_the_question_names_one(question, asks):
     assert capped and uncapped
     assert all(v == float(asks) for v in capped)
     assert all(v == 0.0 for v in uncapped)  # a unit without a cap never matches a cap question
+
+
+@pytest.mark.parametrize("text,condition", [
+    ("对初次违法且危害后果轻微并及时改正的，可以不予行政处罚，并加强指导。", "对初次违法且危害后果轻微并及时改正的"),
+    ("企业年营业收入首次超过2000万元的，给予一次性奖励10万元，奖励资金次年兑现。", "企业年营业收入首次超过2000万元的"),
+])
+def test_a_trimmed_quote_never_ends_on_a_condition_without_what_it_is_for(text, condition):
+    hits = [_hit(text, 1, "c1")]
+    unit = next(c for c in candidates(hits) if c.kind == "sentence")
+    runs = [c.text.rstrip("，,") for c in clause_candidates(unit, hits[0])]
+    assert runs  # the sentence is still trimmed ...
+    assert all(not r.endswith("的") for r in runs)  # ... but never to end on its condition
+    assert any(r.startswith(condition) and len(r) > len(condition) for r in runs)  # the condition with its consequence
