@@ -32,6 +32,7 @@ from policyqa.qa.compose import Scored, Selected
 from policyqa.qa.features import CANDIDATE_FEATURES, context_coverage, coverage
 
 DATA = Path(__file__).parent / "data" / "shapes.json"
+_ITEM_START = re.compile(r"(?:(?<=[。；;\n])|^)\s*(?:\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十百\d]+条|[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]是)")
 _ENUM_HEADING = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．](?!\d)|[一二三四五六七八九十]{1,3}、|第[\d一二三四五六七八九十百]+条)")
 
 
@@ -213,7 +214,7 @@ def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     chunks = sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start)
     own = _items_of(h, prob, s)
     if len(own) >= 2:
-        return own[:limit]
+        return (own + _continued(h, chunks, prob, limit))[:limit]
     path = [p for p in h.chunk.section.split(" > ") if p]
     # the passage introduces items that are passages of their own (「第二十三条 > （一）」…)
     kids = [ch for ch in chunks if _parent_is(ch, path)]
@@ -279,6 +280,74 @@ def _parent_is(chunk, parent: list[str]) -> bool:
 
 
 _INTRO_COLON = re.compile(r"(?:下列|以下|如下)[^：:。]{0,20}[：:]")
+
+
+def _continued(h: Hit, chunks: Sequence, prob: float, limit: int) -> list[Selected]:
+    """Items of an enumeration the chunker split off: when the passage's last numbered item
+    runs to its end and the next passage of its section follows on directly, the items of
+    that passage that go on numbering it (「四是…。」 | 「…格局。五是…」: 五是, 六是; a marker of
+    another kind, or a number out of sequence, ends it)."""
+    spans = item_spans(h.chunk.text)
+    if not spans or h.chunk.text[spans[-1][1]:].strip():
+        return []  # the enumeration ends inside this passage
+    last = _marker(h.chunk.text[spans[-1][0]:])
+    out: list[Selected] = []
+    cur = h.chunk
+    while last is not None and len(out) < limit:
+        nxt = next((c for c in chunks if c.doc_id == cur.doc_id and c.section == cur.section and 0 <= c.start - cur.end <= 2), None)
+        if nxt is None:
+            break
+        text = nxt.text
+        starts = []
+        for m in _ITEM_START.finditer(text):
+            mk = _marker(text[m.start():])
+            if mk is None or mk[0] != last[0]:
+                continue
+            if mk[1] != last[1] + 1:
+                break
+            starts.append(m.start() + len(m.group(0)) - len(m.group(0).lstrip()))
+            last = mk
+        if not starts:
+            break
+        hit = Hit(chunk=nxt, score=0.0, rank=h.rank)
+        for a, b in zip(starts, starts[1:] + [None]):
+            e = b if b is not None else (text.find("\n", a) if "\n" in text[a:] else len(text))
+            out.append(Selected(hit, text[a:e].strip().rstrip("；;"), prob, intro=_heading(h), kind="item", start=a))
+        if text[e:].strip():
+            break  # the enumeration ends inside this passage
+        cur = nxt
+    return out
+
+
+_CN_DIGITS = {ch: i for i, ch in enumerate("零一二三四五六七八九", 0)}
+
+
+def _number(s: str) -> int | None:
+    if s.isdigit():
+        return int(s)
+    if s == "十":
+        return 10
+    if s.startswith("十") and len(s) == 2:
+        return 10 + _CN_DIGITS.get(s[1], -100)
+    if s.endswith("十") and len(s) == 2:
+        return 10 * _CN_DIGITS.get(s[0], -100)
+    if len(s) == 3 and s[1] == "十":
+        return 10 * _CN_DIGITS.get(s[0], -100) + _CN_DIGITS.get(s[2], -100)
+    return _CN_DIGITS.get(s) if len(s) == 1 else None
+
+
+_MARKERS = (("arabic", re.compile(r"\s*(\d{1,2})[、.．](?!\d)")), ("article", re.compile(r"\s*第([一二三四五六七八九十百\d]+)条")),
+            ("paren", re.compile(r"\s*[（(]([一二三四五六七八九十]{1,3})[）)]")), ("shi", re.compile(r"\s*([一二三四五六七八九十]{1,3})是")))
+
+
+def _marker(text: str) -> tuple[str, int] | None:
+    """The kind and number of the item marker ``text`` opens with (「五是」 -> ("shi", 5))."""
+    for kind, rx in _MARKERS:
+        m = rx.match(text)
+        if m:
+            n = _number(m.group(1))
+            return (kind, n) if n is not None and n >= 0 else None
+    return None
 
 
 def _items_of(h: Hit, prob: float, s: Shapes | None = None) -> list[Selected]:
