@@ -65,6 +65,10 @@ def load_cues(path: str | Path = DATA) -> Cues:
     for group in d["synonyms"]:
         for w in group:
             syn[w] = tuple(x for x in group if x != w)
+    for scale in d.get("level_scales", []):  # a rule from a lower level up covers a higher one
+        for i, level in enumerate(scale):
+            covering = tuple(f"{low}{tail}" for low in scale[: i + 1] for tail in ("及以上", "以上"))
+            syn[level] = syn.get(level, ()) + tuple(x for x in covering if x not in syn.get(level, ()))
     kinds = d["figure_kinds"]
     asked = {k: re.compile(_alt(v["asked"]), re.I) for k, v in kinds.items()}
     num = rf"(?:\d+(?:\.\d+)?|[{_CN_NUM}]+)"
