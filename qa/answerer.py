@@ -301,7 +301,7 @@ class Answerer:
                  if len(w) >= 2 and w not in c.generic and not c.question_word.fullmatch(w)]
         if words and not any(present(w, s.hit.chunk.section + "\n" + s.text, c) for s in selected for w in words):
             return None
-        selected, shape = self._complete_intro(selected, shape)
+        selected, shape = self._complete_intro(selected, shape, q)
         missing = self._missing(q, selected)
         return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, tuple(selected), missing=tuple(missing), shape=shape)
 
@@ -413,7 +413,7 @@ class Answerer:
         selected, shape = self._select(q, sc, filters, top_k)
         if not selected:
             return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
-        selected, shape = self._complete_intro(selected, shape)
+        selected, shape = self._complete_intro(selected, shape, q)
         selected = self._versions(q, selected, top_k)
         missing = self._missing(q, selected)
         reason = Reason.PARTIAL if missing else Reason.ANSWERED
@@ -447,10 +447,13 @@ class Answerer:
         return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, (Selected(hit, text, 1.0, kind="document", start=-1),),
                         regions=names, missing=tuple(dict.fromkeys(kinds)), shape="document")
 
-    def _complete_intro(self, selected: list[Selected], shape: str) -> tuple[list[Selected], str]:
+    def _complete_intro(self, selected: list[Selected], shape: str, q=None) -> tuple[list[Selected], str]:
         """A single quote that only announces items (「…不得用于以下支出：」) is completed
-        with those items, as a list."""
+        with those items, as a list; not when it states the figure a question that asks for
+        no list asks (「认定工作每年组织一次，…须符合以下条件：」 for 「多长时间组织一次」)."""
         if len(selected) != 1 or shape not in ("single", "unit"):
+            return selected, shape
+        if q is not None and q.kinds and not q.wants_list and set(q.kinds) & present_kinds(selected[0].text, self.cues):
             return selected, shape
         items = items_after_intro(self.composer, selected[0], self._doc_chunks, int(self.composer.params["list_max"]))
         return (items, "list") if items else (selected, shape)
@@ -564,7 +567,7 @@ class Answerer:
             p_region = self._p_answerable(sc, english, outside=others)  # judged against what other regions state
             if p_region >= self.threshold:
                 selected, shape = self._select(gq, sc, Filters(doc_ids=tuple(region_docs)), top_k)
-                selected, shape = self._complete_intro(selected, shape)
+                selected, shape = self._complete_intro(selected, shape, gq)
                 selected = self._versions(gq, selected, top_k)
                 missing = self._missing(gq, selected)
                 if selected and not missing:  # from national documents alone when the region has none of its own
