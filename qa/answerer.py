@@ -453,7 +453,8 @@ class Answerer:
         no list asks (「认定工作每年组织一次，…须符合以下条件：」 for 「多长时间组织一次」)."""
         if len(selected) != 1 or shape not in ("single", "unit"):
             return selected, shape
-        if q is not None and q.kinds and not q.wants_list and set(q.kinds) & present_kinds(selected[0].text, self.cues):
+        head = re.split(r"[：:]", selected[0].text, maxsplit=1)[0]  # the intro itself, without the items it announces
+        if q is not None and q.kinds and not q.wants_list and set(q.kinds) & present_kinds(head, self.cues):
             return selected, shape
         items = items_after_intro(self.composer, selected[0], self._doc_chunks, int(self.composer.params["list_max"]))
         return (items, "list") if items else (selected, shape)
