@@ -661,7 +661,7 @@ class Answerer:
                 parts.append(RegionPart(region_label(r), has_docs=False, missing=gq.kinds))
                 continue
             own = self._has_own(docs)
-            rh = self._newer_first(self._search(topic, k=top_k, filters=Filters(doc_ids=tuple(docs))), topic)
+            rh = self._newer_first(self._search(topic, k=top_k, filters=Filters(doc_ids=tuple(docs))), resolved)  # a version the question names
             d = self._decide(gq, rh, False, Filters(doc_ids=tuple(docs)), top_k) if rh else Decision(Reason.REFUSED_OUT_OF_CORPUS)
             sel = tuple(d.selected[:MAX_PER_REGION]) if not d.refused else ()
             missing = tuple(d.missing) if sel else (tuple(gq.kinds) or ("",))

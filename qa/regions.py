@@ -178,6 +178,9 @@ def region_label(region: Region) -> str:
 _JOIN = re.compile(r"\s*(?:和|与|跟|及|同|、|，|,|还是|或)\s*")
 
 
+_QUALIFIER = re.compile(r"\s*[（(][^（()）]{1,12}[)）]")
+
+
 def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> str:
     """The question without its place names (亭湖区评上小巨人奖多少 -> 评上小巨人奖多少),
     including the knowledge base's own places (:func:`kb_places`) when ``docs`` is given."""
@@ -187,8 +190,12 @@ def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> s
         for m in re.finditer(re.escape(name), question):
             if not any(a < m.end() and m.start() < b for a, b in spans):
                 spans.append((m.start(), m.end()))
+    # a qualifier in brackets right after a place (谷城（2024版）, 亭湖区(盐城)) goes with it
+    spans = [(a, b + (m.end() if (m := _QUALIFIER.match(question, b)) else b) - b) for a, b in spans]
     out, pos = [], 0
     for a, b in sorted(spans):
+        if a < pos:
+            continue
         gap = question[pos:a]
         if pos and _JOIN.fullmatch(gap):
             gap = ""  # the word joining two removed places (宿迁和亭湖 -> "")

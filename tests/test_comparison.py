@@ -66,6 +66,21 @@ def test_the_word_joining_two_places_goes_with_them():
     assert strip_regions("宿迁的和平路") == "的和平路"  # a 和 that joins no places stays
 
 
+def test_a_qualifier_in_brackets_goes_with_its_place():
+    assert strip_regions("宿迁（2024版）和亭湖对小巨人各奖多少") == "对小巨人各奖多少"
+    assert strip_regions("亭湖区(盐城)的技改补贴") == "的技改补贴"
+    assert strip_regions("宿迁对小巨人（国家级）奖多少") == "对小巨人（国家级）奖多少"  # a bracket after another word stays
+
+
+def test_a_place_with_a_qualifier_in_brackets_is_still_compared(answerer):
+    a = answerer.answer("德清（2025年政策）和永丰参加境外展会，展位费分别补多少？")
+    b = blocks(a)
+    dq = next(v for k, v in b.items() if k.endswith("德清县"))
+    yf = next(v for k, v in b.items() if k.endswith("永丰县"))
+    assert "60%" in dq and "50%" in yf
+    assert not a.refused
+
+
 def test_an_english_question_is_searched_with_the_chinese_words_of_its_terms(answerer):
     a = answerer.answer("What is the booth subsidy for foreign exhibitions in Deqing, and what is the yearly cap per enterprise?")
     b = a.text.split("\n来源：", 1)[0]
