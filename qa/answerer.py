@@ -243,6 +243,8 @@ class Answerer:
             d = doc_d
         elif len(regions) >= 2 and self._is_comparison(resolved, regions):
             d = self._compare(resolved, q, regions, hits, top_k)
+            if d.refused:  # no region's documents judged about the topic alone: as a question about the places together
+                d = self._regional(resolved, q, regions, hits, top_k, english)
         elif regions:
             d = self._regional(resolved, q, regions, hits, top_k, english)
         else:
@@ -631,14 +633,15 @@ class Answerer:
         return any((m := self.docs.get(d)) is not None and m.jurisdiction != NATIONAL for d in doc_ids)
 
     def _is_comparison(self, question: str, regions) -> bool:
-        """Two or more places asked together: a comparison cue (分别, 各是, 对比 …) or
-        places joined by 和/与/跟/及/、."""
-        if self.cues.comparison_cue.search(question):
+        """Two or more places asked together: a comparison cue (分别, 各是, 对比 …), a word
+        asking for a difference (一样, 区别 …) or places joined by 和/与/跟/及/、, also after
+        a qualifier of the first (「谷城2021年那版和平阴」, 「谷城（2024版）和平阴」)."""
+        if self.cues.comparison_cue.search(question) or self.cues.difference.search(question):
             return True
         from policyqa.corpus.regions import find_mentions
 
         ms = find_mentions(question, short_districts=True)
-        return any(re.fullmatch(r"\s*(?:和|与|跟|及|、|还是|或)\s*", question[a.start + len(a.text) : b.start]) for a, b in zip(ms, ms[1:]))
+        return any(_JOINED.fullmatch(question[a.start + len(a.text) : b.start]) for a, b in zip(ms, ms[1:]))
 
     def _compare(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int) -> Decision:
         """One labelled statement per region, each decided like a single-region question
@@ -908,6 +911,9 @@ def _named_docs(question: str, metas: Mapping[str, DocMeta | None]) -> set[str]:
         if (num and num in q) or (m.title and len(m.title) >= 6 and m.title in q):
             out.add(d)
     return out
+
+
+_JOINED = re.compile(r"\s*(?:[（(][^（()）]{1,12}[)）]|\d{4}\s*年?(?:的)?(?:那版|那一版|版本?|旧版|老版|新版|政策|措施)?)?\s*(?:和|与|跟|及|、|还是|或)\s*")
 
 
 def written_out(question: str, hits: Sequence[Hit], tokenize, cues) -> tuple[str, ...]:

@@ -227,3 +227,19 @@ def test_qualifies_more_ignores_the_usual_ways_of_naming_a_recipient():
     assert not qualifies_more("新认定的国家级专精特新“小巨人”企业", "国家级专精特新“小巨人”企业：100万元")
     assert not qualifies_more("获批省级专精特新中小企业", "省级专精特新中小企业：30万元")
     assert qualifies_more("通过复核的国家级专精特新“小巨人”企业", "国家级专精特新“小巨人”企业：10万元")
+
+
+def test_places_joined_after_a_qualifier_of_the_first_are_compared(answerer):
+    a = answerer.answer("德清2025年那版和永丰的境外展会展位费补贴一样吗？")
+    b = blocks(a)
+    assert any(k.endswith("德清县") for k in b) and any(k.endswith("永丰县") for k in b)
+    assert a.decision == Reason.ANSWERED.value
+
+
+def test_a_comparison_no_region_is_judged_about_is_answered_as_a_question_about_the_places(answerer, monkeypatch):
+    from policyqa.qa.decision import Decision
+
+    monkeypatch.setattr(answerer, "_compare", lambda *a, **k: Decision(Reason.REFUSED_OUT_OF_CORPUS, shape="comparison"))
+    a = answerer.answer("德清和永丰参加境外展会，展位费分别补多少？")
+    assert not a.refused  # not a bare refusal ...
+    assert {c.doc_id for c in a.citations} <= {"deqing-2025.txt", "yongfeng-2025.txt"} and a.citations  # ... but the places' own rules
