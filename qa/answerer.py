@@ -664,8 +664,13 @@ class Answerer:
                 parts.append(RegionPart(region_label(r), has_docs=False, missing=gq.kinds))
                 continue
             own = self._has_own(docs)
-            rh = self._newer_first(self._search(topic, k=top_k, filters=Filters(doc_ids=tuple(docs))), resolved)  # a version the question names
-            d = self._decide(gq, rh, False, Filters(doc_ids=tuple(docs)), top_k) if rh else Decision(Reason.REFUSED_OUT_OF_CORPUS)
+            # the region's own documents first; national ones, which apply everywhere, when those state nothing
+            scopes = [[x for x in docs if self._has_own([x])], docs] if own else [docs]
+            for scope in scopes:
+                rh = self._newer_first(self._search(topic, k=top_k, filters=Filters(doc_ids=tuple(scope))), resolved)  # a version the question names
+                d = self._decide(gq, rh, False, Filters(doc_ids=tuple(scope)), top_k) if rh else Decision(Reason.REFUSED_OUT_OF_CORPUS)
+                if not d.refused and d.selected and not d.missing:
+                    break
             sel = tuple(d.selected[:MAX_PER_REGION]) if not d.refused else ()
             missing = tuple(d.missing) if sel else (tuple(gq.kinds) or ("",))
             parts.append(RegionPart(region_label(r), sel, missing, has_docs=own or bool(sel)))

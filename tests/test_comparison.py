@@ -243,3 +243,16 @@ def test_a_comparison_no_region_is_judged_about_is_answered_as_a_question_about_
     a = answerer.answer("德清和永丰参加境外展会，展位费分别补多少？")
     assert not a.refused  # not a bare refusal ...
     assert {c.doc_id for c in a.citations} <= {"deqing-2025.txt", "yongfeng-2025.txt"} and a.citations  # ... but the places' own rules
+
+
+def test_each_region_is_answered_from_its_own_documents_before_national_ones(tmp_path):
+    import shutil
+
+    for f in list(DATA.glob("*.txt")) + [DATA.parent / "national" / "miit-zhanhui-2025.txt"]:
+        shutil.copy(f, tmp_path / f.name)
+    ask = folder_answerer(tmp_path, ["展会", "展位费", "境外"], tmp_path / "index", threshold=0.0).answer
+    a = ask("德清和永丰参加境外展会有什么支持，分别补多少？")
+    b = blocks(a)
+    assert "全国" not in b  # the national notice applies everywhere, but each place states its own rule
+    assert any(k.endswith("德清县") and "60%" in v for k, v in b.items())
+    assert any(k.endswith("永丰县") and "50%" in v for k, v in b.items())
