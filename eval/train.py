@@ -292,8 +292,18 @@ def _top1(model: LinearModel, Xs, ys, clause_col: int) -> float:
     return hits / max(1, len(Xs))
 
 
+def one_standard_error_choice(accuracy: dict[float, float], n: int) -> float:
+    """The most regularised C (the smallest) whose cross-validated accuracy is within one
+    binomial standard error, over ``n`` questions, of the best: differences smaller than
+    that are noise, and choosing on them picks a different model from run to run of data."""
+    top = max(accuracy.values())
+    se = float(np.sqrt(top * (1 - top) / max(1, n)))
+    return min(c for c, a in accuracy.items() if a >= top - se)
+
+
 def fit_selector(data: dict, progress: bool) -> tuple[LinearModel, dict]:
-    """Pairwise ranker; C chosen by 2-fold (by question) top-1 accuracy on the training questions."""
+    """Pairwise ranker; C chosen by 2-fold (by question) top-1 accuracy on the training questions,
+    the most regularised within one standard error of the best."""
     Xs = [x for d in data.values() for x in d[0]]
     ys = [y for d in data.values() for y in d[1]]
     ws = [w for d in data.values() for w in d[2]]
@@ -310,7 +320,9 @@ def fit_selector(data: dict, progress: bool) -> tuple[LinearModel, dict]:
         report[C] = float(np.mean(acc))
         if progress:
             print(f"[train] selector C={C}: cross-validated top-1 {report[C]:.3f}", file=sys.stderr)
-    best_c = max(report, key=lambda c: (report[c], -c))
+    best_c = one_standard_error_choice(report, len(Xs))
+    if progress:
+        print(f"[train] selector: C={best_c} (the most regularised within one standard error of the best)", file=sys.stderr)
     model = _fit_pairwise(Xs, ys, ws, gs, best_c, CANDIDATE_FEATURES)
     per_set = {name: round(_top1(model, d[0], d[1], clause_col), 4) for name, d in data.items()}
     return model, {"C": best_c, "cv_top1": {str(k): round(v, 4) for k, v in report.items()}, "train_top1": per_set}
