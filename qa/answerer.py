@@ -27,7 +27,7 @@ from policyqa.corpus.jurisdiction import NATIONAL
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
-from policyqa.qa.cues import full_forms, asked_kinds, asks_list, comparison_topic, load_cues, names_word, present, present_kinds, with_synonyms
+from policyqa.qa.cues import asked_kinds, asks_list, comparison_topic, full_forms, load_cues, names_word, present, present_kinds, with_synonyms
 from policyqa.qa.decision import (
     Decision,
     FollowupScope,

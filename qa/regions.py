@@ -191,7 +191,7 @@ def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> s
             if not any(a < m.end() and m.start() < b for a, b in spans):
                 spans.append((m.start(), m.end()))
     # a qualifier in brackets right after a place (谷城（2024版）, 亭湖区(盐城)) goes with it
-    spans = [(a, b + (m.end() if (m := _QUALIFIER.match(question, b)) else b) - b) for a, b in spans]
+    spans = [(a, m.end() if (m := _QUALIFIER.match(question, b)) else b) for a, b in spans]
     out, pos = [], 0
     for a, b in sorted(spans):
         if a < pos:

@@ -30,6 +30,7 @@ from policyqa.qa.articles import article_of, assignments
 from policyqa.qa.candidates import item_spans
 from policyqa.qa.compose import Scored, Selected
 from policyqa.qa.features import CANDIDATE_FEATURES, context_coverage, coverage
+from policyqa.qa.llm import chinese_number
 
 DATA = Path(__file__).parent / "data" / "shapes.json"
 _ITEM_START = re.compile(r"(?:(?<=[。；;\n])|^)\s*(?:\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十百\d]+条|[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]是)")
@@ -319,23 +320,6 @@ def _continued(h: Hit, chunks: Sequence, prob: float, limit: int) -> list[Select
     return out
 
 
-_CN_DIGITS = {ch: i for i, ch in enumerate("零一二三四五六七八九", 0)}
-
-
-def _number(s: str) -> int | None:
-    if s.isdigit():
-        return int(s)
-    if s == "十":
-        return 10
-    if s.startswith("十") and len(s) == 2:
-        return 10 + _CN_DIGITS.get(s[1], -100)
-    if s.endswith("十") and len(s) == 2:
-        return 10 * _CN_DIGITS.get(s[0], -100)
-    if len(s) == 3 and s[1] == "十":
-        return 10 * _CN_DIGITS.get(s[0], -100) + _CN_DIGITS.get(s[2], -100)
-    return _CN_DIGITS.get(s) if len(s) == 1 else None
-
-
 _MARKERS = (("arabic", re.compile(r"\s*(\d{1,2})[、.．](?!\d)")), ("article", re.compile(r"\s*第([一二三四五六七八九十百\d]+)条")),
             ("paren", re.compile(r"\s*[（(]([一二三四五六七八九十]{1,3})[）)]")), ("shi", re.compile(r"\s*([一二三四五六七八九十]{1,3})是")))
 
@@ -345,8 +329,8 @@ def _marker(text: str) -> tuple[str, int] | None:
     for kind, rx in _MARKERS:
         m = rx.match(text)
         if m:
-            n = _number(m.group(1))
-            return (kind, n) if n is not None and n >= 0 else None
+            n = int(m.group(1)) if m.group(1).isdigit() else chinese_number(m.group(1))
+            return (kind, n) if n is not None else None
     return None
 
 
