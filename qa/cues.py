@@ -269,16 +269,39 @@ def abbreviates(term: str, text: str) -> bool:
 _PUNCT = re.compile(r"[，,、：:“”‘’\"'（）()《》\s]")
 
 
+MAX_ABBREVIATION = 8  # characters: a longer question word is no abbreviation (and bounds the work on user input)
+
+
 def full_forms(term: str, text: str) -> tuple[str, ...]:
-    """The phrases of ``text`` that ``term`` abbreviates (:func:`abbreviates`) and that are
-    longer than it, shortest first: 「小微企业升规」 for 小升规.  A term of fewer than three
-    characters, or with a character that is not Chinese, has none."""
-    if len(term) < 3 or not all("\u4e00" <= ch <= "\u9fff" for ch in term) or not all(ch in text for ch in term):
+    """The phrases of ``text`` that ``term`` abbreviates (its characters in order, at most
+    ``ABBREVIATION_GAP`` apart, no punctuation between) and that are longer than it but
+    at most twice as long, shortest first: 「小微企业升规」 for 小升规.  A term of fewer than
+    three characters or more than ``MAX_ABBREVIATION``, or with a character that is not
+    Chinese, has none.  Bounded work for each start (no backtracking regex: a question is
+    user input)."""
+    if not 3 <= len(term) <= MAX_ABBREVIATION or not all("\u4e00" <= ch <= "\u9fff" for ch in term) or not abbreviates(term, text):
         return ()
-    gap = "[^" + re.escape("".join(sorted(_SENTENCE_END))) + "]{0,%d}?" % ABBREVIATION_GAP
-    pattern = re.compile(gap.join(re.escape(ch) for ch in term))
-    found = {m.group(0) for i in range(len(text)) if text[i] == term[0] and (m := pattern.match(text, i))
-             and len(term) < len(m.group(0)) <= 2 * len(term) + 2 and term not in m.group(0) and not _PUNCT.search(m.group(0))}
+    found = set()
+    for i, ch in enumerate(text):
+        if ch != term[0]:
+            continue
+        ends = {i}  # where the term's prefix so far can end, starting at i
+        limit = min(len(text), i + 2 * len(term) + 2)  # a longer form is none
+        for want in term[1:]:
+            reached = set()
+            for q in ends:
+                for p in range(q + 1, min(limit, q + 2 + ABBREVIATION_GAP)):
+                    if text[p] == want:
+                        reached.add(p)
+                    if text[p] in _SENTENCE_END or _PUNCT.match(text[p]):
+                        break
+            if not reached:
+                break
+            ends = reached
+        else:
+            form = text[i : min(ends) + 1]
+            if len(term) < len(form) <= 2 * len(term) + 2 and term not in form:
+                found.add(form)
     return tuple(sorted(found, key=lambda f: (len(f), f)))
 
 

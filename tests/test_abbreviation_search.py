@@ -54,3 +54,12 @@ def test_a_word_a_passage_writes_as_it_is_is_not_expanded(answerer):
     answerer._prepare()
     q = "溪山县创新型中小企业奖励多少？"  # 创新型 and 中小企业 are written as such: one plain search
     assert [h.chunk.chunk_id for h in answerer._search(q, k=4)] == [h.chunk.chunk_id for h in answerer.retriever.search(q, k=4)]
+
+
+def test_a_repetitive_question_word_and_passage_take_bounded_time():
+    import time
+
+    t0 = time.perf_counter()
+    for n in (8, 10, 12, 40):  # the backtracking regex this replaced took 11 s at 10 characters and never ended at 12
+        full_forms("哈" * (n - 1) + "嘿", "哈" * 599 + "嘿")
+    assert time.perf_counter() - t0 < 2.0
