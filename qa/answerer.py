@@ -52,7 +52,7 @@ from policyqa.qa.shapes import (
     load_shapes,
     responsible,
 )
-from policyqa.qa.regions import asked_regions, docs_for, region_label, strip_regions, without_inner
+from policyqa.qa.regions import asked_regions, docs_for, places_joined, region_label, strip_regions, without_inner
 from policyqa.qa.types import Answer, Citation, Statement, Turn
 
 _COV = CANDIDATE_FEATURES.index("cov")
@@ -641,7 +641,7 @@ class Answerer:
         from policyqa.corpus.regions import find_mentions
 
         ms = find_mentions(question, short_districts=True)
-        return any(_JOINED.fullmatch(question[a.start + len(a.text) : b.start]) for a, b in zip(ms, ms[1:]))
+        return any(places_joined(question[a.start + len(a.text) : b.start]) for a, b in zip(ms, ms[1:]))
 
     def _compare(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int) -> Decision:
         """One labelled statement per region, each decided like a single-region question
@@ -916,9 +916,6 @@ def _named_docs(question: str, metas: Mapping[str, DocMeta | None]) -> set[str]:
         if (num and num in q) or (m.title and len(m.title) >= 6 and m.title in q):
             out.add(d)
     return out
-
-
-_JOINED = re.compile(r"\s*(?:[（(][^（()）]{1,12}[)）]|\d{4}\s*年?(?:的)?(?:那版|那一版|版本?|旧版|老版|新版|政策|措施)?)?\s*(?:和|与|跟|及|、|还是|或)\s*")
 
 
 def written_out(question: str, hits: Sequence[Hit], tokenize, cues) -> tuple[str, ...]:

@@ -88,6 +88,19 @@ def is_tier_of(piece: str, before: str) -> bool:
     return before.rstrip().endswith(("；", ";")) and bool(_TIER_HEAD.match(piece.lstrip())) and bool(re.search(r"\d", before))
 
 
+_MARK_KINDS = ("arabic", "article", "paren", "shi")  # the groups of _ITEM_MARK: 1. / 第一条 / （一） / 一是
+
+
+def item_marks(text: str) -> list[tuple[int, str, str]]:
+    """(offset, kind, numeral) of each item marker of ``text`` (「五是」 -> (…, "shi", "五")),
+    the offset where :func:`item_spans` starts the item."""
+    out = []
+    for m in _ITEM_MARK.finditer(text):
+        k = next(i for i in range(len(_MARK_KINDS)) if m.group(i + 1))
+        out.append((m.start() + len(m.group(0)) - len(m.group(0).lstrip()), _MARK_KINDS[k], m.group(k + 1)))
+    return out
+
+
 def item_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of the numbered items of a passage (at least two in sequence), in order."""
     marks = list(_ITEM_MARK.finditer(text))

@@ -179,6 +179,14 @@ _JOIN = re.compile(r"\s*(?:和|与|跟|及|同|、|，|,|还是|或)\s*")
 
 
 _QUALIFIER = re.compile(r"\s*[（(][^（()）]{1,12}[)）]")
+# what may stand between two places asked together: a qualifier of the first (its brackets, or the
+# year of its version: 谷城2021年那版) and the word joining them
+_JOINED = re.compile(rf"(?:{_QUALIFIER.pattern}|\s*\d{{4}}\s*年?(?:的)?(?:那版|那一版|版本?|旧版|老版|新版|政策|措施)?)?\s*(?:和|与|跟|及|、|还是|或)\s*")
+
+
+def places_joined(gap: str) -> bool:
+    """``gap``, the text between two place names, joins them (「和」, 「（2024版）和」, 「2021年那版和」)."""
+    return bool(_JOINED.fullmatch(gap))
 
 
 def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> str:

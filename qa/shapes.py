@@ -27,13 +27,12 @@ import numpy as np
 
 from policyqa.index.types import Hit
 from policyqa.qa.articles import article_of, assignments
-from policyqa.qa.candidates import item_spans
+from policyqa.qa.candidates import item_marks, item_spans
 from policyqa.qa.compose import Scored, Selected
 from policyqa.qa.features import CANDIDATE_FEATURES, context_coverage, coverage
 from policyqa.qa.llm import chinese_number
 
 DATA = Path(__file__).parent / "data" / "shapes.json"
-_ITEM_START = re.compile(r"(?:(?<=[。；;\n])|^)\s*(?:\d{1,2}[、.．](?!\d)|第[一二三四五六七八九十百\d]+条|[（(][一二三四五六七八九十]{1,3}[）)]|[一二三四五六七八九十]是)")
 _ENUM_HEADING = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[、.．](?!\d)|[一二三四五六七八九十]{1,3}、|第[\d一二三四五六七八九十百]+条)")
 
 
@@ -291,23 +290,22 @@ def _continued(h: Hit, chunks: Sequence, prob: float, limit: int) -> list[Select
     spans = item_spans(h.chunk.text)
     if not spans or h.chunk.text[spans[-1][1]:].strip():
         return []  # the enumeration ends inside this passage
-    last = _marker(h.chunk.text[spans[-1][0]:])
+    last = next(((k, _number(n)) for a, k, n in item_marks(h.chunk.text) if a == spans[-1][0]), None)
     out: list[Selected] = []
     cur = h.chunk
-    while last is not None and len(out) < limit:
+    while last is not None and last[1] is not None and len(out) < limit:
         nxt = next((c for c in chunks if c.doc_id == cur.doc_id and c.section == cur.section and 0 <= c.start - cur.end <= 2), None)
         if nxt is None:
             break
         text = nxt.text
         starts = []
-        for m in _ITEM_START.finditer(text):
-            mk = _marker(text[m.start():])
-            if mk is None or mk[0] != last[0]:
+        for a, kind, numeral in item_marks(text):
+            if kind != last[0]:
                 continue
-            if mk[1] != last[1] + 1:
+            if _number(numeral) != last[1] + 1:
                 break
-            starts.append(m.start() + len(m.group(0)) - len(m.group(0).lstrip()))
-            last = mk
+            starts.append(a)
+            last = (kind, last[1] + 1)
         if not starts:
             break
         hit = Hit(chunk=nxt, score=0.0, rank=h.rank)
@@ -320,18 +318,8 @@ def _continued(h: Hit, chunks: Sequence, prob: float, limit: int) -> list[Select
     return out
 
 
-_MARKERS = (("arabic", re.compile(r"\s*(\d{1,2})[、.．](?!\d)")), ("article", re.compile(r"\s*第([一二三四五六七八九十百\d]+)条")),
-            ("paren", re.compile(r"\s*[（(]([一二三四五六七八九十]{1,3})[）)]")), ("shi", re.compile(r"\s*([一二三四五六七八九十]{1,3})是")))
-
-
-def _marker(text: str) -> tuple[str, int] | None:
-    """The kind and number of the item marker ``text`` opens with (「五是」 -> ("shi", 5))."""
-    for kind, rx in _MARKERS:
-        m = rx.match(text)
-        if m:
-            n = int(m.group(1)) if m.group(1).isdigit() else chinese_number(m.group(1))
-            return (kind, n) if n is not None else None
-    return None
+def _number(numeral: str) -> int | None:
+    return int(numeral) if numeral.isdigit() else chinese_number(numeral)
 
 
 def _items_of(h: Hit, prob: float, s: Shapes | None = None) -> list[Selected]:
