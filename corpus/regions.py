@@ -165,10 +165,20 @@ def parse_region(full: str) -> Region:
     return best
 
 
-def dominant_region(text: str, min_district_mentions: int = 3) -> Region:
+def dominant_region(text: str, min_district_mentions: int = 3, min_share: float = 0.5, min_mentions: int = 2) -> Region:
     """The region a document is about: its most-mentioned city (or province),
     narrowed to a district of that city mentioned at least
-    ``min_district_mentions`` times.  Empty when nothing is mentioned."""
+    ``min_district_mentions`` times.
+
+    Empty when nothing is mentioned, when the most-mentioned province is named
+    fewer than ``min_mentions`` times (a guide that names 湖北 once, for people
+    coming from there, is not 湖北's), and when it holds less than
+    ``min_share`` of the place mentions (a story that names places across the
+    country, 「江苏、浙江、安徽…恢复省际客运」, is about none of them).  A wrong
+    place is worse than none: a document of no stated place is quoted for a
+    regional question with 「是否适用请核实」, not ruled out as another
+    place's rule.
+    """
     city_counts: dict[Region, int] = {}
     prov_counts: dict[str, int] = {}
     district_counts: dict[Region, int] = {}
@@ -182,6 +192,9 @@ def dominant_region(text: str, min_district_mentions: int = 3) -> Region:
             city_counts[key] = city_counts.get(key, 0) + 1
         if r.district:
             district_counts[r] = district_counts.get(r, 0) + 1
+    total = sum(prov_counts.values())
+    if not total or max(prov_counts.values()) < max(min_mentions, min_share * total):
+        return Region()
     if city_counts:
         city = max(city_counts, key=lambda r: (city_counts[r] + sum(c for d, c in district_counts.items() if d.city == r.city), r.city))
         ds = [d for d in district_counts if d.city == city.city and district_counts[d] >= min_district_mentions]

@@ -88,7 +88,10 @@ def _chunks_for(cfg: EvalConfig, docs: Sequence[Document]) -> list[Chunk]:
 
 def index_for(cfg: EvalConfig, docs: Sequence[Document], cache: Path, embedder, tokenizer, progress: bool) -> IndexStore:
     """Reuse or build the index for a configuration's chunker over ``docs``."""
-    fp = corpus_fingerprint({d.doc_id: hashlib.sha256(d.text.encode("utf-8")).hexdigest() for d in docs})
+    # the documents' text and their metadata as this version derives it (region, dates …): an index
+    # cached by an older metadata code is not reused with stale jurisdictions
+    fp = corpus_fingerprint({d.doc_id: hashlib.sha256((d.text + json.dumps(d.meta.to_dict(), sort_keys=True, ensure_ascii=False)).encode("utf-8")).hexdigest()
+                             for d in docs})
     key = json.dumps([cfg.chunker_settings(), embedder.name, embedder.backend], sort_keys=True)
     path = cache / f"{fp[:12]}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
     try:
