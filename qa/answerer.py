@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from policyqa.corpus.clean import normalize_query
-from policyqa.corpus.jurisdiction import NATIONAL
+from policyqa.corpus.jurisdiction import NATIONAL, doc_jurisdiction
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
@@ -594,8 +594,10 @@ class Answerer:
                             region_has_docs=self._has_own(region_docs))
         if not selected and not region_only:
             return Decision(Reason.REFUSED_REGION, regions=names, region_has_docs=self._has_own(region_docs), nearest=self._nearest(hits))
+        placed = [self._placed(s.hit.chunk.doc_id) for s in selected]
         return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=self._has_own(region_docs),
-                        missing=tuple(self._missing(gq, region_only)) if region_only else (), p_answerable=p_region)
+                        missing=tuple(self._missing(gq, region_only)) if region_only else (), p_answerable=p_region,
+                        unplaced=not all(placed), other_regions=any(placed))
 
     def _from_items(self, question: str, text: str, resolved: str, history, filters: Filters | None, t0: float) -> Answer | None:
         """An eligibility question answered through matching, or a comparison across
@@ -626,6 +628,12 @@ class Answerer:
         t1 = time.perf_counter()  # the passages retrieval ranks for it, kept with the answer (``Answer.hits``)
         hits = self._search(resolved, k=self.top_k)
         return replace(ans, hits=tuple(hits), timings_ms={**ans.timings_ms, "retrieve": _ms(t1), "total": _ms(t0)})
+
+    def _placed(self, doc_id: str) -> bool:
+        """The document states its place (or is national): its rule is another region's, not
+        one that may apply anywhere (:meth:`Jurisdiction.known`)."""
+        m = self.docs.get(doc_id)
+        return m is None or doc_jurisdiction(m).known
 
     def _has_own(self, doc_ids: Sequence[str]) -> bool:
         """Some of these documents (those applying to a region) are the region's own or its

@@ -58,6 +58,10 @@ class Decision:
     followup: FollowupScope | None = None  # a follow-up: where it was answered
     followup_object: str = ""  # what the follow-up changed (人才, 区级 …)
     followup_docs: tuple[str, ...] = ()  # titles of the previous turn's documents
+    # where the statements after the region's own come from: documents that state no place
+    # (no region tag; they may apply) and/or other regions' documents (tagged; they do not apply)
+    unplaced: bool = False
+    other_regions: bool = True
     extra: dict = field(default_factory=dict)
 
     @property
@@ -110,13 +114,24 @@ def region_note(d: Decision) -> str | None:
     if d.reason != Reason.REFUSED_REGION:
         return None
     if not d.region_has_docs:
-        return f"知识库中没有{names}的政策文件，以下是其他地区文件的相关规定，不适用于{names}，仅供参考。" if d.selected else f"知识库中没有{names}的政策文件。"
+        return f"知识库中没有{names}的政策文件，{_others_text(d, names)}" if d.selected else f"知识库中没有{names}的政策文件。"
     if not d.selected:
         return f"{names}的文件中没有找到这项具体规定。"
     if d.missing:  # the region's own closest clause is listed first
         return (f"{names}的文件中没有找到这项具体规定（最前面一条是其文件中最接近的内容，没有写明{missing_text(d.missing)}）。"
-                f"以下其他地区文件的规定不适用于{names}，仅供参考。")
-    return f"{names}的文件中没有找到这项具体规定。以下其他地区文件的规定不适用于{names}，仅供参考。"
+                + _others_text(d, names))
+    return f"{names}的文件中没有找到这项具体规定。" + _others_text(d, names)
+
+
+def _others_text(d: Decision, names: str) -> str:
+    """What the statements after a region's own (if any) are: other regions' rules, which do not
+    apply there, or rules of documents that state no place, which may (「是否适用请核实」)."""
+    if not d.unplaced:
+        return f"以下其他地区文件的规定不适用于{names}，仅供参考。"
+    if not d.other_regions:
+        return f"以下内容出自没有写明适用地区的文件，是否适用于{names}请核实。"
+    return (f"以下未标地区的内容出自没有写明适用地区的文件，是否适用于{names}请核实；"
+            f"标有地区的是其他地区文件的规定，不适用于{names}，仅供参考。")
 
 
 def refusal_text(d: Decision, question: str) -> str:
