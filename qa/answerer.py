@@ -404,14 +404,15 @@ class Answerer:
         x = answerability_features(sc.query, sc.hits, best_logit, best_cov, english, self.cues, dense=self.dense_features, outside=outside)
         return float(self.answerable.proba(x[None, :])[0])
 
-    def _decide(self, q, hits: Sequence[Hit], english: bool, filters, top_k: int) -> Decision:
-        """Single-scope question: answer, partial answer, or refusal."""
+    def _decide(self, q, hits: Sequence[Hit], english: bool, filters, top_k: int, outside: Sequence[Hit] | None = None) -> Decision:
+        """Single-scope question: answer, partial answer, or refusal (``outside``: for a
+        scope of one region's documents, the best passages of the others, as in :meth:`_regional`)."""
         if not hits:
             return Decision(Reason.REFUSED_OUT_OF_CORPUS)
         sc = self.composer.score(q, hits)
-        p = self._p_answerable(sc, english)
+        p = self._p_answerable(sc, english, outside=outside)
         if p < self.threshold:
-            return self._partial(q, hits, english) or Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
+            return self._partial(q, hits, english, outside=outside) or Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
         selected, shape = self._select(q, sc, filters, top_k)
         if not selected:
             return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
@@ -664,6 +665,7 @@ class Answerer:
         gq = self._query(topic)
         gq = replace(gq, kinds=asked_kinds(general, self.cues), wants_list=asks_list(general, self.cues))
         parts = []
+        compared = {d for r in regions for d in docs_for(r, self.docs)}
         for r in regions:
             # a province compared with its own city (「绵阳和四川省」): the province's row is its documents
             # without the city's, which have a row of their own
@@ -674,9 +676,17 @@ class Answerer:
             own = self._has_own(docs)
             # the region's own documents first; national ones, which apply everywhere, when those state nothing
             scopes = [[x for x in docs if self._has_own([x])], docs] if own else [docs]
+            # searched as the question about this place alone (「江苏省徐州市」+ topic), as :meth:`_regional`
+            # searches it: the passages carry their place in their headers, and the retrieval scores
+            # the answerability model reads were fitted on questions that name it
+            asked_here = region_label(r) + topic
             for scope in scopes:
-                rh = self._newer_first(self._search(topic, k=top_k, filters=Filters(doc_ids=tuple(scope))), resolved)  # a version the question names
-                d = self._decide(gq, rh, False, Filters(doc_ids=tuple(scope)), top_k) if rh else Decision(Reason.REFUSED_OUT_OF_CORPUS)
+                rh = self._newer_first(self._search(asked_here, k=top_k, filters=Filters(doc_ids=tuple(scope))), resolved)  # a version the question names
+                # judged against the passages of places not compared, as a question about this region
+                # alone is (the other compared places are about the topic by the question's own word)
+                outside = [h for h in hits if h.chunk.doc_id not in compared][:top_k]
+                d = (self._decide(gq, rh, False, Filters(doc_ids=tuple(scope)), top_k, outside=outside) if rh
+                     else Decision(Reason.REFUSED_OUT_OF_CORPUS))
                 if not d.refused and d.selected and not d.missing:
                     break
             sel = tuple(d.selected[:MAX_PER_REGION]) if not d.refused else ()

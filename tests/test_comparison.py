@@ -256,3 +256,50 @@ def test_each_region_is_answered_from_its_own_documents_before_national_ones(tmp
     assert "全国" not in b  # the national notice applies everywhere, but each place states its own rule
     assert any(k.endswith("德清县") and "60%" in v for k, v in b.items())
     assert any(k.endswith("永丰县") and "50%" in v for k, v in b.items())
+
+
+@pytest.mark.slow
+def test_each_row_is_decided_as_the_question_about_that_place_alone(tmp_path):
+    """With the real model and the shipped threshold: a place's row of a comparison answers
+    exactly when the question about that place alone does, from the same document (a row
+    judged on the topic without its place's name read lower to the answerability model, so
+    a place whose document states the rule was shown as stating nothing)."""
+    from policyqa.corpus.chunk import ChunkerConfig
+    from policyqa.corpus.pipeline import chunk_documents, load_corpus
+    from policyqa.index.embeddings import load_embedder
+    from policyqa.index.hybrid import RetrievalConfig
+    from policyqa.index.store import IndexStore
+    from policyqa.index.tokenize import JiebaTokenizer
+    from policyqa.qa.service import make_answerer
+
+    docs = list(load_corpus([DATA]).documents)
+    store = IndexStore.build(docs, chunk_documents(docs), load_embedder(), JiebaTokenizer(), tmp_path / "index",
+                             chunker_settings=ChunkerConfig().to_dict(), progress=False)
+    ask = make_answerer(store, RetrievalConfig(), today=lambda: date(2026, 6, 1)).answer
+    places = {"德清": "德清县", "永丰": "永丰县"}
+    for topic in ("参加境外专业展会，展位费补助比例是多少？", "企业新增流动资金贷款，贴息最多多少？", "境外展会补助是哪个部门牵头？"):
+        rows = blocks(ask("德清和永丰，" + topic.replace("是", "分别是", 1) if "是" in topic else "德清和永丰，" + topic))
+        for short, county in places.items():
+            alone = ask(short + topic)
+            row = next((v for k, v in rows.items() if k.endswith(county)), "")
+            answered_alone = alone.decision == Reason.ANSWERED.value
+            assert answered_alone == ("没有写明" not in row and "没有找到" not in row and bool(row)), (topic, short, alone.text, row)
+
+
+def test_each_rows_search_names_its_place(answerer, monkeypatch):
+    """A row is searched as the question about its place alone (永丰 + topic): the
+    retrieval scores the answerability model reads were fitted on questions that name the
+    place, whose passages carry it in their headers."""
+    seen = []
+    search = answerer._search
+
+    def spy(text, k, filters=None):
+        if filters is not None and filters.doc_ids:
+            seen.append((text, tuple(filters.doc_ids)))
+        return search(text, k=k, filters=filters)
+
+    monkeypatch.setattr(answerer, "_search", spy)
+    answerer.answer("德清和永丰参加境外展会，展位费分别补多少？")
+    scoped = {ids: text for text, ids in seen}
+    assert any(ids == ("deqing-2025.txt",) and "德清" in text and "永丰" not in text for ids, text in scoped.items())
+    assert any(ids == ("yongfeng-2025.txt",) and "永丰" in text and "德清" not in text for ids, text in scoped.items())
