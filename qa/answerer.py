@@ -665,7 +665,6 @@ class Answerer:
         gq = self._query(topic)
         gq = replace(gq, kinds=asked_kinds(general, self.cues), wants_list=asks_list(general, self.cues))
         parts = []
-        compared = {d for r in regions for d in docs_for(r, self.docs)}
         for r in regions:
             # a province compared with its own city (「绵阳和四川省」): the province's row is its documents
             # without the city's, which have a row of their own
@@ -680,11 +679,12 @@ class Answerer:
             # searches it: the passages carry their place in their headers, and the retrieval scores
             # the answerability model reads were fitted on questions that name it
             asked_here = region_label(r) + topic
+            # and judged against the other places' passages, as that question is: a place whose
+            # documents state nothing of the topic while another place's do is not answered with
+            # its nearest other rule (「研发中心」 answered with 南康's 小巨人 article)
+            outside = [h for h in hits if h.chunk.doc_id not in docs][:top_k]
             for scope in scopes:
                 rh = self._newer_first(self._search(asked_here, k=top_k, filters=Filters(doc_ids=tuple(scope))), resolved)  # a version the question names
-                # judged against the passages of places not compared, as a question about this region
-                # alone is (the other compared places are about the topic by the question's own word)
-                outside = [h for h in hits if h.chunk.doc_id not in compared][:top_k]
                 d = (self._decide(gq, rh, False, Filters(doc_ids=tuple(scope)), top_k, outside=outside) if rh
                      else Decision(Reason.REFUSED_OUT_OF_CORPUS))
                 if not d.refused and d.selected and not d.missing:

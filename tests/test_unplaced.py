@@ -73,3 +73,15 @@ def test_the_regions_own_document_still_answers_without_a_note(answerer):
     a = answerer.answer("宿州市人才公寓每套补助多少？")
     assert not a.refused and "1万元" in a.text
     assert not a.region_note
+
+
+def test_the_region_note_tells_unplaced_rules_from_other_regions_rules():
+    from policyqa.qa.decision import Decision, Reason, region_note
+
+    shown = (object(),)  # the note depends only on there being statements, not on what they are
+    only_unplaced = region_note(Decision(Reason.REFUSED_REGION, shown, regions=("安徽省宿州市",), unplaced=True, other_regions=False))
+    assert "没有写明适用地区" in only_unplaced and "不适用于" not in only_unplaced
+    mixed = region_note(Decision(Reason.REFUSED_REGION, shown, regions=("安徽省宿州市",), unplaced=True, other_regions=True))
+    assert "没有写明适用地区" in mixed and "不适用于安徽省宿州市" in mixed
+    placed = region_note(Decision(Reason.REFUSED_REGION, shown, regions=("安徽省宿州市",)))
+    assert "不适用于安徽省宿州市" in placed and "没有写明适用地区" not in placed
