@@ -7,13 +7,8 @@ from datetime import date
 
 import pytest
 
-from fakes import KeywordEmbedder, jieba_tokenizer
-from policyqa.corpus.chunk import ChunkerConfig
-from policyqa.corpus.pipeline import chunk_documents, load_corpus
+from fakes import folder_answerer
 from policyqa.corpus.regions import Region, dominant_region
-from policyqa.index.hybrid import RetrievalConfig
-from policyqa.index.store import IndexStore
-from policyqa.qa.service import make_answerer
 
 NATIONWIDE_STORY = (
     "道路客运有序恢复\n连日来，交通运输部门做好返程运输保障。截至目前，江苏、浙江、安徽、福建、山东、"
@@ -50,15 +45,12 @@ def answerer(tmp_path_factory):
     (root / "guide.txt").write_text(PLACELESS_GUIDE, encoding="utf-8")
     (root / "story.txt").write_text(NATIONWIDE_STORY, encoding="utf-8")
     (root / "suzhou.txt").write_text(OWN_NOTICE, encoding="utf-8")
-    docs = list(load_corpus([root]).documents)
-    metas = {d.meta.doc_id: d.meta for d in docs}
+    ans = folder_answerer(root, ["点餐", "补助"], root / "index", today=lambda: date(2026, 11, 22))
+    metas = ans.docs
     assert metas["guide.txt"].jurisdiction == "" and metas["guide.txt"].region == ""
     assert metas["story.txt"].region == ""  # nine provinces named: none of them is its place
     assert metas["suzhou.txt"].jurisdiction == "安徽省宿州市"
-    chunks = chunk_documents(docs)
-    store = IndexStore.build(docs, chunks, KeywordEmbedder(["点餐", "补助"]), jieba_tokenizer(), root / "index",
-                             chunker_settings=ChunkerConfig().to_dict(), progress=False)
-    return make_answerer(store, RetrievalConfig(mode="bm25"), today=lambda: date(2026, 11, 22))
+    return ans
 
 
 def test_a_placeless_documents_rule_is_offered_for_checking_not_ruled_out(answerer):
