@@ -349,7 +349,7 @@ def register(sub) -> None:
                    help="tune-only dev set, fitted on whole ('' to leave it out)")
     p.add_argument("--dev-documents", default=str(Path(__file__).parent / "eval" / "dev" / "documents"),
                    help="documents the dev set asks about (indexed with the built-in ones)")
-    p.add_argument("--out", default=str(MODELS), help="folder for selector.json and answerable.json")
+    p.add_argument("--out", default=str(MODELS), help="folder for selector.json, answerable.json and trimmer.json")
     p.add_argument("--no-grid", action="store_true", help="skip the end-to-end choice of decoding settings")
     common(p)
     p.set_defaults(func=cmd_train)

@@ -328,6 +328,80 @@ def fit_selector(data: dict, progress: bool) -> tuple[LinearModel, dict]:
     return model, {"C": best_c, "cv_top1": {str(k): round(v, 4) for k, v in report.items()}, "train_top1": per_set}
 
 
+TRIM_UNITS = 3  # units per question whose runs are trimming examples: the selector's best sentences
+TRIM_MIN_GRID = (0.5, 0.6, 0.7, 0.8)  # probabilities a run needs, compared end to end on the tune halves
+TRIM_C = 0.1  # inverse regularisation of the trimmer's logistic regression
+
+
+def collect_trimmer(pipe: Pipeline, selector: LinearModel, questions: Sequence[Question], cache: dict, progress: bool, name: str):
+    """Trimming examples: for the selector's best ``TRIM_UNITS`` sentences of each question with a
+    reference answer, one row per allowed clause run (``qa.trim.allowed_runs``), the run-versus-unit
+    features the composer computes.  Label: the run's ROUGE-L F against the reference answer is
+    higher than the unit's and it keeps every required fact the unit states; weight: the size of the
+    difference (a run that drops a required fact weighs as much as the unit's own F), normalised per
+    unit so that a long sentence with many runs counts as much as a short one."""
+    from policyqa.qa.cues import load_cues
+    from policyqa.qa.features import candidate_features_ref
+    from policyqa.qa.trim import allowed_runs, trim_features
+
+    cues = load_cues()
+    Xs, ys, ws = [], [], []
+    for n, q in enumerate(questions):
+        if progress and n % 100 == 0:
+            print(f"[train] trimmer {name}: {n}/{len(questions)} questions", file=sys.stderr)
+        if q.out_of_corpus or not q.answer or q.id not in cache:
+            continue
+        qq, hits, cands, _ = cache[q.id]
+        units = [c for c in cands if c.kind != "clause"]
+        X0, ref = candidate_features_ref(qq, hits, units, pipe.lookup, cues)
+        lg0 = selector.logits(X0)
+        order = [i for i in np.argsort(-lg0, kind="stable") if units[i].kind == "sentence" and not units[i].host][:TRIM_UNITS]
+        for i in order:
+            unit = units[i]
+            runs = allowed_runs(qq, unit, hits[unit.hit], cues)
+            if not runs:
+                continue
+            lg = selector.logits(candidate_features(qq, hits, runs, pipe.lookup, cues, ref=ref))
+            X = trim_features(qq, unit, runs, float(lg0[i]), lg, hits[unit.hit].chunk.text, cues)
+            y, w = trim_labels(unit.text, [r.text for r in runs], q.answer, q.must_include)
+            Xs.append(X)
+            ys.append(y)
+            ws.append(w)
+    return Xs, ys, ws
+
+
+def trim_labels(unit: str, runs: Sequence[str], answer: str, facts: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, weights) of the clause runs of ``unit`` against the reference ``answer``: 1 when a
+    run's ROUGE-L F is higher than the unit's (by more than 0.005) and it keeps every required fact
+    the unit states; weight |difference| in [0.01, 0.5] (a run that drops a fact: as much as the
+    unit's own F, at least 0.05), normalised to sum to 1 over the unit's runs."""
+    f_unit = rouge_l_f(unit, answer)
+    nu = normalize(unit)
+    kept = [n for n in (normalize(f) for f in facts) if n in nu]
+    gain = np.array([rouge_l_f(r, answer) - f_unit for r in runs], dtype=np.float64)
+    lost = np.array([any(f not in normalize(r) for f in kept) for r in runs], dtype=bool)
+    gain = np.where(lost, -max(0.05, f_unit), gain)
+    w = np.clip(np.abs(gain), 0.01, 0.5)
+    return (gain > 0.005).astype(np.float64), w / w.sum()
+
+
+def fit_trimmer(data: dict, progress: bool) -> tuple[LinearModel, dict]:
+    """The trimmer: a weighted logistic regression on every set's examples (each set weighs the same)."""
+    from policyqa.qa.trim import TRIM_FEATURES
+
+    X = np.concatenate([np.concatenate(d[0]) for d in data.values() if d[0]])
+    y = np.concatenate([np.concatenate(d[1]) for d in data.values() if d[0]])
+    w = np.concatenate([np.concatenate(d[2]) / len(d[2]) for d in data.values() if d[0]])
+    model = _fit(X, y, w, TRIM_C, "trimmer", TRIM_FEATURES, {"trim_min": 0.5})
+    p = model.proba(X)
+    info = {"examples": int(len(y)), "positive": int(y.sum()), "C": TRIM_C,
+            "weighted_accuracy": round(float(np.sum(w * ((p >= 0.5) == (y > 0))) / w.sum()), 4),
+            "per_set_examples": {k: int(sum(len(x) for x in d[0])) for k, d in data.items()}}
+    if progress:
+        print(f"[train] trimmer {info}", file=sys.stderr)
+    return model, info
+
+
 def answerability_row(selector: LinearModel, q, hits, cands, X, english: bool, outside=None) -> np.ndarray:
     ok = np.array([not c.host and c.kind != "clause" for c in cands], dtype=bool)
     if not ok.any():
@@ -446,6 +520,8 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
     if dev:
         data["dev"] = collect_selector(d_pipe, dev, _team_grades, _team_labels, 0.01, progress, "dev")
     selector, sel_info = fit_selector({k: v[:4] for k, v in data.items()}, progress)
+    pipes = {"team": (b_pipe, team), "ncp": (n_pipe, ncp), **({"dev": (d_pipe, dev)} if dev else {})}
+    trimmer, trim_info = fit_trimmer({k: collect_trimmer(p, selector, qs, data[k][4], progress, k) for k, (p, qs) in pipes.items()}, progress)
 
     rows, ys, oocs = [], [], []
     sets = [("team", team, b_pipe, n_pipe), ("ncp", ncp, n_pipe, b_pipe)] + ([("dev", dev, d_pipe, n_pipe)] if dev else [])
@@ -500,23 +576,30 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
     selector = replace(selector, params=params)
     _write(selector, out_dir / "selector.json", trained_on=trained_on, fit=sel_info, embedding_model=emb_name, command="policyqa train")
     _write(answerable, out_dir / "answerable.json", trained_on=trained_on, fit=ans_info, embedding_model=emb_name, command="policyqa train")
+    _write(trimmer, out_dir / "trimmer.json", trained_on=trained_on, fit=trim_info, embedding_model=emb_name, command="policyqa train")
     from policyqa.qa.model import load_model
 
     load_model.cache_clear()
     grid_report = []
     if grid:
         best = None
-        for trim in (0.0, 0.5, 1.5):
+        for trim_min in TRIM_MIN_GRID:
+            trimmer = replace(trimmer, params={"trim_min": trim_min})
+            _write(trimmer, out_dir / "trimmer.json", trained_on=trained_on, fit=trim_info, embedding_model=emb_name, command="policyqa train")
+            load_model.cache_clear()
             for list_min in (0.6, 0.8):
-                p = {**params, "trim_margin": trim, "list_min": list_min}
+                p = {**params, "list_min": list_min}
                 s = _tune_score({"team": (b_store, team), "ncp": (n_store, ncp), **({"dev": (d_store, dev)} if dev else {})}, out_dir, p)
                 score = (s["team"]["facts_all"] or 0) + (s["ncp"]["rouge_l"] or 0) + (s.get("dev", {}).get("facts_all") or 0)
-                grid_report.append({"trim_margin": trim, "list_min": list_min, **{f"{k}_{m}": round(v, 4) for k, d in s.items() for m, v in d.items() if v is not None}})
+                grid_report.append({"trim_min": trim_min, "list_min": list_min, **{f"{k}_{m}": round(v, 4) for k, d in s.items() for m, v in d.items() if v is not None}})
                 if progress:
                     print(f"[train] decode {grid_report[-1]}", file=sys.stderr)
                 if best is None or score > best[0] + 1e-9:
-                    best = (score, p)
+                    best = (score, p, trim_min)
         params = best[1]
         selector = replace(selector, params=params)
+        trimmer = replace(trimmer, params={"trim_min": best[2]})
         _write(selector, out_dir / "selector.json", trained_on=trained_on, fit=sel_info, decode_grid=grid_report, embedding_model=emb_name, command="policyqa train")
-    return {"selector": sel_info, "answerable": ans_info, "params": params, "grid": grid_report}
+        _write(trimmer, out_dir / "trimmer.json", trained_on=trained_on, fit=trim_info, decode_grid=grid_report, embedding_model=emb_name, command="policyqa train")
+        load_model.cache_clear()
+    return {"selector": sel_info, "answerable": ans_info, "trimmer": trim_info, "params": params, "grid": grid_report}

@@ -4,8 +4,8 @@
 (:mod:`policyqa.qa.candidates`: sentences with their caps, numbered items,
 responsible-unit notes, clause runs for trimming) with the learned selector
 (``qa/models/selector.json``, features in :mod:`policyqa.qa.features`) and
-decodes an answer: the best unit, trimmed to the clauses that answer when
-they hold every figure asked; a second unit only for multi-part questions;
+decodes an answer: the best unit, trimmed by the learned trimmer
+(:mod:`policyqa.qa.trim`) to the clause run that answers; a second unit only for multi-part questions;
 every matching item in document order for list questions.  Rendering escapes
 document text, so nothing in a document can become markup or a link.
 """
@@ -13,7 +13,7 @@ document text, so nothing in a document can become markup or a link.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -21,19 +21,19 @@ import numpy as np
 from policyqa.corpus.chunk import PREAMBLE
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
-from policyqa.qa.candidates import Candidate, candidates, clause_candidates
+from policyqa.qa.candidates import Candidate, candidates
 from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, load_cues, names_word, present, present_kinds, token_weight
 from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query, topic_weight
 from policyqa.qa.model import LinearModel, load_model
+from policyqa.qa.trim import Trimmer, allowed_runs, default_trimmer, trim_features
 from policyqa.qa.types import Citation, Statement
 
 _ITEM = re.compile(r"(?:(?<=[:：。；;\n])|^)\s*(\d{1,2})[、.．](?!\d)")
 _YISHI = re.compile(r"(?:(?<=[:：。；;\n])|^)\s*([一二三四五六七八九十])是")
 
 # Decoding settings used when the model file has none (``policyqa train`` chooses them on the tune halves).
-DEFAULT_PARAMS = {"second_margin": 1.0, "trim_margin": 0.3, "list_min": 0.35, "list_max": 12, "depth": 8, "topic_margin": 0.25,
+DEFAULT_PARAMS = {"second_margin": 1.0, "list_min": 0.35, "list_max": 12, "depth": 8, "topic_margin": 0.25,
                   "restate": 0.6}
-TOPIC_KEPT = 0.5  # share of the unit's weight of question topic words a trimmed clause run must keep
 
 
 @dataclass(frozen=True)
@@ -110,19 +110,20 @@ class ExtractiveComposer:
         cues: domain cue words (default ``qa/data/cues.json``).
         params: decoding settings (default: the model file's ``params``):
             ``second_margin`` (a second unit is quoted for a multi-part
-            question when its logit is within this of the best),
-            ``trim_margin`` (a clause run replaces its sentence when its logit
-            is within this of the sentence's), ``list_min`` / ``list_max``
-            (probability an item needs to be listed; most items), ``depth``
-            (passages read).
+            question when its logit is within this of the best), ``list_min`` /
+            ``list_max`` (probability an item needs to be listed; most items),
+            ``depth`` (passages read).
+        trimmer: chooses the clause run of a sentence to quote
+            (default ``qa/models/trimmer.json``; None: quote whole units).
         stats: corpus term statistics (IDF); set by the answerer.
         lookup: chunk id -> (sentence spans, vectors), the index's stored
             sentence vectors; None when dense features are unavailable.
     """
 
     def __init__(self, tokenize: Callable[[str], list[str]], model: LinearModel | None = None, cues: Cues | None = None,
-                 params: Mapping | None = None, stats: TermStats | None = None, lookup=None):
+                 params: Mapping | None = None, stats: TermStats | None = None, lookup=None, trimmer: Trimmer | None | str = "default"):
         self.tokenize = tokenize
+        self.trimmer = default_trimmer() if trimmer == "default" else trimmer
         self.model = model or load_model("selector", CANDIDATE_FEATURES)
         self.cues = cues or load_cues()
         self.params = {**DEFAULT_PARAMS, **dict(self.model.params), **dict(params or {})}
@@ -141,43 +142,20 @@ class ExtractiveComposer:
         return Scored(q, hits, cands, logits, X, ref)
 
     def _trim(self, sc: Scored, i: int) -> tuple[str, float, int]:
-        """The unit's text, or a clause run of it that keeps every figure asked, caps and conditions."""
+        """The unit's text, or the clause run of it the trimmer prefers (:mod:`policyqa.qa.trim`)."""
         c = sc.cands[i]
         base = float(sc.logits[i])
-        if c.kind not in ("sentence",) or sc.query.wants_list:
+        if c.kind != "sentence" or self.trimmer is None:
             return c.text, base, c.start
-        subs = clause_candidates(c, sc.hits[c.hit])
-        if not subs:
+        hit = sc.hits[c.hit]
+        runs = allowed_runs(sc.query, c, hit, self.cues)
+        if not runs:
             return c.text, base, c.start
-        kinds_needed = [k for k in sc.query.kinds if k in present_kinds(c.text, self.cues)]
-        # figures are never cut off: a run keeps every amount, rate, count and measure of its unit
-        figures_needed = [m.group(0) for k in ("amount", "rate", "count", "measure") for m in self.cues.present[k].finditer(c.text)]
-        need_cap = bool(self.cues.cap.search(c.text)) and bool(sc.query.kinds)
-        text = sc.hits[c.hit].chunk.text
-        unit_topic = topic_weight(sc.query, c.text)
-        keep = []
-        for s in subs:
-            s = _with_condition(s, c, text)
-            if _only_restates(sc.query, s.text):
-                continue  # a run that only restates the question (an article's heading) is not the answer
-            if topic_weight(sc.query, s.text) < TOPIC_KEPT * unit_topic:
-                continue  # a run keeps what the unit says of the question's topic: a bare 「20万元」 says not what it is for
-            kinds = present_kinds(s.text, self.cues)
-            if any(f not in s.text for f in figures_needed):
-                continue  # every figure of the kind asked stays
-            if need_cap and not self.cues.cap.search(s.text):
-                continue
-            if not sc.query.kinds and present_kinds(c.text, self.cues) and not kinds:
-                continue  # never drop every figure of a unit that states one
-            keep.append(s)
-        if not keep:
+        lg = self.model.logits(candidate_features(sc.query, sc.hits, runs, self.lookup, self.cues, self.dense, ref=sc.ref))
+        j = self.trimmer.choose(trim_features(sc.query, c, runs, base, lg, hit.chunk.text, self.cues))
+        if j is None:
             return c.text, base, c.start
-        X = candidate_features(sc.query, sc.hits, keep, self.lookup, self.cues, self.dense, ref=sc.ref)
-        lg = self.model.logits(X)
-        j = int(np.argmax(lg))
-        if lg[j] >= base - float(self.params["trim_margin"]):
-            return _quote(keep[j].text), float(lg[j]), keep[j].start
-        return c.text, base, c.start
+        return _quote(runs[j].text), float(lg[j]), runs[j].start
 
     def select(self, sc: Scored, allow=None, unit_only: bool = False) -> list[Selected]:
         """The best unit (trimmed), plus a second unit when the question asks for
@@ -313,18 +291,6 @@ class ExtractiveComposer:
         return tuple(t for t in words if not (heads and all(present(t, h, self.cues) for h in heads)))
 
 
-_CONDITION_END = re.compile(r"的[，,]\s*$")
-
-
-def _with_condition(run: Candidate, unit: Candidate, text: str) -> Candidate:
-    """A clause run that starts right after a condition clause (「…的，」) keeps that condition."""
-    if run.start <= unit.start or not _CONDITION_END.search(text[unit.start : run.start]):
-        return run
-    prev = max((m.end() for m in re.finditer(r"[，,；;：:]", text[unit.start : run.start - 1])), default=0)
-    start = unit.start + prev
-    return replace(run, start=start, text=text[start : run.end])
-
-
 def _bare_figure(text: str, cues: Cues) -> bool:
     """``text`` is figures and little else (「20万元」, 「10%，最高50万元」): fewer than two
     Chinese characters besides its figures and cap words."""
@@ -332,15 +298,6 @@ def _bare_figure(text: str, cues: Cues) -> bool:
     for k in FIGURE_KINDS:
         rest = cues.present[k].sub("", rest)
     return len(re.findall(r"[\u4e00-\u9fff]", rest)) < 2
-
-
-def _only_restates(q: Query, text: str) -> bool:
-    """Every clause of ``text`` has at least half of its character bigrams in the question."""
-    from policyqa.qa.cues import strip_numbering
-    from policyqa.qa.features import restates
-
-    pieces = [p for p in re.split(r"[，,；;：:。]", strip_numbering(text)) if len(p.strip()) >= 2]
-    return bool(pieces) and all(restates(q, p) >= 0.5 for p in pieces)
 
 
 def _heading(h: Hit) -> str:

@@ -140,7 +140,9 @@ def make_answerer(store: IndexStore, retrieval: RetrievalConfig = DEFAULT_RETRIE
 
     folder = str(models or MODELS)
     tok = store.tokenizer.tokenize
-    composer = ExtractiveComposer(tok, model=load_model("selector", CANDIDATE_FEATURES, folder))
+    from policyqa.qa.trim import default_trimmer
+
+    composer = ExtractiveComposer(tok, model=load_model("selector", CANDIDATE_FEATURES, folder), trimmer=default_trimmer(folder))
     bm25 = getattr(store, "bm25", None)
     if callable(getattr(bm25, "document_frequencies", None)):
         # the IDF statistics of the keyword index itself: the same numbers as
