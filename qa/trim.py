@@ -35,7 +35,7 @@ import numpy as np
 
 from policyqa.corpus.tables import is_table_row
 from policyqa.index.types import Hit
-from policyqa.qa.candidates import Candidate, clause_candidates
+from policyqa.qa.candidates import _CLAUSE_END, _CONDITION_END, Candidate, clause_candidates
 from policyqa.qa.cues import Cues, present_kinds
 from policyqa.qa.features import Query, coverage, restates, topic_weight
 from policyqa.qa.model import MODELS, LinearModel, load_model
@@ -60,8 +60,6 @@ TRIM_FEATURES = (
     "list_question",  # the question asks for a list (有哪些…)
 )
 
-_CLAUSE_END = re.compile(r"[，,；;：:]")
-_CONDITION_END = re.compile(r"的[，,]\s*$")
 
 
 @dataclass(frozen=True)
