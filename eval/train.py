@@ -50,7 +50,7 @@ from policyqa.corpus.clean import clean_text
 from policyqa.corpus.pipeline import builtin_corpus_dir, load_corpus
 from policyqa.eval.metrics import chunk_relevant, facts_all, normalize, rouge_l_f
 from policyqa.eval.questions import Question, load_questions, select_split
-from policyqa.eval.run import CONFIGS, EvalConfig, answer_body, index_for
+from policyqa.eval.run import CONFIGS, answer_body, index_for
 from policyqa.index.tokenize import JiebaTokenizer
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.answerer import DEFAULT_TOP_K, with_dense_scores
@@ -340,7 +340,6 @@ def collect_trimmer(pipe: Pipeline, selector: LinearModel, questions: Sequence[Q
     higher than the unit's and it keeps every required fact the unit states; weight: the size of the
     difference (a run that drops a required fact weighs as much as the unit's own F), normalised per
     unit so that a long sentence with many runs counts as much as a short one."""
-    from policyqa.qa.cues import load_cues
     from policyqa.qa.features import candidate_features_ref
     from policyqa.qa.trim import allowed_runs, trim_features
 

@@ -5,8 +5,8 @@
 responsible-unit notes, clause runs for trimming) with the learned selector
 (``qa/models/selector.json``, features in :mod:`policyqa.qa.features`) and
 decodes an answer: the best unit, trimmed by the learned trimmer
-(:mod:`policyqa.qa.trim`) to the clause run that answers; a second unit only for multi-part questions;
-every matching item in document order for list questions.  Rendering escapes
+(:mod:`policyqa.qa.trim`) to the clause run that answers; a second unit only
+for multi-part questions; every matching item in document order for list questions.  Rendering escapes
 document text, so nothing in a document can become markup or a link.
 """
 
@@ -23,7 +23,7 @@ from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate, candidates
 from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, load_cues, names_word, present, present_kinds, token_weight
-from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query, topic_weight
+from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query
 from policyqa.qa.model import LinearModel, load_model
 from policyqa.qa.trim import Trimmer, allowed_runs, default_trimmer, trim_features
 from policyqa.qa.types import Citation, Statement

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -40,7 +40,7 @@ from policyqa.qa.cues import Cues, present_kinds
 from policyqa.qa.features import Query, coverage, restates, topic_weight
 from policyqa.qa.model import MODELS, LinearModel, load_model
 
-MAX_CLAUSES = 12  # longest run considered (clauses split at ，；：)
+MAX_CLAUSES = 12  # longest run considered (clauses split at ，；：); not fitted: longer than nearly every sentence's clause count
 
 TRIM_FEATURES = (
     "len_ratio",  # run length / unit length
@@ -60,14 +60,6 @@ TRIM_FEATURES = (
     "list_question",  # the question asks for a list (有哪些…)
 )
 
-
-
-@dataclass(frozen=True)
-class Run:
-    """A clause run of a unit, as a candidate (``cand``) with its trim features."""
-
-    cand: Candidate
-    features: np.ndarray
 
 
 def with_condition(run: Candidate, unit: Candidate, text: str) -> Candidate:
