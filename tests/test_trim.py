@@ -172,3 +172,15 @@ def test_a_table_row_is_never_trimmed():
     q = make_query("单项冠军奖多少？", TOK, None)
     units = [c for c in candidates([hit]) if c.kind == "sentence"]
     assert units and all(allowed_runs(q, u, hit, CUES) == [] for u in units)
+
+
+def test_the_shipped_trimmer_file_names_its_features_threshold_and_command(tmp_path):
+    import json
+
+    from policyqa.qa.model import MODELS
+    from policyqa.qa.trim import default_trimmer
+
+    d = json.loads((MODELS / "trimmer.json").read_text(encoding="utf-8"))
+    assert tuple(d["features"]) == TRIM_FEATURES and d["command"] == "policyqa train"
+    assert 0.0 < d["params"]["trim_min"] < 1.0
+    assert default_trimmer(str(tmp_path)) is None  # a models folder from before the trimmer: whole units
