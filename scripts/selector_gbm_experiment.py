@@ -37,14 +37,15 @@ from policyqa.index.embeddings import load_embedder
 from policyqa.index.tokenize import JiebaTokenizer
 from policyqa.qa.features import CANDIDATE_FEATURES
 
-NCP = Path(__file__).resolve().parent.parent.parent / "shared" / "external" / "ncp-policies"
+ROOT = Path(__file__).resolve().parent.parent
+NCP = ROOT.parent / "shared" / "external" / "ncp-policies"
 CLAUSE = CANDIDATE_FEATURES.index("is_clause")
 
 
 def collect() -> dict:
-    cache = Path(os.environ.get("POLICYQA_HOME", "var/home")) / "eval-indexes"
+    cache = Path(os.environ.get("POLICYQA_HOME", ROOT / "var" / "home")) / "eval-indexes"
     emb, tok = load_embedder(), JiebaTokenizer()
-    team = select_split(load_questions("eval/questions/team.jsonl")[0], "tune")
+    team = select_split(load_questions(str(ROOT / "eval" / "questions" / "team.jsonl"))[0], "tune")
     ncp = select_split(load_questions(str(NCP / "dev.jsonl"))[0], "tune")
     dev = load_questions(str(T.DEV_QUESTIONS))[0]
     store = lambda folders: index_for(CONFIGS["default"], load_corpus(folders).documents, cache, emb, tok, False)  # noqa: E731
