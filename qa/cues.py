@@ -142,7 +142,7 @@ def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:
     """Figure kinds a question asks for (amount, rate, count, date, duration, measure, unit), in that order.
 
     A kind's phrase lying inside a longer phrase of another kind counts for the longer
-    one only (「几个」 inside 「几个年度」 asks a duration, not a count); 「多少」 followed by
+    one only (「几个」 inside 「几个年度」 asks a date, not a count); 「多少」 followed by
     a noun that is not another kind's unit (「多少隐患」) asks a count."""
     c = cues or load_cues()
     spans = {k: _spans(c.asked[k], question) for k in FIGURE_KINDS}
