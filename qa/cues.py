@@ -18,7 +18,7 @@ from typing import Mapping
 
 DATA = Path(__file__).parent / "data" / "cues.json"
 
-FIGURE_KINDS = ("amount", "rate", "count", "date", "duration", "measure", "unit")
+FIGURE_KINDS = ("amount", "rate", "count", "date", "measure", "unit")
 GENERIC_WEIGHT = 0.2  # coverage weight of a generic or question word (a topic word weighs its length, up to 4)
 
 _CN_NUM = "零一二两三四五六七八九十百千万亿"
@@ -85,16 +85,12 @@ def load_cues(path: str | Path = DATA) -> Cues:
         elif k == "date":
             # a date, a period, or a frequency (每季度, 每个工作日)
             present[k] = re.compile(rf"\d{{4}}\s*年|\d{{1,2}}\s*月\s*\d{{0,2}}|{num}\s*(?:{units})(?:内|以内|前|起)?|起施行|之日起|每(?:个)?(?:{units})")
-        elif k == "duration":
-            # a length or a frequency (3年, 30日内, 十二个月, 每季度), not a calendar date: the
-            # number is not part of a longer number or a date (2024年, 7月10日)
-            present[k] = re.compile(rf"(?<![\d.月〇零{_CN_NUM}])(?:\d{{1,3}}(?:\.\d+)?|[{_CN_NUM}半]{{1,3}})\s*(?:{units})|每(?:个)?(?:{units}|月)")
         elif k == "rate":
             present[k] = re.compile(rf"\d+(?:\.\d+)?\s*(?:{units})|[一二三四五六七八九]成|百分之[{_CN_NUM}]+")
         else:
             present[k] = re.compile(rf"{num}\s*(?:{units})")
     oc = kinds["count"].get("open_asked") or {"word": "多少", "not_before": []}
-    not_before = set(oc["not_before"]) | {u[0] for k in ("amount", "rate", "date", "duration", "measure") for u in kinds[k]["units"]}
+    not_before = set(oc["not_before"]) | {u[0] for k in ("amount", "rate", "date", "measure") for u in kinds[k]["units"]}
     open_count = re.compile(re.escape(oc["word"]) + "(?=[\u4e00-\u9fff])(?!" + _alt(not_before) + ")")
     return Cues(
         generic=frozenset(d["generic_words"]),
@@ -139,7 +135,7 @@ def _spans(pat: re.Pattern, text: str) -> list[tuple[int, int]]:
 
 
 def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:
-    """Figure kinds a question asks for (amount, rate, count, date, duration, measure, unit), in that order.
+    """Figure kinds a question asks for (amount, rate, count, date, measure, unit), in that order.
 
     A kind's phrase lying inside a longer phrase of another kind counts for the longer
     one only (「几个」 inside 「几个年度」 asks a date, not a count); 「多少」 followed by
@@ -151,7 +147,7 @@ def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:
         return any(o != k and a <= s[0] and s[1] <= b and (b - a) > (s[1] - s[0]) for o in FIGURE_KINDS for a, b in spans[o])
 
     out = [k for k in FIGURE_KINDS if any(not inside(k, s) for s in spans[k])]
-    if "count" not in out and not any(k in out for k in ("amount", "rate", "measure", "date", "duration")) and not c.money_topic.search(question):
+    if "count" not in out and not any(k in out for k in ("amount", "rate", "measure", "date")) and not c.money_topic.search(question):
         if c.open_count.search(question):
             out.append("count")
             out.sort(key=FIGURE_KINDS.index)

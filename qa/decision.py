@@ -30,7 +30,7 @@ class FollowupScope(str, Enum):
     NOT_STATED = "not_stated"  # they are about the topic, but no clause of them names the changed object: the closest is shown
 
 
-KIND_WORDS = {"amount": "具体金额", "rate": "具体比例", "count": "具体数量", "date": "具体时间", "duration": "具体期限", "measure": "具体数值", "unit": "负责单位"}
+KIND_WORDS = {"amount": "具体金额", "rate": "具体比例", "count": "具体数量", "date": "具体时间", "measure": "具体数值", "unit": "负责单位"}
 
 
 @dataclass(frozen=True)

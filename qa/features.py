@@ -17,8 +17,7 @@ Features (all documented where computed):
   bigram overlap with the question; novelty (share of its bigrams not in the
   question) and whether the clause before it restates the question;
 - domain: question policy terms missing from the candidate and its context;
-- figure kinds: for amount, rate, count, date (when), duration (how long or
-  how often: a length or frequency, not a calendar date), measure and unit, "asked and
+- figure kinds: for amount, rate, count, date, measure and unit, "asked and
   present"; "asked but none present"; any number at all;
 - relative to the question's unit candidates (:class:`Reference`): z-score and
   rank of the dense similarity, coverage / bigram overlap
