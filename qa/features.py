@@ -14,7 +14,8 @@ Features (all documented where computed):
 - lexical: IDF-weighted coverage of the question's tokens in the candidate,
   added by the heading path, in its neighbours; a BM25 score of the
   candidate (corpus document frequencies) relative to the best; character
-  bigram overlap with the question; novelty (share of its bigrams not in the
+  bigram overlap with the question; the longest verbatim run of the
+  question's characters (and its gap to the best unit's); novelty (share of its bigrams not in the
   question) and whether the clause before it restates the question;
 - domain: question policy terms missing from the candidate and its context;
 - figure kinds: for amount, rate, count, date, measure and unit, "asked and
@@ -52,6 +53,8 @@ CANDIDATE_FEATURES = (
     "inv_pos", "log_len", "short", "long", "is_item", "is_note", "is_clause", "host", "cap", "cap_asked", "list_item",
     # relative to the question's other candidates (absolute similarities are compressed: 0.85-0.93 for all)
     "dense_z", "dense_rank", "cov_gap", "bigram_gap", "bm25_rank", "fig_rank",
+    # the longest run of the question's own characters the candidate repeats verbatim, and its gap to the best unit's
+    "phrase", "phrase_gap",
 )
 ANSWERABILITY_FEATURES = (
     "best_logit", "best_cov", "top_cov", "top3_cov", "missing_terms", "missing_idf", "top_dense", "top_in_both",
@@ -96,6 +99,7 @@ class Query:
     # (「比例」 by 「10%」, 「上限」 by 「最高不超过」), coverage judges the topic
     asks: tuple[str, ...] = ()
     asks_cap: bool = False  # the question names a cap (最多, 最高, 上限, 封顶: cues.json cap_words)
+    core: str = ""  # the question's characters without question words and punctuation (:func:`phrase`)
 
 
 _QCHARS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
@@ -116,7 +120,7 @@ def make_query(text: str, tokenize, stats: TermStats | None, vector=None, cues: 
     qb = bigrams(c.question_word.sub("", text))
     alts = tuple(tuple(s.lower() for s in c.synonyms.get(t, ())) for t in toks)
     return Query(text, toks, w, tuple(t for t in dict.fromkeys(domain_terms(text)) if t not in c.not_topic), kinds,
-                 asks_list(text, c), qb, vector, alts, asks, bool(c.cap.search(text)))
+                 asks_list(text, c), qb, vector, alts, asks, bool(c.cap.search(text)), _QCHARS.sub("", c.question_word.sub(" ", text)))
 
 
 def ask_words(tokens: Sequence[str], kinds: Sequence[str], cues: Cues) -> tuple[str, ...]:
@@ -161,6 +165,23 @@ def bm25(q: Query, text: str, avg_len: float = 60.0, k1: float = 1.2, b: float =
         if f:
             s += w * f * (k1 + 1) / (f + k1 * (1 - b + b * n / avg_len))
     return s
+
+
+def phrase(q: Query, text: str) -> float:
+    """The longest run of consecutive question characters (:attr:`Query.core`) that ``text``
+    repeats verbatim, over the length of the question's core (0..1): 「市政府主要负责同志」
+    asked is matched whole by the sentence about 市政府主要负责同志, not by the one about
+    市政府负责同志, though both hold every word of it."""
+    core = q.core.lower()
+    if len(core) < 2:
+        return 0.0
+    low = _QCHARS.sub("", text.lower())
+    best = 0
+    for i in range(len(core) - 1):
+        j = i + best + 1  # only a longer run matters
+        while j <= len(core) and core[i:j] in low:
+            best, j = j - i, j + 1
+    return best / len(core) if best >= 2 else 0.0
 
 
 def dice(a: frozenset[str], b: frozenset[str]) -> float:
@@ -230,13 +251,14 @@ class Reference:
     cov_ctx: np.ndarray
     bigram: np.ndarray
     fig: np.ndarray  # asked-figure match x 10 + context coverage
+    phrase: np.ndarray
 
     @classmethod
-    def of(cls, dense, bm, cov, cov_ctx, bigram, fig, mask) -> "Reference":
+    def of(cls, dense, bm, cov, cov_ctx, bigram, fig, phr, mask) -> "Reference":
         if not mask.any():
             mask = np.ones(len(mask), dtype=bool)
         d = dense[mask]
-        return cls(d[np.isfinite(d)], bm[mask], cov[mask], cov_ctx[mask], bigram[mask], fig[mask])
+        return cls(d[np.isfinite(d)], bm[mask], cov[mask], cov_ctx[mask], bigram[mask], fig[mask], phr[mask])
 
 
 def _inv_rank(v: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -287,6 +309,7 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
             "cov_head_extra": coverage(q, low_body + low_ctx, True) - cov_body,
             "cov_nb": coverage(q, nb) if nb else 0.0,
             "bigram": dice(q.bigrams, bigrams(text)),
+            "phrase": phrase(q, text),
             "novelty": novelty(q, text),
             "prev_restates": restates(q, preceding_clause(ch.text, cd.start)) if cd.start > 0 else 0.0,
             "missing_terms": min(2, missing(q, body + ctx_text, c)),
@@ -313,23 +336,23 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
             f[f"fig_{k}"] = float(k in q.kinds and k in kinds)
         X[i] = [f.get(name, 0.0) for name in CANDIDATE_FEATURES]
     col = lambda n: X[:, _COL[n]].astype(np.float64)  # noqa: E731
-    cov, bg = col("cov"), col("bigram")
+    cov, bg, phr = col("cov"), col("bigram"), col("phrase")
     cov_ctx = cov + col("cov_head_extra")
     fig = (sum(col(f"fig_{k}") for k in FIGURE_KINDS) - col("fig_asked_absent")) * 10 + cov_ctx
     dense = dense.astype(np.float64)
     if ref is None:
-        ref = Reference.of(dense, bm, cov, cov_ctx, bg, fig, np.array([cd.kind != "clause" for cd in cands]))
-    _relative(X, dense, bm, cov, cov_ctx, bg, fig, ref)
+        ref = Reference.of(dense, bm, cov, cov_ctx, bg, fig, phr, np.array([cd.kind != "clause" for cd in cands]))
+    _relative(X, dense, bm, cov, cov_ctx, bg, fig, phr, ref)
     return X, ref
 
 
 _COL = {n: i for i, n in enumerate(CANDIDATE_FEATURES)}
 
 
-def _relative(X, dense, bm, cov, cov_ctx, bg, fig, ref: Reference) -> None:
+def _relative(X, dense, bm, cov, cov_ctx, bg, fig, phr, ref: Reference) -> None:
     """Features relative to the question's units (in place): gap to the best dense similarity,
-    its z-score and rank; BM25 over the best and its rank; coverage, context coverage and
-    bigram overlap minus the best unit's; rank by asked-figure match then coverage."""
+    its z-score and rank; BM25 over the best and its rank; coverage, bigram overlap and
+    verbatim phrase minus the best unit's; rank by asked-figure match then coverage."""
     fin = np.isfinite(dense)
     if len(ref.dense):
         sd = float(ref.dense.std()) or 1.0
@@ -342,7 +365,7 @@ def _relative(X, dense, bm, cov, cov_ctx, bg, fig, ref: Reference) -> None:
     bm_max = float(ref.bm.max()) if len(ref.bm) and ref.bm.max() > 0 else 1.0
     X[:, _COL["bm25_rel"]] = bm / bm_max
     X[:, _COL["bm25_rank"]] = _inv_rank(bm, ref.bm)
-    for name, v, r in (("cov_gap", cov, ref.cov), ("bigram_gap", bg, ref.bigram)):
+    for name, v, r in (("cov_gap", cov, ref.cov), ("bigram_gap", bg, ref.bigram), ("phrase_gap", phr, ref.phrase)):
         X[:, _COL[name]] = v - (r.max() if len(r) else 0.0)
     X[:, _COL["fig_rank"]] = _inv_rank(fig, ref.fig)
 

@@ -361,3 +361,22 @@ def test_a_trimmed_quote_never_ends_on_a_condition_without_what_it_is_for(text, 
     assert runs  # the sentence is still trimmed ...
     assert all(not r.endswith("的") for r in runs)  # ... but never to end on its condition
     assert any(r.startswith(condition) and len(r) > len(condition) for r in runs)  # the condition with its consequence
+
+
+def test_a_candidate_repeating_a_longer_run_of_the_question_verbatim_scores_a_longer_phrase():
+    from policyqa.qa.features import phrase
+
+    q = _query("市政府主要负责同志多久调度一次？")
+    whole = "市政府主要负责同志每季度调度一次，选取一个县区现场观摩。"
+    apart = "市政府负责同志每月调度一次，主要采取会议方式。"  # every word of the question, not the phrase
+    assert phrase(q, whole) > phrase(q, apart) > 0.0
+    assert phrase(q, "企业服务专员每月走访一次。") < phrase(q, apart)
+    assert 0.0 <= phrase(q, whole) <= 1.0
+    assert phrase(_query("？"), whole) == 0.0  # no question characters: nothing to repeat
+
+
+def test_the_phrase_gap_compares_with_the_questions_best_unit():
+    hits = [_hit("市政府主要负责同志每季度调度一次。市政府负责同志每月调度一次。", 1, "c1")]
+    X = candidate_features(_query("市政府主要负责同志多久调度一次"), hits, candidates(hits))
+    gaps = X[:, COL["phrase_gap"]]
+    assert gaps.max() == 0.0 and gaps.min() < 0.0
