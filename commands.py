@@ -350,7 +350,7 @@ def register(sub) -> None:
     p.add_argument("--dev-documents", default=str(Path(__file__).parent / "eval" / "dev" / "documents"),
                    help="documents the dev set asks about (indexed with the built-in ones)")
     p.add_argument("--out", default=str(MODELS), help="folder for selector.json, answerable.json and trimmer.json")
-    p.add_argument("--no-grid", action="store_true", help="skip the end-to-end choice of decoding settings and of the answerability threshold (the cross-validated one stays)")
+    p.add_argument("--no-grid", action="store_true", help="skip the end-to-end choice of decoding settings")
     common(p)
     p.set_defaults(func=cmd_train)
 

@@ -26,18 +26,13 @@ against the built-in documents, team tune and dev questions against the NCP
 corpus).  Questions that name a region are also judged on that region's
 documents alone, as the answerer judges them: positive when their answer is in
 those documents, a hard negative (weighed with the out-of-corpus questions)
-when it is in another region's.  A first threshold is
+when it is in another region's.  The threshold is
 the highest that keeps false refusals on the tune positives at or below
-``max_false_refusal`` (5-fold cross-validated probabilities, row by row); a
-reliability table is printed and stored in the model file.
+``max_false_refusal``; a reliability table (5-fold cross-validated
+probabilities) is printed and stored in the model file.
 
 Decoding settings (trim margin, list threshold) are then chosen by a small
-grid on the same tune halves, end to end.  Last, the threshold is raised in
-steps of :data:`THRESHOLD_STEP` while the answerer's own false refusals on
-every tune set, end to end, stay at or below :data:`E2E_MAX_FALSE_REFUSAL`:
-a row below the threshold is not a refusal when the answerer still finds a
-partial answer, so the row-level rate overstates what users see (at the
-row-level choice the tune sets' end-to-end rates were 0 to 0.013).  Test halves and the fresh set are
+grid on the same tune halves, end to end.  Test halves and the fresh set are
 never read.  Needs scikit-learn (``pip install policyqa[train]``).
 """
 
@@ -47,7 +42,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -499,30 +494,6 @@ def _tune_score(sets: dict, models: Path, params: dict) -> dict:
     return out
 
 
-# The end-to-end threshold search (``train``): steps above the cross-validated choice, and the
-# false refusal rate no tune set may exceed.  The target on unseen questions is 0.03; the limit
-# leaves a margin for the tune-to-test difference (NCP tune 0.013 against test 0.023 at one threshold).
-THRESHOLD_STEP = 0.05
-THRESHOLD_MAX = 0.9
-E2E_MAX_FALSE_REFUSAL = 0.02
-
-
-def raise_threshold(start: float, false_refusals: Callable[[float], Mapping[str, float]], limit: float,
-                    step: float = THRESHOLD_STEP, top: float = THRESHOLD_MAX) -> tuple[float, list[dict]]:
-    """The highest threshold from ``start`` upwards, in ``step``s, at which every set's false
-    refusal rate (``false_refusals(t)``: set name -> rate, end to end) is at most ``limit``;
-    stops at the first step over it.  Returns (threshold, the steps measured)."""
-    chosen, steps = start, []
-    t = round(start + step, 3)
-    while t <= top + 1e-9:
-        fr = dict(false_refusals(t))
-        steps.append({"threshold": t, **{f"{k}_false_refusal": round(v, 4) for k, v in fr.items()}})
-        if max(fr.values(), default=0.0) > limit:
-            break
-        chosen, t = t, round(t + step, 3)
-    return chosen, steps
-
-
 DEV_QUESTIONS = Path(__file__).parent / "questions" / "dev.jsonl"
 DEV_DOCUMENTS = Path(__file__).parent / "dev" / "documents"
 
@@ -629,22 +600,5 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
         trimmer = replace(trimmer, params={"trim_min": best[2]})
         _write(selector, out_dir / "selector.json", trained_on=trained_on, fit=sel_info, decode_grid=grid_report, embedding_model=emb_name, command="policyqa train")
         _write(trimmer, out_dir / "trimmer.json", trained_on=trained_on, fit=trim_info, decode_grid=grid_report, embedding_model=emb_name, command="policyqa train")
-        load_model.cache_clear()
-        tune_sets = {"team": (b_store, team), "ncp": (n_store, ncp), **({"dev": (d_store, dev)} if dev else {})}
-
-        def false_refusals(t: float) -> dict[str, float]:
-            _write(replace(answerable, params={"threshold": t}), out_dir / "answerable.json", trained_on=trained_on, fit=ans_info,
-                   embedding_model=emb_name, command="policyqa train")
-            load_model.cache_clear()
-            fr = {k: d["false_refusal"] for k, d in _tune_score(tune_sets, out_dir, params).items()}
-            if progress:
-                print(f"[train] threshold {t:.2f}: false refusals {fr}", file=sys.stderr)
-            return fr
-
-        t_cv = float(answerable.params["threshold"])
-        threshold, steps = raise_threshold(t_cv, false_refusals, E2E_MAX_FALSE_REFUSAL)
-        ans_info = {**ans_info, "threshold_cv": t_cv, "threshold": threshold, "threshold_steps": steps}
-        answerable = replace(answerable, params={"threshold": threshold})
-        _write(answerable, out_dir / "answerable.json", trained_on=trained_on, fit=ans_info, embedding_model=emb_name, command="policyqa train")
         load_model.cache_clear()
     return {"selector": sel_info, "answerable": ans_info, "trimmer": trim_info, "params": params, "grid": grid_report}
