@@ -6,7 +6,7 @@ unit) -> score the candidates of the top passages (learned selector) ->
 decide (:class:`policyqa.qa.decision.Decision`: answered, partial,
 refused_out_of_corpus, refused_region, invalid) with a calibrated
 answerability probability (learned, ``qa/models/answerable.json``) -> render
-the texts from the decision (-> optional LLM, checked).  Use
+the texts from the decision (:mod:`policyqa.qa.reply`; -> optional LLM, checked).  Use
 :func:`policyqa.qa.service.make_answerer` to wire one over an index: the
 service and the evaluation share it.
 """
@@ -26,18 +26,9 @@ from policyqa.corpus.clean import normalize_query
 from policyqa.corpus.jurisdiction import NATIONAL, doc_jurisdiction
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
-from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items, render_markdown, render_plain, statements_from
+from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items
 from policyqa.qa.cues import asked_kinds, asks_list, comparison_topic, full_forms, load_cues, names_word, present, present_kinds, with_synonyms
-from policyqa.qa.decision import (
-    Decision,
-    FollowupScope,
-    Reason,
-    RegionPart,
-    comparison_missing_text,
-    lead_text,
-    refusal_text,
-    region_note,
-)
+from policyqa.qa.decision import Decision, FollowupScope, Reason, RegionPart
 from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features, coverage
 from policyqa.qa.followup import changed_object, in_context, is_followup, resolve, resolve_history
 from policyqa.qa.glossary import with_chinese_terms
@@ -53,7 +44,8 @@ from policyqa.qa.shapes import (
     responsible,
 )
 from policyqa.qa.regions import asked_regions, docs_for, places_joined, region_label, strip_regions, without_inner
-from policyqa.qa.types import Answer, Citation, Statement, Turn
+from policyqa.qa.reply import refusal_answer, reply
+from policyqa.qa.types import Answer, Turn
 
 _COV = CANDIDATE_FEATURES.index("cov")
 DEFAULT_TOP_K = 10  # passages retrieved per question (service and evaluation alike)
@@ -844,73 +836,13 @@ class Answerer:
                 topics.append(label)
         return tuple(topics)
 
+
     def _render(self, question: str, resolved: str, d: Decision, hits, t_retrieve: float, t2: float, t0: float) -> Answer:
         timings = {"retrieve": t_retrieve, "compose": _ms(t2), "total": _ms(t0)}
-        if d.refused:
-            return _refusal(question, resolved, d, hits, timings)
-        statements, citations = self._statements(d)
-        notes = self._validity_notes(citations)
-        lead = lead_text(d)
-        plain = render_plain(statements, citations, lead=lead, notes=notes)
-        markdown = render_markdown(statements, citations, lead=lead, notes=notes)
-        answer = Answer(
-            question=question, resolved_question=resolved, text=plain, markdown=markdown, refused=False,
-            region_note=region_note(d), notes=tuple(notes), citations=tuple(citations), statements=tuple(statements),
-            hits=tuple(hits), kind="interview" if d.shape == "interview" else "answer", decision=d.reason.value, timings_ms=timings,
-        )
-        if self.llm is not None:
+        answer = reply(question, resolved, d, hits, timings, self.docs, self.today())
+        if self.llm is not None and not answer.refused:
             answer = self.llm.rewrite(answer)
         return answer
-
-    def _statements(self, d: Decision) -> tuple[list[Statement], list[Citation]]:
-        if d.shape == "interview":
-            statements, citations = [], []
-            for sel in d.selected:
-                n = len(citations) + 1
-                meta = self.docs.get(sel.hit.chunk.doc_id) or DocMeta(doc_id="")
-                quote = (sel.intro + " " if sel.intro else "") + " ".join(f"{j}. {it}" for j, it in enumerate(sel.items, 1)) if sel.items else sel.text
-                from policyqa.qa.compose import citation_for
-
-                citations.append(citation_for(n, sel, self.docs, quote))
-                statements.append(Statement(sel.intro if sel.items else sel.text, n, meta.region, bool(sel.items), sel.items))
-            return statements, citations
-        if d.shape == "comparison":
-            statements, citations = [], []
-            for part in d.parts:
-                if part.selected:
-                    st, ci = statements_from(part.selected, self.docs, first_n=len(citations) + 1)
-                    if part.missing:  # its closest clause, which states no figure of the kind asked
-                        statements.append(Statement(comparison_missing_text(part.region, part.missing, True, closest=True), 0, part.region))
-                    statements += st
-                    citations += ci
-                else:
-                    statements.append(Statement(comparison_missing_text(part.region, [k for k in part.missing if k], part.has_docs), 0, part.region))
-            return statements, citations
-        return statements_from(d.selected, self.docs, as_list=d.shape == "list")
-
-    def _validity_notes(self, citations: Sequence[Citation]) -> list[str]:
-        """An expiry note per cited document whose ``valid_to`` has passed
-        (else, without a stated validity, whose policy period ended before this year)."""
-        notes, seen = [], set()
-        today = self.today()
-        for c in citations:
-            meta = self.docs.get(c.doc_id)
-            if not meta or c.doc_id in seen:
-                continue
-            seen.add(c.doc_id)
-            valid_to, p = getattr(meta, "valid_to", ""), meta.period
-            if valid_to:
-                if valid_to >= today.isoformat():
-                    continue
-                span = f"{meta.valid_from}至{valid_to}" if meta.valid_from else f"至{valid_to}"
-                label = p.label() if p and p.end == int(valid_to[:4]) else span
-            elif p and p.end and p.end < today.year:
-                label = p.label()
-            else:
-                continue
-            name = f"《{meta.title}》" if meta.title else c.doc_id
-            notes.append(f"{name}所述政策期限为{label}，已经结束；请向发文机关核实该政策目前是否仍然有效。")
-        return notes
 
 
 def _beyond_heading(sel: Selected) -> Selected:
@@ -983,17 +915,6 @@ def _repeats(d: Decision, history) -> bool:
     return bool(prev) and bool(d.selected) and all(s.text.strip()[:60] in prev for s in d.selected)
 
 
-def _refusal(question: str, resolved: str, d: Decision, hits, timings: dict) -> Answer:
-    """The Answer of a refused or invalid decision, rendered from the decision alone."""
-    from policyqa.qa.compose import md_escape
-
-    text = refusal_text(d, resolved or question)
-    md = "\n".join(md_escape(line) if not line.startswith("- ") else "- " + md_escape(line[2:]) for line in text.split("\n"))
-    kind = "invalid" if d.reason == Reason.INVALID else "refusal"
-    return Answer(question or "", resolved, text, md, refused=True, region_note=region_note(d), hits=tuple(hits), kind=kind,
-                  decision=d.reason.value, timings_ms=timings)
-
-
 def invalid_answer(question: str | None, t0: float | None = None) -> Answer | None:
     """The reply to a question that cannot be answered as asked (empty, too long, no
     words: :func:`~policyqa.qa.guard.check_question`), or None for a real question.
@@ -1003,7 +924,7 @@ def invalid_answer(question: str | None, t0: float | None = None) -> Answer | No
         return None
     t0 = time.perf_counter() if t0 is None else t0
     timings = {"retrieve": 0.0, "compose": _ms(t0), "total": _ms(t0)}
-    return _refusal(question or "", "", Decision(Reason.INVALID, message=checked.reply), (), timings)
+    return refusal_answer(question or "", "", Decision(Reason.INVALID, message=checked.reply), (), timings)
 
 
 def _ids(value) -> tuple[str, ...]:
