@@ -207,6 +207,9 @@ def cmd_eval(args) -> int:
     if not Path(args.questions).is_file():
         _err(f"policyqa eval: no question file {args.questions}")
         return 2
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        _err(f"policyqa eval: --threshold is a probability between 0 and 1, not {args.threshold}")
+        return 2
     settings = _settings(args)
     cache = Path(args.index) if args.index else settings.home / "eval-indexes"
     from policyqa.index.embeddings import EmbeddingModelError, load_embedder
@@ -217,7 +220,7 @@ def cmd_eval(args) -> int:
         _err(str(e))
         return 1
     runs, errors = evaluate(args.questions, args.corpus, names, cache, embedder=embedder, progress=not args.json or True,
-                            split=args.split)
+                            split=args.split, threshold=args.threshold)
     if args.details:
         from policyqa.eval.run import write_details
 
@@ -336,6 +339,8 @@ def register(sub) -> None:
                    help="which fixed half of the question set (by a hash of the conversation's first id): "
                         "choose and fit on 'tune', report 'test' (default all)")
     p.add_argument("--details", help="write one JSON line per question (answer, citations, evidence rank, facts found)")
+    p.add_argument("--threshold", type=float, help="answerability threshold instead of the fitted one in qa/models/answerable.json "
+                   "(measure the false-refusal / out-of-corpus trade-off on tune halves; 0 never refuses on it)")
     common(p)
     p.set_defaults(func=cmd_eval)
 

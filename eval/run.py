@@ -129,13 +129,15 @@ def _top3_answer(question: str, store: IndexStore, retrieval: RetrievalConfig) -
 
 
 def run_config(cfg: EvalConfig, questions: Sequence[Question], docs: Sequence[Document], cache: Path, embedder, tokenizer,
-               progress: bool = True, store=None) -> Run:
-    """Answer and score ``questions``; ``store`` (any index backend) instead of the cached in-process index."""
+               progress: bool = True, store=None, threshold: float | None = None) -> Run:
+    """Answer and score ``questions``; ``store`` (any index backend) instead of the cached in-process index;
+    ``threshold`` overrides the answerability threshold of ``qa/models/answerable.json`` (to measure the
+    trade-off between false refusals and declined out-of-corpus questions)."""
     store = store if store is not None else index_for(cfg, docs, cache, embedder, tokenizer, progress)
     if cfg.answer == "top3":
         ask = _top3_answer("", store, cfg.retrieval)
     else:
-        answerer = make_answerer(store, cfg.retrieval, llm=None)  # the service's own wiring
+        answerer = make_answerer(store, cfg.retrieval, llm=None, threshold=threshold)  # the service's own wiring
         ask = lambda q, history=None: answerer.answer(q, history=history)  # noqa: E731
     by_id = {q.id: q for q in questions}
     answers: dict[str, Answer] = {}
@@ -284,8 +286,10 @@ def write_details(path: Path, run: Run) -> None:
             f.write(json.dumps({**d, "config": run.config.name}, ensure_ascii=False) + "\n")
 
 
-def evaluate(questions_path: str, corpus: Sequence[str] | None, config_names: Sequence[str], cache: Path, embedder=None, tokenizer=None, progress: bool = True, split: str = "all") -> tuple[list[Run], list]:
-    """Run ``config_names`` over the questions of ``split`` ("tune", "test" or "all")."""
+def evaluate(questions_path: str, corpus: Sequence[str] | None, config_names: Sequence[str], cache: Path, embedder=None, tokenizer=None, progress: bool = True, split: str = "all",
+             threshold: float | None = None) -> tuple[list[Run], list]:
+    """Run ``config_names`` over the questions of ``split`` ("tune", "test" or "all"); ``threshold``:
+    see :func:`run_config`."""
     questions, errors = load_questions(questions_path)
     for e in errors:
         print(f"{questions_path}: {e}", file=sys.stderr)
@@ -301,7 +305,8 @@ def evaluate(questions_path: str, corpus: Sequence[str] | None, config_names: Se
     tokenizer = tokenizer or JiebaTokenizer()
     runs = []
     for n in config_names:
-        run = run_config(CONFIGS[n] if isinstance(n, str) else n, questions, report.documents, cache, embedder, tokenizer, progress)
+        run = run_config(CONFIGS[n] if isinstance(n, str) else n, questions, report.documents, cache, embedder, tokenizer, progress,
+                         threshold=threshold)
         for d in run.details:
             d["split"] = halves.get(d["id"], "")
         runs.append(run)

@@ -1,6 +1,7 @@
 """CLI: ingest and docs (corpus stage commands), exit statuses and JSON shapes."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -83,3 +84,10 @@ def test_empty_or_oversized_questions_are_answered_without_loading_an_index(tmp_
         a = json.loads(r.stdout)
         assert a["refused"] and a["decision"] == "invalid" and a["answer"]
     assert not (home / "index").exists()  # nothing was built or opened
+
+
+def test_an_eval_threshold_outside_zero_to_one_is_a_usage_error(tmp_path):
+    q = tmp_path / "q.jsonl"
+    q.write_text(json.dumps({"id": "a", "question": "补贴多少？"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    r = run("eval", str(q), "--threshold", "1.5", env={**os.environ, "POLICYQA_HOME": str(tmp_path / "home")})
+    assert r.returncode == 2 and "--threshold" in r.stderr and "Traceback" not in r.stderr

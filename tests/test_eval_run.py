@@ -110,3 +110,17 @@ def test_split_halves_are_fixed_disjoint_and_keep_followups_together(tmp_path):
     assert assign_splits(list(reversed(qs)))["q7"] == halves["q7"] == split_of("q7")
     with pytest.raises(ValueError):
         select_split(qs, "dev")
+
+
+def test_a_threshold_override_moves_only_the_answerability_decision(setup, tmp_path):
+    corpus, qfile = setup
+    enc = KeywordEmbedder(["机器人", "博士", "人才", "智能工厂"])
+
+    def run(t):
+        return evaluate(str(qfile), [str(corpus)], ["default"], tmp_path / "cache", embedder=enc, tokenizer=jieba_tokenizer(),
+                        progress=False, threshold=t)[0][0].summary
+
+    fitted, never, always = run(None), run(0.0), run(1.0)
+    assert fitted["false_refusal_rate"] == never["false_refusal_rate"] == 0.0
+    assert always["false_refusal_rate"] > 0.0  # at 1.0 no probability clears the bar
+    assert always["recall@5"] == fitted["recall@5"] == never["recall@5"]  # retrieval is untouched
