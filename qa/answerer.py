@@ -45,6 +45,7 @@ from policyqa.qa.shapes import (
 )
 from policyqa.qa.regions import asked_regions, docs_for, places_joined, region_label, strip_regions, without_inner
 from policyqa.qa.reply import refusal_answer, reply
+from policyqa.qa.versions import named_docs, named_version, newer_first, newer_versions, similar
 from policyqa.qa.types import Answer, Turn
 
 _COV = CANDIDATE_FEATURES.index("cov")
@@ -212,8 +213,8 @@ class Answerer:
             return from_items
         t1 = time.perf_counter()
         regions = [] if (filters and filters.region) else asked_regions(resolved, self.docs)
-        hits = self._newer_first(self._search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters), resolved)
-        named = sorted(_named_docs(resolved, self.docs) | self._named_version(resolved))
+        hits = newer_first(self.docs, self._search(resolved, k=max(top_k, 30) if regions else top_k, filters=filters), resolved)
+        named = sorted(named_docs(self.docs, resolved) | named_version(self.docs, resolved))
         if named and not (filters and filters.doc_ids):  # a question naming a document (by its 文号 or title) is answered from it first
             within = self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(named)))
             if within:
@@ -276,7 +277,7 @@ class Answerer:
         if not prev or not prev_docs:
             return None
         scope = Filters(doc_ids=tuple(prev_docs))
-        hits = self._newer_first(self._search(ask, k=top_k, filters=scope), ask)
+        hits = newer_first(self.docs, self._search(ask, k=top_k, filters=scope), ask)
         q = self._query(ask)
         if not hits:
             return None
@@ -323,7 +324,7 @@ class Answerer:
         when it lacks the figure asked); None when no clause names it."""
         if not obj or not prev_docs:
             return None
-        hits = self._newer_first(self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs))), resolved)
+        hits = newer_first(self.docs, self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs))), resolved)
         if not hits:
             return None
         sc = self.composer.score(replace(q, kinds=()), hits)
@@ -492,8 +493,8 @@ class Answerer:
             overview = asks_overview(q.text, self.cues)
             if overview:
                 doc_id = best_hit.chunk.doc_id
-                if doc_id not in self._named_version(q.text):  # a superseded document's list is read from its newer version
-                    doc_id = next(iter(self.newer_versions(doc_id)), doc_id)
+                if doc_id not in named_version(self.docs, q.text):  # a superseded document's list is read from its newer version
+                    doc_id = next(iter(newer_versions(self.docs, doc_id)), doc_id)
                 more = self._document_hits(q.text, doc_id, max(top_k, 40))
                 if more:
                     composer = self.composer
@@ -508,7 +509,7 @@ class Answerer:
                         return listed, "list"
             else:  # conditions, materials, steps: the items of the enumeration that answers
                 listed = enumeration(self.composer, sc, self._doc_chunks, allow, int(self.composer.params["list_max"]),
-                                     newer=lambda d: next(iter(self.newer_versions(d)), None))
+                                     newer=lambda d: next(iter(newer_versions(self.docs, d)), None))
                 if len(listed) >= 2:
                     return listed, "list"
                 same = lambda h: h.chunk.chunk_id == best_hit.chunk.chunk_id  # noqa: E731
@@ -549,7 +550,7 @@ class Answerer:
         region_docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
         regional = [h for h in hits if h.chunk.doc_id in region_docs][:top_k]
         if region_docs and not regional:
-            regional = self._newer_first(self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
+            regional = newer_first(self.docs, self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
         # judged without the region's name, on the topic alone: within the region's documents every
         # clause states it through its header, so the name is coverage for all of them; other
         # regions' passages lack it by definition
@@ -676,7 +677,7 @@ class Answerer:
             # its nearest other rule (「研发中心」 answered with 南康's 小巨人 article)
             outside = [h for h in hits if h.chunk.doc_id not in docs][:top_k]
             for scope in scopes:
-                rh = self._newer_first(self._search(asked_here, k=top_k, filters=Filters(doc_ids=tuple(scope))), resolved)  # a version the question names
+                rh = newer_first(self.docs, self._search(asked_here, k=top_k, filters=Filters(doc_ids=tuple(scope))), resolved)  # a version the question names
                 d = (self._decide(gq, rh, False, Filters(doc_ids=tuple(scope)), top_k, outside=outside) if rh
                      else Decision(Reason.REFUSED_OUT_OF_CORPUS))
                 if not d.refused and d.selected and not d.missing:
@@ -691,66 +692,13 @@ class Answerer:
 
     # -- versions ---------------------------------------------------------------
 
-    def _named_version(self, question: str) -> set[str]:
-        """Documents a question names as a version by year (「2021年那版」「2024年版的政策」):
-        those of that year that have another version in the knowledge base."""
-        years = set(re.findall(r"(\d{4})\s*年(?:的)?(?:那版|那一版|版本?|旧版|老版|新版)", question))
-        if not years:
-            return set()
-        out = set()
-        for d, m in self.docs.items():
-            if m.date[:4] in years and (self.newer_versions(d) or any(d in self.newer_versions(o) for o in self.docs if o != d)):
-                out.add(d)
-        return out
-
-    def newer_versions(self, doc_id: str) -> list[str]:
-        """Documents in the knowledge base that supersede ``doc_id``: named by the corpus
-        metadata (``superseded_by``) when present, else the same issuer with a nearly
-        identical title and a later date."""
-        meta = self.docs.get(doc_id)
-        if meta is None:
-            return []
-        out = [d for d in _ids(getattr(meta, "superseded_by", None)) if d in self.docs]
-        out += [d for d, m in self.docs.items() if doc_id in _ids(getattr(m, "supersedes", None)) and d not in out]
-        if out:
-            return out
-        for other_id, m in self.docs.items():
-            if other_id == doc_id or not m.date or not meta.date or m.date <= meta.date:
-                continue
-            if m.issuer and m.issuer == meta.issuer and _similar(m.title, meta.title) >= 0.6:
-                out.append(other_id)
-        return sorted(out, key=lambda d: self.docs[d].date, reverse=True)
-
-    def _newer_first(self, hits: Sequence[Hit], asked: str = "") -> list[Hit]:
-        """Hits with every passage of a superseded document moved after the first passage
-        of its newer version (when that version was retrieved too), ranks renumbered:
-        the newer document leads, the older one stays available (and is labelled)."""
-        hits = list(hits)
-        present = {h.chunk.doc_id for h in hits}
-        named = (_named_docs(asked, {d: self.docs.get(d) for d in present}) | self._named_version(asked)) if asked else set()  # a question naming the older one gets it
-        newer = {d: [n for n in self.newer_versions(d) if n in present] if d not in named else [] for d in present}
-        if not any(newer.values()):
-            return hits
-        out: list[Hit] = []
-        waiting: dict[str, list[Hit]] = {}
-        for h in hits:
-            d = h.chunk.doc_id
-            if newer[d] and not any(o.chunk.doc_id in newer[d] for o in out):
-                waiting.setdefault(newer[d][0], []).append(h)
-                continue
-            out.append(h)
-            out += waiting.pop(d, [])
-        for rest in waiting.values():
-            out += rest
-        return [replace(h, rank=i + 1) for i, h in enumerate(out)]
-
     def _versions(self, q, selected: list[Selected], top_k: int) -> list[Selected]:
         """Lead with the newer version of a document; label the older one, with its date, as superseded."""
         if not selected or len(selected) > 3:
             return selected
         first = selected[0]
-        newer = self.newer_versions(first.hit.chunk.doc_id)
-        if not newer or _named_docs(q.text, {first.hit.chunk.doc_id: self.docs.get(first.hit.chunk.doc_id)}) or first.hit.chunk.doc_id in self._named_version(q.text):
+        newer = newer_versions(self.docs, first.hit.chunk.doc_id)
+        if not newer or named_docs({first.hit.chunk.doc_id: self.docs.get(first.hit.chunk.doc_id)}, q.text) or first.hit.chunk.doc_id in named_version(self.docs, q.text):
             return selected
         new_id = newer[0]
         if not any(s.hit.chunk.doc_id == new_id for s in selected):
@@ -763,7 +711,7 @@ class Answerer:
             selected = got + selected
         out = []
         for s in selected:
-            nv = self.newer_versions(s.hit.chunk.doc_id)
+            nv = newer_versions(self.docs, s.hit.chunk.doc_id)
             if nv:
                 m = self.docs.get(s.hit.chunk.doc_id)
                 nm = self.docs.get(nv[0])
@@ -783,7 +731,7 @@ class Answerer:
         qn = normalize_query(question)
         for h in hits[:3]:
             c = h.chunk
-            if c.kind != "qa" or not c.question or _similar(qn, normalize_query(c.question)) < 0.55:
+            if c.kind != "qa" or not c.question or similar(qn, normalize_query(c.question)) < 0.55:
                 continue
             parts = self._unit_chunks(c)
             out = []
@@ -855,19 +803,6 @@ def _beyond_heading(sel: Selected) -> Selected:
     return replace(sel, text=c.text.strip(), start=0)
 
 
-def _named_docs(question: str, metas: Mapping[str, DocMeta | None]) -> set[str]:
-    """Documents a question names by their number (谷政发〔2021〕9号) or full title."""
-    q = re.sub(r"\s+", "", question)
-    out = set()
-    for d, m in metas.items():
-        if m is None:
-            continue
-        num = re.sub(r"\s+", "", m.doc_number or "")
-        if (num and num in q) or (m.title and len(m.title) >= 6 and m.title in q):
-            out.add(d)
-    return out
-
-
 def written_out(question: str, hits: Sequence[Hit], tokenize, cues) -> tuple[str, ...]:
     """Full forms, in the retrieved passages, of the question's words that no passage writes
     as such (:func:`full_forms`: 工业和信息化部 for 工信部, 规模以上工业企业 for 规上工业企业):
@@ -925,24 +860,6 @@ def invalid_answer(question: str | None, t0: float | None = None) -> Answer | No
     t0 = time.perf_counter() if t0 is None else t0
     timings = {"retrieve": 0.0, "compose": _ms(t0), "total": _ms(t0)}
     return refusal_answer(question or "", "", Decision(Reason.INVALID, message=checked.reply), (), timings)
-
-
-def _ids(value) -> tuple[str, ...]:
-    """Document ids from a metadata field that may be empty, one id or several."""
-    if not value:
-        return ()
-    return (value,) if isinstance(value, str) else tuple(value)
-
-
-def _similar(a: str, b: str) -> float:
-    """Dice coefficient of the two strings' character bigrams (0..1)."""
-    def grams(s):
-        s = "".join(ch for ch in s if ch.isalnum())
-        return {s[i : i + 2] for i in range(len(s) - 1)}
-    ga, gb = grams(a), grams(b)
-    if not ga or not gb:
-        return 0.0
-    return 2 * len(ga & gb) / (len(ga) + len(gb)) if min(len(ga), len(gb)) >= 4 else 0.0
 
 
 def _turn(h) -> Turn:
