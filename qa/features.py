@@ -117,10 +117,11 @@ def make_query(text: str, tokenize, stats: TermStats | None, vector=None, cues: 
     kinds = asked_kinds(text, c)
     asks = ask_words(toks, kinds, c)
     w = tuple((GENERIC_WEIGHT if k else token_weight(t, c)) * (stats.idf(t) if stats else 1.0) for t, k in zip(toks, asks))
-    qb = bigrams(c.question_word.sub("", text))
+    asked = c.question_word.sub("", text)  # what the question says, its question words left out
+    qb = bigrams(asked)
     alts = tuple(tuple(s.lower() for s in c.synonyms.get(t, ())) for t in toks)
     return Query(text, toks, w, tuple(t for t in dict.fromkeys(domain_terms(text)) if t not in c.not_topic), kinds,
-                 asks_list(text, c), qb, vector, alts, asks, bool(c.cap.search(text)), _QCHARS.sub("", c.question_word.sub(" ", text)))
+                 asks_list(text, c), qb, vector, alts, asks, bool(c.cap.search(text)), _QCHARS.sub("", asked))
 
 
 def ask_words(tokens: Sequence[str], kinds: Sequence[str], cues: Cues) -> tuple[str, ...]:
