@@ -493,7 +493,7 @@ class Answerer:
             overview = asks_overview(q.text, self.cues)
             if overview:
                 doc_id = best_hit.chunk.doc_id
-                if doc_id not in named_version(self.docs, q.text):  # a superseded document's list is read from its newer version
+                if doc_id not in named_version(self.docs, q.whole):  # a superseded document's list is read from its newer version
                     doc_id = next(iter(newer_versions(self.docs, doc_id)), doc_id)
                 more = self._document_hits(q.text, doc_id, max(top_k, 40))
                 if more:
@@ -555,7 +555,7 @@ class Answerer:
         # clause states it through its header, so the name is coverage for all of them; other
         # regions' passages lack it by definition
         general = strip_regions(resolved, self.docs)
-        gq = self._query(general, q.vector) if general else q
+        gq = replace(self._query(general, q.vector), asked=resolved) if general else q  # the version it names is the whole question's
         region_only: list[Selected] = []
         p_region = 0.0
         others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
@@ -656,7 +656,7 @@ class Answerer:
         # (comparing rewards asks amounts; 「有啥不同」 asks no list, though 「有啥」 is left)
         topic = comparison_topic(general, self.cues) or general
         gq = self._query(topic)
-        gq = replace(gq, kinds=asked_kinds(general, self.cues), wants_list=asks_list(general, self.cues))
+        gq = replace(gq, kinds=asked_kinds(general, self.cues), wants_list=asks_list(general, self.cues), asked=resolved)
         parts = []
         for r in regions:
             # a province compared with its own city (「绵阳和四川省」): the province's row is its documents
@@ -682,7 +682,7 @@ class Answerer:
                      else Decision(Reason.REFUSED_OUT_OF_CORPUS))
                 if not d.refused and d.selected and not d.missing:
                     break
-            sel = tuple(d.selected[:MAX_PER_REGION]) if not d.refused else ()
+            sel = _best_in_order(d.selected, MAX_PER_REGION) if not d.refused else ()
             missing = tuple(d.missing) if sel else (tuple(gq.kinds) or ("",))
             parts.append(RegionPart(region_label(r), sel, missing, has_docs=own or bool(sel)))
         selected = tuple(s for p in parts for s in p.selected)
@@ -698,7 +698,7 @@ class Answerer:
             return selected
         first = selected[0]
         newer = newer_versions(self.docs, first.hit.chunk.doc_id)
-        if not newer or named_docs({first.hit.chunk.doc_id: self.docs.get(first.hit.chunk.doc_id)}, q.text) or first.hit.chunk.doc_id in named_version(self.docs, q.text):
+        if not newer or named_docs({first.hit.chunk.doc_id: self.docs.get(first.hit.chunk.doc_id)}, q.whole) or first.hit.chunk.doc_id in named_version(self.docs, q.whole):
             return selected
         new_id = newer[0]
         if not any(s.hit.chunk.doc_id == new_id for s in selected):
@@ -872,3 +872,10 @@ def _turn(h) -> Turn:
 
 def _ms(t: float) -> float:
     return (time.perf_counter() - t) * 1000.0
+
+
+def _best_in_order(selected: Sequence[Selected], n: int) -> tuple[Selected, ...]:
+    """At most ``n`` of ``selected``: the highest scored (earlier first among equals), in
+    their order in ``selected`` (an enumeration's items stay in document order)."""
+    keep = sorted(sorted(range(len(selected)), key=lambda i: -selected[i].score)[:n])
+    return tuple(selected[i] for i in keep)

@@ -100,6 +100,12 @@ class Query:
     asks: tuple[str, ...] = ()
     asks_cap: bool = False  # the question names a cap (最多, 最高, 上限, 封顶: cues.json cap_words)
     core: str = ""  # the question's characters without question words and punctuation (:func:`phrase`)
+    asked: str = ""  # the whole question when ``text`` is part of it (without its places): what names a version
+
+    @property
+    def whole(self) -> str:
+        """The question as asked, place names and version years included (「谷城2021年那版」)."""
+        return self.asked or self.text
 
 
 _QCHARS = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")

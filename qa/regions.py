@@ -47,11 +47,13 @@ def asked_regions(question: str, docs: Mapping[str, DocMeta]) -> list[Region]:
             if local[name] not in out:
                 out.append(local[name])
     # keep only the most specific of nested mentions (江苏省盐城市亭湖区: 亭湖区), unless the two are joined
-    # as places of their own (「绵阳和四川省」「四川省与绵阳」: a province and its city compared)
+    # as places of their own (「绵阳和四川省」「四川省与绵阳」: a province and its city compared), also
+    # each with its own object (「绵阳的专精特新奖励和四川省的技改资金」: the second follows a joining word)
     def joined(r: Region, o: Region) -> bool:
         spans = sorted(at.get(r, []) + at.get(o, []))
-        return any(_JOIN.fullmatch(question[a_end:b_start]) is not None for (_, a_end), (b_start, _) in zip(spans, spans[1:])
-                   if a_end < b_start)
+        return any(_JOIN.fullmatch(gap) is not None or _JOIN_BEFORE.search(gap) is not None
+                   for (_, a_end), (b_start, _) in zip(spans, spans[1:]) if a_end < b_start
+                   for gap in [question[a_end:b_start]])
 
     return [r for r in out if not any(o != r and r.contains(o) and not joined(r, o) for o in out)]
 
@@ -176,17 +178,29 @@ def region_label(region: Region) -> str:
 
 
 _JOIN = re.compile(r"\s*(?:和|与|跟|及|同|、|，|,|还是|或)\s*")
+_JOIN_BEFORE = re.compile(r"(?:和|与|跟|及|、|还是)\s*$")  # a place right after these is one more place asked
 
 
 _QUALIFIER = re.compile(r"\s*[（(][^（()）]{1,12}[)）]")
-# what may stand between two places asked together: a qualifier of the first (its brackets, or the
-# year of its version: 谷城2021年那版) and the word joining them
-_JOINED = re.compile(rf"(?:{_QUALIFIER.pattern}|\s*\d{{4}}\s*年?(?:的)?(?:那版|那一版|版本?|旧版|老版|新版|政策|措施)?)?\s*(?:和|与|跟|及|、|还是|或)\s*")
+
+
+@lru_cache(maxsize=4)
+def _version_patterns() -> tuple[re.Pattern, re.Pattern]:
+    """(a place's version qualifier: 2021年那版, 2024年的政策 — a year and a version word
+    (cues.json ``version_words``); what may stand between two places asked together: a
+    qualifier of the first (its brackets, or its year and version: 谷城2021年那版) and the
+    word joining them)."""
+    from policyqa.qa.cues import _alt, load_cues
+
+    words = _alt(load_cues().version_words) or "(?!)"
+    version = re.compile(rf"\s*\d{{4}}\s*年?\s*(?:的)?\s*(?:{words})")
+    joined = re.compile(rf"(?:{_QUALIFIER.pattern}|\s*\d{{4}}\s*年?(?:的)?(?:{words})?)?\s*(?:和|与|跟|及|、|还是|或)\s*")
+    return version, joined
 
 
 def places_joined(gap: str) -> bool:
     """``gap``, the text between two place names, joins them (「和」, 「（2024版）和」, 「2021年那版和」)."""
-    return bool(_JOINED.fullmatch(gap))
+    return bool(_version_patterns()[1].fullmatch(gap))
 
 
 def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> str:
@@ -198,8 +212,10 @@ def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> s
         for m in re.finditer(re.escape(name), question):
             if not any(a < m.end() and m.start() < b for a, b in spans):
                 spans.append((m.start(), m.end()))
-    # a qualifier in brackets right after a place (谷城（2024版）, 亭湖区(盐城)) goes with it
-    spans = [(a, m.end() if (m := _QUALIFIER.match(question, b)) else b) for a, b in spans]
+    # a qualifier in brackets right after a place (谷城（2024版）, 亭湖区(盐城)) goes with it, and so does
+    # the year of its version (谷城2021年那版, 桐溪2024年的政策): it chooses a document, not what is asked
+    version = _version_patterns()[0]
+    spans = [(a, m.end() if (m := _QUALIFIER.match(question, b) or version.match(question, b)) else b) for a, b in spans]
     out, pos = [], 0
     for a, b in sorted(spans):
         if a < pos:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Sequence
@@ -194,6 +194,9 @@ def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
                 shapes: Shapes | None = None, newer: Callable[[str], str | None] | None = None) -> list[Selected]:
     """Every item of the enumeration the best answering unit belongs to, in document
     order ([] when it belongs to none: the caller falls back to the selector's list).
+    Each item's ``score`` is the selector's probability of the best scored unit inside it
+    (0 for an item none of the question's top passages holds), so a caller keeping fewer
+    items keeps those that answer.
     ``newer``: document id -> the id of its newer version in the knowledge base (or
     None); an enumeration of a superseded document is read from the newer one, under
     the same heading, when it has it."""
@@ -214,26 +217,39 @@ def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     chunks = sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start)
     own = _items_of(h, prob, s)
     if len(own) >= 2:
-        return (own + _continued(h, chunks, prob, limit))[:limit]
+        return _scored((own + _continued(h, chunks, prob, limit))[:limit], sc)
     path = [p for p in h.chunk.section.split(" > ") if p]
     # the passage introduces items that are passages of their own (「第二十三条 > （一）」…)
     kids = [ch for ch in chunks if _parent_is(ch, path)]
     if len(kids) >= 2:
-        return [_whole(ch, h, prob) for ch in kids[:limit]]
+        return _scored([_whole(ch, h, prob) for ch in kids[:limit]], sc)
     # the passage is one item of an enumeration split over passages: its siblings under the same heading
     if path and _ENUM_HEADING.match(path[-1]):
         parent = path[:-1]
         sibs = [ch for ch in chunks if _parent_is(ch, parent)]
         if len(sibs) >= 2:
-            return [_whole(ch, h, prob) for ch in sibs[:limit]]
+            return _scored([_whole(ch, h, prob) for ch in sibs[:limit]], sc)
     # an intro (「…不得用于以下支出：」) whose items open the next passage
     if (c is not None and s.list_intro.search(c.text.rstrip("。 "))) or s.list_intro.search(h.chunk.text.rstrip("。 \n")):
         after = [ch for ch in chunks if ch.start >= h.chunk.end - 1][:1]
         for ch in after:
             items = _items_of(Hit(chunk=ch, score=h.score, rank=h.rank), prob, s)
             if len(items) >= 2:
-                return items[:limit]
+                return _scored(items[:limit], sc)
     return []
+
+
+def _scored(items: list[Selected], sc: Scored) -> list[Selected]:
+    """``items`` with each score the selector's probability of the best candidate of ``sc``
+    lying in it (same passage, overlapping span), 0 when none does."""
+    probs = 1 / (1 + np.exp(-np.asarray(sc.logits, dtype=float)))
+    out = []
+    for it in items:
+        cid, a, b = it.hit.chunk.chunk_id, it.start, it.start + len(it.text)
+        inside = [float(probs[j]) for j, c in enumerate(sc.cands)
+                  if sc.hits[c.hit].chunk.chunk_id == cid and c.start >= 0 and c.start < b and a < c.end]
+        out.append(replace(it, score=max(inside, default=0.0)))
+    return out
 
 
 def items_after_intro(composer, sel: Selected, doc_chunks: Callable[[str], Sequence], limit: int = 12,

@@ -303,3 +303,51 @@ def test_each_rows_search_names_its_place(answerer, monkeypatch):
     scoped = {ids: text for text, ids in seen}
     assert any(ids == ("deqing-2025.txt",) and "德清" in text and "永丰" not in text for ids, text in scoped.items())
     assert any(ids == ("yongfeng-2025.txt",) and "永丰" in text and "德清" not in text for ids, text in scoped.items())
+
+
+def test_a_version_year_after_a_place_goes_with_it_a_year_asked_about_stays():
+    """「德清2025年的政策和永丰…」: the year and the version word choose 德清's document; the
+    topic each row is searched with is what follows.  A year that is part of what is asked
+    (「2025年要培育多少」) is kept."""
+    assert strip_regions("德清2025年的政策和永丰的展位费补贴一样吗") == "的展位费补贴一样吗"
+    assert strip_regions("展位费补多少？德清和永丰2025年的规定分别是？") == "展位费补多少？分别是？"
+    assert strip_regions("德清2025年要培育多少隐形冠军") == "2025年要培育多少隐形冠军"
+
+
+def test_a_province_and_its_city_each_with_its_own_object_are_both_asked():
+    """「天水的X和甘肃省的Y」: the province follows a joining word, so it is a place of its own,
+    not the address of 天水 (「甘肃省天水市的X和Y」 is one place)."""
+    from policyqa.qa.regions import asked_regions
+
+    meta, _, _ = _nested()
+    assert [r.full for r in asked_regions("天水的小巨人奖励和甘肃省的技改补贴分别是多少", meta)] == ["甘肃省天水市", "甘肃省"]
+    assert [r.full for r in asked_regions("甘肃省天水市的小巨人奖励和技改补贴分别是多少", meta)] == ["甘肃省天水市"]
+
+
+def test_a_comparison_row_keeps_the_items_that_answer_not_the_first_of_a_long_enumeration(tmp_path):
+    """tests/data/compare_lists (written for this test): each county lists its services as an
+    enumeration of five or six items; the item on listing rewards is the fifth in 林山's and
+    the second in 河阳's.  A row shows at most three items, and those kept are the ones
+    that answer, in document order."""
+    from policyqa.qa.answerer import MAX_PER_REGION
+
+    ask = folder_answerer(DATA.parent / "compare_lists", ["挂牌", "股权市场", "诉求", "答复"], tmp_path / "index",
+                          today=lambda: date(2026, 6, 1), threshold=0.0).answer
+    a = ask("林山和河阳，支持企业到股权市场挂牌分别有哪些措施？")  # a list question: each row an enumeration
+    b = blocks(a)
+    ls = next(v for k, v in b.items() if k.endswith("林山县"))
+    hy = next(v for k, v in b.items() if k.endswith("河阳县"))
+    assert "20万元" in ls and "10万元" in hy
+    assert "20万元" not in hy and "10万元" not in ls
+    assert len([x for x in a.text.split("\n来源：", 1)[0].splitlines() if x.startswith("【")]) <= 2 * MAX_PER_REGION
+
+
+def test_best_in_order_keeps_the_highest_scored_in_their_order():
+    from policyqa.qa.answerer import _best_in_order
+    from policyqa.qa.compose import Selected
+
+    sel = [Selected(hit=None, text=t, score=s) for t, s in [("a", 0.1), ("b", 0.9), ("c", 0.1), ("d", 0.5), ("e", 0.9)]]
+    assert [s.text for s in _best_in_order(sel, 3)] == ["b", "d", "e"]
+    assert [s.text for s in _best_in_order(sel, 9)] == ["a", "b", "c", "d", "e"]
+    tied = [Selected(hit=None, text=t, score=0.5) for t in "abcd"]
+    assert [s.text for s in _best_in_order(tied, 2)] == ["a", "b"]  # equals: the earlier first

@@ -114,6 +114,13 @@ def test_the_newer_version_leads_unless_the_question_names_the_older_one(answere
     assert "50万元" in body(old) and old.citations[0].doc_id == "anji-2021.txt"
 
 
+def test_a_version_named_by_its_year_right_after_the_place_is_the_one_answered(answerer):
+    """「安吉2021年那版」: the year and version word go with the place (the topic is read
+    without them), and still choose the older document."""
+    b = body(answerer.answer("安吉2021年那版政策里首次认定国家级小巨人奖励多少？"))
+    assert "50万元" in b and ("80万元" not in b or b.index("50万元") < b.index("80万元"))
+
+
 # --- regions ----------------------------------------------------------------------------------------
 
 
