@@ -36,6 +36,7 @@ from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
 from policyqa.qa.shapes import (
     asked_document_facts,
+    cited_article,
     asks_overview,
     document_fact_text,
     enumeration,
@@ -410,6 +411,7 @@ class Answerer:
         if not selected:
             return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
         selected, shape = self._complete_intro(selected, shape, q)
+        selected = self._with_cited(q, selected, shape)
         selected = self._versions(q, selected, top_k)
         missing = self._missing(q, selected)
         reason = Reason.PARTIAL if missing else Reason.ANSWERED
@@ -454,6 +456,21 @@ class Answerer:
             return selected, shape
         items = items_after_intro(self.composer, selected[0], self._doc_chunks, int(self.composer.params["list_max"]))
         return (items, "list") if items else (selected, shape)
+
+    def _with_cited(self, q, selected: list[Selected], shape: str) -> list[Selected]:
+        """A single quote that lacks the figure asked and refers to other articles by number
+        (「第七条规定的小升规奖励实行免申即享」 for 「小升规奖多少」) is preceded by the unit of
+        those articles that answers the question (:func:`cited_article`) when that unit states it."""
+        if shape != "single" or not selected or not q.kinds:
+            return selected
+        first = selected[0]
+        lacking = [k for k in q.kinds if k not in self._stated(" ".join(s.text for s in selected))]
+        if not lacking:
+            return selected
+        got = cited_article(self.composer, q, first, self._doc_chunks)
+        if got is None or any(s.hit.chunk.chunk_id == got.hit.chunk.chunk_id and s.start == got.start for s in selected):
+            return selected
+        return [got, *selected] if any(k in self._stated(got.text) for k in lacking) else selected
 
     def _partial(self, q, hits: Sequence[Hit], english: bool, outside: Sequence[Hit] | None = None) -> Decision | None:
         """Topic found, the figure asked not stated: the passages are judged about the
@@ -565,6 +582,7 @@ class Answerer:
             if p_region >= self.threshold:
                 selected, shape = self._select(gq, sc, Filters(doc_ids=tuple(region_docs)), top_k)
                 selected, shape = self._complete_intro(selected, shape, gq)
+                selected = self._with_cited(gq, selected, shape)
                 selected = self._versions(gq, selected, top_k)
                 missing = self._missing(gq, selected)
                 if selected and not missing:  # from national documents alone when the region has none of its own

@@ -1,4 +1,5 @@
-"""Article numbers and the clauses that assign articles to responsible units.
+"""Article numbers, the articles a clause refers to, and the clauses that assign
+articles to responsible units.
 
 County and city policies often close with one clause that names the unit
 responsible for each article by number (「第1—3条由县工信局、县统计局负责；第11条、
@@ -62,4 +63,29 @@ def assignments(text: str) -> list[Assignment]:
             arts.update(range(a, b + 1))
         if arts:
             out.append(Assignment(frozenset(arts), m.group(2).strip(" ，,"), m.start(), m.end()))
+    return out
+
+
+# 「第七条、第九条规定的」「按第3至5条」: article numbers in running text; one right after a title
+# (「《…办法》第五条」) is another document's
+_REFERENCE = re.compile(rf"(?<!》)(?<!》\s)第({_NUM})条(?:\s*[—\-–~～至到]\s*第?({_NUM})条)?")
+
+
+def referenced(text: str, own: int | None = None) -> list[int]:
+    """Article numbers ``text`` refers to, in order of mention, without ``own`` (the
+    article the text belongs to) and without the number that opens it as its heading
+    (「第二十五条　规范资金兑现。…第七条、第九条规定的小升规…」 -> [7, 9])."""
+    out: list[int] = []
+    body = text.lstrip()
+    head = _ARTICLE.match(body)
+    # the opening number is the article's own heading when it is ``own``, or (``own`` unknown) when
+    # a space follows it as after a heading, not a 「、」 or 「规定」 as after a reference
+    is_heading = head is not None and (number(head.group(1)) == own or (own is None and body[head.end():head.end() + 1].isspace()))
+    skip = len(text) - len(body) + head.end() if is_heading else 0
+    for m in _REFERENCE.finditer(text, skip):
+        a = number(m.group(1))
+        b = number(m.group(2)) if m.group(2) else a
+        if a is None or b is None or b < a or b - a > 20:
+            continue
+        out += [n for n in range(a, b + 1) if n != own and n not in out]
     return out

@@ -26,10 +26,10 @@ from typing import Callable, Sequence
 import numpy as np
 
 from policyqa.index.types import Hit
-from policyqa.qa.articles import article_of, assignments
+from policyqa.qa.articles import article_of, assignments, referenced
 from policyqa.qa.candidates import item_marks, item_spans
 from policyqa.qa.compose import Scored, Selected
-from policyqa.qa.features import CANDIDATE_FEATURES, context_coverage, coverage
+from policyqa.qa.features import CANDIDATE_FEATURES, bigrams, context_coverage, coverage
 from policyqa.qa.llm import chinese_number
 
 DATA = Path(__file__).parent / "data" / "shapes.json"
@@ -169,6 +169,35 @@ def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
                 hit = Hit(chunk=ch, score=h.score, rank=h.rank)
                 return [Selected(hit, ch.text[a.start:a.end], prob, intro=_heading(h), kind="note", start=-1)]
     return []
+
+
+def cited_article(composer, q, sel: Selected, doc_chunks: Callable[[str], Sequence], limit: int = 3) -> Selected | None:
+    """The unit of an article ``sel`` refers to by number (「第七条、第九条规定的小升规和专精特新
+    奖励实行“免申即享”」 refers to the articles that state those rewards): of the articles it
+    names (at most ``limit``, in its own document), the unit the selector scores highest for
+    the question; None when it refers to none."""
+    h = sel.hit
+    if sel.start < 0 or h is None:
+        return None
+    own = article_of(h.chunk.section, h.chunk.text)
+    refs = referenced(sel.text, own)[:limit]
+    if not refs:
+        return None
+    chunks = sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start)
+    by_article: dict[int, list] = {}
+    for c in chunks:
+        n = article_of(c.section, c.text)
+        if n in refs:
+            by_article.setdefault(n, []).append(c)
+    if not by_article:
+        return None
+    # the article about the question's topic: the most of the question's bigrams in its heading and text
+    # (「小升规」 shares 升规 with 「第七条 支持小微企业升规」, not with the 小巨人 article cited beside it)
+    overlap = {n: len(q.bigrams & bigrams(" ".join(c.section + c.text for c in cs))) for n, cs in by_article.items()}
+    top = max(overlap.values())
+    hits = [Hit(chunk=c, score=h.score, rank=h.rank) for n, cs in by_article.items() if overlap[n] == top for c in cs]
+    got = composer.select(composer.score(q, hits))
+    return got[0] if got else None
 
 
 def _unit_sentence(text: str, at: int, s: Shapes) -> tuple[int, int] | None:
