@@ -564,15 +564,17 @@ class Answerer:
         """A question about a named region: its documents answer it, or we say they don't
         and offer other regions' rules, each labelled with its region."""
         names = tuple(region_label(r) for r in regions)
-        region_docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
-        regional = [h for h in hits if h.chunk.doc_id in region_docs][:top_k]
-        if region_docs and not regional:
-            regional = newer_first(self.docs, self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
+        own_docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
         # judged without the region's name, on the topic alone: within the region's documents every
         # clause states it through its header, so the name is coverage for all of them; other
         # regions' passages lack it by definition
         general = strip_regions(resolved, self.docs)
         gq = replace(self._query(general, q.vector), asked=resolved) if general else q  # the version it names is the whole question's
+        in_text = self._named_in_text(gq, [h for h in hits if h.chunk.doc_id not in own_docs][:top_k], regions)
+        region_docs = sorted(set(own_docs) | in_text)
+        regional = [h for h in hits if h.chunk.doc_id in region_docs][:top_k]
+        if region_docs and not regional:
+            regional = newer_first(self.docs, self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
         region_only: list[Selected] = []
         p_region = 0.0
         others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
@@ -587,13 +589,16 @@ class Answerer:
                 missing = self._missing(gq, selected)
                 if selected and not missing:  # from national documents alone when the region has none of its own
                     return Decision(Reason.ANSWERED, tuple(selected), regions=names, shape=shape, p_answerable=p_region,
-                                    region_has_docs=self._has_own(region_docs))
+                                    region_has_docs=self._has_own(region_docs),
+                                    named_in_text=any(s.hit.chunk.doc_id in in_text for s in selected))
                 region_only = selected[:1]
             elif (part := self._partial(gq, regional, english, outside=others)) is not None:
                 if part.reason == Reason.ANSWERED:
-                    return replace(part, regions=names, region_has_docs=self._has_own(region_docs))
+                    return replace(part, regions=names, region_has_docs=self._has_own(region_docs),
+                                   named_in_text=any(s.hit.chunk.doc_id in in_text for s in part.selected))
                 region_only, p_region = list(part.selected), part.p_answerable or 0.0
         selected: list[Selected] = []
+        others = [h for h in hits if h.chunk.doc_id not in own_docs][:top_k]  # (with those read as the place's)
         if others:
             sc = self.composer.score(gq, others)
             if self._p_answerable(sc, english) >= self.threshold:
@@ -603,11 +608,11 @@ class Answerer:
                     selected = []
         if region_only and not selected:
             return Decision(Reason.PARTIAL, tuple(region_only), regions=names, missing=tuple(self._missing(gq, region_only)), p_answerable=p_region,
-                            region_has_docs=self._has_own(region_docs))
+                            region_has_docs=self._has_own(region_docs), named_in_text=any(s.hit.chunk.doc_id in in_text for s in region_only))
         if not selected and not region_only:
-            return Decision(Reason.REFUSED_REGION, regions=names, region_has_docs=self._has_own(region_docs), nearest=self._nearest(hits))
+            return Decision(Reason.REFUSED_REGION, regions=names, region_has_docs=self._has_own(own_docs), nearest=self._nearest(hits))
         placed = [self._placed(s.hit.chunk.doc_id) for s in selected]
-        return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=self._has_own(region_docs),
+        return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=self._has_own(own_docs),
                         missing=tuple(self._missing(gq, region_only)) if region_only else (), p_answerable=p_region,
                         unplaced=not all(placed), other_regions=any(placed))
 
@@ -646,6 +651,29 @@ class Answerer:
         one that may apply anywhere (:meth:`Jurisdiction.known`)."""
         m = self.docs.get(doc_id)
         return m is None or doc_jurisdiction(m).known
+
+    def _named_in_text(self, gq, outside: Sequence[Hit], regions) -> set[str]:
+        """The document of the passage outside the place's own documents that answers the question
+        best on its topic alone (``gq``, without the place names, so a passage is not chosen for
+        naming the place), when that document states no place but the passage, its heading or its
+        title names the asked place or a place in it (「广东税务第一时间…」): it is read as the
+        place's.  Empty otherwise."""
+        if not any(not self._placed(h.chunk.doc_id) and self._names_place(h, regions) for h in outside):
+            return set()
+        sc = self.composer.score(gq, outside)
+        i = sc.best(lambda c: not c.host)
+        if i is None:
+            return set()
+        h = sc.hits[sc.cands[i].hit]
+        return {h.chunk.doc_id} if not self._placed(h.chunk.doc_id) and self._names_place(h, regions) else set()
+
+    def _names_place(self, hit: Hit, regions) -> bool:
+        """The passage, its heading or its document's title names one of ``regions`` or a place inside one."""
+        from policyqa.corpus.regions import find_mentions
+
+        m = self.docs.get(hit.chunk.doc_id)
+        text = "\n".join([m.title if m is not None and m.title else "", hit.chunk.section, hit.chunk.text])
+        return any(r == p or r.contains(p) for x in find_mentions(text) for p in x.regions for r in regions)
 
     def _has_own(self, doc_ids: Sequence[str]) -> bool:
         """Some of these documents (those applying to a region) are the region's own or its

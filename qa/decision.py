@@ -62,6 +62,9 @@ class Decision:
     # (no region tag; they may apply) and/or other regions' documents (tagged; they do not apply)
     unplaced: bool = False
     other_regions: bool = True
+    # answered from documents that state no place but whose quoted passage, heading or title names
+    # the asked region (「广东税务第一时间…」): said so before the statements
+    named_in_text: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
@@ -98,6 +101,8 @@ def lead_text(d: Decision) -> str:
         lines.append(d.followup_note)
     if d.reason in (Reason.ANSWERED, Reason.PARTIAL) and d.regions and not d.region_has_docs and d.shape != "comparison":
         lines.append(region_note(d) or "")
+    if d.reason in (Reason.ANSWERED, Reason.PARTIAL) and d.named_in_text:
+        lines.append(f"以下内容出自没有写明适用地区的文件，其原文提到{names}。")
     if d.reason == Reason.PARTIAL:
         lines.append(f"文件中没有写明这项的{missing_text(d.missing)}；以下是最接近的规定：")
     elif d.reason == Reason.REFUSED_REGION and d.selected:
