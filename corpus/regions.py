@@ -99,13 +99,41 @@ def _region_of(code: str) -> Region:
     return Region(prov, city, t.get(code, ""))
 
 
+@lru_cache(maxsize=1)
+def _ethnic_groups() -> tuple[str, ...]:
+    path = _DATA.with_name("ethnic_groups.txt")
+    words = [w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip() and not w.startswith("#")]
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+def autonomous_short(name: str) -> str:
+    """The short name of an autonomous prefecture or county: its place name and 州/县
+    (大理白族自治州 -> 大理州, 恩施土家族苗族自治州 -> 恩施州, 长阳土家族自治县 -> 长阳县);
+    "" for any other name."""
+    if not name.endswith(("自治州", "自治县")):
+        return ""
+    base, kind = name[:-3], name[-1]
+    stripped = True
+    while stripped:
+        stripped = False
+        for g in _ethnic_groups():
+            if base.endswith(g) and len(base) - len(g) >= 2:
+                base, stripped = base[: -len(g)], True
+                break
+    return base + kind if base != name[:-3] else ""
+
+
 @lru_cache(maxsize=2)
 def _names(allow_short_districts: bool) -> dict[str, tuple[Region, ...]]:
-    """name -> regions it may denote (full names always; short forms selectively)."""
+    """name -> regions it may denote (full names always; short forms selectively; an autonomous
+    prefecture or county also by its place name and 州/县: 大理州, 长阳县)."""
     out: dict[str, list[Region]] = {}
     for code, name in _table().items():
         reg = _region_of(code)
         out.setdefault(name, []).append(reg)
+        auto = autonomous_short(name)
+        if auto and (reg.level != "district" or allow_short_districts):
+            out.setdefault(auto, []).append(reg)
         short = short_name(name)
         if short == name or len(short) < 2 or short in _GENERIC_SHORT:
             continue

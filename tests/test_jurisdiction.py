@@ -26,6 +26,8 @@ from policyqa.qa.regions import docs_for
         ("中共霍山县委 霍山县人民政府", "county", "安徽省六安市霍山县"),
         ("盐城经济技术开发区管委会", "park", "江苏省盐城市盐城经济技术开发区"),
         ("桐溪县人民政府", "county", "桐溪县"),  # not in the gazetteer: kept by name
+        ("大理州人民政府", "city", "云南省大理白族自治州"),  # an autonomous prefecture by its usual short name
+        ("恩施州经济和信息化局", "city", "湖北省恩施土家族苗族自治州"),
         ("市工业和信息化局", "city", ""),  # level only: the place comes from elsewhere
     ],
 )
@@ -117,3 +119,15 @@ def test_a_doc_number_abbreviating_the_unplaced_county_itself_names_no_province(
     assert derive_jurisdiction("青禾县人民政府", "青政发〔2025〕3号", "", "根据《浙江省若干政策》。").label == "浙江省青禾县"
     # a prefix that is not the county's own still reads as its province
     assert derive_jurisdiction("桐溪县人民政府", "浙政发〔2024〕5号", "", "").label == "浙江省桐溪县"
+
+
+def test_autonomous_prefectures_and_counties_have_their_usual_short_names():
+    from policyqa.corpus.regions import autonomous_short, find_mentions
+
+    assert autonomous_short("大理白族自治州") == "大理州"
+    assert autonomous_short("黔东南苗族侗族自治州") == "黔东南州"  # several groups, and a place name of three
+    assert autonomous_short("伊犁哈萨克自治州") == "伊犁州"  # a group named without 族
+    assert autonomous_short("长阳土家族自治县") == "长阳县"
+    assert autonomous_short("宿迁市") == ""
+    assert [r.full for m in find_mentions("中共红河州委") for r in m.regions] == ["云南省红河哈尼族彝族自治州"]
+    assert [r.full for m in find_mentions("海南省") for r in m.regions] == ["海南省"]  # 海南州 (青海) takes no bare 海南
