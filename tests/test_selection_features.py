@@ -256,7 +256,8 @@ def test_a_trimmed_quote_keeps_what_its_figure_is_for(unit):
     assert topic_weight(q, sel[0].text) > 0  # not a bare 「20万元」: a word of what it is for stays
 
 
-@pytest.mark.parametrize("text", ["市政府负责同志每季度调度一次。", "挂钩干部每月走访企业不少于1次。", "每个工作日公布一次办理进度。"])
+@pytest.mark.parametrize("text", ["市政府负责同志每季度调度一次。", "挂钩干部每月走访企业不少于1次。", "每个工作日公布一次办理进度。",
+                                  "每半年开展一次评估。"])
 def test_a_frequency_states_the_time_a_how_often_question_asks(text):
     from policyqa.qa.cues import present_kinds
 
