@@ -107,7 +107,10 @@ def load_cues(path: str | Path = DATA) -> Cues:
         cap=re.compile(_alt(d["cap_words"])),
         continuation=re.compile("^(?:" + _alt(d["continuation_starts"]) + ")"),
         question_word=re.compile(_alt(d["question_words"])),
-        followup_start=re.compile("^(?:" + _alt(d["followup_starts"]) + ")"),
+        # a start word, then optionally the asker's own firm and a copula (「如果我们只是…呢」)
+        followup_start=re.compile("^(?:" + _alt(d["followup_starts"]) + ")"
+                                  + ("(?:" + _alt(d["followup_start_self"]) + ")?" if d.get("followup_start_self") else "")
+                                  + ("(?:" + _alt(d["followup_start_copulas"]) + ")?" if d.get("followup_start_copulas") else "")),
         followup_lean=re.compile(_alt(d["followup_leans"])),
         slot_groups=tuple(tuple(g) for g in d["followup_slot_groups"]),
         level_words=dict(d["followup_level_words"]),

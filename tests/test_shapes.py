@@ -161,6 +161,9 @@ def test_another_county_is_not_answered_from_it(answerer):
     # who asks is added; a word sharing one character with the new one (工业 ~ 规上企业) is not replaced
     ("亭湖买工业机器人补贴几成", "规上企业呢？", "亭湖规上企业买工业机器人补贴几成"),
     ("甲县企业引进全职博士每月补贴多少？", "硕士呢", "甲县企业引进全职硕士每月补贴多少？"),  # a sibling by its shared half
+    # a hypothetical framing (如果/要是 + the asker's firm + a copula) changes only the subject
+    ("乙市评上省级专精特新小巨人奖多少", "如果我们只是创新型中小企业呢？", "乙市评上创新型中小企业奖多少"),
+    ("甲县企业引进全职博士每月补贴多少？", "要是硕士呢", "甲县企业引进全职硕士每月补贴多少？"),
 ])
 def test_a_follow_up_replaces_only_what_changed(previous, question, resolved):
     assert resolve(question, previous) == resolved
@@ -316,3 +319,11 @@ def test_a_question_about_the_document_is_answered_from_its_metadata_cited(answe
 def test_a_version_named_by_its_year_is_answered_from_that_version(answerer):
     a = answerer.answer("安吉县2021年那版政策对首次认定国家级小巨人的企业奖励多少？")
     assert "50万元" in body(a) and a.citations[0].doc_id == "anji-2021.txt"
+
+
+@pytest.mark.parametrize("question", ["如果企业在戊县新建工厂，设备投资能拿多少补贴？", "假如公司评上国家级小巨人，戊县奖励多少钱？"])
+def test_a_question_opening_with_if_that_names_its_own_topic_starts_fresh(question):
+    from policyqa.qa.followup import is_followup
+
+    assert not is_followup(question)
+    assert resolve(question, "甲县企业引进全职博士每月补贴多少？") == question
