@@ -26,11 +26,11 @@ from policyqa.corpus.clean import normalize_query
 from policyqa.corpus.jurisdiction import NATIONAL, doc_jurisdiction
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
-from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, enumerated_items
-from policyqa.qa.cues import asked_kinds, asks_list, comparison_topic, full_forms, load_cues, names_word, present, present_kinds, with_synonyms
-from policyqa.qa.decision import Decision, FollowupScope, Reason, RegionPart
-from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features, coverage
-from policyqa.qa.followup import changed_object, in_context, is_followup, resolve, resolve_history
+from policyqa.qa.conversation import FollowupSteps, turn
+from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, beyond_heading, enumerated_items
+from policyqa.qa.cues import asked_kinds, asks_list, comparison_topic, full_forms, present_kinds, with_synonyms
+from policyqa.qa.decision import Decision, Reason, RegionPart
+from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features
 from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
@@ -55,7 +55,7 @@ MAX_PER_REGION = 3  # quoted units per region in a comparison
 DEFAULT_THRESHOLD = 0.5
 
 
-class Answerer:
+class Answerer(FollowupSteps):
     """Answers questions from a retriever's hits.
 
     Args:
@@ -167,39 +167,6 @@ class Answerer:
                 return self._render(question, *again, t0)
         return self._render(question, *out, t0)
 
-    def _in_context(self, text: str, history, filters) -> tuple[str, tuple, list[str]] | None:
-        """A question read as continuing the previous turn (:func:`in_context`), within the
-        previous turn's documents."""
-        last = self._last_question(history)
-        if not last:
-            return None
-        resolved = in_context(text, last)
-        prev_docs = self._previous_docs(last, filters, answered_only=True)
-        if not prev_docs:
-            return None
-        return resolved, (FollowupScope.WITHIN, "", tuple(self._title(d) for d in prev_docs[:2]), tuple(prev_docs)), prev_docs
-
-    def _last_question(self, history) -> str | None:
-        """The previous turn's question as resolved (each earlier follow-up in its context)."""
-        prev = [normalize_query(p) for p in (_turn(h).resolved_question or _turn(h).question for h in (history or [])) if p]
-        return resolve_history(prev[:-1], prev[-1], self.tokenize) if prev else None
-
-    def _previous_docs(self, last: str, filters, answered_only: bool = False) -> list[str]:
-        """The documents the previous question is answered from: its best three passages,
-        within the region it names.  ``answered_only``: none when the previous question is
-        not answerable from them (a refused turn gives no context to read a question in)."""
-        regions = [] if (filters and filters.region) else asked_regions(last, self.docs)
-        scope = filters
-        if regions and not (filters and filters.doc_ids):
-            docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
-            scope = Filters(doc_ids=tuple(docs)) if docs else filters
-        if not answered_only:
-            return list(dict.fromkeys(h.chunk.doc_id for h in self._search(last, k=3, filters=scope)))
-        prev_hits = self._search(last, k=self.top_k, filters=scope)
-        if not prev_hits or self._p_answerable(self.composer.score(self._query(last), prev_hits), False) < self.threshold:
-            return []
-        return list(dict.fromkeys(h.chunk.doc_id for h in prev_hits[:3]))
-
     def _attempt(self, question, checked, resolved, follow, prev_docs, history, filters, top_k, t0):
         """An Answer (from policy items) or what rendering needs: (resolved, decision, hits,
         retrieval ms, compose start)."""
@@ -243,149 +210,8 @@ class Answerer:
             d = self._regional(resolved, q, regions, hits, top_k, english)
         else:
             d = self._decide(q, hits, english, filters, top_k)
-        if follow is not None and follow[0] == FollowupScope.WITHIN and (d.refused or d.reason == Reason.REFUSED_REGION):
-            d = self._within_previous(resolved, q, follow[1], prev_docs or follow[3], top_k) or d
-        elif (follow is not None and follow[0] == FollowupScope.WITHIN and follow[1] and d.reason in (Reason.ANSWERED, Reason.PARTIAL)
-              and d.shape != "comparison" and not asked_regions(follow[1], self.docs)
-              and not any(self._names(follow[1], s.text + " ".join(s.items)) for s in d.selected)
-              and (_repeats(d, history) or not any(present(follow[1], s.hit.chunk.section + "\n" + s.hit.chunk.text, self.cues)
-                                                   for s in d.selected))):
-            # the answer must be about what the follow-up changed, not repeat the previous turn's rule
-            # (a changed place is named by the answer's region, not its text); a new rule whose quote does
-            # not name it is kept when its passage does (融资 by 贷款, a synonym, in 「七、特色金融…」)
-            found = self._within_previous(resolved, q, follow[1], prev_docs or follow[3], top_k)
-            if found is not None:
-                d = found
-            else:
-                follow = (FollowupScope.NOT_STATED, *follow[1:])
-        elif (follow is not None and follow[0] == FollowupScope.WITHIN and not follow[1] and d.reason in (Reason.ANSWERED, Reason.PARTIAL)
-              and d.shape != "comparison" and _repeats(d, history)
-              and not (q.kinds and all(k in present_kinds(" ".join(s.text for s in d.selected), self.cues) for k in q.kinds))):
-            # a new ask about the same topic (「要什么条件？」 after 「…奖多少？」) answered with the very quote the
-            # previous turn gave, which does not state what is asked now: the previous documents' best answer
-            # among the clauses not quoted before
-            d = self._new_ask(checked.text, prev_docs or follow[3], history, top_k) or d
-        if follow is not None:
-            d = replace(d, followup=follow[0], followup_object=follow[1], followup_docs=follow[2])
+        d = self._followup_outcome(d, follow, resolved, q, checked.text, prev_docs, history, top_k)
         return resolved, d, hits, t_retrieve, t2
-
-    def _new_ask(self, ask: str, prev_docs: Sequence[str], history, top_k: int) -> Decision | None:
-        """The answer to a follow-up's new ask (「要什么条件？」) from the previous turn's documents,
-        searched and scored on the ask itself — the documents are the topic; a conditions section
-        need not repeat the reward's name — leaving out the candidates the previous answer quoted;
-        None when nothing else is found."""
-        prev = _turn(history[-1]).answer if history else ""
-        if not prev or not prev_docs:
-            return None
-        scope = Filters(doc_ids=tuple(prev_docs))
-        hits = newer_first(self.docs, self._search(ask, k=top_k, filters=scope), ask)
-        q = self._query(ask)
-        if not hits:
-            return None
-        sc = self.composer.score(q, hits)
-        quoted = np.array([c.text.strip()[:60] in prev for c in sc.cands], dtype=bool)
-        if not len(quoted) or quoted.all():
-            return None
-        sc = replace(sc, logits=np.where(quoted, -60.0, sc.logits))  # far below any real logit: never chosen
-        selected, shape = self._select(q, sc, scope, top_k)
-        if not selected or _repeats(Decision(Reason.ANSWERED, tuple(selected)), history):
-            return None
-        # the other clause must be about the ask (条件 in its heading 「四、申报条件」 or text): a reward
-        # sentence that states its own conditions (「对首次纳入规模以上工业统计的企业…」) is rightly repeated
-        c = self.cues
-        words = [w for w in self.tokenize(c.anaphora.sub("", ask.strip(), count=1))
-                 if len(w) >= 2 and w not in c.generic and not c.question_word.fullmatch(w)]
-        if words and not any(present(w, s.hit.chunk.section + "\n" + s.text, c) for s in selected for w in words):
-            return None
-        selected, shape = self._complete_intro(selected, shape, q)
-        missing = self._missing(q, selected)
-        return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, tuple(selected), missing=tuple(missing), shape=shape)
-
-    def _resolve(self, text: str, history, filters) -> tuple[str, tuple | None, list[str]]:
-        """(resolved question, (FollowupScope, changed object, previous titles) for a follow-up
-        else None, the previous turn's documents to answer within)."""
-        last = self._last_question(history)
-        if not last:
-            return normalize_query(text), None, []
-        resolved = resolve(text, last, self.tokenize)
-        if resolved == normalize_query(text) or not is_followup(normalize_query(text)):
-            return resolved, None, []
-        prev_docs = self._previous_docs(last, filters)
-        raw = changed_object(text)
-        obj = self.cues.level_words.get(raw, raw)
-        titles = tuple(self._title(d) for d in prev_docs[:2])
-        if obj and prev_docs and not self._slot_change(raw) and not self._mentioned(obj, prev_docs):
-            return resolved, (FollowupScope.NOT_IN_PREVIOUS, obj, titles, tuple(prev_docs)), []
-        return resolved, (FollowupScope.WITHIN, obj, titles, tuple(prev_docs)), prev_docs
-
-    def _within_previous(self, resolved: str, q, obj: str, prev_docs: Sequence[str], top_k: int) -> Decision | None:
-        """A follow-up about something the previous turn's documents mention, refused by the
-        general judgement or answered with a clause that does not name it: the clause of
-        those documents that names the changed object (:meth:`_names`; answered, or partial
-        when it lacks the figure asked); None when no clause names it."""
-        if not obj or not prev_docs:
-            return None
-        hits = newer_first(self.docs, self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(prev_docs))), resolved)
-        if not hits:
-            return None
-        sc = self.composer.score(replace(q, kinds=()), hits)
-        i = sc.best(lambda c: not c.host and c.kind in ("sentence", "item") and self._names(obj, c.text))
-        if i is None:
-            return None
-        c = sc.cands[i]
-        sel = [_beyond_heading(Selected(sc.hits[c.hit], c.text.strip(), float(1 / (1 + np.exp(-sc.logits[i]))), kind=c.kind, start=c.start))]
-        missing = tuple(self._missing(q, sel))
-        return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, tuple(sel), missing=missing)
-
-    def _slot_change(self, obj: str) -> bool:
-        """A follow-up changing a slot of the same topic — a level (区里, 省级), a rank of a
-        slot group (四星), an amount or threshold (过1个亿), the place (亭湖区) — stays in the
-        previous context."""
-        from policyqa.corpus.regions import find_mentions
-        from policyqa.qa.cues import has_number
-
-        if has_number(obj) or re.search(r"\d", obj):
-            return True
-        if asked_regions(obj, self.docs) and sum(len(m.text) for m in find_mentions(obj, short_districts=True)) >= len(obj) - 1:
-            return True
-        if obj in self.cues.level_words or obj in self.cues.level_words.values():
-            return True
-        return any(w in obj for g in self.cues.slot_groups for w in g)
-
-    def _mentioned(self, obj: str, doc_ids: Sequence[str]) -> bool:
-        """Whether documents mention a follow-up's object: it occurs (itself or by a synonym,
-        融资 by 贷款), or one of its content words (the tokenizer's, generic words aside)
-        does, or half of its character bigrams do."""
-        texts = [c.header + "\n" + c.text for d in doc_ids for c in self._doc_chunks(d)]
-        joined = "\n".join(texts)
-        if names_word(obj, joined, self.cues):  # itself, a synonym, or half of its bigrams
-            return True
-        words = [t for t in self.tokenize(obj) if len(t) >= 2 and t not in self.cues.generic]
-        return any(present(w, joined, self.cues) for w in words)  # one of its words: the documents may name it otherwise (预留 …份额)
-
-    def _names(self, obj: str, text: str) -> bool:
-        """Whether ``text`` names a follow-up's changed object: the object itself; else every
-        slot word it holds (a level by one of its forms: 区级 by 各区, 区财政 …; a rank such
-        as 四星 literally) and at least half of its other content words or of their character
-        bigrams (「之后连续3年在库」 in 「此后连续3年在库的」)."""
-        if not obj or obj in text:
-            return bool(obj)
-        rest = obj
-        for group in self.cues.slot_groups:
-            for w in group:
-                if w in rest:
-                    if not any(f in text for f in self.cues.level_forms.get(w, (w,))):
-                        return False
-                    rest = rest.replace(w, " ")
-        words = [t for t in dict.fromkeys(self.tokenize(rest)) if len(t) >= 2 and t not in self.cues.generic]
-        if not words or sum(w in text for w in words) * 2 >= len(words):
-            return True
-        grams = {g for part in rest.split() for g in (part[i : i + 2] for i in range(len(part) - 1))}
-        return bool(grams) and sum(g in text for g in grams) * 2 >= len(grams)
-
-    def _title(self, doc_id: str) -> str:
-        m = self.docs.get(doc_id)
-        return (m.title if m and m.title else doc_id)
 
     # -- decisions --------------------------------------------------------------
 
@@ -483,7 +309,7 @@ class Answerer:
         p0 = self._p_answerable(sc, english, outside=outside)
         if p0 < self.threshold:
             return None
-        selected = [_beyond_heading(s) for s in self.composer.select(sc)[:1]]
+        selected = [beyond_heading(s) for s in self.composer.select(sc)[:1]]
         if not selected:
             return None
         missing = tuple(self._missing(q, selected))  # the figure may be there after all, in words the cues miss
@@ -623,7 +449,7 @@ class Answerer:
             return None
         from policyqa.qa import eligibility as el
 
-        past = [resolved] + [_turn(h).resolved_question or _turn(h).question for h in reversed(history or [])]
+        past = [resolved] + [turn(h).resolved_question or turn(h).question for h in reversed(history or [])]
         ask = el.read_question(text, self.docs, [region_label(r) for p in past for r in asked_regions(p, self.docs)][:1])
         chunks = getattr(self.retriever, "chunks", None) or {}
 
@@ -839,16 +665,6 @@ class Answerer:
         return answer
 
 
-def _beyond_heading(sel: Selected) -> Selected:
-    """A quote that only repeats its passage's heading (「第一条 支持企业家培训。」) says
-    nothing: the passage's whole clause is quoted instead (when it is short)."""
-    c = sel.hit.chunk
-    head = re.sub(r"\s+", "", sel.text.rstrip("。. "))
-    if sel.kind == "note" or not head or head not in re.sub(r"\s+", "", c.section) or len(c.text) > 300:
-        return sel
-    return replace(sel, text=c.text.strip(), start=0)
-
-
 def written_out(question: str, hits: Sequence[Hit], tokenize, cues) -> tuple[str, ...]:
     """Full forms, in the retrieved passages, of the question's words that no passage writes
     as such (:func:`full_forms`: 工业和信息化部 for 工信部, 规模以上工业企业 for 规上工业企业):
@@ -889,13 +705,6 @@ def with_dense_scores(hits: list[Hit], retriever, text: str) -> list[Hit]:
     return out
 
 
-def _repeats(d: Decision, history) -> bool:
-    """Every quote of ``d`` was already in the previous turn's answer (known only when the
-    history carries the answers' text)."""
-    prev = _turn(history[-1]).answer if history else ""
-    return bool(prev) and bool(d.selected) and all(s.text.strip()[:60] in prev for s in d.selected)
-
-
 def invalid_answer(question: str | None, t0: float | None = None) -> Answer | None:
     """The reply to a question that cannot be answered as asked (empty, too long, no
     words: :func:`~policyqa.qa.guard.check_question`), or None for a real question.
@@ -906,14 +715,6 @@ def invalid_answer(question: str | None, t0: float | None = None) -> Answer | No
     t0 = time.perf_counter() if t0 is None else t0
     timings = {"retrieve": 0.0, "compose": _ms(t0), "total": _ms(t0)}
     return refusal_answer(question or "", "", Decision(Reason.INVALID, message=checked.reply), (), timings)
-
-
-def _turn(h) -> Turn:
-    if isinstance(h, Turn):
-        return h
-    if isinstance(h, str):
-        return Turn(question=h)
-    return Turn(question=str(h.get("question", "")), answer=str(h.get("answer", "")), resolved_question=str(h.get("resolved_question", "")))
 
 
 def _ms(t: float) -> float:

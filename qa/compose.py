@@ -13,7 +13,7 @@ document text, so nothing in a document can become markup or a link.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -427,3 +427,13 @@ def render_markdown(statements: Sequence[Statement], citations: Sequence[Citatio
             out.append(f"{c.n}. {md_escape(source_line(c))}  ")
             out.append(f"   原文：“{md_escape(c.text)}”")
     return "\n".join(out).strip()
+
+
+def beyond_heading(sel: Selected) -> Selected:
+    """A quote that only repeats its passage's heading (「第一条 支持企业家培训。」) says
+    nothing: the passage's whole clause is quoted instead (when it is short)."""
+    c = sel.hit.chunk
+    head = re.sub(r"\s+", "", sel.text.rstrip("。. "))
+    if sel.kind == "note" or not head or head not in re.sub(r"\s+", "", c.section) or len(c.text) > 300:
+        return sel
+    return replace(sel, text=c.text.strip(), start=0)
