@@ -83,6 +83,8 @@ def document_fact_text(meta, facts: Sequence[str]) -> tuple[str, tuple[str, ...]
             phrase = "，".join(p.strip() for p in meta.validity.split(" / ") if p.strip()) if meta.validity else ""
             span = f"{meta.valid_from or '…'}至{meta.valid_to or '…'}" if (meta.valid_from or meta.valid_to) else ""
             parts.append("施行和有效期：" + "；".join(x for x in (phrase, f"即{span}" if span and phrase else span) if x))
+            if meta.repeals:  # whether the policy it replaces still applies is part of the answer
+                parts.append(meta.repeals.strip().rstrip("。"))
         else:
             missing.append(f)
     name = f"《{meta.title}》" if meta.title else meta.doc_id

@@ -13,6 +13,7 @@ the service's wiring (``make_answerer``), threshold 0 (shapes, not refusals).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -305,6 +306,19 @@ def test_document_facts_are_asked_only_about_a_document():
     assert asked_document_facts("这个办法哪天印发的，哪个单位发的？") == ("date", "issuer")
     assert asked_document_facts("这套政策有效期到什么时候") == ("validity",)
     assert asked_document_facts("企业认定有效期多长") == ()  # a rule's validity, not the document's
+    assert asked_document_facts("以前那个政策还管用吗") == ("validity",)  # whether an older version still applies
+
+
+def test_the_validity_of_a_document_says_which_policy_it_repealed():
+    from policyqa.corpus.types import DocMeta
+    from policyqa.qa.shapes import document_fact_text
+
+    new = DocMeta(doc_id="b", title="乙县若干措施", doc_number="乙政发〔2024〕3号", validity="自2024年5月1日起施行",
+                  valid_from="2024-05-01", repeals="原《乙县若干措施》（乙政发〔2021〕9号）同时废止。")
+    text, missing = document_fact_text(new, ("validity",))
+    assert "2024-05-01" in text and "乙政发〔2021〕9号）同时废止" in text and not missing
+    text, _ = document_fact_text(replace(new, repeals=""), ("validity",))
+    assert "废止" not in text
 
 
 def test_a_question_about_the_document_is_answered_from_its_metadata_cited(answerer):
