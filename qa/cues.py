@@ -56,7 +56,7 @@ class Cues:
     recipient_standard: re.Pattern = re.compile("(?!)")  # 新认定的, 获批 …: how a recipient is introduced
     explanation: re.Pattern = re.compile("(?!)")  # 即, 也就是 … at the start of a clause: it explains the clause before
     ask_verbs: re.Pattern = re.compile("(?!)")  # 要满足, 还有 … words at the end of a follow-up's object: part of the ask
-    version_words: tuple[str, ...] = ()  # 那版, 政策 … after a year that follows a place: names the place's version
+    version_word: re.Pattern = re.compile("(?!)")  # 那版, 政策 … after a year that follows a place: names the place's version
 
 
 @lru_cache(maxsize=4)
@@ -123,7 +123,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         recipient_standard=re.compile(_alt(d["recipient_standard_words"])) if d.get("recipient_standard_words") else re.compile("(?!)"),
         explanation=re.compile("^(?:" + _alt(d["explanation_starts"]) + ")") if d.get("explanation_starts") else re.compile("(?!)"),
         ask_verbs=re.compile("(?:" + _alt(d.get("followup_ask_verbs", [])) + ")") if d.get("followup_ask_verbs") else re.compile("(?!)"),
-        version_words=tuple(d.get("version_words", ())),
+        version_word=re.compile(_alt(d["version_words"])) if d.get("version_words") else re.compile("(?!)"),
     )
 
 

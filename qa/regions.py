@@ -190,9 +190,9 @@ def _version_patterns() -> tuple[re.Pattern, re.Pattern]:
     (cues.json ``version_words``); what may stand between two places asked together: a
     qualifier of the first (its brackets, or its year and version: 谷城2021年那版) and the
     word joining them)."""
-    from policyqa.qa.cues import _alt, load_cues
+    from policyqa.qa.cues import load_cues
 
-    words = _alt(load_cues().version_words) or "(?!)"
+    words = load_cues().version_word.pattern
     version = re.compile(rf"\s*\d{{4}}\s*年?\s*(?:的)?\s*(?:{words})")
     joined = re.compile(rf"(?:{_QUALIFIER.pattern}|\s*\d{{4}}\s*年?(?:的)?(?:{words})?)?\s*(?:和|与|跟|及|、|还是|或)\s*")
     return version, joined
