@@ -8,12 +8,15 @@ own city.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 _DATA = Path(__file__).with_name("data") / "gazetteer.tsv"
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _MUNICIPALITIES = {"11", "12", "31", "50"}
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "地区", "省", "市", "区", "县", "盟", "旗")
 # Short forms that are ordinary words, never taken as a place on their own.
@@ -167,10 +170,34 @@ def find_mentions(text: str, short_districts: bool = False) -> list[Mention]:
     out = []
     for m in _pattern(short_districts).finditer(text):
         cands = names[m.group(0)]
+        if not _place_in_context(text, m.start(), m.group(0), cands):
+            continue
         # Prefer higher-level readings: 宿迁 the city over a district named alike.
         cands = tuple(sorted(cands, key=lambda r: {"province": 0, "city": 1, "district": 2}[r.level]))
         out.append(Mention(m.group(0), m.start(), cands))
     return out
+
+
+@lru_cache(maxsize=1)
+def _place_context() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    data = json.loads(_DATA.with_name("place_context.json").read_text(encoding="utf-8"))
+    return tuple(data["ordinary_words"]), tuple(data["preceding_words"])
+
+
+def _place_in_context(text: str, start: int, name: str, cands: Sequence[Region]) -> bool:
+    """Whether a name beginning with an ordinary word (和县, 会同县) is the place, not the word
+    and a level word (「市里和县里」, 「由市和县财政承担」, 「会同县财政局审核」): at the start or
+    after a non-Chinese character, after a preceding word (在和县), or right after a province
+    or city it belongs to (安徽和县, 马鞍山市和县); ``data/place_context.json``.  Other names
+    are always places."""
+    ordinary, preceding = _place_context()
+    if not name.startswith(ordinary) or start == 0 or not _CJK.match(text[start - 1]):
+        return True
+    before = text[:start]
+    if before.endswith(preceding):
+        return True
+    parents = {p for r in cands for p in (r.province, r.city) if p}
+    return any(before.endswith(p) or before.endswith(short_name(p)) for p in parents)
 
 
 def lookup(name: str) -> tuple[Region, ...]:

@@ -1,0 +1,51 @@
+"""A place name that begins with an ordinary word (和县, 会同县) is a place only in a place's
+context, not where the text is that word and a level word (corpus.regions)."""
+
+from __future__ import annotations
+
+import pytest
+
+from policyqa.corpus.regions import dominant_region, find_mentions
+
+
+def _places(text: str, short: bool = True) -> list[str]:
+    return [m.regions[0].full for m in find_mentions(text, short_districts=short)]
+
+
+@pytest.mark.parametrize("text", [
+    "奖励资金市里和县里各出多少？",
+    "由市和县两级财政共同承担",
+    "行业性社会组织和县级以上人民政府",
+    "由县经济和信息化局会同县财政局审核",
+    "去年和县里谈过这个项目",
+])
+def test_a_word_followed_by_a_level_word_is_no_place(text):
+    assert not any(p.endswith(("和县", "会同县")) for p in _places(text)), _places(text)
+
+
+@pytest.mark.parametrize("text, place", [
+    ("和县对小巨人企业奖励多少？", "安徽省马鞍山市和县"),
+    ("安徽和县的企业有什么补贴", "安徽省马鞍山市和县"),
+    ("马鞍山市和县的技改政策", "安徽省马鞍山市和县"),
+    ("我们想在和县投资建厂", "安徽省马鞍山市和县"),
+    ("怀化会同县的企业", "湖南省怀化市会同县"),
+    ("Question about 和县 subsidies", "安徽省马鞍山市和县"),
+])
+def test_the_place_itself_is_still_found(text, place):
+    assert place in _places(text)
+
+
+def test_other_names_are_unaffected():
+    assert "安徽省宿州市萧县" in _places("萧县的企业有什么奖励")
+    assert "江苏省宿迁市" in _places("宿迁和亭湖对小巨人分别奖多少")
+
+
+def test_a_notice_that_works_with_other_departments_is_not_read_as_that_county():
+    # a county notice of 浙江省 whose departments act 「会同县财政局」: not 湖南省会同县's
+    text = ("为推动全县制造业发展，根据《浙江省人民政府关于加快制造业发展的意见》，制定本政策。\n"
+            "第一条 对首次上规的企业奖励10万元，由县经济和信息化局会同县财政局审核。\n"
+            "第二条 对获得“浙江制造”认证的企业奖励20万元，由县市场监管局会同县财政局审核。\n"
+            "第三条 本政策由县经济和信息化局会同县财政局负责解释。\n"
+            "第四条 符合本政策和县内其他政策的，按就高原则执行。")
+    assert "会同" not in dominant_region(text).full
+    assert dominant_region(text).province in ("", "浙江省")
