@@ -26,6 +26,12 @@ def _rate(hits: int, n: int) -> float | None:
     return round(hits / n, 3) if n else None
 
 
+def declined(refused: bool, region_note: str | None) -> bool:
+    """An out-of-corpus question is declined when it is refused or answered with a "not
+    covered for that region" lead (「知识库中没有…的地方政策文件；以下是国家层面…」)."""
+    return bool(refused or region_note)
+
+
 def summarize(rows: Iterable[Mapping]) -> dict:
     """Counts and rates over details lines (see the module doc)."""
     rows = list(rows)
@@ -34,10 +40,10 @@ def summarize(rows: Iterable[Mapping]) -> dict:
     ooc = [r for r in rows if r.get("out_of_corpus")]
     facts = sum(1 for r in with_facts if all(r.get("facts_found") or [False]))
     false_ref = sum(1 for r in in_corpus if r.get("refused"))
-    declined = sum(1 for r in ooc if r.get("refused") or r.get("region_note"))
+    n_declined = sum(1 for r in ooc if declined(r.get("refused", False), r.get("region_note")))
     return {"n": len(rows), "facts_all": _rate(facts, len(with_facts)), "facts_n": f"{facts}/{len(with_facts)}",
             "false_refusal": _rate(false_ref, len(in_corpus)), "false_refusal_n": f"{false_ref}/{len(in_corpus)}",
-            "ooc_declined": _rate(declined, len(ooc)), "ooc_declined_n": f"{declined}/{len(ooc)}"}
+            "ooc_declined": _rate(n_declined, len(ooc)), "ooc_declined_n": f"{n_declined}/{len(ooc)}"}
 
 
 def group_of(question: Mapping, new_docs: frozenset[str]) -> str:

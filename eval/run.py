@@ -23,6 +23,7 @@ from policyqa.corpus.clean import clean_text
 from policyqa.corpus.pipeline import builtin_corpus_dir, chunk_documents, load_corpus
 from policyqa.corpus.types import Chunk, Document
 from policyqa.eval.baseline import recursive_chunks
+from policyqa.eval.breakdown import declined
 from policyqa.eval.metrics import QuestionResult, aggregate, chunk_relevant, fact_flags, recall_at_k
 from policyqa.eval.questions import Question, assign_splits, load_questions, select_split
 from policyqa.index.hybrid import RetrievalConfig
@@ -192,7 +193,7 @@ def run_config(cfg: EvalConfig, questions: Sequence[Question], docs: Sequence[Do
     run.summary = aggregate(run.results)
     # out-of-corpus questions refused, or answered with an explicit "not covered for that region" lead
     ooc = [d for d in run.details if d["out_of_corpus"]]
-    run.summary["ooc_declined_rate"] = (sum(d["refused"] or d["decision"] == "refused_region" for d in ooc) / len(ooc)) if ooc else None
+    run.summary["ooc_declined_rate"] = (sum(declined(d["refused"], d["region_note"]) for d in ooc) / len(ooc)) if ooc else None
     return run
 
 

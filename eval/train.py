@@ -48,6 +48,7 @@ import numpy as np
 
 from policyqa.corpus.clean import clean_text
 from policyqa.corpus.pipeline import builtin_corpus_dir, load_corpus
+from policyqa.eval.breakdown import declined
 from policyqa.eval.metrics import chunk_relevant, facts_all, normalize, rouge_l_f
 from policyqa.eval.questions import Question, load_questions, select_split
 from policyqa.eval.run import CONFIGS, answer_body, index_for
@@ -465,7 +466,7 @@ def _write(model: LinearModel, path: Path, **extra) -> None:
 
 def _tune_score(sets: dict, models: Path, params: dict) -> dict:
     """End-to-end metrics with decoding ``params`` on each (store, questions) of ``sets``:
-    facts_all and false refusals; ROUGE-L for NCP."""
+    facts_all, false refusals and out-of-corpus questions declined; ROUGE-L for NCP."""
     from policyqa.qa.service import make_answerer
 
     out = {}
@@ -473,7 +474,7 @@ def _tune_score(sets: dict, models: Path, params: dict) -> dict:
         ans = make_answerer(store, CONFIGS["default"].retrieval, models=str(models))
         ans.composer.params.update(params)
         by_id = {q.id: q for q in qs}
-        facts, rouge, fr, n_in = [], [], 0, 0
+        facts, rouge, fr, n_in, n_declined, n_out = [], [], 0, 0, 0, 0
         for q in qs:
             chain, prev = [], q.followup_of
             while prev and prev in by_id:
@@ -481,6 +482,8 @@ def _tune_score(sets: dict, models: Path, params: dict) -> dict:
                 prev = by_id[prev].followup_of
             a = ans.answer(q.question, history=list(reversed(chain)) or None)
             if q.out_of_corpus:
+                n_out += 1
+                n_declined += declined(a.refused, a.region_note)
                 continue
             n_in += 1
             fr += a.refused
@@ -490,7 +493,7 @@ def _tune_score(sets: dict, models: Path, params: dict) -> dict:
             if q.answer and name == "ncp":
                 rouge.append(rouge_l_f(body, q.answer))
         out[name] = {"facts_all": float(np.mean(facts)) if facts else None, "rouge_l": float(np.mean(rouge)) if rouge else None,
-                     "false_refusal": fr / max(1, n_in)}
+                     "false_refusal": fr / max(1, n_in), "ooc_declined": n_declined / n_out if n_out else None}
     return out
 
 

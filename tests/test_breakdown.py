@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import copy
 
-from policyqa.eval.breakdown import breakdown, summarize
+from policyqa.eval.breakdown import breakdown, declined, summarize
 
 DETAILS = [
     {"id": "a", "kind": "figure", "must_include": ["10万元"], "facts_found": [True], "refused": False, "out_of_corpus": False},
@@ -29,3 +29,9 @@ def test_breakdown_by_kind_and_group_without_mutating_inputs():
     assert out["by_kind"]["figure"]["facts_n"] == "1/2" and out["by_kind"]["list"]["false_refusal_n"] == "1/1"
     assert out["by_group"]["new-docs"]["facts_n"] == "1/1" and out["by_group"]["built-in"]["n"] == 5
     assert breakdown(DETAILS, QUESTIONS)["by_group"] == {}
+
+
+def test_declined_is_a_refusal_or_a_region_lead():
+    # an answer from national documents alone leads with 「知识库中没有…的地方政策文件」: declined
+    assert declined(True, None) and declined(False, "知识库中没有浙江省杭州市的地方政策文件；以下是国家层面适用于各地的文件的规定。")
+    assert not declined(False, None) and not declined(False, "")

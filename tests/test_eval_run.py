@@ -5,6 +5,7 @@ import json
 import pytest
 
 from fakes import KeywordEmbedder, jieba_tokenizer
+from policyqa.eval.breakdown import summarize
 from policyqa.eval.metrics import METRIC_KEYS
 from policyqa.eval.run import CONFIGS, evaluate, write_report
 
@@ -48,6 +49,8 @@ def test_eval_end_to_end_with_fake_embedder(setup, tmp_path):
         assert s["refusal_rate"] == 1.0 and s["false_refusal_rate"] == 0.0
         assert s["by_kind"]["figure"]["n"] == 2
         assert len(r.recall_curve) == 10 and r.recall_curve[0] == 1.0
+        # the summary counts declined out-of-corpus questions as the per-kind breakdown does
+        assert s["ooc_declined_rate"] == 1.0 and summarize(r.details)["ooc_declined_n"] == "1/1"
     # the index is reused (keyed by corpus fingerprint and chunker), not rebuilt
     assert len(list((tmp_path / "cache").iterdir())) == 1
     report = tmp_path / "rep" / "r.md"
