@@ -44,7 +44,7 @@ from policyqa.qa.shapes import (
     load_shapes,
     responsible,
 )
-from policyqa.qa.regions import asked_regions, docs_for, places_joined, region_label, strip_regions, without_inner
+from policyqa.qa.regions import asked_regions, docs_for, own_objects, places_joined, region_label, strip_regions, without_inner
 from policyqa.qa.reply import refusal_answer, reply
 from policyqa.qa.versions import named_docs, named_version, newer_first, newer_versions, similar
 from policyqa.qa.types import Answer, Turn
@@ -527,15 +527,21 @@ class Answerer(FollowupSteps):
         # on the topic alone; the kinds asked and whether a list is asked are the whole question's
         # (comparing rewards asks amounts; 「有啥不同」 asks no list, though 「有啥」 is left)
         topic = comparison_topic(general, self.cues) or general
-        gq = self._query(topic)
-        gq = replace(gq, kinds=asked_kinds(general, self.cues), wants_list=asks_list(general, self.cues), asked=resolved)
+        kinds, wants_list = asked_kinds(general, self.cues), asks_list(general, self.cues)
+        gq = replace(self._query(topic), kinds=kinds, wants_list=wants_list, asked=resolved)
+        # places each with their own object (「宿迁的技改补助和四川省的智能化改造补助」): each row is
+        # asked about its own object only, not the other place's too
+        stop = re.compile("|".join(p.pattern for p in (self.cues.comparison_cue, self.cues.difference, self.cues.question_word)))
+        objects = own_objects(resolved, regions, self.docs, stop)
         parts = []
         for r in regions:
+            topic_r = (comparison_topic(objects[r], self.cues) or objects[r]) if r in objects else topic
+            gq_r = replace(self._query(topic_r), kinds=kinds, wants_list=wants_list, asked=resolved) if r in objects else gq
             # a province compared with its own city (「绵阳和四川省」): the province's row is its documents
             # without the city's, which have a row of their own
             docs = without_inner(r, regions, docs_for(r, self.docs), self.docs)
             if not docs:
-                parts.append(RegionPart(region_label(r), has_docs=False, missing=gq.kinds))
+                parts.append(RegionPart(region_label(r), has_docs=False, missing=kinds))
                 continue
             own = self._has_own(docs)
             # the region's own documents first; national ones, which apply everywhere, when those state nothing
@@ -543,19 +549,19 @@ class Answerer(FollowupSteps):
             # searched as the question about this place alone (「江苏省徐州市」+ topic), as :meth:`_regional`
             # searches it: the passages carry their place in their headers, and the retrieval scores
             # the answerability model reads were fitted on questions that name it
-            asked_here = region_label(r) + topic
+            asked_here = region_label(r) + topic_r
             # and judged against the other places' passages, as that question is: a place whose
             # documents state nothing of the topic while another place's do is not answered with
             # its nearest other rule (「研发中心」 answered with 南康's 小巨人 article)
             outside = [h for h in hits if h.chunk.doc_id not in docs][:top_k]
             for scope in scopes:
                 rh = newer_first(self.docs, self._search(asked_here, k=top_k, filters=Filters(doc_ids=tuple(scope))), resolved)  # a version the question names
-                d = (self._decide(gq, rh, False, Filters(doc_ids=tuple(scope)), top_k, outside=outside) if rh
+                d = (self._decide(gq_r, rh, False, Filters(doc_ids=tuple(scope)), top_k, outside=outside) if rh
                      else Decision(Reason.REFUSED_OUT_OF_CORPUS))
                 if not d.refused and d.selected and not d.missing:
                     break
             sel = _best_in_order(d.selected, MAX_PER_REGION) if not d.refused else ()
-            missing = tuple(d.missing) if sel else (tuple(gq.kinds) or ("",))
+            missing = tuple(d.missing) if sel else (tuple(kinds) or ("",))
             parts.append(RegionPart(region_label(r), sel, missing, has_docs=own or bool(sel)))
         selected = tuple(s for p in parts for s in p.selected)
         if not selected:

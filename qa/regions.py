@@ -203,23 +203,33 @@ def places_joined(gap: str) -> bool:
     return bool(_version_patterns()[1].fullmatch(gap))
 
 
+def _place_spans(question: str, docs: Mapping[str, DocMeta] | None) -> list[tuple[int, int, tuple[Region, ...]]]:
+    """(start, end, readings) of the place names in ``question``, in order, not overlapping:
+    gazetteer names, English names and the knowledge base's own places (:func:`kb_places`);
+    a qualifier in brackets right after a place (谷城（2024版）, 亭湖区(盐城)) goes with it, and
+    so does the year of its version (谷城2021年那版, 桐溪2024年的政策): it chooses a document,
+    not what is asked."""
+    spans = [(m.start, m.start + len(m.text), tuple(m.regions)) for m in find_mentions(question, short_districts=True)]
+    spans += [(a, b, (r,)) for a, b, r in _english_mentions(question, docs or {})]
+    local = kb_places(docs or {})
+    for name in sorted(local, key=len, reverse=True):
+        for m in re.finditer(re.escape(name), question):
+            if not any(a < m.end() and m.start() < b for a, b, _ in spans):
+                spans.append((m.start(), m.end(), (local[name],)))
+    version = _version_patterns()[0]
+    spans = [(a, m.end() if (m := _QUALIFIER.match(question, b) or version.match(question, b)) else b, rs) for a, b, rs in spans]
+    out: list[tuple[int, int, tuple[Region, ...]]] = []
+    for a, b, rs in sorted(spans, key=lambda x: (x[0], x[1])):
+        if not out or a >= out[-1][1]:
+            out.append((a, b, rs))
+    return out
+
+
 def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> str:
     """The question without its place names (亭湖区评上小巨人奖多少 -> 评上小巨人奖多少),
     including the knowledge base's own places (:func:`kb_places`) when ``docs`` is given."""
-    spans = [(m.start, m.start + len(m.text)) for m in find_mentions(question, short_districts=True)]
-    spans += [(a, b) for a, b, _ in _english_mentions(question, docs or {})]
-    for name in sorted(kb_places(docs or {}), key=len, reverse=True):
-        for m in re.finditer(re.escape(name), question):
-            if not any(a < m.end() and m.start() < b for a, b in spans):
-                spans.append((m.start(), m.end()))
-    # a qualifier in brackets right after a place (谷城（2024版）, 亭湖区(盐城)) goes with it, and so does
-    # the year of its version (谷城2021年那版, 桐溪2024年的政策): it chooses a document, not what is asked
-    version = _version_patterns()[0]
-    spans = [(a, m.end() if (m := _QUALIFIER.match(question, b) or version.match(question, b)) else b) for a, b in spans]
     out, pos = [], 0
-    for a, b in sorted(spans):
-        if a < pos:
-            continue
+    for a, b, _ in _place_spans(question, docs):
         gap = question[pos:a]
         if pos and _JOIN.fullmatch(gap):
             gap = ""  # the word joining two removed places (宿迁和亭湖 -> "")
@@ -227,3 +237,43 @@ def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> s
         pos = b
     out.append(question[pos:])
     return "".join(out).strip(" ，,")
+
+
+_OWN_OBJECT = re.compile(r"的\s*([^，,。；;：:？?！!、\s]{2,}?)\s*(?:和|与|跟|及|以及|、|还是)\s*")  # fullmatch: 的 + object + joining word
+_OBJECT_END = re.compile(r"[，,。；;：:？?！!\s]")
+
+
+def own_objects(question: str, regions: Sequence[Region], docs: Mapping[str, DocMeta] | None = None,
+                stop: re.Pattern | None = None) -> dict[Region, str]:
+    """Each asked place's own question when the places each come with their own object
+    (「宿迁的技改补助和四川省的智能化改造补助，比例各是多少」): for every region of
+    ``regions``, the question with the places and the other places' objects left out
+    (「技改补助，比例各是多少」).  A place's object is what follows it after 的 up to the
+    word joining the next place; the last place's, what follows it up to punctuation or
+    ``stop`` (comparing and question words: 「四川省智改数转专项资金分别怎么规定」).  Empty
+    when the question does not have that shape (「宿迁和宿州的小巨人奖励」 asks one object
+    of two places), or when its places are not ``regions`` one to one."""
+    spans = _place_spans(question, docs)
+    if len(spans) < 2 or len(spans) != len(regions):
+        return {}
+    objects: list[tuple[int, int]] = []  # (start, end) of each place's object
+    for (_, b, _), (a2, _, _) in zip(spans, spans[1:]):
+        m = _OWN_OBJECT.fullmatch(question[b:a2])
+        if m is None:
+            return {}
+        objects.append((b + m.start(1), b + m.end(1)))
+    tail_start = spans[-1][1] + (1 if question[spans[-1][1]:spans[-1][1] + 1] == "的" else 0)
+    ends = [m.start() for m in (_OBJECT_END.search(question, tail_start), stop.search(question, tail_start) if stop else None) if m]
+    tail_end = min(ends) if ends else len(question)
+    if tail_end - tail_start < 2:
+        return {}
+    objects.append((tail_start, tail_end))
+    owners: list[Region] = []
+    for _, _, readings in spans:
+        r = next((x for x in regions if x in readings), None) or next(
+            (x for x in regions if any(x.contains(y) or y.contains(x) for y in readings)), None)
+        if r is None or r in owners:
+            return {}
+        owners.append(r)
+    prefix, suffix = question[: spans[0][0]], question[tail_end:]
+    return {r: (prefix + question[a:b] + suffix).strip(" ，,") for r, (a, b) in zip(owners, objects)}

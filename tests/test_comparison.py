@@ -351,3 +351,37 @@ def test_best_in_order_keeps_the_highest_scored_in_their_order():
     assert [s.text for s in _best_in_order(sel, 9)] == ["a", "b", "c", "d", "e"]
     tied = [Selected(hit=None, text=t, score=0.5) for t in "abcd"]
     assert [s.text for s in _best_in_order(tied, 2)] == ["a", "b"]  # equals: the earlier first
+
+
+def test_places_each_with_their_own_object_are_each_asked_about_their_own():
+    """「A的X和B的Y」: each place's row is the question about its own object, not both (pure)."""
+    import re
+
+    from policyqa.qa.cues import load_cues
+    from policyqa.qa.regions import asked_regions, own_objects
+
+    c = load_cues()
+    stop = re.compile("|".join(p.pattern for p in (c.comparison_cue, c.difference, c.question_word)))
+
+    def rows(q):
+        return {r.name: t for r, t in own_objects(q, asked_regions(q, {}), {}, stop).items()}
+
+    got = rows("我们想做改造，宿迁的技改补助和四川省的智能化改造补助，比例各是多少？")
+    assert got == {"宿迁市": "我们想做改造，技改补助，比例各是多少？", "四川省": "我们想做改造，智能化改造补助，比例各是多少？"}
+    got = rows("资金多久到账？绵阳的专精特新奖励和四川省专项资金分别怎么规定？")  # the last object ends at a comparing word
+    assert "专精特新奖励" in got["绵阳市"] and "专项资金" not in got["绵阳市"]
+    assert "专项资金" in got["四川省"] and "专精特新" not in got["四川省"] and got["四川省"].startswith("资金多久到账？")
+    # one object of several places, or a place without one: not that shape
+    assert rows("宿迁和宿州的小巨人奖励分别是多少") == {}
+    assert rows("宿迁的小巨人奖励和宿州比哪个高") == {}
+
+
+def test_each_place_with_its_own_object_is_answered_on_its_own_object(answerer):
+    """德清's row answers the object asked of 德清 (贷款贴息), not the one asked of 永丰
+    (展位费), though 德清's document states both; in either order."""
+    for q in ("永丰的展位费补助和德清的贷款贴息各是多少？", "德清的流动资金贷款贴息和永丰的境外展会展位费，分别补多少？"):
+        b = blocks(answerer.answer(q))
+        dq = next(v for k, v in b.items() if k.endswith("德清县"))
+        yf = next(v for k, v in b.items() if k.endswith("永丰县"))
+        assert "40%" in dq and "25万元" in dq and "展位费" not in dq, q
+        assert "50%" in yf and "10万元" in yf, q
