@@ -57,6 +57,7 @@ class Cues:
     explanation: re.Pattern = re.compile("(?!)")  # 即, 也就是 … at the start of a clause: it explains the clause before
     ask_verbs: re.Pattern = re.compile("(?!)")  # 要满足, 还有 … words at the end of a follow-up's object: part of the ask
     version_word: re.Pattern = re.compile("(?!)")  # 那版, 政策 … after a year that follows a place: names the place's version
+    joiner: re.Pattern = re.compile("(?!)")  # 且, 或者 … at the start of a clause: it joins the clause before (never a quote's start)
 
 
 @lru_cache(maxsize=4)
@@ -124,6 +125,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         explanation=re.compile("^(?:" + _alt(d["explanation_starts"]) + ")") if d.get("explanation_starts") else re.compile("(?!)"),
         ask_verbs=re.compile("(?:" + _alt(d.get("followup_ask_verbs", [])) + ")") if d.get("followup_ask_verbs") else re.compile("(?!)"),
         version_word=re.compile(_alt(d["version_words"])) if d.get("version_words") else re.compile("(?!)"),
+        joiner=re.compile("^(?:" + _alt(d["joining_starts"]) + ")") if d.get("joining_starts") else re.compile("(?!)"),
     )
 
 

@@ -11,8 +11,10 @@ estimates the probability that quoting the run alone is the better answer.
   mentions it (amounts, rates, counts, measures, dates, any number: a threshold
   「1000万元以上的」 is not dropped because the cap repeats 1000万元);
   a cap stays when the question asks for a figure; a run that starts after a
-  condition clause (「…的，」) keeps the condition; a run never ends inside
-  brackets or quotes; a rule in tiers and a table row are never cut.
+  condition clause (「…的，」) keeps the condition; a run never starts with a
+  conjunction joining it to the clause before (且, 或者: ``cues.json``
+  ``joining_starts``) and never ends inside brackets or quotes; a rule in
+  tiers and a table row are never cut.
 - :func:`trim_features`: run-versus-unit features (``TRIM_FEATURES``): length,
   position, question coverage and restatement gained or lost, figure kinds
   kept, the selector's score of the run against the unit's.
@@ -95,6 +97,8 @@ def allowed_runs(q: Query, unit: Candidate, hit: Hit, cues: Cues) -> list[Candid
             continue
         if not _balanced(s.text):
             continue  # a run cut inside brackets or quotes (「…（责任单位」) is not a quote
+        if s.start > unit.start and cues.joiner.match(s.text):
+            continue  # 「且当年投入不低于30万元…」 would lose the clause its 且 joins
         seen.add((s.start, s.end))
         out.append(s)
     return out

@@ -184,3 +184,12 @@ def test_the_shipped_trimmer_file_names_its_features_threshold_and_command(tmp_p
     assert tuple(d["features"]) == TRIM_FEATURES and d["command"] == "policyqa train"
     assert 0.0 < d["params"]["trim_min"] < 1.0
     assert default_trimmer(str(tmp_path)) is None  # a models folder from before the trimmer: whole units
+
+
+def test_a_run_never_starts_with_a_word_joining_it_to_the_clause_before():
+    """「…，且当年投入不低于30万元，…」: a quote starting at 且 would lose what it joins."""
+    text = "为推进智能化改造，当年采用智能化管理软件，且当年软件投入不低于30万元，正常使用后，按实际投入的30%给予补助。"
+    hit, unit = _unit(text)
+    runs = allowed_runs(make_query("智能化管理软件按投入的多少比例补助？", TOK, None), unit, hit, CUES)
+    assert runs and not any(r.text.startswith("且") for r in runs)
+    assert any(r.text.startswith("当年采用") for r in runs)
