@@ -193,11 +193,11 @@ def _place_in_context(text: str, start: int, name: str, cands: Sequence[Region])
     ordinary, preceding = _place_context()
     if not name.startswith(ordinary) or start == 0 or not _CJK.match(text[start - 1]):
         return True
-    before = text[:start]
-    if before.endswith(preceding):
+    # compared in place (a document's text can be long and hold many such names): no prefix copy
+    if text.endswith(preceding, 0, start):
         return True
     parents = {p for r in cands for p in (r.province, r.city) if p}
-    return any(before.endswith(p) or before.endswith(short_name(p)) for p in parents)
+    return any(text.endswith((p, short_name(p)), 0, start) for p in parents)
 
 
 def lookup(name: str) -> tuple[Region, ...]:
