@@ -531,8 +531,7 @@ class Answerer(FollowupSteps):
         gq = replace(self._query(topic), kinds=kinds, wants_list=wants_list, asked=resolved)
         # places each with their own object (「宿迁的技改补助和四川省的智能化改造补助」): each row is
         # asked about its own object only, not the other place's too
-        stop = re.compile("|".join(p.pattern for p in (self.cues.comparison_cue, self.cues.difference, self.cues.question_word)))
-        objects = own_objects(resolved, regions, self.docs, stop)
+        objects = own_objects(resolved, regions, self.docs, self.cues.object_end)
         parts = []
         for r in regions:
             topic_r = (comparison_topic(objects[r], self.cues) or objects[r]) if r in objects else topic

@@ -58,6 +58,8 @@ class Cues:
     ask_verbs: re.Pattern = re.compile("(?!)")  # 要满足, 还有 … words at the end of a follow-up's object: part of the ask
     version_word: re.Pattern = re.compile("(?!)")  # 那版, 政策 … after a year that follows a place: names the place's version
     joiner: re.Pattern = re.compile("(?!)")  # 且, 或者 … at the start of a clause: it joins the clause before (never a quote's start)
+    # comparing, difference and question words: where the last place's own object ends (「四川省专项资金分别怎么规定」)
+    object_end: re.Pattern = re.compile("(?!)")
 
 
 @lru_cache(maxsize=4)
@@ -126,6 +128,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         ask_verbs=re.compile("(?:" + _alt(d.get("followup_ask_verbs", [])) + ")") if d.get("followup_ask_verbs") else re.compile("(?!)"),
         version_word=re.compile(_alt(d["version_words"])) if d.get("version_words") else re.compile("(?!)"),
         joiner=re.compile("^(?:" + _alt(d["joining_starts"]) + ")") if d.get("joining_starts") else re.compile("(?!)"),
+        object_end=re.compile("|".join(_alt(d[k]) for k in ("comparison_cues", "difference_words", "question_words") if d.get(k)), re.I),
     )
 
 
