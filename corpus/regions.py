@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from policyqa.corpus.words import word_starts_at
+
 _DATA = Path(__file__).with_name("data") / "gazetteer.tsv"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _MUNICIPALITIES = {"11", "12", "31", "50"}
@@ -172,32 +174,60 @@ def find_mentions(text: str, short_districts: bool = False) -> list[Mention]:
         cands = names[m.group(0)]
         if not _place_in_context(text, m.start(), m.group(0), cands):
             continue
+        # right after a province or city: the readings inside it (阳泉市城区 is not 大同's 城区)
+        cands = _after_parent(text, m.start(), cands) or cands
         # Prefer higher-level readings: 宿迁 the city over a district named alike.
         cands = tuple(sorted(cands, key=lambda r: {"province": 0, "city": 1, "district": 2}[r.level]))
         out.append(Mention(m.group(0), m.start(), cands))
     return out
 
 
+@dataclass(frozen=True)
+class _Context:
+    ordinary: tuple[str, ...]  # words a name may begin with (和县: 和)
+    preceding: tuple[str, ...]  # words that introduce a place (在, 到)
+    word_names: frozenset[str]  # names that are ordinary words (城区, 郊区)
+
+
 @lru_cache(maxsize=1)
-def _place_context() -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _place_context() -> _Context:
     data = json.loads(_DATA.with_name("place_context.json").read_text(encoding="utf-8"))
-    return tuple(data["ordinary_words"]), tuple(data["preceding_words"])
+    return _Context(tuple(data["ordinary_words"]), tuple(data["preceding_words"]), frozenset(data.get("word_names", ())))
+
+
+def _after_parent(text: str, start: int, cands: Sequence[Region]) -> tuple[Region, ...]:
+    """The readings of a name at ``start`` whose province or city the text names right
+    before it (安徽和县, 马鞍山市和县, 大同城区); () when none."""
+    return tuple(r for r in cands if any(text.endswith((p, short_name(p)), 0, start) for p in {r.province, r.city} - {""}
+                                          if p != r.name))
 
 
 def _place_in_context(text: str, start: int, name: str, cands: Sequence[Region]) -> bool:
-    """Whether a name beginning with an ordinary word (和县, 会同县) is the place, not the word
-    and a level word (「市里和县里」, 「由市和县财政承担」, 「会同县财政局审核」): at the start or
-    after a non-Chinese character, after a preceding word (在和县), or right after a province
-    or city it belongs to (安徽和县, 马鞍山市和县); ``data/place_context.json``.  Other names
-    are always places."""
-    ordinary, preceding = _place_context()
-    if not name.startswith(ordinary) or start == 0 or not _CJK.match(text[start - 1]):
+    """Whether a mention of ``name`` at ``start`` is the place (``data/place_context.json``):
+
+    - a name that is an ordinary word (城区 "urban area") only right after a province or
+      city it belongs to (阳泉市城区);
+    - a name beginning with an ordinary word (和县, 会同县: not 「市里和县里」, 「由市和县财政承担」,
+      「会同县财政局审核」) at the start or after a non-Chinese character, after a preceding
+      word (在和县), or right after its province or city (安徽和县, 马鞍山市和县);
+    - a two-character name (范县, 长春) where it does not begin the text or follow a
+      preceding word, a joining word (宿迁和平阴) or its province or city: only where a word
+      of the text begins (「国家级示范县」 is 示范县, not 范县; 「延长春节假期」 names no 长春);
+    - other names always."""
+    ctx = _place_context()
+    if name in ctx.word_names:
+        return bool(_after_parent(text, start, cands))
+    if start == 0 or not _CJK.match(text[start - 1]):
+        return True
+    if not name.startswith(ctx.ordinary) and len(name) > 2:
         return True
     # compared in place (a document's text can be long and hold many such names): no prefix copy
-    if text.endswith(preceding, 0, start):
+    if text.endswith(ctx.preceding, 0, start) or _after_parent(text, start, cands):
         return True
-    parents = {p for r in cands for p in (r.province, r.city) if p}
-    return any(text.endswith((p, short_name(p)), 0, start) for p in parents)
+    if name.startswith(ctx.ordinary):
+        return False
+    # after a joining word (宿迁和平阴: jieba reads 和平 + 阴) the name begins a list's next member
+    return text.endswith(ctx.ordinary, 0, start) or word_starts_at(text, start)
 
 
 def lookup(name: str) -> tuple[Region, ...]:

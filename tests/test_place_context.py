@@ -49,3 +49,40 @@ def test_a_notice_that_works_with_other_departments_is_not_read_as_that_county()
             "第四条 符合本政策和县内其他政策的，按就高原则执行。")
     assert "会同" not in dominant_region(text).full
     assert dominant_region(text).province in ("", "浙江省")
+
+
+# A name of one character and its level (范县, 沛县) inside a longer word, and a name that is
+# itself an ordinary word (城区 "urban area", 郊区 "suburbs"): no place unless the context says so.
+
+@pytest.mark.parametrize("text, word", [
+    ("国家级示范县有什么奖励？", "范县"),
+    ("对新评为省级示范县的给予奖励", "范县"),
+    ("宿迁主城区的企业技改有什么补贴？", "城区"),
+    ("中心城区企业搬迁有补贴吗", "城区"),
+    ("城区的企业有什么补贴", "城区"),
+    ("对城郊区域和郊区工业园区的企业", "郊区"),
+])
+def test_a_name_inside_a_word_or_an_ordinary_word_is_no_place(text, word):
+    assert not [m for m in find_mentions(text, short_districts=True) if m.text == word], _places(text)
+
+
+@pytest.mark.parametrize("text, place", [
+    ("河南范县的企业有什么补贴", "河南省濮阳市范县"),
+    ("濮阳市范县对小巨人奖励多少", "河南省濮阳市范县"),
+    ("我们在范县投资建厂", "河南省濮阳市范县"),
+    ("范县的技改政策", "河南省濮阳市范县"),
+    ("徐州沛县和丰县分别奖多少", "江苏省徐州市沛县"),
+    ("阳泉市城区的企业有什么补贴", "山西省阳泉市城区"),
+    ("大同城区的技改补贴", "山西省大同市城区"),
+])
+def test_one_character_names_and_word_names_in_a_place_context_are_found(text, place):
+    assert place in _places(text)
+
+
+def test_a_county_notice_about_demonstration_counties_is_not_placed_in_fan_county():
+    text = ("为推进县域经济高质量发展，根据省里部署，开展示范县创建工作。\n"
+            "一、对新评为国家级示范县的，奖励500万元；对新评为省级示范县的，奖励200万元。\n"
+            "二、示范县创建工作由省发展改革委会同有关部门组织实施。\n"
+            "三、主城区和中心城区的企业按本通知执行。")
+    assert "范县" not in dominant_region(text).full
+    assert "城区" not in dominant_region(text).full
