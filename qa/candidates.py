@@ -33,6 +33,7 @@ _ITEM_MARK = re.compile(
     r"(?:(?<=[:：。；;\n])|^)\s*(?:(\d{1,2})[、.．](?!\d)|第([一二三四五六七八九十百\d]+)条|[（(]([一二三四五六七八九十]{1,3})[）)]|([一二三四五六七八九十])是)"
 )
 _CLAUSE_END = re.compile(r"[，,；;：:]")
+_RUN_BOUND = re.compile(r"[，,；;：:。！？!?]")  # where a clause run may end: a clause's or a sentence's end (a unit can hold several sentences)
 _CONDITION_END = re.compile(r"的\s*[，,]\s*$")  # a clause that states a condition (「…以上的，」)
 _ORG_END = ("人民政府", "政府", "部门", "办事处", "单位", "局", "委", "办", "厅", "中心", "管委会", "公司", "街道", "乡镇")
 _ADDRESSEE_SEP = re.compile(r"[、，,；;]")
@@ -167,12 +168,13 @@ def candidates(hits: Sequence[Hit], depth: int = 8, cues: Cues | None = None) ->
 
 
 def clause_candidates(unit: Candidate, hit: Hit, max_clauses: int = 3, cues: Cues | None = None) -> list[Candidate]:
-    """Runs of 1..``max_clauses`` consecutive clauses of a sentence unit (split at ，；：)."""
+    """Runs of 1..``max_clauses`` consecutive clauses of a sentence unit (split at ，；： and,
+    in a unit of several sentences, at 。！？)."""
     if unit.kind not in ("sentence", "item") or unit.start < 0 or unit.tiers:
         return []  # a rule in tiers is kept whole: a part would drop a tier's threshold
     text = hit.chunk.text
     bounds = [unit.start]
-    for m in _CLAUSE_END.finditer(text, unit.start, unit.end):
+    for m in _RUN_BOUND.finditer(text, unit.start, unit.end):
         if m.end() < unit.end:
             bounds.append(m.end())
     bounds.append(unit.end)

@@ -193,3 +193,18 @@ def test_a_run_never_starts_with_a_word_joining_it_to_the_clause_before():
     runs = allowed_runs(make_query("智能化管理软件按投入的多少比例补助？", TOK, None), unit, hit, CUES)
     assert runs and not any(r.text.startswith("且") for r in runs)
     assert any(r.text.startswith("当年采用") for r in runs)
+
+
+def test_a_run_that_goes_past_a_sentence_end_ends_at_a_sentence_end():
+    """A unit of two sentences (the second continues the rule: 「同时，…」): a run that takes
+    the first sentence and the start of the second would end on a fragment (「…400万元。同时」)."""
+    text = "对企业技术改造项目，按照项目投资额10%给予补助，最高奖励400万元。同时，积极帮助企业争取省级专项资金，降低企业改造成本。"
+    hit, unit = _unit(text)
+    assert "同时" in unit.text  # the continuation is one unit with its rule
+    runs = allowed_runs(make_query("技改项目补助比例是多少？最多补多少？", TOK, None), unit, hit, CUES)
+    assert runs
+    for r in runs:
+        inner = r.text.rstrip("。！？!?；;，,：:")
+        cut = max(inner.rfind(p) for p in "。！？!?")
+        assert cut < 0 or r.end == unit.end or text[r.end - 1] in "。！？!?", r.text
+    assert any(r.text.endswith("400万元。") or r.text.endswith("400万元") for r in runs)
