@@ -103,18 +103,28 @@ def item_marks(text: str) -> list[tuple[int, str, str]]:
 
 
 def item_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the numbered items of a passage (at least two in sequence), in order."""
+    """(start, end) of the numbered items of a passage (at least two in sequence), in order.
+    An item runs to the next marker; the last item of an inline enumeration (the item
+    before it ends at ；) runs to the end of its sentence, not of the passage."""
     marks = list(_ITEM_MARK.finditer(text))
     if len(marks) < 2:
         return []
     spans = []
+    inline = False  # the item before ended at ； (「：一是…；二是…；三是…。」): one sentence holds them
     for a, b in zip(marks, marks[1:] + [None]):
         s = a.start() + (len(a.group(0)) - len(a.group(0).lstrip()))
         e = b.start() if b is not None else len(text)
+        if b is None and inline:
+            stop = _SENTENCE_STOP.search(text, s, e)  # the last item of an inline enumeration ends with its sentence
+            e = stop.end() if stop else e
         piece = text[s:e].rstrip()
+        inline = piece.endswith(("；", ";"))
         if len(piece) >= 6:
             spans.append((s, s + len(piece)))
     return spans
+
+
+_SENTENCE_STOP = re.compile(r"[。！？!?]")
 
 
 def chunk_candidates(hit_index: int, hit: Hit, cues: Cues | None = None, min_chars: int = 4) -> list[Candidate]:

@@ -291,10 +291,11 @@ def items_after_intro(composer, sel: Selected, doc_chunks: Callable[[str], Seque
     if sel.kind == "note" or sel.start < 0:
         return []
     colon = _INTRO_COLON.search(sel.text)  # 「有下列情形之一的，调出培育库：A的；」: the intro and the first item
-    if colon is None and not s.list_intro.search(sel.text.rstrip("。 ")):
+    cut = colon.end() if colon else _first_item_after_colon(sel.text)  # 「可以通过三个渠道反映：一是…；」
+    if cut is None and not s.list_intro.search(sel.text.rstrip("。 ")):
         return []
     h = sel.hit
-    after = sel.start + (colon.end() if colon else len(sel.text) - 1)
+    after = sel.start + (cut if cut is not None else len(sel.text) - 1)
     items = [x for x in _items_of(h, sel.score, s) if x.start >= after]
     if len(items) >= 2:
         return items[:limit]
@@ -327,6 +328,15 @@ def _parent_is(chunk, parent: list[str]) -> bool:
 
 
 _INTRO_COLON = re.compile(r"(?:下列|以下|如下)[^：:。]{0,20}[：:]")
+
+
+def _first_item_after_colon(text: str) -> int | None:
+    """Where an enumeration's first item starts right after a colon in ``text`` (「…反映：一是…」,
+    「…申报：（一）…」, 「…条件：1.…」): the colon announces the items; None when none does."""
+    for at, _, numeral in item_marks(text):
+        if at > 0 and _number(numeral) == 1 and text[:at].rstrip().endswith(("：", ":")):
+            return at
+    return None
 
 
 def _continued(h: Hit, chunks: Sequence, prob: float, limit: int) -> list[Selected]:
