@@ -23,7 +23,7 @@ from policyqa.qa.compose import Selected, beyond_heading
 from policyqa.qa.cues import names_word, present, present_kinds
 from policyqa.qa.decision import Decision, FollowupScope, Reason
 from policyqa.qa.followup import changed_object, in_context, is_followup, resolve, resolve_history
-from policyqa.qa.regions import asked_regions, docs_for
+from policyqa.qa.regions import asked_regions, docs_for, place_names
 from policyqa.qa.types import Turn
 from policyqa.qa.versions import newer_first
 
@@ -39,7 +39,7 @@ class FollowupSteps:
             return normalize_query(text), None, []
         resolved = resolve(text, last, self.tokenize)
         if resolved == normalize_query(text) or not is_followup(normalize_query(text)):
-            return resolved, None, []
+            return self._in_previous_place(resolved, last), None, []
         prev_docs = self._previous_docs(last, filters)
         raw = changed_object(text)
         obj = self.cues.level_words.get(raw, raw)
@@ -47,6 +47,19 @@ class FollowupSteps:
         if obj and prev_docs and not self._slot_change(raw) and not self._mentioned(obj, prev_docs):
             return resolved, (FollowupScope.NOT_IN_PREVIOUS, obj, titles, tuple(prev_docs)), []
         return resolved, (FollowupScope.WITHIN, obj, titles, tuple(prev_docs)), prev_docs
+
+    def _in_previous_place(self, question: str, last: str) -> str:
+        """A question of a conversation that names no place is asked where the previous one was
+        (「我们企业去年亏了点钱，还能申报四川省…吗？」 then 「那我们只报上云用云的补贴呢？」):
+        the previous question's place is put before it.  Only one place: after a comparison
+        of two the question does not say which it means."""
+        if asked_regions(question, self.docs):
+            return question
+        before = asked_regions(last, self.docs)
+        names = place_names(last, self.docs)
+        if len(before) != 1 or not names:
+            return question
+        return f"{names[0]}{question}"
 
     def _followup_outcome(self, d: Decision, follow: tuple | None, resolved: str, q, ask: str, prev_docs: Sequence[str],
                           history, top_k: int) -> Decision:

@@ -225,6 +225,18 @@ def _place_spans(question: str, docs: Mapping[str, DocMeta] | None) -> list[tupl
     return out
 
 
+def place_names(question: str, docs: Mapping[str, DocMeta] | None = None) -> list[str]:
+    """The place names of ``question`` as written (亭湖, 四川省, Gucheng), in order, without the
+    qualifiers :func:`_place_spans` adds to them (谷城2021年那版 -> 谷城)."""
+    names = []
+    for a, b, _ in _place_spans(question, docs):
+        text = question[a:b]
+        known = [m.text for m in find_mentions(text, short_districts=True) if m.start == 0]
+        local = [n for n in kb_places(docs or {}) if text.startswith(n)]
+        names.append(max(known + local, key=len, default=text))
+    return names
+
+
 def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> str:
     """The question without its place names (亭湖区评上小巨人奖多少 -> 评上小巨人奖多少),
     including the knowledge base's own places (:func:`kb_places`) when ``docs`` is given."""
