@@ -234,6 +234,11 @@ def resolve(question: str, previous: str | None, tokenize=None) -> str:
         # the whole follow-up is the new ask (its words before the ask name no object: 要满足, 这笔钱)
         sep = "，" if load_cues().anaphora.match(core) else ""
         return f"{topic.rstrip('，, ')}{sep}{core}？"
+    if obj and load_cues().anaphora.match(core) and not re.search(r"呢[?？]?$", q):
+        # a question about what the previous one asked about (「这笔钱是市财政出吗？」): its words after the
+        # pointer are a new ask, not a new topic (「…呢？」 after a pointer still changes the object: 这个省级的呢)
+        topic = prev[: ask_prev.start()] if ask_prev else prev.rstrip("?？。")
+        return f"{topic.rstrip('，, ')}，{core}？"
     swapped = _replace_figure(prev, obj) if obj else None  # 过1个亿 for 过3000万: the figure changes, the topic stays
     if swapped:
         return swapped

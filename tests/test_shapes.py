@@ -184,6 +184,16 @@ def test_a_follow_up_that_points_back_asks_about_the_previous_topic(question, ke
     assert r.startswith("丁县新认定省级工业设计中心") and kept in r
 
 
+@pytest.mark.parametrize("question, kept", [
+    ("这笔钱是县财政出吗？", "这笔钱是县财政出吗"),  # a yes/no question about it: no ask word, still the same topic
+    ("这项奖励要交税吗？", "这项奖励要交税吗"),
+    ("这条现在还有效吗？", "这条现在还有效吗"),
+])
+def test_a_question_that_points_back_without_an_ask_word_keeps_the_previous_topic(question, kept):
+    r = resolve(question, "丁县新认定省级工业设计中心奖多少？")
+    assert r.startswith("丁县新认定省级工业设计中心") and kept in r
+
+
 @pytest.mark.parametrize("question, obj", [("第二年还有吗？", "第二年"), ("规上企业也有吗？", "规上企业"), ("人才这块呢？", "人才"),
                                            ("那节能呢？", "节能"), ("储能项目也有吗？", "储能项目"), ("国有企业呢？", "国有企业")])
 def test_the_ask_words_after_a_changed_object_are_not_part_of_it(question, obj):
