@@ -13,7 +13,7 @@ estimates the probability that quoting the run alone is the better answer.
   a cap stays when the question asks for a figure; a run that starts after a
   condition clause (「…的，」) keeps the condition; a run never starts with a
   conjunction joining it to the clause before (且, 或者: ``cues.json``
-  ``joining_starts``), never ends inside brackets or quotes, and a run past a
+  ``joining_starts``) nor ends right before one, never ends inside brackets or quotes, and a run past a
   sentence end ends at one (not on 「…400万元。同时」); a rule in
   tiers and a table row are never cut.
 - :func:`trim_features`: run-versus-unit features (``TRIM_FEATURES``): length,
@@ -100,6 +100,8 @@ def allowed_runs(q: Query, unit: Candidate, hit: Hit, cues: Cues) -> list[Candid
             continue  # a run cut inside brackets or quotes (「…（责任单位」) is not a quote
         if s.start > unit.start and cues.joiner.match(s.text):
             continue  # 「且当年投入不低于30万元…」 would lose the clause its 且 joins
+        if s.end < unit.end and cues.joiner.match(text[s.end : unit.end].lstrip("，,；;：:。 \n")):
+            continue  # nor stops before one (「…≥1亿元。或企业研发经费支出占比高于10%」: the alternative is part of the rule)
         if s.end < unit.end and text[s.end - 1] not in _SENTENCE_ENDS and _SENTENCE_END.search(text, s.start, s.end - 1):
             continue  # past a sentence end, it ends at one: not on the next sentence's first words (「…400万元。同时」)
         seen.add((s.start, s.end))

@@ -208,3 +208,22 @@ def test_a_run_that_goes_past_a_sentence_end_ends_at_a_sentence_end():
         cut = max(inner.rfind(p) for p in "。！？!?")
         assert cut < 0 or r.end == unit.end or text[r.end - 1] in "。！？!?", r.text
     assert any(r.text.endswith("400万元。") or r.text.endswith("400万元") for r in runs)
+
+
+def test_a_run_never_ends_before_a_clause_joined_to_it():
+    """「…年销售收入≥1亿元。或企业研发经费支出占比高于10%以上；」: quoting the first condition
+    without the alternative its 或 adds misstates the rule."""
+    text = "2.年销售收入不低于2亿元，其中高新技术企业不低于1亿元。或企业研发经费支出占主营业务收入的比重高于10%以上；"
+    hit, unit = _unit(text)
+    runs = allowed_runs(make_query("销售收入不到2亿能申报吗？", TOK, None), unit, hit, CUES)
+    for r in runs:
+        assert not text[r.end:].lstrip("，,；;：:。 ").startswith("或"), r.text
+    assert CUES.joiner.match("或企业研发经费支出")
+
+
+def test_a_sentence_a_conjunction_joins_to_the_one_before_is_one_unit_with_it():
+    text = "申报企业年销售收入不低于2亿元。或企业研发经费支出占主营业务收入的比重高于10%。对认定的企业奖励30万元。"
+    units = [c.text for c in candidates([_hit(text)]) if c.kind == "sentence"]
+    assert any("2亿元" in u and "10%" in u for u in units), units
+    assert not any(u.startswith("或") for u in units)
+    assert any(u.startswith("对认定的企业") for u in units)
