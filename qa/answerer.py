@@ -351,8 +351,9 @@ class Answerer(FollowupSteps):
                     if len(listed) >= 2:
                         return listed, "list"
             else:  # conditions, materials, steps: the items of the enumeration that answers
+                named = named_version(self.docs, q.whole)  # the version the question names is read, not its newer one
                 listed = enumeration(self.composer, sc, self._doc_chunks, allow, int(self.composer.params["list_max"]),
-                                     newer=lambda d: next(iter(newer_versions(self.docs, d)), None))
+                                     newer=lambda d: None if d in named else next(iter(newer_versions(self.docs, d)), None))
                 if len(listed) >= 2:
                     return listed, "list"
                 same = lambda h: h.chunk.chunk_id == best_hit.chunk.chunk_id  # noqa: E731

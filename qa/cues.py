@@ -57,6 +57,7 @@ class Cues:
     explanation: re.Pattern = re.compile("(?!)")  # 即, 也就是 … at the start of a clause: it explains the clause before
     ask_verbs: re.Pattern = re.compile("(?!)")  # 要满足, 还有 … words at the end of a follow-up's object: part of the ask
     version_word: re.Pattern = re.compile("(?!)")  # 那版, 政策 … after a year that follows a place: names the place's version
+    version_now: re.Pattern = re.compile("(?!)")  # 现在, 最新, 新 …: the version in force
     joiner: re.Pattern = re.compile("(?!)")  # 且, 或者 … at the start of a clause: it joins the clause before (never a quote's start)
     # comparing, difference and question words: where the last place's own object ends (「四川省专项资金分别怎么规定」)
     object_end: re.Pattern = re.compile("(?!)")
@@ -127,6 +128,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         explanation=re.compile("^(?:" + _alt(d["explanation_starts"]) + ")") if d.get("explanation_starts") else re.compile("(?!)"),
         ask_verbs=re.compile("(?:" + _alt(d.get("followup_ask_verbs", [])) + ")") if d.get("followup_ask_verbs") else re.compile("(?!)"),
         version_word=re.compile(_alt(d["version_words"])) if d.get("version_words") else re.compile("(?!)"),
+        version_now=re.compile(_alt(d["version_now_words"])) if d.get("version_now_words") else re.compile("(?!)"),
         joiner=re.compile("^(?:" + _alt(d["joining_starts"]) + ")") if d.get("joining_starts") else re.compile("(?!)"),
         object_end=re.compile("|".join(_alt(d[k]) for k in ("comparison_cues", "difference_words", "question_words") if d.get(k)), re.I),
     )
@@ -170,12 +172,17 @@ def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:
 
 def asks_list(question: str, cues: Cues | None = None) -> bool:
     """The question asks for a list (有哪些, 哪几类, 条件 …); a list word that is part of
-    a responsible-unit phrase (「由哪些部门负责」) or asks for a difference (「有什么不同」)
-    does not."""
+    a responsible-unit phrase (「由哪些部门负责」), asks for a difference (「有什么不同」) or
+    names where to look (「措施里」「条件中」) does not."""
     c = cues or load_cues()
     unit = _spans(c.asked["unit"], question)
     return any(not any(a <= m.start() and m.end() <= b for a, b in unit) and not c.difference.match(question, m.end())
+               and not (_CONTAINER.match(question, m.end()) and not _ASKING.search(m.group()))  # 「…那版措施里，贴息按多少比例」
                for m in c.list_cue.finditer(question))  # 「有什么区别」 asks a difference, not a list
+
+
+_CONTAINER = re.compile(r"\s*[里中]")  # after a list noun (措施, 条件, 材料): where to look, not what to list
+_ASKING = re.compile(r"[哪什啥几]|what", re.I)  # a list cue that asks (哪些, 有什么: 「哪些中小企业」 still asks)
 
 
 def comparison_topic(question: str, cues: Cues | None = None) -> str:

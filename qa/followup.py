@@ -58,6 +58,24 @@ def _asks(text: str) -> re.Match | None:
     return min(found, key=lambda m: m.start()) if found else None
 
 
+_YEAR = re.compile(r"\d{4}\s*年(?:度)?")
+
+
+def version_asked(core: str) -> tuple[str, bool] | None:
+    """A follow-up that only names a version of the previous question's policy: (its year, or
+    "" for none, whether it points to the version in force) for 「2024年的新政策」「2024年版的」
+    「新版」「现在的政策」 (a year, ``version_now_words`` and ``version_words`` with 的 between);
+    None for anything else."""
+    c = load_cues()
+    years = _YEAR.findall(core)
+    rest = _YEAR.sub("", core)
+    now = bool(c.version_now.search(rest))
+    rest = c.version_word.sub("", c.version_now.sub("", rest)).replace("的", "").strip(" ，,")
+    if rest or len(years) > 1 or not (years or now):
+        return None
+    return (years[0].replace(" ", "") if years else "", now)
+
+
 def is_followup(question: str) -> bool:
     c = load_cues()
     q = question.strip()
@@ -69,6 +87,8 @@ def is_followup(question: str) -> bool:
     ends_ne = bool(re.search(r"呢[?？]?$", q))
     starts = bool(c.followup_start.search(q))
     if re.fullmatch(r"\d{4}\s*年(?:度)?", core) or _ORDINAL.fullmatch(core) or any(core in g or core.rstrip("的") in g for g in c.slot_groups):
+        return True
+    if version_asked(core) and (ends_ne or starts):  # 「现在2024年的新政策呢？」「新版呢？」
         return True
     if find_mentions(core, short_districts=True) and len(core) <= 8:
         return ends_ne or starts
@@ -83,6 +103,8 @@ def changed_object(question: str) -> str:
     「第二年还有吗？」 -> 第二年): the words before its ask, without a word pointing back to
     the previous topic (这笔钱, 这条) or the verbs that belong to the ask (要满足, 还有)."""
     core = _core(normalize_query(question)).rstrip("的")
+    if version_asked(core) is not None and not re.fullmatch(r"\d{4}\s*年(?:度)?", core):
+        return ""  # another version of the same rule (「新版呢？」): the object stays
     m = _asks(core)
     return _object_words(core[: m.start()] if m else core)
 
@@ -212,6 +234,15 @@ def resolve(question: str, previous: str | None, tokenize=None) -> str:
         if re.search(r"\d{4}\s*年", prev):
             return re.sub(r"(到)?\d{4}\s*年", core, prev, count=1)
         return f"{core}{prev}"
+    version = version_asked(core)
+    if version is not None and not re.fullmatch(r"\d{4}\s*年(?:度)?", core):
+        year, _ = version
+        old = re.search(r"(?:到)?\d{4}\s*年(?:度)?(?:" + load_cues().version_word.pattern + r")?", prev)
+        if year:  # the previous question asked of that year's version (谷城2021年那版… -> 谷城2024年那版…)
+            at = _YEAR.search(prev)
+            return prev[: at.start()] + year + prev[at.end():] if at else f"{year}{prev}"
+        # the version in force: the previous question without the year that chose an older one
+        return (prev[: old.start()] + prev[old.end():]) if old else prev
     if _ORDINAL.fullmatch(core):
         m = _ORDINAL.search(prev)
         if m:

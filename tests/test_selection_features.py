@@ -49,6 +49,10 @@ def test_comparing_something_that_is_not_money_asks_no_amount():
     ("两地的技改补助有什么不同？", False),  # a difference is asked, not a list
     ("有啥区别？", False),
     ("有什么补贴？", True),
+    ("甲县2021年那版措施里，贷款贴息按多少比例给？", False),  # a list noun before 里/中 names where to look
+    ("申报条件中对营业收入的门槛是多少？", False),
+    ("哪些中小企业可以申报？", True),  # a list word that asks keeps asking before 中
+    ("都有哪些措施？", True),
 ])
 def test_list_questions_and_responsible_unit_questions(q, want):
     assert asks_list(q) is want

@@ -194,6 +194,16 @@ def test_a_question_that_points_back_without_an_ask_word_keeps_the_previous_topi
     assert r.startswith("丁县新认定省级工业设计中心") and kept in r
 
 
+@pytest.mark.parametrize("question, resolved", [
+    ("现在2024年的新政策呢？", "甲县2024年那版措施里技改补助多少？"),  # a year and words naming a version: that year's
+    ("2024年版的呢？", "甲县2024年那版措施里技改补助多少？"),
+    ("新版呢？", "甲县措施里技改补助多少？"),  # the version in force: no year choosing an older one
+    ("现在的政策呢？", "甲县措施里技改补助多少？"),
+])
+def test_a_follow_up_naming_only_a_version_changes_only_the_version(question, resolved):
+    assert resolve(question, "甲县2021年那版措施里技改补助多少？") == resolved
+
+
 @pytest.mark.parametrize("question, obj", [("第二年还有吗？", "第二年"), ("规上企业也有吗？", "规上企业"), ("人才这块呢？", "人才"),
                                            ("那节能呢？", "节能"), ("储能项目也有吗？", "储能项目"), ("国有企业呢？", "国有企业")])
 def test_the_ask_words_after_a_changed_object_are_not_part_of_it(question, obj):

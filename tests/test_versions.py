@@ -2,6 +2,8 @@
 
 from dataclasses import replace
 
+import pytest
+
 from policyqa.corpus.types import DocMeta
 from policyqa.corpus.versions import link_versions, similarity, subject
 
@@ -113,3 +115,23 @@ def test_a_list_from_a_superseded_policy_is_read_from_its_newer_version(tmp_path
     a = ask("清河县有哪些奖励补贴？")  # an overview of a document's rewards
     assert {c.doc_id for c in a.citations} == {"qinghe-2024.txt"}
     assert "10万元" in body(a) and not re.search(r"5万元|20万元|旧版", body(a).replace("15万元", ""))
+
+
+@pytest.mark.parametrize("followup", ["现在2024年的新政策呢？", "新版呢？", "那现行的政策呢？"])
+def test_a_follow_up_naming_only_a_version_asks_the_previous_question_of_it(tmp_path, followup):
+    """After a question about 清河's 2021 measures (tests/data/versions_overview), a follow-up
+    that names only the newer or current version asks the same question of that version."""
+    from datetime import date
+    from pathlib import Path
+
+    from fakes import body, folder_answerer
+    from policyqa.qa.types import Turn
+
+    ask = folder_answerer(Path(__file__).parent / "data" / "versions_overview", ["贴息", "担保", "转贷", "纾困", "负担", "规模以上"],
+                          tmp_path / "ix", today=lambda: date(2026, 6, 1), threshold=0.0).answer
+    first = "清河县2021年那版措施里，贷款贴息按利息的多少比例给？"
+    a = ask(first)
+    assert "50%" in body(a)
+    b = ask(followup, history=[Turn(first, a.text, a.resolved_question)])
+    assert "60%" in body(b), body(b)
+    assert b.citations[0].doc_id == "qinghe-2024.txt"
