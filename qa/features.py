@@ -36,7 +36,7 @@ import math
 import re
 from functools import lru_cache
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -55,6 +55,9 @@ CANDIDATE_FEATURES = (
     "dense_z", "dense_rank", "cov_gap", "bigram_gap", "bm25_rank", "fig_rank",
     # the longest run of the question's own characters the candidate repeats verbatim, and its gap to the best unit's
     "phrase", "phrase_gap",
+    # coverage with each question word weighed by how few of the question's units state it: the words
+    # that tell the units apart (「发奖金」 among units that all say 专精特新奖励)
+    "cov_local",
 )
 ANSWERABILITY_FEATURES = (
     "best_logit", "best_cov", "top_cov", "top3_cov", "missing_terms", "missing_idf", "top_dense", "top_in_both",
@@ -259,13 +262,38 @@ class Reference:
     bigram: np.ndarray
     fig: np.ndarray  # asked-figure match x 10 + context coverage
     phrase: np.ndarray
+    local: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per question token: its weight among the units (:func:`local_weights`)
 
     @classmethod
-    def of(cls, dense, bm, cov, cov_ctx, bigram, fig, phr, mask) -> "Reference":
+    def of(cls, dense, bm, cov, cov_ctx, bigram, fig, phr, mask, local=None) -> "Reference":
         if not mask.any():
             mask = np.ones(len(mask), dtype=bool)
         d = dense[mask]
-        return cls(d[np.isfinite(d)], bm[mask], cov[mask], cov_ctx[mask], bigram[mask], fig[mask], phr[mask])
+        return cls(d[np.isfinite(d)], bm[mask], cov[mask], cov_ctx[mask], bigram[mask], fig[mask], phr[mask],
+                   np.zeros(0) if local is None else local)
+
+
+def local_weights(q: Query, texts: Sequence[str]) -> np.ndarray:
+    """Per question token, its weight times how rare it is among ``texts`` (the question's
+    units): log((n + 1) / (units stating it, itself or by a synonym, + 0.5)), floored at 0."""
+    n = len(texts)
+    low = [t.lower() for t in texts]
+    alts = q.alts or ((),) * len(q.tokens)
+    out = np.zeros(len(q.tokens))
+    for j, (t, w, a) in enumerate(zip(q.tokens, q.weights, alts)):
+        df = sum(1 for x in low if t in x or any(y in x for y in a))
+        out[j] = w * max(0.0, math.log((n + 1) / (df + 0.5)))
+    return out
+
+
+def local_coverage(q: Query, text: str, weights: np.ndarray) -> float:
+    """Share of :func:`local_weights` of the question's tokens that ``text`` states (0..1)."""
+    total = float(weights.sum()) if len(weights) == len(q.tokens) else 0.0
+    if total <= 0:
+        return 0.0
+    low = text.lower()
+    alts = q.alts or ((),) * len(q.tokens)
+    return sum(float(w) for t, w, a in zip(q.tokens, weights, alts) if t in low or any(y in low for y in a)) / total
 
 
 def _inv_rank(v: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -348,7 +376,10 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
     fig = (sum(col(f"fig_{k}") for k in FIGURE_KINDS) - col("fig_asked_absent")) * 10 + cov_ctx
     dense = dense.astype(np.float64)
     if ref is None:
-        ref = Reference.of(dense, bm, cov, cov_ctx, bg, fig, phr, np.array([cd.kind != "clause" for cd in cands]))
+        units = np.array([cd.kind != "clause" for cd in cands])
+        texts = [cd.text for cd, u in zip(cands, units) if u] or [cd.text for cd in cands]
+        ref = Reference.of(dense, bm, cov, cov_ctx, bg, fig, phr, units, local_weights(q, texts))
+    X[:, _COL["cov_local"]] = [local_coverage(q, cd.text, ref.local) for cd in cands]
     _relative(X, dense, bm, cov, cov_ctx, bg, fig, phr, ref)
     return X, ref
 
