@@ -43,7 +43,7 @@ import numpy as np
 
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate
-from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, asked_kinds, asks_list, has_number, load_cues, present, present_kinds, token_weight
+from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, abbreviates, asked_kinds, asks_list, has_number, load_cues, present, present_kinds, token_weight
 from policyqa.qa.terms import domain_terms
 
 CANDIDATE_FEATURES = (
@@ -145,14 +145,15 @@ def ask_words(tokens: Sequence[str], kinds: Sequence[str], cues: Cues) -> tuple[
 
 def coverage(q: Query, text: str, lowered: bool = False) -> float:
     """IDF-weighted share of the question's tokens that occur in ``text``, a synonym
-    (规上 / 规模以上) counting as its token (0..1)."""
+    (规上 / 规模以上) or the full form of an abbreviation (智改数转 / 智能化改造数字化转型,
+    :func:`abbreviates`) counting as its token (0..1)."""
     total = sum(q.weights)
     if total <= 0:
         return 0.0
     low = text if lowered else text.lower()
-    if not any(q.alts):
-        return sum(w for t, w in zip(q.tokens, q.weights) if t in low) / total
-    return sum(w for t, w, a in zip(q.tokens, q.weights, q.alts) if t in low or any(x in low for x in a)) / total
+    alts = q.alts or ((),) * len(q.tokens)
+    return sum(w for t, w, a in zip(q.tokens, q.weights, alts)
+               if t in low or any(x in low for x in a) or (len(t) >= 3 and abbreviates(t, low))) / total
 
 
 def topic_weight(q: Query, text: str) -> float:

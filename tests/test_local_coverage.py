@@ -27,3 +27,14 @@ def test_local_weights_do_not_change_the_question_or_the_units():
     before = (q.tokens, q.weights, list(units))
     local_weights(q, units)
     assert (q.tokens, q.weights, units) == before
+
+
+def test_coverage_counts_the_full_form_of_an_abbreviation():
+    """A question word that abbreviates what a passage writes out (智改数转 ← 智能化改造数字化转型)
+    covers that passage as a synonym does; a passage without it is not covered."""
+    from policyqa.qa.features import coverage
+
+    tok = lambda s: [w for w in ("智改数转", "专项资金") if w in s]  # noqa: E731
+    q = make_query("智改数转专项资金支持哪些方面", tok, None)
+    assert coverage(q, "制造业智能化改造数字化转型专项资金重点支持以下方面") == 1.0
+    assert coverage(q, "专项资金重点支持以下方面") == 0.5
