@@ -168,6 +168,20 @@ def find_mentions(text: str, short_districts: bool = False) -> list[Mention]:
     ``short_districts`` is set (questions), because in running text too many
     of them are ordinary words.
     """
+    if len(text) <= _SHORT_TEXT:  # a question, a title, an issuer: asked about several times while answering
+        return list(_mentions_of_short(text, short_districts))
+    return _mentions(text, short_districts)
+
+
+_SHORT_TEXT = 300  # characters: texts up to this long are remembered (a question is parsed by several steps)
+
+
+@lru_cache(maxsize=4096)
+def _mentions_of_short(text: str, short_districts: bool) -> tuple[Mention, ...]:
+    return tuple(_mentions(text, short_districts))
+
+
+def _mentions(text: str, short_districts: bool) -> list[Mention]:
     names = _names(short_districts)
     out = []
     for m in _pattern(short_districts).finditer(text):
