@@ -95,7 +95,11 @@ def _store() -> _Store | None:
     try:
         if not path.exists():
             _build(path)
-        return _Store(path)
+        try:
+            return _Store(path)
+        except sqlite3.Error:  # damaged (a disk error, a foreign file): built again once
+            _build(path)
+            return _Store(path)
     except (OSError, sqlite3.Error) as e:
         logging.getLogger("policyqa.corpus").warning(f"jieba word cache {path} is not usable ({e}); loading the whole dictionary instead")
         return None

@@ -61,11 +61,10 @@ def _asks(text: str) -> re.Match | None:
 _YEAR = re.compile(r"\d{4}\s*年(?:度)?")
 
 
-def version_asked(core: str) -> tuple[str, bool] | None:
-    """A follow-up that only names a version of the previous question's policy: (its year, or
-    "" for none, whether it points to the version in force) for 「2024年的新政策」「2024年版的」
-    「新版」「现在的政策」 (a year, ``version_now_words`` and ``version_words`` with 的 between);
-    None for anything else."""
+def version_asked(core: str) -> str | None:
+    """A follow-up that only names a version of the previous question's policy: its year
+    (「2024年的新政策」「2024年版的」), or "" for the version in force (「新版」「现在的政策」):
+    a year, ``version_now_words`` and ``version_words`` with 的 between; None for anything else."""
     c = load_cues()
     years = _YEAR.findall(core)
     rest = _YEAR.sub("", core)
@@ -73,7 +72,7 @@ def version_asked(core: str) -> tuple[str, bool] | None:
     rest = c.version_word.sub("", c.version_now.sub("", rest)).replace("的", "").strip(" ，,")
     if rest or len(years) > 1 or not (years or now):
         return None
-    return (years[0].replace(" ", "") if years else "", now)
+    return years[0].replace(" ", "") if years else ""
 
 
 def is_followup(question: str) -> bool:
@@ -88,7 +87,7 @@ def is_followup(question: str) -> bool:
     starts = bool(c.followup_start.search(q))
     if re.fullmatch(r"\d{4}\s*年(?:度)?", core) or _ORDINAL.fullmatch(core) or any(core in g or core.rstrip("的") in g for g in c.slot_groups):
         return True
-    if version_asked(core) and (ends_ne or starts):  # 「现在2024年的新政策呢？」「新版呢？」
+    if version_asked(core) is not None and (ends_ne or starts):  # 「现在2024年的新政策呢？」「新版呢？」
         return True
     if find_mentions(core, short_districts=True) and len(core) <= 8:
         return ends_ne or starts
@@ -234,14 +233,13 @@ def resolve(question: str, previous: str | None, tokenize=None) -> str:
         if re.search(r"\d{4}\s*年", prev):
             return re.sub(r"(到)?\d{4}\s*年", core, prev, count=1)
         return f"{core}{prev}"
-    version = version_asked(core)
-    if version is not None and not re.fullmatch(r"\d{4}\s*年(?:度)?", core):
-        year, _ = version
-        old = re.search(r"(?:到)?\d{4}\s*年(?:度)?(?:" + load_cues().version_word.pattern + r")?", prev)
+    year = version_asked(core)
+    if year is not None and not re.fullmatch(r"\d{4}\s*年(?:度)?", core):
         if year:  # the previous question asked of that year's version (谷城2021年那版… -> 谷城2024年那版…)
             at = _YEAR.search(prev)
             return prev[: at.start()] + year + prev[at.end():] if at else f"{year}{prev}"
-        # the version in force: the previous question without the year that chose an older one
+        # the version in force: the previous question without the year (and version word) that chose an older one
+        old = re.search(r"(?:到)?\d{4}\s*年(?:度)?(?:" + load_cues().version_word.pattern + r")?", prev)
         return (prev[: old.start()] + prev[old.end():]) if old else prev
     if _ORDINAL.fullmatch(core):
         m = _ORDINAL.search(prev)

@@ -53,3 +53,12 @@ def test_without_a_writable_cache_the_whole_dictionary_is_used(tmp_path, monkeyp
         assert words.word_starts_at("河南范县", 2)
     finally:
         words._store.cache_clear()
+
+
+def test_a_damaged_cache_file_is_built_again(fresh_cache):
+    words.word_starts_at("国家级示范县", 4)  # builds the cache file
+    words._store.cache_clear()
+    (path,) = (fresh_cache / "jieba-words").glob("*.sqlite3")
+    path.write_bytes(b"not a database" * 100)
+    assert not words.word_starts_at("国家级示范县", 4)
+    assert words._store() is not None  # rebuilt, not the whole dictionary in memory
