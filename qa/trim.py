@@ -13,9 +13,9 @@ estimates the probability that quoting the run alone is the better answer.
   a cap stays when the question asks for a figure; a run that starts after a
   condition clause (「…的，」) keeps the condition; a run never starts with a
   conjunction joining it to the clause before (且, 或者: ``cues.json``
-  ``joining_starts``) nor ends right before one, never ends inside brackets or quotes, and a run past a
-  sentence end ends at one (not on 「…400万元。同时」); a rule in
-  tiers and a table row are never cut.
+  ``joining_starts``) nor ends right before one, never ends inside brackets
+  or quotes, and a run past a sentence end ends at one (not on
+  「…400万元。同时」); a rule in tiers and a table row are never cut.
 - :func:`trim_features`: run-versus-unit features (``TRIM_FEATURES``): length,
   position, question coverage and restatement gained or lost, figure kinds
   kept, the selector's score of the run against the unit's.
