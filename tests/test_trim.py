@@ -213,9 +213,10 @@ def test_a_run_that_goes_past_a_sentence_end_ends_at_a_sentence_end():
 def test_a_run_never_ends_before_a_clause_joined_to_it():
     """「…年销售收入≥1亿元。或企业研发经费支出占比高于10%以上；」: quoting the first condition
     without the alternative its 或 adds misstates the rule."""
-    text = "2.年销售收入不低于2亿元，其中高新技术企业不低于1亿元。或企业研发经费支出占主营业务收入的比重高于10%以上；"
+    text = "为鼓励企业加大研发投入，申报企业年销售收入不低于2亿元，或拥有省级以上研发机构，并按规定报送申报材料。"
     hit, unit = _unit(text)
     runs = allowed_runs(make_query("销售收入不到2亿能申报吗？", TOK, None), unit, hit, CUES)
+    assert runs
     for r in runs:
         assert not text[r.end:].lstrip("，,；;：:。 ").startswith("或"), r.text
     assert CUES.joiner.match("或企业研发经费支出")
