@@ -27,7 +27,9 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["word_starts_at"]
+from policyqa.corpus.cache import cache_root
+
+__all__ = ["word_starts_at", "quiet_jieba"]
 
 WINDOW = 6  # characters cut either side of the position: longer than nearly every dictionary word
 _FORMAT = 1
@@ -73,11 +75,6 @@ class _Store:
         return dict(rows)
 
 
-def _cache_root() -> Path:
-    env = os.environ.get("POLICYQA_CACHE")  # as the embedding model's cache (index.e5convert.default_cache_root)
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "policyqa"
-
-
 def _dict_file() -> Path:
     import jieba
 
@@ -91,7 +88,7 @@ def _store() -> _Store | None:
     d = _dict_file()
     st = d.stat()
     key = hashlib.sha256(json.dumps([_FORMAT, getattr(jieba, "__version__", ""), str(d), st.st_size, st.st_mtime_ns]).encode()).hexdigest()[:16]
-    path = _cache_root() / "jieba-words" / f"{key}.sqlite3"
+    path = cache_root() / "jieba-words" / f"{key}.sqlite3"
     try:
         if not path.exists():
             _build(path)
@@ -133,12 +130,18 @@ def _memory_tokenizer():
     """The whole main dictionary in memory (about 1 s), when no cache file can be used."""
     import jieba
 
-    logger = logging.getLogger("jieba")  # quiet its "Building prefix dict ..." while loading
-    level = logger.level
-    logger.setLevel(logging.WARNING)
+    undo = quiet_jieba()
     try:
         tk = jieba.Tokenizer()
         tk.initialize()
     finally:
-        logger.setLevel(level)
+        undo()
     return tk
+
+
+def quiet_jieba():
+    """jieba logs "Building prefix dict ..." while loading; silence it (returns the undo)."""
+    logger = logging.getLogger("jieba")
+    old = logger.level
+    logger.setLevel(logging.WARNING)
+    return lambda: logger.setLevel(old)

@@ -457,9 +457,10 @@ def default_bin_path() -> Path:
 
 
 def default_cache_root() -> Path:
-    """``$POLICYQA_CACHE`` if set, else ``~/.cache/policyqa``."""
-    env = os.environ.get("POLICYQA_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "policyqa"
+    """``$POLICYQA_CACHE`` if set, else ``~/.cache/policyqa`` (:func:`policyqa.corpus.cache.cache_root`)."""
+    from policyqa.corpus.cache import cache_root
+
+    return cache_root()
 
 
 def _sha256(path: Path) -> str:

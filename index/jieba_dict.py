@@ -35,6 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
+from policyqa.corpus.words import quiet_jieba
 from policyqa.index.strtable import StringTable, cache_root, cached_dir
 
 __all__ = ["WordFrequencies", "memory_tokenizer", "cached_frequencies", "text_tokenizer", "FORMAT"]
@@ -43,20 +44,12 @@ FORMAT = 1
 _load_lock = threading.RLock()
 
 
-def _quiet_jieba():
-    """jieba logs "Building prefix dict ..." while loading; silence it (returns the undo)."""
-    logger = logging.getLogger("jieba")
-    old = logger.level
-    logger.setLevel(logging.WARNING)
-    return lambda: logger.setLevel(old)
-
-
 @lru_cache(maxsize=1)
 def _base_dictionary() -> tuple[dict[str, int], int]:
     """jieba's main dictionary (FREQ, total), loaded once per process (~1 s)."""
     import jieba
 
-    undo = _quiet_jieba()
+    undo = quiet_jieba()
     try:
         tk = jieba.Tokenizer()
         tk.initialize()

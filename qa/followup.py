@@ -27,6 +27,7 @@ from policyqa.corpus.clean import normalize_query
 from policyqa.corpus.regions import find_mentions
 from policyqa.qa.cues import FIGURE_KINDS, load_cues
 
+_YEAR = re.compile(r"\d{4}\s*年(?:度)?")  # a calendar year (「2024年」「2024年度」)
 _ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+(?:个)?(?:年度|年)")
 _TAIL = re.compile(r"(的)?(呢|怎么样|怎样|又如何|如何|咋样)?[?？。!！\s]*$")
 _FILLER = re.compile(r"(这块|这一块|这方面|方面|这边|那边|的话|这项|这个)$")
@@ -58,9 +59,6 @@ def _asks(text: str) -> re.Match | None:
     return min(found, key=lambda m: m.start()) if found else None
 
 
-_YEAR = re.compile(r"\d{4}\s*年(?:度)?")
-
-
 def version_asked(core: str) -> str | None:
     """A follow-up that only names a version of the previous question's policy: its year
     (「2024年的新政策」「2024年版的」), or "" for the version in force (「新版」「现在的政策」):
@@ -85,7 +83,7 @@ def is_followup(question: str) -> bool:
         return False
     ends_ne = bool(re.search(r"呢[?？]?$", q))
     starts = bool(c.followup_start.search(q))
-    if re.fullmatch(r"\d{4}\s*年(?:度)?", core) or _ORDINAL.fullmatch(core) or any(core in g or core.rstrip("的") in g for g in c.slot_groups):
+    if _YEAR.fullmatch(core) or _ORDINAL.fullmatch(core) or any(core in g or core.rstrip("的") in g for g in c.slot_groups):
         return True
     if version_asked(core) is not None and (ends_ne or starts):  # 「现在2024年的新政策呢？」「新版呢？」
         return True
@@ -102,7 +100,7 @@ def changed_object(question: str) -> str:
     「第二年还有吗？」 -> 第二年): the words before its ask, without a word pointing back to
     the previous topic (这笔钱, 这条) or the verbs that belong to the ask (要满足, 还有)."""
     core = _core(normalize_query(question)).rstrip("的")
-    if version_asked(core) is not None and not re.fullmatch(r"\d{4}\s*年(?:度)?", core):
+    if version_asked(core) is not None and not _YEAR.fullmatch(core):
         return ""  # another version of the same rule (「新版呢？」): the object stays
     m = _asks(core)
     return _object_words(core[: m.start()] if m else core)
@@ -229,12 +227,12 @@ def resolve(question: str, previous: str | None, tokenize=None) -> str:
         return q
     prev = normalize_query(previous)
     core = _core(q).rstrip("的")
-    if re.fullmatch(r"\d{4}\s*年(?:度)?", core):
+    if _YEAR.fullmatch(core):
         if re.search(r"\d{4}\s*年", prev):
             return re.sub(r"(到)?\d{4}\s*年", core, prev, count=1)
         return f"{core}{prev}"
     year = version_asked(core)
-    if year is not None and not re.fullmatch(r"\d{4}\s*年(?:度)?", core):
+    if year is not None and not _YEAR.fullmatch(core):
         if year:  # the previous question asked of that year's version (谷城2021年那版… -> 谷城2024年那版…)
             at = _YEAR.search(prev)
             return prev[: at.start()] + year + prev[at.end():] if at else f"{year}{prev}"
