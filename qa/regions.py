@@ -39,10 +39,11 @@ def asked_regions(question: str, docs: Mapping[str, DocMeta]) -> list[Region]:
     # places the gazetteer does not know but the knowledge base's documents are issued for (a user-added county)
     local = kb_places(docs)
     for name in sorted(local, key=len, reverse=True):
-        for at in [i.start() for i in re.finditer(re.escape(name), question)]:
-            if any(a < at + len(name) and at < b for a, b in taken):
+        for pos in [i.start() for i in re.finditer(re.escape(name), question)]:
+            if any(a < pos + len(name) and pos < b for a, b in taken):
                 continue
-            taken.append((at, at + len(name)))
+            taken.append((pos, pos + len(name)))
+            at.setdefault(local[name], []).append((pos, pos + len(name)))
             out = [r for r in out if not r.contains(local[name]) or r == local[name]]  # 青海省 of 青海省青禾县: the county
             if local[name] not in out:
                 out.append(local[name])

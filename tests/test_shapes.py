@@ -361,3 +361,10 @@ def test_a_question_opening_with_if_that_names_its_own_topic_starts_fresh(questi
 
     assert not is_followup(question)
     assert resolve(question, "甲县企业引进全职博士每月补贴多少？") == question
+
+
+def test_a_county_from_the_documents_beside_a_nested_gazetteer_place(store):
+    # 盐城 and 亭湖区 are two mentions, one inside the other: the nested one is kept, and the
+    # county only the documents know is a place of its own (this raised AttributeError before)
+    regions = asked_regions("青禾县和盐城亭湖区的技改补助分别是多少？", store.docs)
+    assert sorted(r.district for r in regions) == ["亭湖区", "青禾县"]
