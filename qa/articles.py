@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _NUM = r"[\d一二三四五六七八九十百零〇两]+"
 _ARTICLE = re.compile(rf"第({_NUM})条")
-# 「第1—3条」「第11条、第12条」「第四至六条」 … 「由 X 负责」 (one segment of an assignment clause)
-_SEGMENT = re.compile(rf"((?:第{_NUM}(?:条)?(?:\s*[—\-–~～至到]\s*第?{_NUM})?条?\s*[、，,和及与]?\s*)+)由([^；;。]{{2,80}}?)(?:牵头)?负责")
+_ARTICLES = rf"(?:第{_NUM}(?:条)?(?:\s*[—\-–~～至到]\s*第?{_NUM})?条?\s*[、，,和及与]?\s*)+"
+VERBS = ("负责",)  # the verb of an assignment when no cue list is given (qa/data/shapes.json: assignment_verbs)
+
+
+@lru_cache(maxsize=8)
+def _segment(verbs: tuple[str, ...], rest: tuple[str, ...]) -> re.Pattern:
+    """「第1—3条」「第11条、第12条」「第四至六条」 (or 「其余条款」) … 「由 X 负责 / 审核」: one
+    segment of an assignment clause."""
+    alt = lambda ws: "|".join(re.escape(w) for w in sorted(set(ws), key=len, reverse=True))  # noqa: E731
+    heads = f"({_ARTICLES})|({alt(rest) if rest else '(?!)'})"
+    return re.compile(rf"(?:{heads})由([^；;。]{{2,80}}?)(?:牵头)?(?:{alt(verbs)})")
 _RANGE = re.compile(rf"第?({_NUM})条?\s*(?:[—\-–~～至到]\s*第?({_NUM}))?条?")
 
 
@@ -44,16 +54,26 @@ def article_of(section: str, text: str) -> int | None:
 class Assignment:
     """One segment of an assignment clause: articles -> the units responsible."""
 
-    articles: frozenset[int]
+    articles: frozenset[int]  # empty for 「其余条款由…」: every article the clause does not name
     units: str  # 县工业和信息化局、县统计局
     start: int  # span of the segment in the clause's text
     end: int
 
+    @property
+    def rest(self) -> bool:
+        return not self.articles
 
-def assignments(text: str) -> list[Assignment]:
-    """The article -> unit segments of an assignment clause (empty when ``text`` is none)."""
+
+def assignments(text: str, verbs: tuple[str, ...] = VERBS, rest: tuple[str, ...] = ()) -> list[Assignment]:
+    """The article -> unit segments of an assignment clause (empty when ``text`` is none).
+    ``verbs``: what the unit does (负责, 审核 …); ``rest``: words naming the articles not named
+    (其余条款), kept only after a segment that names articles."""
     out = []
-    for m in _SEGMENT.finditer(text):
+    for m in _segment(tuple(verbs), tuple(rest)).finditer(text):
+        if m.group(1) is None:  # 「其余条款由…」
+            if out:
+                out.append(Assignment(frozenset(), m.group(3).strip(" ，,"), m.start(), m.end()))
+            continue
         arts: set[int] = set()
         for r in _RANGE.finditer(m.group(1)):
             a = number(r.group(1))
@@ -62,8 +82,13 @@ def assignments(text: str) -> list[Assignment]:
                 continue
             arts.update(range(a, b + 1))
         if arts:
-            out.append(Assignment(frozenset(arts), m.group(2).strip(" ，,"), m.start(), m.end()))
+            out.append(Assignment(frozenset(arts), m.group(3).strip(" ，,"), m.start(), m.end()))
     return out
+
+
+def assigned(segments: list[Assignment], article: int) -> Assignment | None:
+    """The segment responsible for ``article``: one naming it, else a 「其余条款」 one."""
+    return next((a for a in segments if article in a.articles), None) or next((a for a in segments if a.rest), None)
 
 
 # 「第七条、第九条规定的」「按第3至5条」: article numbers in running text; one right after a title

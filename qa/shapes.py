@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from policyqa.index.types import Hit
-from policyqa.qa.articles import article_of, assignments, referenced
+from policyqa.qa.articles import article_of, assigned, assignments, referenced
 from policyqa.qa.candidates import item_marks, item_spans
 from policyqa.qa.compose import Scored, Selected
 from policyqa.qa.features import CANDIDATE_FEATURES, bigrams, context_coverage, coverage
@@ -42,6 +42,8 @@ class Shapes:
     list_intro: re.Pattern  # a sentence that introduces the items after it
     document_noun: re.Pattern  # 政策, 办法, 通知 …: the question is about a document
     document_facts: tuple[tuple[str, re.Pattern], ...]  # (date | issuer | validity, its cue)
+    assignment_verbs: tuple[str, ...] = ("负责",)  # 「第8条由县科技局审核」 (qa.articles.assignments)
+    remaining_articles: tuple[str, ...] = ()  # 「其余条款由…」
 
 
 def _alt(words) -> str:
@@ -57,6 +59,8 @@ def load_shapes(path: str | Path = DATA) -> Shapes:
         list_intro=re.compile("(?:" + _alt(d["list_intro_ends"]) + r")\s*$"),
         document_noun=re.compile(_alt(d["document_nouns"])),
         document_facts=tuple((k, re.compile(_alt(v))) for k, v in d["document_fact_cues"].items()),
+        assignment_verbs=tuple(d["assignment_verbs"]),
+        remaining_articles=tuple(d["remaining_articles"]),
     )
 
 
@@ -165,12 +169,16 @@ def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     art = article_of(h.chunk.section, h.chunk.text)
     if art is None:
         return []
+    found = None
     for ch in sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start):
-        for a in assignments(ch.text):
-            if art in a.articles:
-                hit = Hit(chunk=ch, score=h.score, rank=h.rank)
-                return [Selected(hit, ch.text[a.start:a.end], prob, intro=_heading(h), kind="note", start=-1)]
-    return []
+        a = assigned(assignments(ch.text, s.assignment_verbs, s.remaining_articles), art)
+        if a is not None and (found is None or (found[1].rest and not a.rest)):  # one naming the article wins
+            found = (ch, a)
+    if found is None:
+        return []
+    ch, a = found
+    hit = Hit(chunk=ch, score=h.score, rank=h.rank)
+    return [Selected(hit, ch.text[a.start:a.end], prob, intro=_heading(h), kind="note", start=-1)]
 
 
 def cited_article(composer, q, sel: Selected, doc_chunks: Callable[[str], Sequence], limit: int = 3) -> Selected | None:

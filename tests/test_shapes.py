@@ -62,6 +62,21 @@ def test_assignment_clauses_map_article_numbers_and_ranges_to_units():
     assert assignments("对企业给予奖励，由企业自行申报。") == []
 
 
+def test_assignment_verbs_and_the_remaining_articles_come_from_the_cue_file():
+    from policyqa.qa.articles import assigned
+    from policyqa.qa.shapes import load_shapes
+
+    s = load_shapes()
+    text = "由相关主管部门按职责审核：第2条由县科技局审核，第4条、第5条由县商务局审核，其余条款由县经信局审核。"
+    segs = assignments(text, s.assignment_verbs, s.remaining_articles)
+    assert [(sorted(x.articles), x.units) for x in segs] == [([2], "县科技局"), ([4, 5], "县商务局"), ([], "县经信局")]
+    assert assigned(segs, 5).units == "县商务局" and assigned(segs, 3).units == "县经信局"
+    assert assignments(text) == []  # 负责 alone: no segment says 审核's unit
+    # a unit that pays for articles is not the one responsible; 「其余」 without a named article is no clause
+    assert assignments("第3条和第5条由县财政承担70%。", s.assignment_verbs, s.remaining_articles) == []
+    assert assignments("其余条款由县经信局审核。", s.assignment_verbs, s.remaining_articles) == []
+
+
 def test_article_number_from_the_section_path_or_the_text():
     assert article_of("二、支持创新 > 第十二条 支持研发", "") == 12
     assert article_of("前言", "第3条 对企业…") == 3
