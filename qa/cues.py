@@ -61,6 +61,9 @@ class Cues:
     joiner: re.Pattern = re.compile("(?!)")  # 且, 或者 … at the start of a clause: it joins the clause before (never a quote's start)
     # comparing, difference and question words: where the last place's own object ends (「四川省专项资金分别怎么规定」)
     object_end: re.Pattern = re.compile("(?!)")
+    context_subject: re.Pattern = re.compile("(?!)")  # 我们, 我司 …: a clause telling the asker's situation
+    context_end: re.Pattern = re.compile("(?!)")  # 了 at a clause's end: a completed event, told not asked
+    asking_verb: re.Pattern = re.compile("(?!)")  # 想知道, 请问 …: a clause with one asks
 
 
 @lru_cache(maxsize=4)
@@ -131,6 +134,9 @@ def load_cues(path: str | Path = DATA) -> Cues:
         version_now=re.compile(_alt(d["version_now_words"])) if d.get("version_now_words") else re.compile("(?!)"),
         joiner=re.compile("^(?:" + _alt(d["joining_starts"]) + ")") if d.get("joining_starts") else re.compile("(?!)"),
         object_end=re.compile("|".join(_alt(d[k]) for k in ("comparison_cues", "difference_words", "question_words") if d.get(k)), re.I),
+        context_subject=re.compile(_alt(d.get("followup_start_self", []) + d.get("context_subjects", []))) if d.get("context_subjects") else re.compile("(?!)"),
+        context_end=re.compile("(?:" + _alt(d["context_clause_ends"]) + r")\s*$") if d.get("context_clause_ends") else re.compile("(?!)"),
+        asking_verb=re.compile(_alt(d["asking_verbs"])) if d.get("asking_verbs") else re.compile("(?!)"),
     )
 
 
@@ -146,6 +152,27 @@ def _spans(pat: re.Pattern, text: str) -> list[tuple[int, int]]:
     return [m.span() for m in pat.finditer(text)]
 
 
+_CLAUSE = re.compile(r"[^，,。；;！!？?]+[，,。；;！!？?]*")
+
+
+def asking_part(question: str, cues: Cues | None = None) -> str:
+    """The question without the clauses that tell the asker's situation (「我们公司牵头起草的
+    标准今年发布了，县里奖多少钱？」 -> 「县里奖多少钱？」): a clause before the last one, with no
+    question word, question mark or asking verb (想知道), that names the asker's own firm or ends
+    with a completed event (cues.json context_subjects, context_clause_ends).  The whole question when every
+    clause would go."""
+    c = cues or load_cues()
+    parts = _CLAUSE.findall(question)
+    keep = []
+    for i, p in enumerate(parts):
+        body = p.rstrip("，,。；;！! ")
+        told = (i < len(parts) - 1 and not p.rstrip().endswith(("？", "?")) and not c.question_word.search(body) and not c.asking_verb.search(body)
+                and (c.context_subject.search(body) is not None or c.context_end.search(body) is not None))
+        if not told:
+            keep.append(p)
+    return "".join(keep) if keep and len(parts) > 1 else question
+
+
 def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:
     """Figure kinds a question asks for (amount, rate, count, date, measure, unit), in that order.
 
@@ -153,6 +180,7 @@ def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:
     one only (「几个」 inside 「几个年度」 asks a date, not a count); 「多少」 followed by
     a noun that is not another kind's unit (「多少隐患」) asks a count."""
     c = cues or load_cues()
+    question = asking_part(question, c)
     spans = {k: _spans(c.asked[k], question) for k in FIGURE_KINDS}
 
     def inside(k: str, s: tuple[int, int]) -> bool:

@@ -35,6 +35,25 @@ def test_comparing_rewards_asks_for_their_amounts(q):
     assert "amount" in asked_kinds(q)
 
 
+@pytest.mark.parametrize("q,told,asked", [
+    ("我们厂牵头编制的团体标准去年发布了，县里奖励多少钱？", "unit", "amount"),
+    ("我司有几台设备是租来的，租赁设备能不能算技改投资？", "count", None),
+    ("我们新招了几名博士，补贴期限是几年？", "count", "date"),
+])
+def test_a_clause_telling_the_askers_situation_asks_no_figure(q, told, asked):
+    kinds = asked_kinds(q)
+    assert told not in kinds and (asked is None or asked in kinds)
+
+
+@pytest.mark.parametrize("q,kind", [
+    ("技改补贴几成，有没有上限？", "rate"),  # a terse first clause asks
+    ("我们想知道牵头单位，是哪个？", "unit"),  # an asking verb
+    ("我们企业的补贴由哪个部门审核？", "unit"),  # one clause: the question itself
+])
+def test_clauses_that_ask_keep_their_figure_kinds(q, kind):
+    assert kind in asked_kinds(q)
+
+
 def test_comparing_something_that_is_not_money_asks_no_amount():
     assert "amount" not in asked_kinds("甲县和乙县的服务专员制度有什么区别？")
 
