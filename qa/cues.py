@@ -64,6 +64,8 @@ class Cues:
     context_subject: re.Pattern = re.compile("(?!)")  # 我们, 我司 …: a clause telling the asker's situation
     context_end: re.Pattern = re.compile("(?!)")  # 了 at a clause's end: a completed event, told not asked
     asking_verb: re.Pattern = re.compile("(?!)")  # 想知道, 请问 …: a clause with one asks
+    rule_asked: re.Pattern = re.compile("(?!)")  # 能不能, 还能 …: the question asks whether something is allowed
+    rule_marker: re.Pattern = re.compile("(?!)")  # 不得, 除外, 按差额 …: a clause states a permission or restriction
 
 
 @lru_cache(maxsize=4)
@@ -137,6 +139,8 @@ def load_cues(path: str | Path = DATA) -> Cues:
         context_subject=re.compile(_alt(d.get("followup_start_self", []) + d.get("context_subjects", []))) if d.get("context_subjects") else re.compile("(?!)"),
         context_end=re.compile("(?:" + _alt(d["context_clause_ends"]) + r")\s*$") if d.get("context_clause_ends") else re.compile("(?!)"),
         asking_verb=re.compile(_alt(d["asking_verbs"])) if d.get("asking_verbs") else re.compile("(?!)"),
+        rule_asked=re.compile(_alt(d["rule_asked"]), re.I) if d.get("rule_asked") else re.compile("(?!)"),
+        rule_marker=re.compile(_alt(d["rule_markers"])) if d.get("rule_markers") else re.compile("(?!)"),
     )
 
 

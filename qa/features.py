@@ -43,7 +43,7 @@ import numpy as np
 
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate
-from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, abbreviates, asked_kinds, asks_list, has_number, load_cues, present, present_kinds, token_weight
+from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, abbreviates, asked_kinds, asking_part, asks_list, has_number, load_cues, present, present_kinds, token_weight
 from policyqa.qa.terms import domain_terms
 
 CANDIDATE_FEATURES = (
@@ -58,6 +58,9 @@ CANDIDATE_FEATURES = (
     # coverage with each question word weighed by how few of the question's units state it: the words
     # that tell the units apart (「发奖金」 among units that all say 专精特新奖励)
     "cov_local",
+    # the question asks whether something is allowed or counts (能不能, 还能…吗: cues.json rule_asked) and the
+    # unit states a permission or restriction (不得, 不再享受, 除外, 按差额: rule_markers)
+    "rule_asked",
 )
 ANSWERABILITY_FEATURES = (
     "best_logit", "best_cov", "top_cov", "top3_cov", "missing_terms", "missing_idf", "top_dense", "top_in_both",
@@ -104,6 +107,7 @@ class Query:
     asks_cap: bool = False  # the question names a cap (最多, 最高, 上限, 封顶: cues.json cap_words)
     core: str = ""  # the question's characters without question words and punctuation (:func:`phrase`)
     asked: str = ""  # the whole question when ``text`` is part of it (without its places): what names a version
+    asks_rule: bool = False  # the question asks whether something is allowed or counts (cues.json rule_asked)
 
     @property
     def whole(self) -> str:
@@ -130,7 +134,8 @@ def make_query(text: str, tokenize, stats: TermStats | None, vector=None, cues: 
     qb = bigrams(asked)
     alts = tuple(tuple(s.lower() for s in c.synonyms.get(t, ())) for t in toks)
     return Query(text, toks, w, tuple(t for t in dict.fromkeys(domain_terms(text)) if t not in c.not_topic), kinds,
-                 asks_list(text, c), qb, vector, alts, asks, bool(c.cap.search(text)), _QCHARS.sub("", asked))
+                 asks_list(text, c), qb, vector, alts, asks, bool(c.cap.search(text)), _QCHARS.sub("", asked),
+                 asks_rule=bool(c.rule_asked.search(asking_part(text, c))))
 
 
 def ask_words(tokens: Sequence[str], kinds: Sequence[str], cues: Cues) -> tuple[str, ...]:
@@ -366,6 +371,7 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
             "cap": float(bool(c.cap.search(text))),
             # the question asks for a cap (最多, 上限, 封顶) and the unit states one (不超过, 最高)
             "cap_asked": float(q.asks_cap and bool(c.cap.search(text))),
+            "rule_asked": float(q.asks_rule and bool(c.rule_marker.search(text))),
             "list_item": float(q.wants_list and cd.kind == "item"),
         }
         for k in FIGURE_KINDS:

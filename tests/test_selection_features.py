@@ -404,3 +404,18 @@ def test_the_phrase_gap_compares_with_the_questions_best_unit():
     X = candidate_features(_query("市政府主要负责同志多久调度一次"), hits, candidates(hits))
     gaps = X[:, COL["phrase_gap"]]
     assert gaps.max() == 0.0 and gaps.min() < 0.0
+
+
+@pytest.mark.parametrize("question,asks", [("拿了落户奖励，还能再申请技改补助吗？", True), ("租来的设备能不能算进技改投资？", True),
+                                           ("技改补助比例是多少？", False),
+                                           ("我们能享受的去年都享受了，技改补助比例是多少？", False)])  # told, not asked
+def test_a_rule_counts_as_asked_only_when_the_question_asks_whether_something_is_allowed(question, asks):
+    hits = [_hit("对技术改造项目按设备投资额的10%给予补助。", 1, "c1"), _hit("享受落户奖励的项目，不再享受技改补助。", 2, "c2")]
+    cands = candidates(hits)
+    X = candidate_features(_query(question), hits, cands)
+    by_text = {cd.text: X[i, COL["rule_asked"]] for i, cd in enumerate(cands)}
+    ruled = [v for t, v in by_text.items() if "不再" in t]
+    plain = [v for t, v in by_text.items() if "不再" not in t]
+    assert ruled and plain
+    assert all(v == float(asks) for v in ruled)
+    assert all(v == 0.0 for v in plain)  # a unit stating no permission or restriction never matches
