@@ -44,7 +44,7 @@ from policyqa.qa.shapes import (
     load_shapes,
     responsible,
 )
-from policyqa.qa.regions import asked_regions, docs_for, own_objects, places_joined, region_label, strip_regions, without_inner
+from policyqa.qa.regions import asked_regions, docs_for, names_joined_places, own_objects, region_label, strip_regions, without_inner
 from policyqa.qa.reply import refusal_answer, reply
 from policyqa.qa.versions import named_docs, named_version, newer_first, newer_versions, similar
 from policyqa.qa.types import Answer, Turn
@@ -513,10 +513,7 @@ class Answerer(FollowupSteps):
         a qualifier of the first (「谷城2021年那版和平阴」, 「谷城（2024版）和平阴」)."""
         if self.cues.comparison_cue.search(question) or self.cues.difference.search(question):
             return True
-        from policyqa.corpus.regions import find_mentions
-
-        ms = find_mentions(question, short_districts=True)
-        return any(places_joined(question[a.start + len(a.text) : b.start]) for a, b in zip(ms, ms[1:]))
+        return names_joined_places(question, self.docs)
 
     def _compare(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int) -> Decision:
         """One labelled statement per region, each decided like a single-region question

@@ -56,7 +56,11 @@ def asked_regions(question: str, docs: Mapping[str, DocMeta]) -> list[Region]:
                    for (_, a_end), (b_start, _) in zip(spans, spans[1:]) if a_end < b_start
                    for gap in [question[a_end:b_start]])
 
-    return [r for r in out if not any(o != r and r.contains(o) and not joined(r, o) for o in out)]
+    kept = [r for r in out if not any(o != r and r.contains(o) and not joined(r, o) for o in out)]
+    # in the order the question names them (a comparison's rows follow it): gazetteer names were
+    # collected first, the knowledge base's own places after them
+    first = {r: min((a for a, _ in at.get(r, [])), default=len(question)) for r in kept}
+    return sorted(kept, key=lambda r: first[r])
 
 
 def kb_places(docs: Mapping[str, DocMeta]) -> dict[str, Region]:
@@ -202,6 +206,13 @@ def _version_patterns() -> tuple[re.Pattern, re.Pattern]:
 def places_joined(gap: str) -> bool:
     """``gap``, the text between two place names, joins them (「和」, 「（2024版）和」, 「2021年那版和」)."""
     return bool(_version_patterns()[1].fullmatch(gap))
+
+
+def names_joined_places(question: str, docs: Mapping[str, DocMeta] | None = None) -> bool:
+    """Two place names of ``question`` in a row are joined (「谷城和平阴」), counting the knowledge
+    base's own places (「霁川和平阴」: a county only its documents name) and English names."""
+    spans = _place_spans(question, docs)
+    return any(places_joined(question[a_end:b_start]) for (_, a_end, _), (b_start, _, _) in zip(spans, spans[1:]))
 
 
 def _place_spans(question: str, docs: Mapping[str, DocMeta] | None) -> list[tuple[int, int, tuple[Region, ...]]]:

@@ -383,3 +383,12 @@ def test_a_county_from_the_documents_beside_a_nested_gazetteer_place(store):
     # county only the documents know is a place of its own (this raised AttributeError before)
     regions = asked_regions("青禾县和盐城亭湖区的技改补助分别是多少？", store.docs)
     assert sorted(r.district for r in regions) == ["亭湖区", "青禾县"]
+
+
+def test_a_county_only_the_documents_know_joined_to_another_place_is_a_comparison(answerer):
+    # no comparison word: the two places joined by 和 make it one, also when one of them is a
+    # county the gazetteer does not know (one row per place; before, only 安吉's rule was quoted)
+    b = body(answerer.answer("首次进规模以上的企业，青禾和安吉各奖多少？"))
+    assert "15万元" in b and "10万元" in b
+    assert "青禾县】" in b and "安吉县】" in b
+    assert b.index("青禾县】") < b.index("安吉县】")  # rows in the order the question names the places
