@@ -133,6 +133,7 @@ class Ask:
 
 
 _CLAUSE = re.compile(r"[，,。；;！？!?\s]+")
+_SENTENCE_END = re.compile(r"[。！？!?]")
 
 
 def _money_wan(num: str, unit: str, cues: EligibilityCues) -> float | None:
@@ -233,8 +234,11 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
     elif history_regions:
         region, region_from = history_regions[0], "conversation"
     facts = bool(numbers or held or investments and any(i.amount_wan is not None for i in investments))
-    # an enterprise described by its industry or place (机械零部件企业, 亭湖区的企业) before the ask cue
-    described = bool(industry) or bool(regions and c.enterprise.search(strip_regions(before)))
+    # an enterprise described by its industry or place (机械零部件企业, 亭湖区的企业) before the ask cue, in the
+    # sentence that asks (「洛阳对企业上市有奖励吗？辅导备案这一步能拿多少？」: the enterprise of the first
+    # sentence is what the rule is for, not the asker)
+    asking = _SENTENCE_END.split(before)[-1]
+    described = bool(industry) or bool(regions and c.enterprise.search(strip_regions(asking)))
     if not (c.self_.search(question) or facts or described):
         return Ask(AskKind.NOT_ELIGIBILITY)
     if region:

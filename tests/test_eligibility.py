@@ -71,6 +71,7 @@ def test_reads_the_profile_a_question_states(store):
     "制造企业买工业机器人，设备投资要达到多少才能申请补助？",  # asks for the requirement itself
     "我们营收5000万，需要满足什么条件才能评五星级企业",
     "同一企业一年在洛阳最多能拿多少奖励",  # the per-enterprise cap: a rule, not an entitlement
+    "洛阳对企业上市有没有奖励？完成辅导备案这一步能拿多少？",  # the enterprise is the rule's, in another sentence
 ])
 def test_ordinary_questions_are_not_eligibility_questions(store, q):
     assert not read_question(q, store.docs).is_eligibility
