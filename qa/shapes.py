@@ -156,6 +156,15 @@ def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     c = sc.cands[i]
     h = sc.hits[c.hit]
     prob = float(1 / (1 + np.exp(-sc.logits[i])))
+    segments = assignments(h.chunk.text, s.assignment_verbs, s.remaining_articles)
+    if segments:  # the clause that assigns articles to units was chosen: the unit of the article about the topic
+        chunks = doc_chunks(h.chunk.doc_id)
+        n = topic_article(sc.query, chunks, exclude=article_of(h.chunk.section, h.chunk.text))
+        a = assigned(segments, n) if n is not None else None
+        if a is not None:
+            topic = next((c for c in chunks if article_of(c.section, c.text) == n), None)
+            intro = _heading(Hit(chunk=topic, score=0.0, rank=0)) if topic is not None else _heading(h)
+            return [Selected(h, h.chunk.text[a.start:a.end], prob, intro=intro, kind="note", start=-1)]
     if c.kind == "note":  # the note of the passage whose heading matches the topic
         return [Selected(h, c.text, prob, intro=h.chunk.section.split(" > ")[0], kind="note", start=-1)]
     if s.unit_marker.search(c.text):  # the item names its unit itself
@@ -179,6 +188,24 @@ def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     ch, a = found
     hit = Hit(chunk=ch, score=h.score, rank=h.rank)
     return [Selected(hit, ch.text[a.start:a.end], prob, intro=_heading(h), kind="note", start=-1)]
+
+
+def topic_article(q, chunks: Sequence, exclude: int | None = None) -> int | None:
+    """The article number of ``chunks`` (one document's) about the question's topic: the one
+    whose heading and text share the most of the question's bigrams, at least two and more than
+    any other article; None when no article stands out.  ``exclude``: an article not to pick
+    (the assignment clause's own)."""
+    by_article: dict[int, str] = {}
+    for c in chunks:
+        n = article_of(c.section, c.text)
+        if n is not None and n != exclude:
+            by_article[n] = by_article.get(n, "") + c.section + c.text
+    if not by_article:
+        return None
+    overlap = sorted(((len(q.bigrams & bigrams(t)), n) for n, t in by_article.items()), reverse=True)
+    if overlap[0][0] < 2 or (len(overlap) > 1 and overlap[1][0] == overlap[0][0]):
+        return None
+    return overlap[0][1]
 
 
 def cited_article(composer, q, sel: Selected, doc_chunks: Callable[[str], Sequence], limit: int = 3) -> Selected | None:
