@@ -159,10 +159,11 @@ def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     segments = assignments(h.chunk.text, s.assignment_verbs, s.remaining_articles)
     if segments:  # the clause that assigns articles to units was chosen: the unit of the article about the topic
         chunks = doc_chunks(h.chunk.doc_id)
-        n = topic_article(sc.query, chunks, exclude=article_of(h.chunk.section, h.chunk.text))
+        own = len(sc.query.bigrams & bigrams(h.chunk.section + h.chunk.text))  # a question about that article itself stays
+        n = topic_article(sc.query, chunks, exclude=article_of(h.chunk.section, h.chunk.text), above=own)
         a = assigned(segments, n) if n is not None else None
         if a is not None:
-            topic = next((c for c in chunks if article_of(c.section, c.text) == n), None)
+            topic = next((ch for ch in chunks if article_of(ch.section, ch.text) == n), None)
             intro = _heading(Hit(chunk=topic, score=0.0, rank=0)) if topic is not None else _heading(h)
             return [Selected(h, h.chunk.text[a.start:a.end], prob, intro=intro, kind="note", start=-1)]
     if c.kind == "note":  # the note of the passage whose heading matches the topic
@@ -190,11 +191,11 @@ def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     return [Selected(hit, ch.text[a.start:a.end], prob, intro=_heading(h), kind="note", start=-1)]
 
 
-def topic_article(q, chunks: Sequence, exclude: int | None = None) -> int | None:
+def topic_article(q, chunks: Sequence, exclude: int | None = None, above: int = 1) -> int | None:
     """The article number of ``chunks`` (one document's) about the question's topic: the one
-    whose heading and text share the most of the question's bigrams, at least two and more than
-    any other article; None when no article stands out.  ``exclude``: an article not to pick
-    (the assignment clause's own)."""
+    whose heading and text share the most of the question's bigrams, more than ``above`` (at
+    least two) and more than any other article; None when no article stands out.  ``exclude``:
+    an article not to pick (the assignment clause's own, whose overlap is ``above``)."""
     by_article: dict[int, str] = {}
     for c in chunks:
         n = article_of(c.section, c.text)
@@ -203,7 +204,7 @@ def topic_article(q, chunks: Sequence, exclude: int | None = None) -> int | None
     if not by_article:
         return None
     overlap = sorted(((len(q.bigrams & bigrams(t)), n) for n, t in by_article.items()), reverse=True)
-    if overlap[0][0] < 2 or (len(overlap) > 1 and overlap[1][0] == overlap[0][0]):
+    if overlap[0][0] <= max(1, above) or (len(overlap) > 1 and overlap[1][0] == overlap[0][0]):
         return None
     return overlap[0][1]
 

@@ -409,3 +409,19 @@ def test_the_article_about_a_questions_topic_is_found_by_its_words():
     assert topic_article(q, chunks, exclude=18) == 8
     assert topic_article(make_query("技术改造补助由谁审核？", list, None), chunks, exclude=18) == 3
     assert topic_article(make_query("企业上市奖励由谁审核？", list, None), chunks, exclude=18) is None  # no article is about it
+
+
+def test_a_question_about_the_assignment_article_itself_finds_no_other_topic():
+    from policyqa.corpus.types import Chunk
+    from policyqa.qa.features import bigrams, make_query
+    from policyqa.qa.shapes import topic_article
+
+    def chunk(i, section, text):
+        return Chunk(chunk_id=f"c{i}", doc_id="d", section=section, text=text, start=i * 100, end=i * 100 + len(text), header="")
+
+    procedure = chunk(3, "三、保障 > 第18条 申报程序", "企业每年5月31日前提交申报材料，第8条由县科技局审核，其余条款由县经信局审核。")
+    chunks = [chunk(1, "一、做大做强 > 第3条 支持技术改造", "申报材料须齐全，按设备投资额的9%给予补助。"), procedure]
+    q = make_query("申报材料每年什么时候提交？", list, None)
+    own = len(q.bigrams & bigrams(procedure.section + procedure.text))
+    assert topic_article(q, chunks, exclude=18) == 3  # 申报 alone would point to 第3条 …
+    assert topic_article(q, chunks, exclude=18, above=own) is None  # … but the procedure article says more
