@@ -363,15 +363,22 @@ def test_the_members_a_clause_starting_with_ji_lists_are_never_cut_apart():
 @pytest.mark.parametrize("question,asks", [("每名专员最多联系几家企业？", True), ("技改补助封顶多少钱？", True),
                                            ("补助上限是多少？", True), ("每名专员联系几家企业？", False)])
 def test_a_cap_counts_as_asked_only_when_the_question_names_one(question, asks):
-    hits = [_hit("全县已配备专员120名，联系企业900家。", 1, "c1"), _hit("每名专员联系的企业原则上不超过10家。", 2, "c2")]
+    # a unit without a cap never matches a cap question
+    _assert_flag_only_where_marked(question, asks, "cap_asked", "不超过",
+                                   ["全县已配备专员120名，联系企业900家。", "每名专员联系的企业原则上不超过10家。"])
+
+
+def _assert_flag_only_where_marked(question: str, asks: bool, feature: str, marker: str, texts: list[str]) -> None:
+    """``feature`` is ``asks`` for the units holding ``marker`` and 0 for the others."""
+    hits = [_hit(t, i + 1, f"c{i + 1}") for i, t in enumerate(texts)]
     cands = candidates(hits)
     X = candidate_features(_query(question), hits, cands)
-    by_text = {cd.text: X[i, COL["cap_asked"]] for i, cd in enumerate(cands)}
-    capped = [v for t, v in by_text.items() if "不超过" in t]
-    uncapped = [v for t, v in by_text.items() if "不超过" not in t]
-    assert capped and uncapped
-    assert all(v == float(asks) for v in capped)
-    assert all(v == 0.0 for v in uncapped)  # a unit without a cap never matches a cap question
+    by_text = {cd.text: X[i, COL[feature]] for i, cd in enumerate(cands)}
+    marked = [v for t, v in by_text.items() if marker in t]
+    plain = [v for t, v in by_text.items() if marker not in t]
+    assert marked and plain
+    assert all(v == float(asks) for v in marked)
+    assert all(v == 0.0 for v in plain)
 
 
 @pytest.mark.parametrize("text,condition", [
@@ -410,12 +417,6 @@ def test_the_phrase_gap_compares_with_the_questions_best_unit():
                                            ("技改补助比例是多少？", False),
                                            ("我们能享受的去年都享受了，技改补助比例是多少？", False)])  # told, not asked
 def test_a_rule_counts_as_asked_only_when_the_question_asks_whether_something_is_allowed(question, asks):
-    hits = [_hit("对技术改造项目按设备投资额的10%给予补助。", 1, "c1"), _hit("享受落户奖励的项目，不再享受技改补助。", 2, "c2")]
-    cands = candidates(hits)
-    X = candidate_features(_query(question), hits, cands)
-    by_text = {cd.text: X[i, COL["rule_asked"]] for i, cd in enumerate(cands)}
-    ruled = [v for t, v in by_text.items() if "不再" in t]
-    plain = [v for t, v in by_text.items() if "不再" not in t]
-    assert ruled and plain
-    assert all(v == float(asks) for v in ruled)
-    assert all(v == 0.0 for v in plain)  # a unit stating no permission or restriction never matches
+    # a unit stating no permission or restriction never matches
+    _assert_flag_only_where_marked(question, asks, "rule_asked", "不再",
+                                   ["对技术改造项目按设备投资额的10%给予补助。", "享受落户奖励的项目，不再享受技改补助。"])
