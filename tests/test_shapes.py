@@ -394,17 +394,19 @@ def test_a_county_only_the_documents_know_joined_to_another_place_is_a_compariso
     assert b.index("青禾县】") < b.index("安吉县】")  # rows in the order the question names the places
 
 
-def test_the_article_about_a_questions_topic_is_found_by_its_words():
+def _article_chunk(i: int, section: str, text: str):
     from policyqa.corpus.types import Chunk
+
+    return Chunk(chunk_id=f"c{i}", doc_id="d", section=section, text=text, start=i * 100, end=i * 100 + len(text), header="")
+
+
+def test_the_article_about_a_questions_topic_is_found_by_its_words():
     from policyqa.qa.features import make_query
     from policyqa.qa.shapes import topic_article
 
-    def chunk(i, section, text):
-        return Chunk(chunk_id=f"c{i}", doc_id="d", section=section, text=text, start=i * 100, end=i * 100 + len(text), header="")
-
-    chunks = [chunk(1, "一、做大做强 > 第3条 支持技术改造", "对技术改造项目按设备投资额的9%给予补助。"),
-              chunk(2, "二、创新 > 第8条 鼓励研发投入", "按研发费用较上年增长部分的12%给予奖励。"),
-              chunk(3, "三、保障 > 第18条 申报程序", "第8条由县科技局审核，其余条款由县经信局审核。")]
+    chunks = [_article_chunk(1, "一、做大做强 > 第3条 支持技术改造", "对技术改造项目按设备投资额的9%给予补助。"),
+              _article_chunk(2, "二、创新 > 第8条 鼓励研发投入", "按研发费用较上年增长部分的12%给予奖励。"),
+              _article_chunk(3, "三、保障 > 第18条 申报程序", "第8条由县科技局审核，其余条款由县经信局审核。")]
     q = make_query("研发费用增长的奖励由哪个部门审核？", list, None)
     assert topic_article(q, chunks, exclude=18) == 8
     assert topic_article(make_query("技术改造补助由谁审核？", list, None), chunks, exclude=18) == 3
@@ -412,15 +414,11 @@ def test_the_article_about_a_questions_topic_is_found_by_its_words():
 
 
 def test_a_question_about_the_assignment_article_itself_finds_no_other_topic():
-    from policyqa.corpus.types import Chunk
     from policyqa.qa.features import bigrams, make_query
     from policyqa.qa.shapes import topic_article
 
-    def chunk(i, section, text):
-        return Chunk(chunk_id=f"c{i}", doc_id="d", section=section, text=text, start=i * 100, end=i * 100 + len(text), header="")
-
-    procedure = chunk(3, "三、保障 > 第18条 申报程序", "企业每年5月31日前提交申报材料，第8条由县科技局审核，其余条款由县经信局审核。")
-    chunks = [chunk(1, "一、做大做强 > 第3条 支持技术改造", "申报材料须齐全，按设备投资额的9%给予补助。"), procedure]
+    procedure = _article_chunk(3, "三、保障 > 第18条 申报程序", "企业每年5月31日前提交申报材料，第8条由县科技局审核，其余条款由县经信局审核。")
+    chunks = [_article_chunk(1, "一、做大做强 > 第3条 支持技术改造", "申报材料须齐全，按设备投资额的9%给予补助。"), procedure]
     q = make_query("申报材料每年什么时候提交？", list, None)
     own = len(q.bigrams & bigrams(procedure.section + procedure.text))
     assert topic_article(q, chunks, exclude=18) == 3  # 申报 alone would point to 第3条 …
