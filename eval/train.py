@@ -70,7 +70,7 @@ from policyqa.qa.followup import resolve_history
 from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import is_english
 from policyqa.qa.model import MODELS, LinearModel
-from policyqa.qa.regions import asked_regions, docs_for, strip_regions
+from policyqa.qa.regions import asked_regions, docs_for, place_spans, strip_regions
 from policyqa.qa.types import Turn
 
 SEED = 0
@@ -128,7 +128,7 @@ class Pipeline:
         return q, hits, cands, X
 
 
-def _resolved(questions: Sequence[Question]) -> dict[str, str]:
+def _resolved(questions: Sequence[Question], docs=None) -> dict[str, str]:
     by_id = {q.id: q for q in questions}
     out = {}
     for q in questions:
@@ -138,7 +138,8 @@ def _resolved(questions: Sequence[Question]) -> dict[str, str]:
             prev = by_id[prev].followup_of
         # a follow-up no cue marks is read in the previous turn's context, as the answerer reads it
         # when it is refused on its own
-        out[q.id] = resolve_history(list(reversed(chain)), q.question, context=True)
+        out[q.id] = resolve_history(list(reversed(chain)), q.question, context=True,
+                                    places=(lambda t: place_spans(t, docs)) if docs is not None else None)
     return out
 
 
@@ -192,7 +193,7 @@ def _ncp_labels(q: Question, hits, cands, grades: np.ndarray | None = None) -> n
 
 def collect_selector(pipe: Pipeline, questions: Sequence[Question], grader, labeler, delta: float, progress: bool, name: str):
     """Per question: candidate features, per-candidate labels, balanced weights, graded labels."""
-    resolved = _resolved(questions)
+    resolved = _resolved(questions, pipe.store.docs)
     Xs, ys, ws, gs, cache = [], [], [], [], {}
     for n, q in enumerate(questions):
         if progress and n % 50 == 0:
@@ -528,7 +529,7 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
     rows, ys, oocs = [], [], []
     sets = [("team", team, b_pipe, n_pipe), ("ncp", ncp, n_pipe, b_pipe)] + ([("dev", dev, d_pipe, n_pipe)] if dev else [])
     for name, qs, pipe, other in sets:
-        resolved = _resolved(qs)
+        resolved = _resolved(qs, pipe.store.docs)
         cache_q = data[name][4]
         for q in qs:
             text = resolved[q.id]

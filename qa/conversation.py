@@ -23,7 +23,7 @@ from policyqa.qa.compose import Selected, beyond_heading
 from policyqa.qa.cues import names_word, present, present_kinds
 from policyqa.qa.decision import Decision, FollowupScope, Reason
 from policyqa.qa.followup import changed_object, in_context, is_followup, resolve, resolve_history
-from policyqa.qa.regions import asked_regions, docs_for, place_names
+from policyqa.qa.regions import asked_regions, docs_for, place_names, place_spans
 from policyqa.qa.types import Turn
 from policyqa.qa.versions import newer_first
 
@@ -37,8 +37,8 @@ class FollowupSteps:
         last = self._last_question(history)
         if not last:
             return normalize_query(text), None, []
-        resolved = resolve(text, last, self.tokenize)
-        if resolved == normalize_query(text) or not is_followup(normalize_query(text)):
+        resolved = resolve(text, last, self.tokenize, self._places)
+        if resolved == normalize_query(text) or not is_followup(normalize_query(text), self._places):
             return self._in_previous_place(resolved, last), None, []
         prev_docs = self._previous_docs(last, filters)
         raw = changed_object(text)
@@ -109,7 +109,11 @@ class FollowupSteps:
     def _last_question(self, history) -> str | None:
         """The previous turn's question as resolved (each earlier follow-up in its context)."""
         prev = [normalize_query(p) for p in (turn(h).resolved_question or turn(h).question for h in (history or [])) if p]
-        return resolve_history(prev[:-1], prev[-1], self.tokenize) if prev else None
+        return resolve_history(prev[:-1], prev[-1], self.tokenize, places=self._places) if prev else None
+
+    def _places(self, text: str) -> list[tuple[int, int]]:
+        """Spans of the place names in ``text``, the documents' own places included."""
+        return place_spans(text, self.docs)
 
     def _previous_docs(self, last: str, filters, answered_only: bool = False) -> list[str]:
         """The documents the previous question is answered from: its best three passages,
@@ -182,12 +186,11 @@ class FollowupSteps:
         """A follow-up changing a slot of the same topic — a level (区里, 省级), a rank of a
         slot group (四星), an amount or threshold (过1个亿), the place (亭湖区) — stays in the
         previous context."""
-        from policyqa.corpus.regions import find_mentions
         from policyqa.qa.cues import has_number
 
         if has_number(obj) or re.search(r"\d", obj):
             return True
-        if asked_regions(obj, self.docs) and sum(len(m.text) for m in find_mentions(obj, short_districts=True)) >= len(obj) - 1:
+        if asked_regions(obj, self.docs) and sum(b - a for a, b in self._places(obj)) >= len(obj) - 1:
             return True
         if obj in self.cues.level_words or obj in self.cues.level_words.values():
             return True

@@ -21,11 +21,13 @@ previous turn's documents and say so when they do not mention it.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 
 from policyqa.corpus.clean import normalize_query
 from policyqa.corpus.regions import find_mentions
 from policyqa.qa.cues import FIGURE_KINDS, load_cues
+
+Places = Callable[[str], list[tuple[int, int]]]  # a text -> the spans of the place names in it
 
 _YEAR = re.compile(r"\d{4}\s*年(?:度)?")  # a calendar year (「2024年」「2024年度」)
 _ORDINAL = re.compile(r"第[一二三四五六七八九十\d]+(?:个)?(?:年度|年)")
@@ -73,7 +75,15 @@ def version_asked(core: str) -> str | None:
     return years[0].replace(" ", "") if years else ""
 
 
-def is_followup(question: str) -> bool:
+def _gazetteer_places(text: str) -> list[tuple[int, int]]:
+    return [(m.start, m.start + len(m.text)) for m in find_mentions(text, short_districts=True)]
+
+
+def is_followup(question: str, places: Places | None = None) -> bool:
+    """A question that continues the previous one (see the module docstring).  ``places``:
+    the spans of the place names in a text (default: the gazetteer's; the answerer passes one
+    that also knows its documents' own places, :func:`policyqa.qa.regions.place_spans`)."""
+    places = places or _gazetteer_places
     c = load_cues()
     q = question.strip()
     if not q:
@@ -87,12 +97,12 @@ def is_followup(question: str) -> bool:
         return True
     if version_asked(core) is not None and (ends_ne or starts):  # 「现在2024年的新政策呢？」「新版呢？」
         return True
-    if find_mentions(core, short_districts=True) and len(core) <= 8:
+    if places(core) and len(core) <= 8:
         return ends_ne or starts
     if (ends_ne or starts) and not (_TOPIC_WORDS.search(core) and len(core) > 6):
         return True
     # a short question that leans on the previous one: 「单个项目最多补多少？」「要什么条件？」
-    return len(q) <= 12 and not find_mentions(q, short_districts=True) and bool(c.followup_lean.search(q) or (_asks(q) and not _TOPIC_WORDS.search(_core(q)[: (_asks(q).start() if _asks(q) else 0)])))
+    return len(q) <= 12 and not places(q) and bool(c.followup_lean.search(q) or (_asks(q) and not _TOPIC_WORDS.search(_core(q)[: (_asks(q).start() if _asks(q) else 0)])))
 
 
 def changed_object(question: str) -> str:
@@ -219,11 +229,13 @@ def _common_prefix(a: str, b: str) -> str:
     return a[:n]
 
 
-def resolve(question: str, previous: str | None, tokenize=None) -> str:
+def resolve(question: str, previous: str | None, tokenize=None, places: Places | None = None) -> str:
     """The self-contained question a follow-up stands for (``question`` itself
-    when it is not a follow-up or there is no previous turn)."""
+    when it is not a follow-up or there is no previous turn).  ``places``: as for
+    :func:`is_followup` (a place the documents name, 「那霁川呢？」, replaces the previous one)."""
+    places = places or _gazetteer_places
     q = normalize_query(question)
-    if not previous or not is_followup(q):
+    if not previous or not is_followup(q, places):
         return q
     prev = normalize_query(previous)
     core = _core(q).rstrip("的")
@@ -246,12 +258,12 @@ def resolve(question: str, previous: str | None, tokenize=None) -> str:
                 core = re.sub(r"(?:个)?年$", "个年度", core)
             return prev[: m.start()] + core + prev[m.end():]
         return f"{prev.rstrip('?？。')}，{core}"
-    mentions = find_mentions(core, short_districts=True)
-    if mentions and len(mentions[0].text) >= len(core) - 1:
-        prev_mentions = find_mentions(prev, short_districts=True)
+    mentions = places(core)
+    if mentions and mentions[0][1] - mentions[0][0] >= len(core) - 1:
+        prev_mentions = places(prev)
         if prev_mentions:
-            m = prev_mentions[0]
-            return prev[: m.start] + core + prev[m.start + len(m.text):]
+            a, b = prev_mentions[0]
+            return prev[:a] + core + prev[b:]
         return f"{core}{prev}"
     obj = changed_object(q)
     ask_new = _asks(core)
@@ -282,8 +294,8 @@ def resolve(question: str, previous: str | None, tokenize=None) -> str:
         # a refinement of the previous question (「单个项目最多补多少？」「区里还另外奖钱吗？」): keep its topic
         topic = prev[: ask_prev.start()] if ask_prev else prev.rstrip("?？。")
         return f"{topic.rstrip('，, ')}，{core}？"
-    region_m = find_mentions(prev, short_districts=True)[:1]
-    region = "".join(m.text for m in region_m)
+    region_m = places(prev)[:1]
+    region = "".join(prev[a:b] for a, b in region_m)
     if obj and (obj in c.level_words.values() or any(obj.endswith(h) for h in c.subject_heads)):
         # who or which level changes, not what: the previous subject of that kind is replaced, else it is added
         head = next((h for h in c.subject_heads if obj.endswith(h)), None)
@@ -293,7 +305,7 @@ def resolve(question: str, previous: str | None, tokenize=None) -> str:
         old = next((t for t in tokens if head and t.endswith(head) and t in prev and t != obj), None)
         if old:
             return prev.replace(old, obj, 1)
-        at = region_m[0].start + len(region_m[0].text) if region_m else 0
+        at = region_m[0][1] if region_m else 0
         return prev[:at] + obj + prev[at:]
     if obj:  # a new object: keep the region and the ask, replace the topic
         tail = core[ask_new.start():] if ask_new is not None else (prev[ask_prev.start():] if ask_prev else "")
@@ -312,14 +324,14 @@ def _default_tokenize():
     return _TOKENIZER[0]
 
 
-def resolve_history(history: Sequence[str], question: str, tokenize=None, context: bool = False) -> str:
+def resolve_history(history: Sequence[str], question: str, tokenize=None, context: bool = False, places: Places | None = None) -> str:
     """Resolve ``question`` after a conversation's earlier questions (oldest first);
     ``context``: a question no cue marks as a follow-up is read :func:`in_context` (as the
-    answerer does when it is refused on its own)."""
+    answerer does when it is refused on its own); ``places`` as for :func:`resolve`."""
     prev: str | None = None
     for h in history:
-        prev = resolve(h, prev, tokenize)
-    out = resolve(question, prev, tokenize)
+        prev = resolve(h, prev, tokenize, places)
+    out = resolve(question, prev, tokenize, places)
     if context and prev and out == normalize_query(question):
         return in_context(question, prev)
     return out

@@ -208,6 +208,12 @@ def places_joined(gap: str) -> bool:
     return bool(_version_patterns()[1].fullmatch(gap))
 
 
+def place_spans(text: str, docs: Mapping[str, DocMeta] | None = None) -> list[tuple[int, int]]:
+    """(start, end) of the place names in ``text``, in order: the gazetteer's, English names and
+    the knowledge base's own places (a county only its documents name)."""
+    return [(a, b) for a, b, _ in _place_spans(text, docs)]
+
+
 def names_joined_places(question: str, docs: Mapping[str, DocMeta] | None = None) -> bool:
     """Two place names of ``question`` in a row are joined (「谷城和平阴」), counting the knowledge
     base's own places (「霁川和平阴」: a county only its documents name) and English names."""

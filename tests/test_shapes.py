@@ -423,3 +423,14 @@ def test_a_question_about_the_assignment_article_itself_finds_no_other_topic():
     own = len(q.bigrams & bigrams(procedure.section + procedure.text))
     assert topic_article(q, chunks, exclude=18) == 3  # 申报 alone would point to 第3条 …
     assert topic_article(q, chunks, exclude=18, above=own) is None  # … but the procedure article says more
+
+
+@pytest.mark.parametrize("first,then,place,figure", [
+    ("安吉县首次入选规模以上工业企业奖励多少？", "那青禾呢？", "青禾县", "15万元"),  # to a county only the documents know
+    ("青禾县首次纳入规模以上工业统计奖励多少？", "那安吉呢？", "安吉县", "10万元"),  # … and from one
+])
+def test_a_follow_up_naming_a_documents_own_county_replaces_the_place(answerer, first, then, place, figure):
+    a = answerer.answer(then, history=[Turn(first)])
+    assert place[:2] in a.resolved_question and ({"青禾", "安吉"} - {place[:2]}).pop() not in a.resolved_question
+    assert figure in body(a) and f"{place}】" in body(a)
+    assert "没有提到" not in body(a)  # a changed place is no object the previous documents lack
