@@ -53,7 +53,7 @@ def _tokenizer_for(window: str):
 
     store = _store()
     if store is None:
-        return _memory_tokenizer()
+        return main_tokenizer()
     subs = list(dict.fromkeys(window[i:j] for i in range(len(window)) for j in range(i + 1, len(window) + 1)))
     tk = jieba.Tokenizer()
     tk.FREQ = store.view(subs)
@@ -126,8 +126,10 @@ def _build(path: Path) -> None:
 
 
 @lru_cache(maxsize=1)
-def _memory_tokenizer():
-    """The whole main dictionary in memory (about 1 s), when no cache file can be used."""
+def main_tokenizer():
+    """A ``jieba.Tokenizer`` with the whole main dictionary in memory (about 1 s), loaded once
+    per process: used when no cache file can be used, and the base of the index's tokenizers
+    (:mod:`policyqa.index.jieba_dict`).  Never changed after loading."""
     import jieba
 
     undo = quiet_jieba()

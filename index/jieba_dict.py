@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
 
-from policyqa.corpus.words import quiet_jieba
+from policyqa.corpus.words import main_tokenizer
 from policyqa.index.strtable import StringTable, cache_root, cached_dir
 
 __all__ = ["WordFrequencies", "memory_tokenizer", "cached_frequencies", "text_tokenizer", "FORMAT"]
@@ -46,15 +46,9 @@ _load_lock = threading.RLock()
 
 @lru_cache(maxsize=1)
 def _base_dictionary() -> tuple[dict[str, int], int]:
-    """jieba's main dictionary (FREQ, total), loaded once per process (~1 s)."""
-    import jieba
-
-    undo = quiet_jieba()
-    try:
-        tk = jieba.Tokenizer()
-        tk.initialize()
-    finally:
-        undo()
+    """jieba's main dictionary (FREQ, total), loaded once per process (~1 s) and shared with
+    the place-name check (:func:`policyqa.corpus.words.main_tokenizer`)."""
+    tk = main_tokenizer()
     return tk.FREQ, tk.total
 
 

@@ -28,7 +28,7 @@ def fresh_cache(tmp_path, monkeypatch):
 
 
 def test_word_starts_are_those_of_the_whole_dictionary(fresh_cache):
-    full = words._memory_tokenizer()
+    full = words.main_tokenizer()
     for text in TEXTS:
         expected = _starts(full, text)
         for pos in range(len(text)):
