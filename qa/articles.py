@@ -15,7 +15,10 @@ from functools import lru_cache
 
 _NUM = r"[\d一二三四五六七八九十百零〇两]+"
 _ARTICLE = re.compile(rf"第({_NUM})条")
-_ARTICLES = rf"(?:第{_NUM}(?:条)?(?:\s*[—\-–~～至到]\s*第?{_NUM})?条?\s*[、，,和及与]?\s*)+"
+# one way only to read each article of the list (「第1条」「第1—3条」「第1条至第3条」「第六至八条」, then a
+# separator): a list the clause's verb never follows must fail in linear time, not try every way of
+# giving 条 to one optional group or another (2^n for n articles)
+_ARTICLES = rf"(?:第{_NUM}条?(?:\s*[—\-–~～至到]\s*第?{_NUM}条?)?\s*(?:[、，,和及与]\s*)?)+"
 VERBS = ("负责",)  # the verb of an assignment when no cue list is given (qa/data/shapes.json: assignment_verbs)
 
 
