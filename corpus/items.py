@@ -179,7 +179,8 @@ def _compile(v: Vocabulary) -> dict[str, re.Pattern[str]]:
         "cond_cue": re.compile(v.alt(v.raw["condition_sentence_cues"])),
         "scope_cue": re.compile(v.alt(v.raw["document_scope_cues"])),
         "continuation": re.compile(rf"^(?:{v.alt(v.raw['continuation_starts'])})"),
-        "sep_only": re.compile(rf"^(?:\s*(?:{sep})\s*)+$"),
+        # one way to split the spaces between separators (``(?:\s*sep\s*)+`` tried every split: 2^n)
+        "sep_only": re.compile(rf"^(?:\s*(?:{sep}))+\s*$"),
         "honour_alias": re.compile(v.alt(a for h in v.honours.values() for a in h["aliases"])),
         "kind_alias": re.compile(v.alt(a for k in v.investment_kinds.values() for a in k["aliases"])),
         "field_cue": re.compile(v.alt(c for f in v.fields.values() for c in f["cues"])),
