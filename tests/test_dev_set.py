@@ -160,11 +160,11 @@ def test_version_questions_ask_the_repealing_document(dev, raw, corpus, written)
         for number in _REPEAL.findall(corpus[doc_id].text):
             repealed_by[number] = doc_id
     numbers = {corpus[d].meta.doc_number: d for d in written}
-    assert repealed_by and set(repealed_by) <= set(numbers)  # the older version is in the set too
+    assert repealed_by and set(repealed_by) & set(numbers)  # an older version is in the set too
     newer = set(repealed_by.values())
-    older = {numbers[n] for n in repealed_by}
-    for doc_id in newer:
-        assert corpus[doc_id].meta.supersedes, doc_id  # the corpus stage links the versions
+    older = {numbers[n] for n in repealed_by if n in numbers}
+    for number, doc_id in repealed_by.items():  # the corpus stage links the versions it holds
+        assert bool(corpus[doc_id].meta.supersedes) == (number in numbers), doc_id
     for q in (q for q in dev if q.kind == "version"):
         assert set(q.docs) <= newer, q.id
         # the clause asked about was changed (or added, or is the repeal) in the newer version
@@ -172,7 +172,7 @@ def test_version_questions_ask_the_repealing_document(dev, raw, corpus, written)
 
 
 def test_written_documents_are_policies_from_other_places(corpus, written, raw):
-    assert 6 <= len(written) <= 8
+    assert 6 <= len(written) <= 10
     for doc_id in written:
         doc, text = corpus[doc_id], raw[doc_id]
         assert 3000 <= len(text) <= 8000, (doc_id, len(text))
