@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 
 from policyqa.corpus.metadata import PLAN_WORDS, is_date_line, is_signature_org
 from policyqa.corpus.tables import KV, is_table_row, split_row
+from policyqa.corpus.turns import asks, is_question_role, turn_role
 from policyqa.corpus.types import Chunk, Document
 
 PREAMBLE = "前言"  # section label of text before a document's first heading (a label we add, not a heading of the document)
@@ -56,7 +57,6 @@ _NOTE_LINE = re.compile(r"^[（(]\s*(?:牵头单位|责任单位|牵头部门|�
 _INNER = r"(?:[^（）()]|[（(][^（）()]*[）)])"
 _NOTE_TAIL = re.compile(rf"[（(]({_INNER}*?(?:牵头单位|责任单位|按职责分工负责|负责){_INNER}*)[）)]\s*$")
 _PART_MARK = re.compile(r"^附[件表]\s*\d*$")
-_TURN = re.compile(r"^\[(主持人|嘉宾|记者|网友)\]\s*")
 _QUESTION_LINE = re.compile(r"^请问.{4,}[?？]$")
 _ASKS = re.compile(r"[?？]|请问|请您|如何|哪些|什么|是否|怎么|多少|吗")
 
@@ -73,7 +73,7 @@ class ChunkerConfig:
     min_chars: int = 100
 
     def to_dict(self) -> dict:
-        return {"name": "policyqa-structure", "version": 2, **asdict(self)}
+        return {"name": "policyqa-structure", "version": 3, **asdict(self)}
 
 
 @dataclass
@@ -232,7 +232,7 @@ def _title_block(lines: list[str], i: int) -> int:
             or re.search(r"[。；;，,:：]", b)
             or heading_level(b)
             or is_date_line(b)
-            or _TURN.match(b)
+            or turn_role(b)
             for b in block
         ):
             return 0
@@ -281,7 +281,7 @@ def _split(text: str, unit: _Unit, cfg: ChunkerConfig) -> list[tuple[int, int]]:
 def _interview_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
     lines = [text[s:e] for s, e in spans]
     units: list[_Unit] = []
-    turns_format = any(_TURN.match(ln) for ln in lines)
+    turns_format = any(turn_role(ln) for ln in lines)
     cur: _Unit | None = None
     n_q = 0
 
@@ -293,11 +293,11 @@ def _interview_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
 
     for (s, e), ln in zip(spans, lines):
         if turns_format:
-            m = _TURN.match(ln)
-            if m and m.group(1) in ("主持人", "记者", "网友"):
+            t = turn_role(ln)
+            if t and asks(t[0]):
                 close()
-                q = focus_question(ln[m.end():].strip())
-                if _ASKS.search(q):
+                q = focus_question(ln[t[1]:].strip())
+                if _ASKS.search(q) or is_question_role(t[0]):
                     n_q += 1
                     cur = _Unit([(s, e)], (f"问答{n_q}：{q[:40]}",), f"qa{n_q:02d}", "qa", q)
                 else:
@@ -462,7 +462,7 @@ def chunk_document(doc: Document, config: ChunkerConfig | None = None) -> list[C
     cfg = config or ChunkerConfig()
     text = doc.text
     spans = _lines(text)
-    if doc.meta.doc_type == "interview" or any(_TURN.match(text[s:e]) for s, e in spans[:50]):
+    if doc.meta.doc_type == "interview" or any(turn_role(text[s:e]) for s, e in spans[:50]):
         units = _interview_units(text, spans)
     else:
         units = _document_units(text, spans)

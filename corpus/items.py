@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from policyqa.corpus.jurisdiction import NATIONAL, doc_jurisdiction
+from policyqa.corpus.turns import asks, turn_role
 from policyqa.corpus.types import Chunk, DocMeta
 
 __all__ = [
@@ -921,7 +922,7 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
     prev_sentence_items: list[dict] = []
     for ss, se in _sentences(text):
         sent = _row_as_sentence(text[ss:se], v) or text[ss:se]  # a table row of a reward schedule reads as its rule
-        if sent.rstrip().endswith(("?", "？")) or sent.lstrip().startswith(("[主持人]", "[记者]", "[网友]")):
+        if sent.rstrip().endswith(("?", "？")) or ((t := turn_role(sent)) and asks(t[0])):
             continue  # a question asks, it grants nothing
         has_benefit = bool(v.pattern("benefit").search(sent))
         if not has_benefit and not v.pattern("cond_cue").search(sent) and not v.pattern("mention").search(sent):

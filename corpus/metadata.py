@@ -14,6 +14,7 @@ from datetime import date as _date
 from policyqa.corpus.jurisdiction import derive_jurisdiction, is_org_name, issuer_orgs, org_suffixes
 from policyqa.corpus.regions import dominant_region
 from policyqa.corpus.tables import is_table_row
+from policyqa.corpus.turns import asks, turn_role
 from policyqa.corpus.types import DocMeta, Period
 from policyqa.corpus.validity import extract_validity
 
@@ -138,7 +139,7 @@ def extract_title(text: str) -> str:
             and not _is_date_line(first)
             and not _PAREN_DATE.match(first)
             and issuer_orgs(first) is None
-            and not first.startswith(("请问", "[主持人]", "[嘉宾]"))
+            and not first.startswith("请问") and turn_role(first) is None
         ):
             return first
     # A cover notice: 现将《X》(及《Y》…)印发 — the document is X.
@@ -289,6 +290,9 @@ def detect_type(text: str, title: str) -> str:
     if re.search(r"\[(主持人|嘉宾)\]", text) or "访谈" in text[:300]:
         return "interview"
     if sum(1 for ln in _lines(text) if ln.startswith("请问") and ln.endswith(("?", "？"))) >= 2:
+        return "interview"
+    roles = [t[0] for t in map(turn_role, _lines(text)) if t]
+    if sum(map(asks, roles)) >= 2 and len(set(roles)) >= 2:  # 「问：…」「答：…」 turns
         return "interview"
     if "工作要点" in title:
         return "work-points"

@@ -24,6 +24,7 @@ import numpy as np
 
 from policyqa.corpus.clean import normalize_query
 from policyqa.corpus.jurisdiction import NATIONAL, doc_jurisdiction
+from policyqa.corpus.turns import asks, turn_role
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.conversation import FollowupSteps, turn
@@ -614,9 +615,10 @@ class Answerer(FollowupSteps):
                 texts = []
                 for s, e in split_spans(p.text):
                     t = p.text[s:e]
-                    if t.startswith("[主持人]") or c.question in t:
+                    role = turn_role(t)
+                    if (role and asks(role[0])) or c.question in t:
                         continue
-                    t = re.sub(r"^\[(?:嘉宾|受访者)\]\s*", "", t)
+                    t = t[role[1]:] if role else t
                     if t.strip():
                         texts.append(t)
                 if not texts:

@@ -23,12 +23,12 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Sequence
 
+from policyqa.corpus.turns import asks, turn_role
 from policyqa.index.sentences import split_spans
 from policyqa.index.types import Hit
 from policyqa.qa.cues import Cues, load_cues
 
-_SPEAKER = re.compile(r"^\s*[\[【［](?:主持人|记者|嘉宾|受访者|[\u4e00-\u9fff]{1,6})[\]】］]\s*")
-_HOST = re.compile(r"^\s*[\[【［](?:主持人|记者)[\]】］]")
+_SPEAKER = re.compile(r"^\s*[\[【［](?:主持人|记者|嘉宾|受访者|[\u4e00-\u9fff]{1,6})[\]】］]\s*")  # any bracketed name (「[王局长]」)
 _ITEM_MARK = re.compile(
     r"(?:(?<=[:：。；;\n])|^)\s*(?:(\d{1,2})[、.．](?!\d)|第([一二三四五六七八九十百\d]+)条|[（(]([一二三四五六七八九十]{1,3})[）)]|([一二三四五六七八九十])是)"
 )
@@ -72,9 +72,16 @@ class Candidate:
 
 def _strip_speaker(text: str, start: int) -> tuple[str, int]:
     m = _SPEAKER.match(text)
-    if m and m.end() < len(text):
-        return text[m.end():], start + m.end()
+    end = m.end() if m else (t[1] if (t := turn_role(text)) else 0)  # or a role with a colon (「答：」)
+    if 0 < end < len(text):
+        return text[end:], start + end
     return text, start
+
+
+def _is_host(text: str) -> bool:
+    """A turn of an asking role (「[主持人]…」「问：…」): the question, never its answer."""
+    t = turn_role(text)
+    return bool(t and asks(t[0]))
 
 
 _TIER_HEAD = re.compile(r"^[^，,；;。]{0,30}?\d[^，,；;。]{0,12}的[，,]")
@@ -156,7 +163,7 @@ def _chunk_candidates(text: str, question: str, responsible: str, c: Cues, min_c
     n = len(units)
     for pos, (s, e, idx) in enumerate(units):
         raw = text[s:e]
-        host = bool(_HOST.match(raw)) or (bool(question) and raw.strip() in question) or is_addressee(raw)
+        host = _is_host(raw) or (bool(question) and raw.strip() in question) or is_addressee(raw)
         piece, s2 = _strip_speaker(raw, s)
         if len(piece.strip()) < min_chars:
             continue

@@ -145,3 +145,45 @@ def test_labels_and_question_focus():
     assert heading_label("12.聚焦工程机械、新能源等重点产业链，探索建设细分行业和相关领域产业链旗舰平台企业。") == "12."
     assert heading_label("1、提升品质。弘扬工匠精神，实施精品制造。") == "1、提升品质"
     assert focus_question("蔡局长,请您介绍下市级星级企业申报条件及奖励标准?") == "请您介绍下市级星级企业申报条件及奖励标准?"
+
+
+_QA_INTERVIEW = """青禾县工信局负责人就《青禾县工业稳增长若干措施》答记者问
+
+发布机构：青禾县工业和信息化局　　发布日期：2025-06-02
+
+近日，青禾县印发了《青禾县工业稳增长若干措施》。县工信局负责人接受了记者采访。
+
+问：请介绍一下《若干措施》的主要内容。
+
+答：《若干措施》共5个方面18条，自2025年7月1日起施行。
+
+问：企业技术改造能拿多少补助？
+
+答：对设备投资300万元以上的技改项目，按设备投资额的9%给予补助，单个项目最高不超过260万元。
+
+记者：资金什么时候到位？
+
+答：公示结束后20个工作日内拨付到企业。
+"""
+
+
+def test_a_transcript_of_colon_turns_is_an_interview_of_question_and_answer_units(tmp_path):
+    from policyqa.corpus.turns import turn_role
+    from policyqa.qa.candidates import chunk_candidates
+    from policyqa.index.types import Hit
+
+    (tmp_path / "qinghe-dawen-2025.txt").write_text(_QA_INTERVIEW, encoding="utf-8")
+    doc = load_corpus([tmp_path]).documents[0]
+    assert doc.meta.doc_type == "interview"
+    assert doc.meta.title.startswith("青禾县工信局负责人就")  # the first turn is never the title
+    qa = [c for c in chunk_document(doc) if c.kind == "qa"]
+    # every asking turn opens a unit, even one that asks without a question word (「请介绍一下…。」)
+    assert [c.question for c in qa] == ["请介绍一下《若干措施》的主要内容。", "企业技术改造能拿多少补助？", "资金什么时候到位？"]
+    assert all("答：" in c.text for c in qa)
+    # the question turn is not an answer; the answer turn is quoted without its role
+    tech = next(c for c in qa if "9%" in c.text)
+    cands = chunk_candidates(0, Hit(chunk=tech, score=1.0, rank=1))
+    assert [c.host for c in cands if "企业技术改造能拿多少补助" in c.text] == [True]
+    assert any(c.text.startswith("对设备投资300万元以上") and not c.host for c in cands)
+    assert turn_role("问题：企业如何申报？") is None  # a word starting with 问 is no turn
+    assert turn_role("【主持人】欢迎收看。")[0] == "主持人"
