@@ -149,8 +149,10 @@ def _chunk_candidates(text: str, question: str, responsible: str, c: Cues, min_c
     for i, (s, e) in enumerate(spans):
         piece = text[s:e]
         # a cap sentence, a continuation (「同时，…」) or a sentence a conjunction joins to the one before
-        # (「或企业研发经费支出占比高于10%」: the other half of the condition) stays with its rule
-        is_cap = bool(c.continuation.match(piece) or c.joiner.match(piece.lstrip())) or (bool(c.cap.search(piece)) and len(piece) <= 40)
+        # (「或企业研发经费支出占比高于10%」: the other half of the condition) stays with its rule, and so does a short sentence
+        # qualifying it (「…晋升为高层级的，按差额补足。」: cues.json qualifier_words)
+        is_cap = bool(c.continuation.match(piece) or c.joiner.match(piece.lstrip())) or (
+            (bool(c.cap.search(piece)) or bool(c.qualifier.search(piece))) and len(piece) <= 40)
         is_tier = bool(units) and is_tier_of(piece, text[units[-1][0] : units[-1][1]])
         if units and (is_cap or is_tier) and "\n\n" not in text[units[-1][1] : s]:
             ps, _, idx = units[-1]

@@ -66,6 +66,7 @@ class Cues:
     asking_verb: re.Pattern = re.compile("(?!)")  # 想知道, 请问 …: a clause with one asks
     rule_asked: re.Pattern = re.compile("(?!)")  # 能不能, 还能 …: the question asks whether something is allowed
     rule_marker: re.Pattern = re.compile("(?!)")  # 不得, 除外, 按差额 …: a clause states a permission or restriction
+    qualifier: re.Pattern = re.compile("(?!)")  # 差额, 只奖励一次 …: a short sentence qualifies the rule before it
 
 
 @lru_cache(maxsize=4)
@@ -141,6 +142,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         asking_verb=re.compile(_alt(d["asking_verbs"])) if d.get("asking_verbs") else re.compile("(?!)"),
         rule_asked=re.compile(_alt(d["rule_asked"]), re.I) if d.get("rule_asked") else re.compile("(?!)"),
         rule_marker=re.compile(_alt(d["rule_markers"])) if d.get("rule_markers") else re.compile("(?!)"),
+        qualifier=re.compile(_alt(d["qualifier_words"])) if d.get("qualifier_words") else re.compile("(?!)"),
     )
 
 

@@ -168,6 +168,22 @@ def test_a_rule_stated_in_tiers_is_one_candidate_never_trimmed_to_one_tier():
     assert not is_tier_of("符合条件的，给予奖励。", "对企业按5%给予奖励；")  # no threshold of its own
 
 
+def test_a_short_sentence_qualifying_a_rule_is_one_candidate_with_it():
+    from policyqa.qa.candidates import chunk_candidates
+
+    # 按差额 / 只奖励一次 qualify the amounts before them; an answer quoting the amounts keeps them
+    text = ("第6条 支持企业晋级。对新认定的国家级、省级绿色工厂，分别给予一次性奖励80万元、30万元。"
+            "由省级晋升为国家级的，按差额补足。对通过复核的企业，给予奖励5万元。同一企业3年内只奖励一次。")
+    texts = [c.text for c in chunk_candidates(0, _hit(text, 1, "q1")) if c.kind == "sentence"]
+    assert any("80万元" in t and "按差额补足" in t for t in texts)
+    assert any("5万元" in t and "只奖励一次" in t for t in texts)
+    assert not any("80万元" in t and "5万元" in t for t in texts)  # a rule with a subject of its own stays apart
+    # a long sentence that happens to name a difference is a rule of its own
+    long = ("对新认定的省级企业技术中心给予奖励20万元。"
+            "对企业开展产学研合作、与高校共建研发平台并实际投入资金超过200万元的，按投入差额部分的10%给予补助。")
+    assert len([c for c in chunk_candidates(0, _hit(long, 1, "q2")) if c.kind == "sentence"]) == 2
+
+
 def test_synonyms_count_in_coverage():
     from policyqa.qa.features import coverage
 
