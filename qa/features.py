@@ -127,6 +127,10 @@ def bigrams(text: str) -> frozenset[str]:
 def make_query(text: str, tokenize, stats: TermStats | None, vector=None, cues: Cues | None = None) -> Query:
     c = cues or load_cues()
     toks = tuple(dict.fromkeys(t.lower() for t in tokenize(text) if t.strip()))
+    # an English word no indexed text contains cannot be matched by any candidate: counted, it would only
+    # make every candidate look as far off (an English question is judged by the Chinese words of its terms)
+    known = tuple(t for t in toks if not _unseen_english(t, stats))
+    toks = known or toks
     kinds = asked_kinds(text, c)
     asks = ask_words(toks, kinds, c)
     w = tuple((GENERIC_WEIGHT if k else token_weight(t, c)) * (stats.idf(t) if stats else 1.0) for t, k in zip(toks, asks))
@@ -136,6 +140,11 @@ def make_query(text: str, tokenize, stats: TermStats | None, vector=None, cues: 
     return Query(text, toks, w, tuple(t for t in dict.fromkeys(domain_terms(text)) if t not in c.not_topic), kinds,
                  asks_list(text, c), qb, vector, alts, asks, bool(c.cap.search(text)), _QCHARS.sub("", asked),
                  asks_rule=bool(c.rule_asked.search(asking_part(text, c))))
+
+
+def _unseen_english(token: str, stats: TermStats | None) -> bool:
+    """A word of Latin letters that no indexed chunk contains (``stats`` known)."""
+    return stats is not None and token.isascii() and token.isalpha() and stats.df.get(token, 0) == 0
 
 
 def ask_words(tokens: Sequence[str], kinds: Sequence[str], cues: Cues) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -182,6 +184,20 @@ def test_a_short_sentence_qualifying_a_rule_is_one_candidate_with_it():
     long = ("对新认定的省级企业技术中心给予奖励20万元。"
             "对企业开展产学研合作、与高校共建研发平台并实际投入资金超过200万元的，按投入差额部分的10%给予补助。")
     assert len([c for c in chunk_candidates(0, _hit(long, 1, "q2")) if c.kind == "sentence"]) == 2
+
+
+def test_english_words_no_document_contains_do_not_count_against_coverage():
+    from policyqa.qa.features import TermStats, coverage
+
+    tok = lambda s: re.findall(r"[a-z]+|[\u4e00-\u9fff]{2}", s.lower())  # noqa: E731  words and character pairs (lower case, as the index)
+    texts = ["对成功上市的企业给予奖励150万元。", "对新认定的企业给予奖励10万元。", "AI企业给予奖励。"]
+    stats = TermStats.from_texts(texts, tok)
+    q = make_query("How much is the award for listing?（上市 奖励）", tok, stats)
+    assert q.tokens == ("上市", "奖励")  # the English words are judged by the Chinese words of their terms
+    assert coverage(q, texts[0]) == pytest.approx(1.0)
+    # a Latin word the documents contain (AI) still counts, and so do all words when none is known
+    assert "ai" in make_query("AI企业奖励多少", tok, stats).tokens
+    assert make_query("How much?", tok, stats).tokens == ("how", "much")
 
 
 def test_synonyms_count_in_coverage():
