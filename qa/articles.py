@@ -18,7 +18,9 @@ _ARTICLE = re.compile(rf"第({_NUM})条")
 # one way only to read each article of the list (「第1条」「第1—3条」「第1条至第3条」「第六至八条」, then a
 # separator): a list the clause's verb never follows must fail in linear time, not try every way of
 # giving 条 to one optional group or another (2^n for n articles)
-_ARTICLES = rf"(?:第{_NUM}条?(?:\s*[—\-–~～至到]\s*第?{_NUM}条?)?\s*(?:[、，,和及与]\s*)?)+"
+# An item numbered 「（三）」 is referred to as 「第（三）项」 (or 「第三项」) as an article is as 「第三条」.
+_NO = rf"[（(]?{_NUM}[）)]?"
+_ARTICLES = rf"(?:第{_NO}[条项]?(?:\s*[—\-–~～至到]\s*第?{_NO}[条项]?)?\s*(?:[、，,和及与]\s*)?)+"
 VERBS = ("负责",)  # the verb of an assignment when no cue list is given (qa/data/shapes.json: assignment_verbs)
 
 
@@ -29,7 +31,8 @@ def _segment(verbs: tuple[str, ...], rest: tuple[str, ...]) -> re.Pattern:
     alt = lambda ws: "|".join(re.escape(w) for w in sorted(set(ws), key=len, reverse=True))  # noqa: E731
     heads = f"({_ARTICLES})|({alt(rest) if rest else '(?!)'})"
     return re.compile(rf"(?:{heads})由([^；;。]{{2,80}}?)(?:牵头)?(?:{alt(verbs)})")
-_RANGE = re.compile(rf"第?({_NUM})条?\s*(?:[—\-–~～至到]\s*第?({_NUM}))?条?")
+_RANGE = re.compile(rf"第?[（(]?({_NUM})[）)]?[条项]?\s*(?:[—\-–~～至到]\s*第?[（(]?({_NUM})[）)]?)?[条项]?")
+_ITEM = re.compile(rf"[（(]({_NUM})[）)]")  # an item's own number at the start of its heading
 
 
 def number(s: str) -> int | None:
@@ -44,13 +47,21 @@ def number(s: str) -> int | None:
 
 def article_of(section: str, text: str) -> int | None:
     """The article number a passage belongs to: the last 「第N条」 of its section path,
-    else one opening its text."""
-    for part in reversed([p for p in section.split(" > ") if p]):
-        m = _ARTICLE.match(part.strip())
+    else one opening its text; in a document of numbered items and no articles, the
+    last item number 「（N）」 of its path (what 「第（N）项」 names)."""
+    parts = [p.strip() for p in section.split(" > ") if p.strip()]
+    for part in reversed(parts):
+        m = _ARTICLE.match(part)
         if m:
             return number(m.group(1))
     m = _ARTICLE.match(text.strip())
-    return number(m.group(1)) if m else None
+    if m:
+        return number(m.group(1))
+    for part in reversed(parts + [text.strip()]):
+        m = _ITEM.match(part)
+        if m:
+            return number(m.group(1))
+    return None
 
 
 @dataclass(frozen=True)

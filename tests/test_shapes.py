@@ -13,6 +13,7 @@ the service's wiring (``make_answerer``), threshold 0 (shapes, not refusals).
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -95,6 +96,23 @@ def test_article_number_from_the_section_path_or_the_text():
     assert article_of("二、支持创新 > 第十二条 支持研发", "") == 12
     assert article_of("前言", "第3条 对企业…") == 3
     assert article_of("一、总则", "对企业给予奖励") is None
+
+
+def test_items_numbered_in_brackets_are_assigned_as_items_by_number():
+    # a notice of 一、 sections and （一） items names its items 「第（三）项」 where a county policy says 「第三条」
+    text = ("第（一）项、第（二）项由市工信局、市统计局负责；第（三）项至第（五）项、第（八）项由市科技局负责；"
+            "第九项由市商务局负责。市财政局负责资金拨付。")
+    segs = assignments(text)
+    assert [(sorted(s.articles), s.units) for s in segs] == [
+        ([1, 2], "市工信局、市统计局"), ([3, 4, 5, 8], "市科技局"), ([9], "市商务局")]
+    assert article_of("一、培育企业 > （四）支持研发 > 1.", "") == 4  # the item of a sub-item
+    assert article_of("三、保障 > （十二）规范兑现", "") == 12
+    # in a document of articles, an article's own （一） sub-item does not replace the article's number
+    assert article_of("第二章 > 第五条 支持范围 > （三）", "") == 5
+    text = "第（1）项" * 40 + "由市工信局会同市财政局另行制定细则。"  # no verb in reach: still fails fast
+    t = time.perf_counter()
+    assert assignments(text) == []
+    assert time.perf_counter() - t < 1.0
 
 
 # --- responsible unit ------------------------------------------------------------------------
