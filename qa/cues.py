@@ -28,6 +28,15 @@ def _alt(words) -> str:
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
 
 
+def _opening(spec) -> str:
+    """An alternative for words that ask only where a question or a clause opens (or after
+    ``spec["after"]``: 「until when」), never as a conjunction inside a clause; '' without ``spec``."""
+    if not spec or not spec.get("words"):
+        return ""
+    after = r"|\b(?:" + _alt(spec["after"]) + r")\s+" if spec.get("after") else ""
+    return rf"|(?:^|[,;:，；：。?？!！]\s*{after})(?:{_alt(spec['words'])})\b"
+
+
 @dataclass(frozen=True, eq=False)  # hashed by identity (memoised functions take it)
 class Cues:
     generic: frozenset[str]
@@ -81,7 +90,10 @@ def load_cues(path: str | Path = DATA) -> Cues:
             covering = tuple(f"{low}{tail}" for low in scale[: i + 1] for tail in ("及以上", "以上"))
             syn[level] = syn.get(level, ()) + tuple(x for x in covering if x not in syn.get(level, ()))
     kinds = d["figure_kinds"]
-    asked = {k: re.compile(_alt(v["asked"]), re.I) for k, v in kinds.items()}
+    # 「哪个局」「哪家单位」: a which-word and a body's noun ask for a unit as the listed phrases do
+    asked = {k: re.compile(_alt(v["asked"]) + ("|(?:" + _alt(v["which_words"]) + ")(?:" + _alt(v["which_nouns"]) + ")"
+                                               if v.get("which_words") and v.get("which_nouns") else "") + _opening(v.get("asked_opening")), re.I)
+             for k, v in kinds.items()}
     num = rf"(?:\d+(?:\.\d+)?|[{_CN_NUM}]+)"
     present: dict[str, re.Pattern] = {}
     for k, v in kinds.items():

@@ -32,6 +32,25 @@ def test_how_much_of_money_or_a_rate_is_not_a_count(q):
     assert "count" not in asked_kinds(q)
 
 
+@pytest.mark.parametrize("q,date", [
+    ("When is the application deadline?", True), ("When does the policy take effect, and until when is it valid?", True),
+    ("Please tell me when the money arrives.", True), ("By when must we apply?", True),
+    ("How much is a firm awarded when it lists on a stock exchange?", False),
+])
+def test_english_when_asks_a_date_where_a_clause_opens_not_as_a_conjunction(q, date):
+    assert ("date" in asked_kinds(q)) == date
+
+
+@pytest.mark.parametrize("q", ["这项奖励是哪个局管的？", "补贴资金由哪家单位审核？", "奖金由哪级政府承担？", "该找哪个中心办理？"])
+def test_a_which_word_before_a_bodys_noun_asks_for_a_unit(q):
+    assert "unit" in asked_kinds(q)
+
+
+@pytest.mark.parametrize("q", ["哪个办法更新？", "哪个部分的奖励高？", "哪些企业可以申请？"])
+def test_a_which_word_before_another_noun_asks_for_no_unit(q):
+    assert "unit" not in asked_kinds(q)
+
+
 @pytest.mark.parametrize("q", ["甲县和乙县对小巨人的奖励一样吗？", "两地技改补贴有什么区别", "甲市和乙市的奖补相比哪个多"])
 def test_comparing_rewards_asks_for_their_amounts(q):
     assert "amount" in asked_kinds(q)
