@@ -76,6 +76,8 @@ class Cues:
     rule_asked: re.Pattern = re.compile("(?!)")  # 能不能, 还能 …: the question asks whether something is allowed
     rule_marker: re.Pattern = re.compile("(?!)")  # 不得, 除外, 按差额 …: a clause states a permission or restriction
     qualifier: re.Pattern = re.compile("(?!)")  # 差额, 只奖励一次 …: a short sentence qualifies the rule before it
+    rule_modal: re.Pattern = re.compile("(?!)")  # 能, 可以: with a yes-or-no end (吗), a clause asks whether something is allowed
+    yes_no_ends: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=4)
@@ -155,6 +157,8 @@ def load_cues(path: str | Path = DATA) -> Cues:
         rule_asked=re.compile(_alt(d["rule_asked"]), re.I) if d.get("rule_asked") else re.compile("(?!)"),
         rule_marker=re.compile(_alt(d["rule_markers"])) if d.get("rule_markers") else re.compile("(?!)"),
         qualifier=re.compile(_alt(d["qualifier_words"])) if d.get("qualifier_words") else re.compile("(?!)"),
+        rule_modal=re.compile(_alt(d["rule_modals"])) if d.get("rule_modals") else re.compile("(?!)"),
+        yes_no_ends=tuple(d.get("yes_no_ends", ())),
     )
 
 
@@ -189,6 +193,26 @@ def asking_part(question: str, cues: Cues | None = None) -> str:
         if not told:
             keep.append(p)
     return "".join(keep) if keep and len(parts) > 1 else question
+
+
+def asks_rule(question: str, cues: Cues | None = None) -> bool:
+    """The question asks whether something is allowed or counts: a rule_asked phrase in its asking
+    part (能不能, 还能, 算不算), or a clause of it that ends as a yes-or-no question and has a modal
+    verb that is a word of its own (「…能直接给员工发奖金吗？」; not 「智能工厂有补贴吗」)."""
+    from policyqa.corpus.words import word_starts_at
+
+    c = cues or load_cues()
+    part = asking_part(question, c)
+    if c.rule_asked.search(part):
+        return True
+    if not c.yes_no_ends:
+        return False
+    for clause in _CLAUSE.findall(part):
+        body = clause.rstrip("？?！!。，,；; ")
+        if body.endswith(c.yes_no_ends) and any(
+                word_starts_at(body, m.start()) and word_starts_at(body, m.end()) for m in c.rule_modal.finditer(body)):
+            return True
+    return False
 
 
 def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:

@@ -43,7 +43,7 @@ import numpy as np
 
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate
-from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, abbreviates, asked_kinds, asking_part, asks_list, has_number, load_cues, present, present_kinds, token_weight
+from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, abbreviates, asked_kinds, asks_list, asks_rule, has_number, load_cues, present, present_kinds, token_weight
 from policyqa.qa.terms import domain_terms
 
 CANDIDATE_FEATURES = (
@@ -139,7 +139,7 @@ def make_query(text: str, tokenize, stats: TermStats | None, vector=None, cues: 
     alts = tuple(tuple(s.lower() for s in c.synonyms.get(t, ())) for t in toks)
     return Query(text, toks, w, tuple(t for t in dict.fromkeys(domain_terms(text)) if t not in c.not_topic), kinds,
                  asks_list(text, c), qb, vector, alts, asks, bool(c.cap.search(text)), _QCHARS.sub("", asked),
-                 asks_rule=bool(c.rule_asked.search(asking_part(text, c))))
+                 asks_rule=asks_rule(text, c))
 
 
 def _unseen_english(token: str, stats: TermStats | None) -> bool:

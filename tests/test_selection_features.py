@@ -241,7 +241,7 @@ def test_an_abbreviation_is_present_where_its_full_form_is():
 
     assert present("智改数转", "四川省制造业智能化改造数字化转型专项资金管理办法")
     assert present("小升规", "第七条 支持小微企业升规。")
-    assert not present("小升规", "小微企业。升规")  # not across a sentence end
+    assert not present("智改数转", "智能化改造。数字化转型")  # not across a sentence end
     assert not present("智改数转", "智能制造和企业改革，数字经济中的转型")  # characters too far apart
     assert not present("专精", "专业精细")  # two-character terms are matched literally
 
@@ -481,3 +481,15 @@ def test_a_rule_counts_as_asked_only_when_the_question_asks_whether_something_is
     # a unit stating no permission or restriction never matches
     _assert_flag_only_where_marked(question, asks, "rule_asked", "不再",
                                    ["对技术改造项目按设备投资额的10%给予补助。", "享受落户奖励的项目，不再享受技改补助。"])
+
+
+@pytest.mark.parametrize("q,rule", [
+    ("拿到的奖励，能直接给员工发奖金吗？", True), ("两项补贴能都拿吗？", True), ("节能改造可以补吗？", True),
+    ("技改和贴息能不能同时享受？", True),  # a listed phrase
+    ("智能工厂有补贴吗？", False), ("新能源汽车补贴怎么领？", False),  # 能 inside a word
+    ("我们能申请哪些补贴？", False),  # no yes-or-no end: it asks which
+])
+def test_a_yes_or_no_question_with_a_modal_verb_asks_about_a_rule(q, rule):
+    from policyqa.qa.cues import asks_rule
+
+    assert asks_rule(q) == rule
