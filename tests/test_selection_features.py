@@ -223,9 +223,8 @@ def test_english_words_no_document_contains_do_not_count_against_coverage():
 def test_the_words_for_entering_the_above_scale_statistics_are_one_family(word):
     from policyqa.qa.cues import present, with_synonyms
 
-    assert present(word, "对首次纳入规模以上工业统计的企业，给予一次性奖励8万元。")
-    assert present(word, "第1条 鼓励企业升规入统。")
-    assert "纳入规模以上" in with_synonyms(f"今年刚{word}，奖多少？")
+    assert present(word, "第1条 鼓励企业升规入统。对首次纳入规模以上工业统计的企业，给予一次性奖励8万元。")
+    assert "升规" in with_synonyms(f"今年刚{word}，奖多少？")
     assert not present(word, "对规模以上工业企业按营业收入增量给予奖励。")  # being above scale is not entering it
 
 
