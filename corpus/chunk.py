@@ -15,7 +15,7 @@ Separately titled parts (a cover notice followed by the 方案/意见/要点 it
 issues, 附件) restart the hierarchy.  Every leaf clause is a unit; table rows
 (``policyqa.corpus.tables``) are units of their own, under the table's
 caption or header row; interview transcripts are split into
-question-and-answer units ([主持人]/[嘉宾] turns, or 请问…？ lines).  A unit
+question-and-answer units ([主持人]/[嘉宾] or 问：/答： turns, :mod:`policyqa.corpus.turns`, or 请问…？ lines).  A unit
 longer than ``max_chars`` is split at sentence ends (。！？；), never inside a
 sentence, and a fragment shorter than ``min_chars`` joins its neighbour.  A
 parenthesised responsible-unit note (（牵头单位：…；责任单位：…）) becomes the
