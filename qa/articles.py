@@ -48,7 +48,8 @@ def number(s: str) -> int | None:
 def article_of(section: str, text: str) -> int | None:
     """The article number a passage belongs to: the last 「第N条」 of its section path,
     else one opening its text; in a document of numbered items and no articles, the
-    last item number 「（N）」 of its path (what 「第（N）项」 names)."""
+    outermost item number 「（N）」 of its path (what 「第（N）项」 names; an item's own
+    （一） sub-items, if any, are not what an assignment clause numbers)."""
     parts = [p.strip() for p in section.split(" > ") if p.strip()]
     for part in reversed(parts):
         m = _ARTICLE.match(part)
@@ -57,7 +58,7 @@ def article_of(section: str, text: str) -> int | None:
     m = _ARTICLE.match(text.strip())
     if m:
         return number(m.group(1))
-    for part in reversed(parts + [text.strip()]):
+    for part in parts + [text.strip()]:
         m = _ITEM.match(part)
         if m:
             return number(m.group(1))

@@ -107,6 +107,7 @@ def test_items_numbered_in_brackets_are_assigned_as_items_by_number():
         ([1, 2], "市工信局、市统计局"), ([3, 4, 5, 8], "市科技局"), ([9], "市商务局")]
     assert article_of("一、培育企业 > （四）支持研发 > 1.", "") == 4  # the item of a sub-item
     assert article_of("三、保障 > （十二）规范兑现", "") == 12
+    assert article_of("二、技改 > （五）支持技改 > （二）", "（二）对设备…") == 5  # the item, not its sub-item
     # in a document of articles, an article's own （一） sub-item does not replace the article's number
     assert article_of("第二章 > 第五条 支持范围 > （三）", "") == 5
     text = "第（1）项" * 40 + "由市工信局会同市财政局另行制定细则。"  # no verb in reach: still fails fast
