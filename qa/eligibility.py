@@ -265,8 +265,11 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
         kind = AskKind.HONOUR
     elif kinds_named:
         kind = AskKind.INVESTMENT
-    elif c.open_.search(question[max((question.rfind(p, 0, ask.start()) for p in "，,。；;"), default=-1) + 1 :]):
-        # 能申请哪些 / 有什么政策可以申请: an open cue in the asking clause
+    elif (c.open_.search(question[max((question.rfind(p, 0, ask.start()) for p in "，,。；;"), default=-1) + 1 :])
+          and (facts or industry or c.self_.search(question))):
+        # 能申请哪些 / 有什么政策可以申请: an open cue in the asking clause, with something to match on — a
+        # profile fact or sector, or the asker's own firm (「我们是海宁的企业，能申请哪些？」); an enterprise
+        # named only by its place (「厂里一个老师傅…在海宁他本人能拿多少奖励？」) asks about a named reward
         kind = AskKind.OPEN
         topic = _residual(after[ask.end() - ask.start() :], c)
     else:  # 我们能申请人才公寓吗: a named thing matching cannot judge; answered the ordinary way

@@ -72,9 +72,15 @@ def test_reads_the_profile_a_question_states(store):
     "我们营收5000万，需要满足什么条件才能评五星级企业",
     "同一企业一年在洛阳最多能拿多少奖励",  # the per-enterprise cap: a rule, not an entitlement
     "洛阳对企业上市有没有奖励？完成辅导备案这一步能拿多少？",  # the enterprise is the rule's, in another sentence
+    "车间里的老师傅刚考出技师证，在洛阳的厂里他能拿多少奖励？",  # an enterprise named by its place only: nothing to match on
 ])
 def test_ordinary_questions_are_not_eligibility_questions(store, q):
     assert not read_question(q, store.docs).is_eligibility
+
+
+@pytest.mark.parametrize("q", ["我们是洛阳的企业，能申请哪些补贴？", "洛阳的机械零部件企业能拿什么补贴？"])
+def test_an_open_question_with_the_askers_own_firm_or_a_sector_is_matched(store, q):
+    assert read_question(q, store.docs).kind is AskKind.OPEN
 
 
 def test_conversation_region_is_used_when_the_question_names_none(store):
