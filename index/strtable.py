@@ -121,10 +121,10 @@ class StringTable:
 
 
 def cache_root() -> Path:
-    """``$POLICYQA_CACHE`` if set, else ``~/.cache/policyqa`` (as for the embedding model)."""
-    from policyqa.index.e5convert import default_cache_root
+    """``$POLICYQA_CACHE`` if set, else ``~/.cache/policyqa`` (:func:`policyqa.corpus.cache.cache_root`)."""
+    from policyqa.corpus.cache import cache_root as root
 
-    return default_cache_root()
+    return root()
 
 
 META = "meta.json"
