@@ -62,8 +62,10 @@ from policyqa.qa.features import (
     ANSWERABILITY_FEATURES,
     CANDIDATE_FEATURES,
     TermStats,
+    OUTSIDE_DEPTH,
     answerability_features,
     candidate_features,
+    region_absent,
     make_query,
 )
 from policyqa.qa.followup import resolve_history
@@ -90,6 +92,20 @@ class Pipeline:
         """The documents of the regions ``question`` names (empty: it names none the index has)."""
         metas = self.store.docs
         return sorted({d for r in asked_regions(question, metas) for d in docs_for(r, metas)})
+
+    def doc_texts(self, doc_ids: Sequence[str]) -> list[str]:
+        """The documents ``doc_ids``, each as one lower-case text (``Answerer._doc_texts``)."""
+        if not hasattr(self, "_texts"):
+            by_doc: dict[str, list[str]] = {}
+            for c in self.store.chunks.values():
+                by_doc.setdefault(c.doc_id, []).append(c.header + "\n" + c.text)
+            self._texts = {d: "\n".join(t).lower() for d, t in by_doc.items()}
+        return [self._texts.get(d, "") for d in doc_ids]
+
+    def region_absent(self, q, own: Sequence[str], outside: Sequence[Hit]) -> float:
+        """:func:`region_absent` of ``q`` judged within the documents ``own`` (``Answerer._elsewhere``)."""
+        text = "\n".join(h.chunk.header + "\n" + h.chunk.text for h in outside[:OUTSIDE_DEPTH])
+        return region_absent(q, self.doc_texts(own), text) if outside else 0.0
 
     def outside(self, question: str, own: Sequence[str]) -> list[Hit]:
         """The other regions' passages among ``question``'s top 30, as the answerer weighs a
@@ -460,6 +476,28 @@ def fit_answerable(rows: np.ndarray, y: np.ndarray, max_false_refusal: float, pr
     return model, info
 
 
+REGION_ABSENT_GRID = tuple(round(0.05 * i, 2) for i in range(1, 13))  # 0.05 … 0.60
+
+
+def choose_region_absent_min(view: Sequence[tuple[float, bool]], grid: Sequence[float] = REGION_ABSENT_GRID) -> tuple[float, dict]:
+    """The ``region_absent`` level from which a question naming a region is read as about
+    another region's rule (``Answerer._elsewhere``): the one of ``grid`` with the largest
+    share of the questions answered elsewhere (region traps) flagged minus the share of those
+    answered in the region's own documents flagged (Youden's J; the higher level on ties).
+    ``view``: (region_absent, whether the answer is in the region's documents) per question."""
+    inside = np.array([v for v, i in view if i], dtype=float)
+    elsewhere = np.array([v for v, i in view if not i], dtype=float)
+    if not len(inside) or not len(elsewhere):
+        return max(grid), {"questions": len(view), "note": "no region traps or no answerable region questions"}
+    best, best_j = max(grid), -1.0
+    for t in sorted(grid, reverse=True):
+        j = float((elsewhere >= t).mean() - (inside >= t).mean())
+        if j > best_j + 1e-9:
+            best, best_j = t, j
+    return best, {"questions": len(view), "elsewhere": len(elsewhere), "flagged_elsewhere": round(float((elsewhere >= best).mean()), 4),
+                  "flagged_inside": round(float((inside >= best).mean()), 4)}
+
+
 def _write(model: LinearModel, path: Path, **extra) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(model.to_json(**extra), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -527,6 +565,7 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
     trimmer, trim_info = fit_trimmer({k: collect_trimmer(p, selector, qs, data[k][4], progress, k) for k, (p, qs) in pipes.items()}, progress)
 
     rows, ys, oocs = [], [], []
+    region_view: list[tuple[float, bool]] = []  # questions naming a region: (region_absent, answer in its documents)
     sets = [("team", team, b_pipe, n_pipe), ("ncp", ncp, n_pipe, b_pipe)] + ([("dev", dev, d_pipe, n_pipe)] if dev else [])
     for name, qs, pipe, other in sets:
         resolved = _resolved(qs, pipe.store.docs)
@@ -544,8 +583,10 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
                 keep = [i for i, c in enumerate(cands) if c.kind != "clause"]
                 within = pipe.region_docs(text)  # judged within its region (collect_selector): weighed against the others
                 within = within if set(q.docs) & set(within) else []
-                rows.append(answerability_row(selector, qq, hits, [cands[i] for i in keep], X[keep], eng,
-                                              outside=pipe.outside(text, within) if within else None))
+                out = pipe.outside(text, within) if within else None
+                rows.append(answerability_row(selector, qq, hits, [cands[i] for i in keep], X[keep], eng, outside=out))
+                if within and not q.followup_of:
+                    region_view.append((pipe.region_absent(qq, within, out), True))
                 ys.append(1.0)
                 oocs.append(False)
             if not q.followup_of:  # and against the other corpus: not answerable there
@@ -564,11 +605,18 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
             inside = bool(set(q.docs) & set(region_docs))
             if inside and q.id in data[name][4]:
                 continue  # its answerable row above is already this view (``collect_selector``)
-            rows.append(answerability_row(selector, *pipe.run(q.question, clauses=False, doc_ids=region_docs, regional=True), is_english(q.question),
-                                          outside=pipe.outside(q.question, region_docs)))
+            run = pipe.run(q.question, clauses=False, doc_ids=region_docs, regional=True)
+            out = pipe.outside(q.question, region_docs)
+            rows.append(answerability_row(selector, *run, is_english(q.question), outside=out))
+            region_view.append((pipe.region_absent(run[0], region_docs, out), inside))
             ys.append(1.0 if inside else 0.0)
             oocs.append(not inside)  # a hard negative, weighed with the out-of-corpus questions
     answerable, ans_info = fit_answerable(np.stack(rows), np.array(ys), max_false_refusal, progress, np.array(oocs, dtype=bool))
+    ra_min, ra_info = choose_region_absent_min(region_view)
+    answerable = replace(answerable, params={**answerable.params, "region_absent_min": ra_min})
+    ans_info = {**ans_info, "region_absent": ra_info}
+    if progress:
+        print(f"[train] region_absent_min {ra_min} {ra_info}", file=sys.stderr)
 
     trained_on = {"team": f"{team_path} (tune half, {len(team)} questions)", "ncp": f"{ncp_path} (tune half, {len(ncp)} questions)"}
     if dev:

@@ -31,7 +31,7 @@ from policyqa.qa.conversation import FollowupSteps, turn
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, beyond_heading, enumerated_items
 from policyqa.qa.cues import asked_kinds, asks_list, comparison_topic, full_forms, present_kinds, with_synonyms
 from policyqa.qa.decision import Decision, Reason, RegionPart
-from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features
+from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, OUTSIDE_DEPTH, TermStats, answerability_features, region_absent
 from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
@@ -90,12 +90,18 @@ class Answerer(FollowupSteps):
         self.today = today
         self.answerable = answerable or load_model("answerable", ANSWERABILITY_FEATURES)
         self.threshold = float(self.answerable.params.get("threshold", DEFAULT_THRESHOLD))
+        # a question naming a region whose topic words its documents lack while another region's passage
+        # states them (:func:`region_absent`) is read as about that other region's rule; chosen by
+        # ``policyqa train`` on the tune halves (absent from a model file: the check is off)
+        ra = self.answerable.params.get("region_absent_min")
+        self.region_absent_min = float(ra) if ra is not None else None
         self.sentences = sentences
         self.dense_features = dense_features
         composer.dense = dense_features
         self.cues = composer.cues
         self._stats_ready = False
         self._units: dict[str, list] | None = None
+        self._texts: dict[str, str] = {}  # document id -> its text, lower case (:meth:`_doc_texts`)
         self.items = items
 
     # -- public ---------------------------------------------------------------
@@ -404,6 +410,7 @@ class Answerer(FollowupSteps):
         if region_docs and not regional:
             regional = newer_first(self.docs, self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
         region_only: list[Selected] = []
+        answered: Decision | None = None  # the region's own answer, held back while another region's is looked at
         p_region = 0.0
         others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
         if regional:
@@ -416,9 +423,11 @@ class Answerer(FollowupSteps):
                 selected = self._versions(gq, selected, top_k)
                 missing = self._missing(gq, selected)
                 if selected and not missing:  # from national documents alone when the region has none of its own
-                    return Decision(Reason.ANSWERED, tuple(selected), regions=names, shape=shape, p_answerable=p_region,
-                                    region_has_docs=self._has_own(region_docs),
-                                    named_in_text=any(s.hit.chunk.doc_id in in_text for s in selected))
+                    answered = Decision(Reason.ANSWERED, tuple(selected), regions=names, shape=shape, p_answerable=p_region,
+                                        region_has_docs=self._has_own(region_docs),
+                                        named_in_text=any(s.hit.chunk.doc_id in in_text for s in selected))
+                    if not self._elsewhere(gq, region_docs, others):
+                        return answered
                 region_only = selected[:1]
             elif (part := self._partial(gq, regional, english, outside=others)) is not None:
                 if part.reason == Reason.ANSWERED:
@@ -434,6 +443,8 @@ class Answerer(FollowupSteps):
                 selected = self._versions(gq, selected, top_k)
                 if self._missing(gq, selected):
                     selected = []
+        if answered is not None and not selected:  # no other region states it either: the region's own answer
+            return answered
         if region_only and not selected:
             return Decision(Reason.PARTIAL, tuple(region_only), regions=names, missing=tuple(self._missing(gq, region_only)), p_answerable=p_region,
                             region_has_docs=self._has_own(region_docs), named_in_text=any(s.hit.chunk.doc_id in in_text for s in region_only))
@@ -442,7 +453,17 @@ class Answerer(FollowupSteps):
         placed = [self._placed(s.hit.chunk.doc_id) for s in selected]
         return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=self._has_own(own_docs),
                         missing=tuple(self._missing(gq, region_only)) if region_only else (), p_answerable=p_region,
-                        unplaced=not all(placed), other_regions=any(placed))
+                        unplaced=not all(placed), other_regions=any(placed), own_closest=bool(region_only))
+
+    def _elsewhere(self, q, region_docs: Sequence[str], others: Sequence[Hit]) -> bool:
+        """Whether ``q``, asked about the region whose documents are ``region_docs``, is about
+        another region's rule: enough of its topic words (:func:`region_absent`, at least
+        ``region_absent_min``) are in none of the region's documents but in the other regions'
+        best passages (「长葛…小巨人到期复核…」: 复核 is only in 绵阳's rules)."""
+        if self.region_absent_min is None or not others or not region_docs:
+            return False
+        outside = "\n".join(h.chunk.header + "\n" + h.chunk.text for h in others[:OUTSIDE_DEPTH])
+        return region_absent(q, self._doc_texts(region_docs), outside) >= self.region_absent_min
 
     def _from_items(self, question: str, text: str, resolved: str, history, filters: Filters | None, t0: float) -> Answer | None:
         """An eligibility question answered through matching, or a comparison across
@@ -641,6 +662,19 @@ class Answerer(FollowupSteps):
             same = [x for x in self._doc_chunks(chunk.doc_id) if x.kind == "qa" and x.chunk_id.rsplit("#", 1)[0] == unit]
             self._units[unit] = sorted(same, key=lambda x: x.start) or [chunk]
         return self._units[unit]
+
+    def _doc_texts(self, doc_ids: Sequence[str]) -> list[str]:
+        """Each document of ``doc_ids`` as one lower-case text (headers and passages), read once
+        per answerer (which is rebuilt when the documents change)."""
+        if not self._texts and getattr(self.retriever, "chunks_of", None) is None:  # every document in one pass
+            by_doc: dict[str, list[str]] = {}
+            for c in (getattr(self.retriever, "chunks", None) or {}).values():
+                by_doc.setdefault(c.doc_id, []).append(c.header + "\n" + c.text)
+            self._texts.update((d, "\n".join(t).lower()) for d, t in by_doc.items())
+        for d in doc_ids:
+            if d not in self._texts:
+                self._texts[d] = "\n".join(c.header + "\n" + c.text for c in self._doc_chunks(d)).lower()
+        return [self._texts[d] for d in doc_ids]
 
     def _doc_chunks(self, doc_id: str) -> list:
         fetch = getattr(self.retriever, "chunks_of", None)

@@ -65,6 +65,8 @@ class Decision:
     # answered from documents that state no place but whose quoted passage, heading or title names
     # the asked region (「广东税务第一时间…」): said so before the statements
     named_in_text: bool = False
+    # a region's refusal that lists the region's own closest clause first (before other regions' rules)
+    own_closest: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
@@ -125,6 +127,8 @@ def region_note(d: Decision) -> str | None:
     if d.missing:  # the region's own closest clause is listed first
         return (f"{names}的文件中没有找到这项具体规定（最前面一条是其文件中最接近的内容，没有写明{missing_text(d.missing)}）。"
                 + _others_text(d, names))
+    if d.own_closest:  # its closest clause states a figure, but of a rule its words do not match
+        return f"{names}的文件中没有找到这项具体规定（最前面一条是其文件中最接近的内容）。" + _others_text(d, names)
     return f"{names}的文件中没有找到这项具体规定。" + _others_text(d, names)
 
 

@@ -180,6 +180,37 @@ def topic_weight(q: Query, text: str) -> float:
                if len(t) >= 2 and not k and token_weight(t) > GENERIC_WEIGHT and (t in low or any(x in low for x in a)))
 
 
+OUTSIDE_DEPTH = 3  # the other regions' best passages read for ``outside_lead`` and :func:`region_absent`
+
+
+def region_absent_terms(q: Query, region_texts: Sequence[str], outside_text: str) -> list[str]:
+    """The question's topic words (two characters or more, not asking for a figure, not
+    generic, without digits: an amount the asker states is their situation, not the topic)
+    that no text of ``region_texts`` (the asked region's documents, lower case) states,
+    itself, by a synonym or as an abbreviation's full form, while ``outside_text`` (the
+    other regions' best passages) does: the question is about a rule of another place (a
+    region trap) or about something the place has no rule on."""
+    out = outside_text.lower()
+    alts = q.alts or ((),) * len(q.tokens)
+    asks = q.asks or ("",) * len(q.tokens)
+
+    def states(t: str, a, low: str) -> bool:
+        return t in low or any(x in low for x in a) or (len(t) >= 3 and abbreviates(t, low))
+
+    return [t for t, a, k in zip(q.tokens, alts, asks)
+            if len(t) >= 2 and not k and not any(ch.isdigit() for ch in t) and token_weight(t) > GENERIC_WEIGHT
+            and states(t, a, out) and not any(states(t, a, x) for x in region_texts)]
+
+
+def region_absent(q: Query, region_texts: Sequence[str], outside_text: str) -> float:
+    """IDF-weighted share of the question's words that are :func:`region_absent_terms` (0..1)."""
+    total = sum(q.weights)
+    if total <= 0:
+        return 0.0
+    terms = set(region_absent_terms(q, region_texts, outside_text))
+    return sum(w for t, w in zip(q.tokens, q.weights) if t in terms) / total
+
+
 def bm25(q: Query, text: str, avg_len: float = 60.0, k1: float = 1.2, b: float = 0.75) -> float:
     """BM25 of ``text`` as a document (term frequency by substring count; IDF in the weights)."""
     low = text.lower()
@@ -425,7 +456,7 @@ def _relative(X, dense, bm, cov, cov_ctx, bg, fig, phr, ref: Reference) -> None:
 
 
 def answerability_features(q: Query, hits: Sequence[Hit], best_logit: float, best_cov: float, english: bool, cues: Cues | None = None,
-                           depth: int = 3, dense: bool = True, outside: Sequence[Hit] | None = None) -> np.ndarray:
+                           depth: int = OUTSIDE_DEPTH, dense: bool = True, outside: Sequence[Hit] | None = None) -> np.ndarray:
     """One row: how well the top passages are about the question (``dense=False``:
     dense scores come from another model than the one fitted, so they are unknown).
     ``outside``: for a question judged within the region it names, the best passages of

@@ -492,3 +492,31 @@ def test_a_yes_or_no_question_with_a_modal_verb_asks_about_a_rule(q, rule):
     from policyqa.qa.cues import asks_rule
 
     assert asks_rule(q) == rule
+
+
+def _words_query(text: str, words) -> Query:
+    tok = lambda s: [w for w in words if w in s]  # noqa: E731  a fixed word list stands in for jieba
+    return make_query(text, tok, None)
+
+
+def test_region_absent_weighs_topic_words_only_another_regions_passage_states():
+    from policyqa.qa.features import region_absent
+
+    q = _words_query("我们县企业兼并重组外地企业有奖励吗", ["企业", "兼并", "重组", "外地", "奖励"])
+    region = ["对新认定的省级专精特新企业，给予一次性奖励20万元。", "外地客商来县投资的，按规定给予支持。"]
+    other = "对县内工业企业兼并重组县外企业的，按实际交易额的1%给予奖励。"
+    share = region_absent(q, region, other)
+    assert 0.3 < share < 1.0  # 兼并 and 重组: the other region's rule; 企业, 奖励, 外地 the region states
+    assert region_absent(q, region + ["企业兼并重组的，给予奖励。"], other) == 0.0  # the region states them after all
+    assert region_absent(q, region, "对企业技术改造给予奖励。") == 0.0  # words nobody states are no sign of another region's rule
+
+
+def test_region_absent_ignores_the_askers_own_amounts_and_counts_synonyms():
+    from policyqa.qa.features import region_absent
+
+    q = _words_query("规上企业营收2000万以上奖多少", ["规上", "企业", "营收", "2000万"])
+    region = ["对规模以上工业企业给予奖励。"]  # 规模以上 is how documents write 规上 (cues.json synonyms)
+    other = "对规上企业营收首次超过2000万的，奖励5万元。"
+    assert region_absent(q, region, other) == pytest.approx(
+        q.weights[q.tokens.index("营收")] / sum(q.weights))  # only 营收: 2000万 is the asker's figure, 规上 is stated
+

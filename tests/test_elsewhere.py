@@ -1,0 +1,81 @@
+"""A question naming a place whose documents lack its topic words, while another place's
+passage states them, is read as about that other place's rule (``Answerer._elsewhere``).
+
+``tests/data/elsewhere/``: two county policies written for this test.  歙县 rewards new
+小巨人, 技改 and 绿色工厂; 永安 rewards 小巨人 that pass their review (复核), mergers
+(兼并重组) and cross-border e-commerce (跨境电商).  Asked 「歙县…兼并重组…」, the answer must not pass
+歙县's nearest rule off as the answer, nor 永安's as 歙县's: it says 歙县's documents state no
+such rule, shows 歙县's closest clause first and then 永安's, labelled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fakes import folder_answerer
+from policyqa.eval.train import choose_region_absent_min
+from policyqa.qa.decision import Reason
+
+DATA = Path(__file__).parent / "data" / "elsewhere"
+VOCABULARY = ["小巨人", "复核", "技术改造", "绿色工厂", "兼并重组", "跨境电商", "规模以上"]
+LEVEL = 0.2  # the check's level in these tests (the shipped one is chosen by ``policyqa train``)
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    a = folder_answerer(DATA, VOCABULARY, tmp_path_factory.mktemp("elsewhere") / "index", threshold=0.0)
+    a.region_absent_min = LEVEL
+    return a
+
+
+def _docs(answer) -> list[str]:
+    return [c.doc_id for c in answer.citations]
+
+
+@pytest.mark.parametrize("question,figure", [
+    ("歙县企业把外地一家厂兼并重组过来，注册地也迁过来了，有奖励吗？", "1%"),
+    ("歙县企业做跨境电商出口，平台服务费能补多少？", "30%"),
+])
+def test_a_topic_only_another_place_states_is_answered_as_that_places_rule(answerer, question, figure):
+    a = answerer.answer(question)
+    assert a.decision == Reason.REFUSED_REGION.value and not a.refused
+    assert a.region_note and "歙县的文件中没有找到" in a.region_note and "不适用于" in a.region_note
+    assert figure in a.text and "永安" in a.text  # the other place's rule, labelled with its place
+    assert _docs(a)[0] == "shexian-gongye-2025.txt"  # the place's own closest clause first, as the lead says
+    assert "yongan-gongye-2025.txt" in _docs(a)
+
+
+@pytest.mark.parametrize("question,figure", [
+    ("歙县对企业技术改造项目补助比例是多少？", "8%"),
+    ("歙县新认定的省级专精特新中小企业奖多少？", "30万元"),
+])
+def test_a_topic_the_place_states_is_answered_from_its_own_documents(answerer, question, figure):
+    a = answerer.answer(question)
+    assert a.decision == Reason.ANSWERED.value and a.region_note is None
+    assert figure in a.text and set(_docs(a)) == {"shexian-gongye-2025.txt"}
+
+
+def test_without_the_check_the_places_nearest_rule_is_the_answer(tmp_path):
+    """What the check prevents: the merger question answered with one of 歙县's own rewards."""
+    a = folder_answerer(DATA, VOCABULARY, tmp_path / "index", threshold=0.0)
+    a.region_absent_min = None
+    got = a.answer("歙县企业把外地一家厂兼并重组过来，注册地也迁过来了，有奖励吗？")
+    assert got.decision == Reason.ANSWERED.value and set(_docs(got)) == {"shexian-gongye-2025.txt"}
+
+
+def test_the_level_is_the_one_that_best_separates_region_traps_from_the_regions_own_answers():
+    view = [(0.0, True)] * 6 + [(0.12, True), (0.3, True)] + [(0.0, False), (0.25, False), (0.4, False), (0.5, False)]
+    level, info = choose_region_absent_min(view, grid=(0.1, 0.2, 0.3, 0.4))
+    # 0.2: 3 of 4 traps flagged, 1 of 8 answerable flagged (J 0.625); 0.1 flags one more answerable, 0.3 one trap fewer
+    assert level == 0.2 and info["flagged_elsewhere"] == 0.75 and info["flagged_inside"] == 0.125
+    assert view[6] == (0.12, True)  # the input is not changed
+    assert choose_region_absent_min([(0.1, True)], grid=(0.1, 0.2))[0] == 0.2  # nothing to separate: the strictest level
+
+
+def test_the_shipped_answerability_model_holds_a_fitted_level():
+    from policyqa.qa.features import ANSWERABILITY_FEATURES
+    from policyqa.qa.model import load_model
+
+    level = load_model("answerable", ANSWERABILITY_FEATURES).params.get("region_absent_min")
+    assert level is not None and 0.0 < level < 1.0
