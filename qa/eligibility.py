@@ -55,6 +55,7 @@ class EligibilityCues:
     requirement: re.Pattern
     self_: re.Pattern
     open_: re.Pattern
+    amount: re.Pattern
     generic: re.Pattern
     hold: re.Pattern
     investment_verb: re.Pattern
@@ -79,11 +80,13 @@ def load_eligibility_cues(path: str | Path = DATA) -> EligibilityCues:
         requirement=re.compile(_alt(d["requirement_cues"])),
         self_=re.compile(_alt(d["self_cues"])),
         open_=re.compile(_alt(d["open_cues"])),
+        amount=re.compile(_alt(d["amount_cues"])),
         generic=re.compile(_alt(d["generic_objects"])),
         hold=re.compile(_alt(d["hold_cues"])),
         investment_verb=re.compile(_alt(d["investment_verbs"])),
         enterprise=re.compile(_alt(d["enterprise_nouns"])),
-        money=re.compile(rf"(?P<num>{_NUM})\s*(?P<unit>{_alt(d['money_scale'])})"),
+        # 「10个亿」「两个亿」: the measure word 个 spoken between a number and its unit
+        money=re.compile(rf"(?P<num>{_NUM})\s*个?\s*(?P<unit>{_alt(d['money_scale'])})"),
         people=re.compile(rf"(?P<num>\d+|[零〇一二两三四五六七八九十百千]+)\s*(?:{_alt(d['people_units'])})"),
         money_scale=dict(d["money_scale"]),
         gap=_alt(d["value_gap"]),
@@ -265,11 +268,13 @@ def read_question(question: str, docs: Mapping[str, DocMeta], history_regions: S
         kind = AskKind.HONOUR
     elif kinds_named:
         kind = AskKind.INVESTMENT
-    elif (c.open_.search(question[max((question.rfind(p, 0, ask.start()) for p in "，,。；;"), default=-1) + 1 :])
-          and (facts or industry or c.self_.search(question))):
+    elif ((c.open_.search(clause := question[max((question.rfind(p, 0, ask.start()) for p in "，,。；;"), default=-1) + 1 :])
+           and (facts or industry or c.self_.search(question))) or (c.amount.search(clause) and facts)):
         # 能申请哪些 / 有什么政策可以申请: an open cue in the asking clause, with something to match on — a
         # profile fact or sector, or the asker's own firm (「我们是海宁的企业，能申请哪些？」); an enterprise
-        # named only by its place (「厂里一个老师傅…在海宁他本人能拿多少奖励？」) asks about a named reward
+        # named only by its place (「厂里一个老师傅…在海宁他本人能拿多少奖励？」) asks about a named reward.
+        # 能拿多少 asks an amount: of the profile's items when the question states a fact to compute from
+        # (「营业收入达到1.5亿元，能拿多少奖励」), else of the rule it names (「筹备上市…成功上市能拿多少？」)
         kind = AskKind.OPEN
         topic = _residual(after[ask.end() - ask.start() :], c)
     else:  # 我们能申请人才公寓吗: a named thing matching cannot judge; answered the ordinary way

@@ -50,6 +50,9 @@ def test_reads_the_profile_a_question_states(store):
     assert [(h.name, h.level) for h in ask.target_honours] == [("星级企业", "市级")]
     assert ask.profile.honours is None  # the honour asked about is not one held
 
+    ask = read_question("我们在洛阳，去年营收头一回过了两个亿，能拿多少奖励", store.docs)
+    assert ask.kind is AskKind.OPEN and ask.profile.revenue_wan == 20000  # 两个亿: 个 spoken between number and unit
+
     ask = read_question("营收1.2亿的机械零部件企业在洛阳能拿什么补贴", store.docs)
     assert ask.kind is AskKind.OPEN and ask.profile.revenue_wan == 12000
     assert "洛阳" in ask.profile.region and ask.region_from == "question"
@@ -73,12 +76,15 @@ def test_reads_the_profile_a_question_states(store):
     "同一企业一年在洛阳最多能拿多少奖励",  # the per-enterprise cap: a rule, not an entitlement
     "洛阳对企业上市有没有奖励？完成辅导备案这一步能拿多少？",  # the enterprise is the rule's, in another sentence
     "车间里的老师傅刚考出技师证，在洛阳的厂里他能拿多少奖励？",  # an enterprise named by its place only: nothing to match on
+    "我们是洛阳的企业，正在筹备上市，成功上市能拿多少？",  # an amount asked with no fact to compute from: the rule's amount
+    "我们公司在洛阳，做工业设计的，评上省级工业设计中心能拿多少奖励？",  # a sector is no amount to compute from
 ])
 def test_ordinary_questions_are_not_eligibility_questions(store, q):
     assert not read_question(q, store.docs).is_eligibility
 
 
-@pytest.mark.parametrize("q", ["我们是洛阳的企业，能申请哪些补贴？", "洛阳的机械零部件企业能拿什么补贴？"])
+@pytest.mark.parametrize("q", ["我们是洛阳的企业，能申请哪些补贴？", "洛阳的机械零部件企业能拿什么补贴？",
+                               "我们在洛阳，去年入库税收1800万元，能拿多少奖励？"])  # an amount computed from a stated fact
 def test_an_open_question_with_the_askers_own_firm_or_a_sector_is_matched(store, q):
     assert read_question(q, store.docs).kind is AskKind.OPEN
 
