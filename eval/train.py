@@ -26,7 +26,10 @@ against the built-in documents, team tune and dev questions against the NCP
 corpus).  Questions that name a region are also judged on that region's
 documents alone, as the answerer judges them: positive when their answer is in
 those documents, a hard negative (weighed with the out-of-corpus questions)
-when it is in another region's.  The threshold is
+when it is in another region's or the question is out of corpus.  The level of
+``region_absent`` from which the answerer reads such a question as about
+another region's rule is chosen on the same rows (:func:`choose_region_absent_min`).
+The threshold is
 the highest that keeps false refusals on the tune positives at or below
 ``max_false_refusal``; a reliability table (5-fold cross-validated
 probabilities) is printed and stored in the model file.
@@ -597,7 +600,7 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
     # answerable there when its answer is in them, not when it is in another region's (a region trap)
     for name, qs, pipe in [("team", team, b_pipe)] + ([("dev", dev, d_pipe)] if dev else []):
         for q in qs:
-            if q.out_of_corpus or q.followup_of or not q.docs:
+            if q.followup_of or not (q.docs or q.out_of_corpus):
                 continue
             region_docs = pipe.region_docs(q.question)
             if not region_docs:
@@ -608,9 +611,10 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
             run = pipe.run(q.question, clauses=False, doc_ids=region_docs, regional=True)
             out = pipe.outside(q.question, region_docs)
             rows.append(answerability_row(selector, *run, is_english(q.question), outside=out))
-            region_view.append((pipe.region_absent(run[0], region_docs, out), inside))
+            if not q.out_of_corpus:  # (an out-of-corpus question is answered nowhere: no side to choose)
+                region_view.append((pipe.region_absent(run[0], region_docs, out), inside))
             ys.append(1.0 if inside else 0.0)
-            oocs.append(not inside)  # a hard negative, weighed with the out-of-corpus questions
+            oocs.append(not inside)  # a hard negative (a region trap, or out of corpus), weighed with the out-of-corpus questions
     answerable, ans_info = fit_answerable(np.stack(rows), np.array(ys), max_false_refusal, progress, np.array(oocs, dtype=bool))
     ra_min, ra_info = choose_region_absent_min(region_view)
     answerable = replace(answerable, params={**answerable.params, "region_absent_min": ra_min})
