@@ -20,6 +20,8 @@ _TAG = re.compile(r"<\s*(script|style)[^>]*>.*?<\s*/\s*\1\s*>|<[^>]{0,500}>", re
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^)]*)\)")
 _LETTERS = re.compile(r"[A-Za-z\u3400-\u9fff\uf900-\ufaff]")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+ENGLISH_LATIN_PER_HAN = 4  # an English question has at least this many Latin letters per Chinese character
 _INJECTION = re.compile(
     r"(忽略|无视|忘记|忘掉|跳过).{0,8}(之前|以上|前面|先前|所有|全部|你的).{0,6}(指令|指示|提示|规则|设定)"
     r"|(系统|system)\s*(提示|prompt)|(输出|透露|告诉我|显示).{0,6}提示词|越狱|jailbreak|developer mode|开发者模式"
@@ -51,8 +53,11 @@ def looks_like_injection(text: str) -> bool:
 
 
 def is_english(q: str) -> bool:
-    letters = _LETTERS.findall(q)
-    return bool(letters) and not _HAN.search(q) and len(letters) >= 3
+    """An English question: Latin letters carry it; a Chinese term or two quoted in it (「a
+    national first-of-its-kind (首台套) product」) leave it English, a Chinese question naming
+    MES or ERP is not."""
+    latin = len(_LATIN.findall(q))
+    return latin >= 3 and latin >= ENGLISH_LATIN_PER_HAN * len(_HAN.findall(q))
 
 
 def check_question(question: str | None, max_chars: int = MAX_CHARS) -> Checked:
