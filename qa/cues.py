@@ -91,6 +91,8 @@ def load_cues(path: str | Path = DATA) -> Cues:
         for i, level in enumerate(scale):
             covering = tuple(f"{low}{tail}" for low in scale[: i + 1] for tail in ("及以上", "以上"))
             syn[level] = syn.get(level, ()) + tuple(x for x in covering if x not in syn.get(level, ()))
+    for place in d.get("abroad_places", []):  # 德国 is 境外 (one way)
+        syn[place] = syn.get(place, ()) + tuple(x for x in d.get("abroad_words", []) if x not in syn.get(place, ()))
     kinds = d["figure_kinds"]
     # 「哪个局」「哪家单位」: a which-word and a body's noun ask for a unit as the listed phrases do
     asked = {k: re.compile(_alt(v["asked"]) + ("|(?:" + _alt(v["which_words"]) + ")(?:" + _alt(v["which_nouns"]) + ")"

@@ -520,3 +520,18 @@ def test_region_absent_ignores_the_askers_own_amounts_and_counts_synonyms():
     assert region_absent(q, region, other) == pytest.approx(
         q.weights[q.tokens.index("营收")] / sum(q.weights))  # only 营收: 2000万 is the asker's figure, 规上 is stated
 
+
+
+def test_a_foreign_country_named_in_a_question_is_what_documents_call_abroad():
+    from policyqa.index.tokenize import JiebaTokenizer
+    from policyqa.qa.cues import with_synonyms
+    from policyqa.qa.features import coverage
+
+    tok = JiebaTokenizer().tokenize
+    q = make_query("明年去德国参加专业展，展位费能补多少", tok, None)
+    abroad = "参加境外专业展会的，按展位费的65%给予补助，单个企业年度最高不超过18万元。"
+    home = "参加境内国家级专业展会的，按展位费的45%给予补助，单个企业年度最高不超过7万元。"
+    assert coverage(q, abroad) > coverage(q, home)
+    assert "境外" in with_synonyms("去德国参展有补贴吗")  # searched for as well
+    q2 = make_query("参加境外展会展位费补多少", tok, None)
+    assert coverage(q2, "参加德国展会的给予补助") < coverage(q2, "参加境外展会的给予补助")  # one way only
