@@ -205,6 +205,9 @@ class Answerer(FollowupSteps):
         t2 = time.perf_counter()
         q = self._query(resolved)
         english = checked.english
+        # a follow-up moving to another place (「那宿迁呢？」): should the new place have no such rule, the
+        # previous turn's place is the other place shown, the one the user compares it with
+        prefer = tuple(prev_docs or (follow[3] if follow is not None else ()))
         facts = asked_document_facts(resolved)
         doc_d = self._document(resolved, facts, regions, hits, named) if facts else None
         if doc_d is not None:
@@ -212,9 +215,9 @@ class Answerer(FollowupSteps):
         elif len(regions) >= 2 and self._is_comparison(resolved, regions):
             d = self._compare(resolved, q, regions, hits, top_k)
             if d.refused:  # no region's documents judged about the topic alone: as a question about the places together
-                d = self._regional(resolved, q, regions, hits, top_k, english)
+                d = self._regional(resolved, q, regions, hits, top_k, english, prefer)
         elif regions:
-            d = self._regional(resolved, q, regions, hits, top_k, english)
+            d = self._regional(resolved, q, regions, hits, top_k, english, prefer)
         else:
             d = self._decide(q, hits, english, filters, top_k)
         d = self._followup_outcome(d, follow, resolved, q, checked.text, prev_docs, history, top_k)
@@ -394,9 +397,10 @@ class Answerer(FollowupSteps):
                 stated.add("unit")
         return [k for k in q.kinds if k not in stated] if not any(k in stated for k in q.kinds) else []
 
-    def _regional(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int, english: bool) -> Decision:
+    def _regional(self, resolved: str, q, regions, hits: Sequence[Hit], top_k: int, english: bool, prefer: Sequence[str] = ()) -> Decision:
         """A question about a named region: its documents answer it, or we say they don't
-        and offer other regions' rules, each labelled with its region."""
+        and offer other regions' rules, each labelled with its region (those of the documents
+        ``prefer``, the previous turn's, when they state it)."""
         names = tuple(region_label(r) for r in regions)
         own_docs = sorted({d for r in regions for d in docs_for(r, self.docs)})
         # judged without the region's name, on the topic alone: within the region's documents every
@@ -436,13 +440,18 @@ class Answerer(FollowupSteps):
                 region_only, p_region = list(part.selected), part.p_answerable or 0.0
         selected: list[Selected] = []
         others = [h for h in hits if h.chunk.doc_id not in own_docs][:top_k]  # (with those read as the place's)
-        if others:
-            sc = self.composer.score(gq, others)
+        preferred = [h for h in hits if h.chunk.doc_id in prefer and h.chunk.doc_id not in own_docs][:top_k]
+        for pool in ([preferred] if preferred else []) + [others]:
+            if not pool:
+                continue
+            sc = self.composer.score(gq, pool)
             if self._p_answerable(sc, english) >= self.threshold:
-                selected, _ = self._select(gq, sc, None, top_k)
+                selected, _ = self._select(gq, sc, Filters(doc_ids=tuple(prefer)) if pool is preferred else None, top_k)
                 selected = self._versions(gq, selected, top_k)
                 if self._missing(gq, selected):
                     selected = []
+            if selected:
+                break
         if answered is not None and not selected:  # no other region states it either: the region's own answer
             return answered
         if region_only and not selected:

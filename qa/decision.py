@@ -127,8 +127,8 @@ def region_note(d: Decision) -> str | None:
     if d.missing:  # the region's own closest clause is listed first
         return (f"{names}的文件中没有找到这项具体规定（最前面一条是其文件中最接近的内容，没有写明{missing_text(d.missing)}）。"
                 + _others_text(d, names))
-    if d.own_closest:  # its closest clause states a figure, but of a rule its words do not match
-        return f"{names}的文件中没有找到这项具体规定（最前面一条是其文件中最接近的内容）。" + _others_text(d, names)
+    if d.own_closest:  # its closest clause states a figure, but of a rule its words do not all match
+        return f"{names}的文件中没有找到与问题完全对应的规定（最前面一条是其文件中最接近的内容）。" + _others_text(d, names)
     return f"{names}的文件中没有找到这项具体规定。" + _others_text(d, names)
 
 

@@ -1,9 +1,9 @@
 """A question naming a place whose documents lack its topic words, while another place's
 passage states them, is read as about that other place's rule (``Answerer._elsewhere``).
 
-``tests/data/elsewhere/``: two county policies written for this test.  歙县 rewards new
+``tests/data/elsewhere/``: three county policies written for this test.  歙县 rewards new
 小巨人, 技改 and 绿色工厂; 永安 rewards 小巨人 that pass their review (复核), mergers
-(兼并重组) and cross-border e-commerce (跨境电商).  Asked 「歙县…兼并重组…」, the answer must not pass
+(兼并重组) and cross-border e-commerce (跨境电商); 建德 rewards mergers too, at another rate.  Asked 「歙县…兼并重组…」, the answer must not pass
 歙县's nearest rule off as the answer, nor 永安's as 歙县's: it says 歙县's documents state no
 such rule, shows 歙县's closest clause first and then 永安's, labelled."""
 
@@ -79,3 +79,22 @@ def test_the_shipped_answerability_model_holds_a_fitted_level():
 
     level = load_model("answerable", ANSWERABILITY_FEATURES).params.get("region_absent_min")
     assert level is not None and 0.0 < level < 1.0
+
+
+def test_a_follow_up_moving_to_a_place_without_the_rule_shows_the_previous_places(answerer):
+    """「那歙县呢？」 after 建德's merger reward: 歙县 has none, and of the places that have one (永安 1%,
+    建德 2%) the one shown is the place the user is comparing with, the previous turn's (asked
+    afresh, 永安's is the closer wording)."""
+    first = answerer.answer("建德企业兼并重组市外企业有奖励吗？")
+    assert first.decision == Reason.ANSWERED.value and "2%" in first.text
+    a = answerer.answer("那歙县呢？", history=[{"question": first.question, "answer": first.text,
+                                               "citations": [c.__dict__ for c in first.citations]}])
+    assert a.decision == Reason.REFUSED_REGION.value and "歙县的文件中没有找到" in (a.region_note or "")
+    assert "jiande-gongye-2025.txt" in _docs(a) and "yongan-gongye-2025.txt" not in _docs(a)
+    assert "2%" in a.text
+
+
+def test_asked_afresh_any_place_with_the_rule_may_be_shown(answerer):
+    a = answerer.answer("歙县企业兼并重组外地企业有奖励吗？")
+    assert a.decision == Reason.REFUSED_REGION.value
+    assert {"yongan-gongye-2025.txt", "jiande-gongye-2025.txt"} & set(_docs(a))
