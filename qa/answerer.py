@@ -284,11 +284,14 @@ class Answerer(FollowupSteps):
     def _complete_intro(self, selected: list[Selected], shape: str, q=None) -> tuple[list[Selected], str]:
         """A single quote that only announces items (「…不得用于以下支出：」) is completed
         with those items, as a list; not when it states the figure a question that asks for
-        no list asks (「认定工作每年组织一次，…须符合以下条件：」 for 「多长时间组织一次」)."""
+        no list asks (「认定工作每年组织一次，…须符合以下条件：」 for 「多长时间组织一次」), unless
+        the question asks a cap and the intro states none (「投资额300万元以上的…按以下标准给予补助：」
+        for 「最多能拿多少」: its figure is a threshold)."""
         if len(selected) != 1 or shape not in ("single", "unit"):
             return selected, shape
         head = re.split(r"[：:]", selected[0].text, maxsplit=1)[0]  # the intro itself, without the items it announces
-        if q is not None and q.kinds and not q.wants_list and set(q.kinds) & present_kinds(head, self.cues):
+        if (q is not None and q.kinds and not q.wants_list and set(q.kinds) & present_kinds(head, self.cues)
+                and (not q.asks_cap or self.cues.cap.search(head))):  # a cap asked: a threshold (投资额300万元以上) is no answer
             return selected, shape
         items = items_after_intro(self.composer, selected[0], self._doc_chunks, int(self.composer.params["list_max"]))
         return (items, "list") if items else (selected, shape)
