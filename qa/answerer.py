@@ -589,6 +589,10 @@ class Answerer(FollowupSteps):
                 rh = newer_first(self.docs, self._search(asked_here, k=top_k, filters=Filters(doc_ids=tuple(scope))), resolved)  # a version the question names
                 d = (self._decide(gq_r, rh, False, Filters(doc_ids=tuple(scope)), top_k, outside=outside) if rh
                      else Decision(Reason.REFUSED_OUT_OF_CORPUS))
+                if not d.refused and d.selected and self._elsewhere(gq_r, docs, outside):
+                    # its documents lack the topic words another place's passages state (「研发中心」 asked of a
+                    # place whose rules never name it): no statement of its own, not its nearest other rule
+                    d = Decision(Reason.REFUSED_OUT_OF_CORPUS)
                 if not d.refused and d.selected and not d.missing:
                     break
             sel = _best_in_order(d.selected, MAX_PER_REGION) if not d.refused else ()

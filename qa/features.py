@@ -43,7 +43,7 @@ import numpy as np
 
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import Candidate
-from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, abbreviates, asked_kinds, asks_list, asks_rule, has_number, load_cues, present, present_kinds, token_weight
+from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, abbreviates, asked_kinds, asks_list, asks_rule, has_number, load_cues, present, present_kinds, token_weight, written_apart
 from policyqa.qa.terms import domain_terms
 
 CANDIDATE_FEATURES = (
@@ -187,15 +187,16 @@ def region_absent_terms(q: Query, region_texts: Sequence[str], outside_text: str
     """The question's topic words (two characters or more, not asking for a figure, not
     generic, without digits: an amount the asker states is their situation, not the topic)
     that no text of ``region_texts`` (the asked region's documents, lower case) states,
-    itself, by a synonym or as an abbreviation's full form, while ``outside_text`` (the
+    itself, by a synonym, as an abbreviation's full form or with its two words apart in one
+    sentence (贷款贴息 in 「新增贷款…给予贴息」), while ``outside_text`` (the
     other regions' best passages) does: the question is about a rule of another place (a
     region trap) or about something the place has no rule on."""
     out = outside_text.lower()
     alts = q.alts or ((),) * len(q.tokens)
     asks = q.asks or ("",) * len(q.tokens)
 
-    def states(t: str, a, low: str) -> bool:
-        return t in low or any(x in low for x in a) or (len(t) >= 3 and abbreviates(t, low))
+    def states(t: str, a, low: str) -> bool:  # as cues.present: itself, a synonym, an abbreviation, its words apart
+        return t in low or any(x in low for x in a) or (len(t) >= 3 and abbreviates(t, low)) or written_apart(t, low)
 
     return [t for t, a, k in zip(q.tokens, alts, asks)
             if len(t) >= 2 and not k and not any(ch.isdigit() for ch in t) and token_weight(t) > GENERIC_WEIGHT

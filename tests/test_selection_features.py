@@ -535,3 +535,13 @@ def test_a_foreign_country_named_in_a_question_is_what_documents_call_abroad():
     assert "境外" in with_synonyms("去德国参展有补贴吗")  # searched for as well
     q2 = make_query("参加境外展会展位费补多少", tok, None)
     assert coverage(q2, "参加德国展会的给予补助") < coverage(q2, "参加境外展会的给予补助")  # one way only
+
+
+def test_region_absent_counts_a_compound_the_region_writes_apart():
+    from policyqa.qa.features import region_absent
+
+    q = _words_query("贷款贴息单个企业上限多少", ["贷款贴息", "企业", "上限"])
+    region = ["对中小微企业新增的流动资金贷款，按实际支付利息的50%给予贴息。"]  # 贷款…贴息 in one sentence
+    other = "对企业新增贷款贴息，单个企业最高不超过50万元。"
+    assert region_absent(q, region, other) == 0.0
+    assert region_absent(q, ["对企业新增贷款给予支持。另行制定贴息办法。"], other) > 0  # in two sentences: not the compound
