@@ -484,19 +484,20 @@ REGION_ABSENT_GRID = tuple(round(0.05 * i, 2) for i in range(1, 13))  # 0.05 …
 
 def choose_region_absent_min(view: Sequence[tuple[float, bool]], grid: Sequence[float] = REGION_ABSENT_GRID) -> tuple[float, dict]:
     """The ``region_absent`` level from which a question naming a region is read as about
-    another region's rule (``Answerer._elsewhere``): the one of ``grid`` with the largest
-    share of the questions answered elsewhere (region traps) flagged minus the share of those
-    answered in the region's own documents flagged (Youden's J; the higher level on ties).
+    another region's rule (``Answerer._elsewhere``): the one of ``grid`` with the most
+    questions read right — region traps flagged minus questions answered in the region's own
+    documents flagged, counted (each question weighs the same, so a level that flags many
+    answerable questions to catch a few traps loses; the higher level on ties).
     ``view``: (region_absent, whether the answer is in the region's documents) per question."""
     inside = np.array([v for v, i in view if i], dtype=float)
     elsewhere = np.array([v for v, i in view if not i], dtype=float)
     if not len(inside) or not len(elsewhere):
         return max(grid), {"questions": len(view), "note": "no region traps or no answerable region questions"}
-    best, best_j = max(grid), -1.0
+    best, best_gain = max(grid), -np.inf
     for t in sorted(grid, reverse=True):
-        j = float((elsewhere >= t).mean() - (inside >= t).mean())
-        if j > best_j + 1e-9:
-            best, best_j = t, j
+        gain = int((elsewhere >= t).sum()) - int((inside >= t).sum())
+        if gain > best_gain:
+            best, best_gain = t, gain
     return best, {"questions": len(view), "elsewhere": len(elsewhere), "flagged_elsewhere": round(float((elsewhere >= best).mean()), 4),
                   "flagged_inside": round(float((inside >= best).mean()), 4)}
 

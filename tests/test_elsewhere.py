@@ -64,13 +64,20 @@ def test_without_the_check_the_places_nearest_rule_is_the_answer(tmp_path):
     assert got.decision == Reason.ANSWERED.value and set(_docs(got)) == {"shexian-gongye-2025.txt"}
 
 
-def test_the_level_is_the_one_that_best_separates_region_traps_from_the_regions_own_answers():
-    view = [(0.0, True)] * 6 + [(0.12, True), (0.3, True)] + [(0.0, False), (0.25, False), (0.4, False), (0.5, False)]
+def test_the_level_is_the_one_that_reads_most_region_questions_right():
+    view = [(0.0, True)] * 6 + [(0.12, True), (0.35, True)] + [(0.0, False), (0.25, False), (0.3, False), (0.5, False)]
     level, info = choose_region_absent_min(view, grid=(0.1, 0.2, 0.3, 0.4))
-    # 0.2: 3 of 4 traps flagged, 1 of 8 answerable flagged (J 0.625); 0.1 flags one more answerable, 0.3 one trap fewer
+    # 0.2: 3 traps flagged, 1 answerable question flagged (+2); 0.1 flags one more answerable, 0.3 one trap fewer
     assert level == 0.2 and info["flagged_elsewhere"] == 0.75 and info["flagged_inside"] == 0.125
     assert view[6] == (0.12, True)  # the input is not changed
     assert choose_region_absent_min([(0.1, True)], grid=(0.1, 0.2))[0] == 0.2  # nothing to separate: the strictest level
+
+
+def test_the_level_counts_questions_so_a_few_traps_do_not_buy_many_false_flags():
+    """Traps are few among questions naming a place: a level flagging 10 of 100 answerable
+    questions to catch 2 more traps reads fewer questions right (Youden's J would take it)."""
+    view = [(0.0, True)] * 90 + [(0.1, True)] * 10 + [(0.1, False), (0.1, False), (0.5, False), (0.5, False)]
+    assert choose_region_absent_min(view, grid=(0.1, 0.4))[0] == 0.4
 
 
 def test_the_shipped_answerability_model_holds_a_fitted_level():
