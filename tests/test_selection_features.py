@@ -545,3 +545,15 @@ def test_region_absent_counts_a_compound_the_region_writes_apart():
     other = "对企业新增贷款贴息，单个企业最高不超过50万元。"
     assert region_absent(q, region, other) == 0.0
     assert region_absent(q, ["对企业新增贷款给予支持。另行制定贴息办法。"], other) > 0  # in two sentences: not the compound
+
+
+@pytest.mark.parametrize("word", ["这边", "县里", "我们"])
+def test_words_pointing_at_the_asker_or_the_place_are_no_topic(word):
+    """「我们县里这边…」 says who and where asks, not what about: such a word weighs like a generic
+    word in coverage, and a place's documents lacking it is no sign of another place's rule."""
+    from policyqa.index.tokenize import JiebaTokenizer
+    from policyqa.qa.features import coverage, region_absent_terms
+
+    q = make_query(f"{word}企业技术改造补助多少", JiebaTokenizer().tokenize, None)
+    assert coverage(q, "对企业技术改造项目给予补助。") > 0.8
+    assert word not in region_absent_terms(q, ["对企业技术改造项目给予补助。"], f"{word}对企业技术改造项目给予补助。")
