@@ -65,9 +65,10 @@ from policyqa.qa.features import (
     ANSWERABILITY_FEATURES,
     CANDIDATE_FEATURES,
     TermStats,
-    OUTSIDE_DEPTH,
     answerability_features,
     candidate_features,
+    document_texts,
+    outside_text,
     region_absent,
     make_query,
 )
@@ -99,16 +100,12 @@ class Pipeline:
     def doc_texts(self, doc_ids: Sequence[str]) -> list[str]:
         """The documents ``doc_ids``, each as one lower-case text (``Answerer._doc_texts``)."""
         if not hasattr(self, "_texts"):
-            by_doc: dict[str, list[str]] = {}
-            for c in self.store.chunks.values():
-                by_doc.setdefault(c.doc_id, []).append(c.header + "\n" + c.text)
-            self._texts = {d: "\n".join(t).lower() for d, t in by_doc.items()}
+            self._texts = document_texts(self.store.chunks.values())
         return [self._texts.get(d, "") for d in doc_ids]
 
     def region_absent(self, q, own: Sequence[str], outside: Sequence[Hit]) -> float:
         """:func:`region_absent` of ``q`` judged within the documents ``own`` (``Answerer._elsewhere``)."""
-        text = "\n".join(h.chunk.header + "\n" + h.chunk.text for h in outside[:OUTSIDE_DEPTH])
-        return region_absent(q, self.doc_texts(own), text) if outside else 0.0
+        return region_absent(q, self.doc_texts(own), outside_text(outside)) if outside else 0.0
 
     def outside(self, question: str, own: Sequence[str]) -> list[Hit]:
         """The other regions' passages among ``question``'s top 30, as the answerer weighs a

@@ -31,7 +31,8 @@ from policyqa.qa.conversation import FollowupSteps, turn
 from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, beyond_heading, enumerated_items
 from policyqa.qa.cues import asked_kinds, asks_list, comparison_topic, full_forms, present_kinds, with_synonyms
 from policyqa.qa.decision import Decision, Reason, RegionPart
-from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, OUTSIDE_DEPTH, TermStats, answerability_features, region_absent
+from policyqa.qa.features import (ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features, document_texts,
+                                  outside_text, region_absent)
 from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
@@ -474,8 +475,7 @@ class Answerer(FollowupSteps):
         best passages (「长葛…小巨人到期复核…」: 复核 is only in 绵阳's rules)."""
         if self.region_absent_min is None or not others or not region_docs:
             return False
-        outside = "\n".join(h.chunk.header + "\n" + h.chunk.text for h in others[:OUTSIDE_DEPTH])
-        return region_absent(q, self._doc_texts(region_docs), outside) >= self.region_absent_min
+        return region_absent(q, self._doc_texts(region_docs), outside_text(others)) >= self.region_absent_min
 
     def _from_items(self, question: str, text: str, resolved: str, history, filters: Filters | None, t0: float) -> Answer | None:
         """An eligibility question answered through matching, or a comparison across
@@ -683,13 +683,10 @@ class Answerer(FollowupSteps):
         """Each document of ``doc_ids`` as one lower-case text (headers and passages), read once
         per answerer (which is rebuilt when the documents change)."""
         if not self._texts and getattr(self.retriever, "chunks_of", None) is None:  # every document in one pass
-            by_doc: dict[str, list[str]] = {}
-            for c in (getattr(self.retriever, "chunks", None) or {}).values():
-                by_doc.setdefault(c.doc_id, []).append(c.header + "\n" + c.text)
-            self._texts.update((d, "\n".join(t).lower()) for d, t in by_doc.items())
+            self._texts.update(document_texts((getattr(self.retriever, "chunks", None) or {}).values()))
         for d in doc_ids:
             if d not in self._texts:
-                self._texts[d] = "\n".join(c.header + "\n" + c.text for c in self._doc_chunks(d)).lower()
+                self._texts[d] = document_texts(self._doc_chunks(d)).get(d, "")
         return [self._texts[d] for d in doc_ids]
 
     def _doc_chunks(self, doc_id: str) -> list:

@@ -183,6 +183,20 @@ def topic_weight(q: Query, text: str) -> float:
 OUTSIDE_DEPTH = 3  # the other regions' best passages read for ``outside_lead`` and :func:`region_absent`
 
 
+def document_texts(chunks) -> dict[str, str]:
+    """Each document's passages (headers and texts) as one lower-case text, by document id:
+    what :func:`region_absent` searches for the asked place's words."""
+    by_doc: dict[str, list[str]] = {}
+    for c in chunks:
+        by_doc.setdefault(c.doc_id, []).append(c.header + "\n" + c.text)
+    return {d: "\n".join(t).lower() for d, t in by_doc.items()}
+
+
+def outside_text(hits: Sequence[Hit]) -> str:
+    """The other places' best passages (``OUTSIDE_DEPTH`` of them) as one text, for :func:`region_absent`."""
+    return "\n".join(h.chunk.header + "\n" + h.chunk.text for h in list(hits)[:OUTSIDE_DEPTH])
+
+
 def region_absent_terms(q: Query, region_texts: Sequence[str], outside_text: str) -> list[str]:
     """The question's topic words (two characters or more, not asking for a figure, not
     generic, without digits: an amount the asker states is their situation, not the topic)
