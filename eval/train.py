@@ -68,7 +68,7 @@ from policyqa.qa.features import (
     answerability_features,
     candidate_features,
     document_texts,
-    outside_text,
+    joined_passages,
     region_absent,
     make_query,
 )
@@ -105,7 +105,7 @@ class Pipeline:
 
     def region_absent(self, q, own: Sequence[str], outside: Sequence[Hit]) -> float:
         """:func:`region_absent` of ``q`` judged within the documents ``own`` (``Answerer._elsewhere``)."""
-        return region_absent(q, self.doc_texts(own), outside_text(outside)) if outside else 0.0
+        return region_absent(q, self.doc_texts(own), joined_passages(outside)) if outside else 0.0
 
     def outside(self, question: str, own: Sequence[str]) -> list[Hit]:
         """The other regions' passages among ``question``'s top 30, as the answerer weighs a

@@ -32,7 +32,7 @@ from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, beyond_hea
 from policyqa.qa.cues import asked_kinds, asks_list, comparison_topic, full_forms, present_kinds, with_synonyms
 from policyqa.qa.decision import Decision, Reason, RegionPart
 from policyqa.qa.features import (ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features, document_texts,
-                                  outside_text, region_absent)
+                                  joined_passages, region_absent)
 from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
@@ -475,7 +475,7 @@ class Answerer(FollowupSteps):
         best passages (「长葛…小巨人到期复核…」: 复核 is only in 绵阳's rules)."""
         if self.region_absent_min is None or not others or not region_docs:
             return False
-        return region_absent(q, self._doc_texts(region_docs), outside_text(others)) >= self.region_absent_min
+        return region_absent(q, self._doc_texts(region_docs), joined_passages(others)) >= self.region_absent_min
 
     def _from_items(self, question: str, text: str, resolved: str, history, filters: Filters | None, t0: float) -> Answer | None:
         """An eligibility question answered through matching, or a comparison across

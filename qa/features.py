@@ -192,7 +192,7 @@ def document_texts(chunks) -> dict[str, str]:
     return {d: "\n".join(t).lower() for d, t in by_doc.items()}
 
 
-def outside_text(hits: Sequence[Hit]) -> str:
+def joined_passages(hits: Sequence[Hit]) -> str:
     """The other places' best passages (``OUTSIDE_DEPTH`` of them) as one text, for :func:`region_absent`."""
     return "\n".join(h.chunk.header + "\n" + h.chunk.text for h in list(hits)[:OUTSIDE_DEPTH])
 
