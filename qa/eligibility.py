@@ -86,7 +86,7 @@ def load_eligibility_cues(path: str | Path = DATA) -> EligibilityCues:
         investment_verb=re.compile(_alt(d["investment_verbs"])),
         enterprise=re.compile(_alt(d["enterprise_nouns"])),
         # 「10个亿」「两个亿」: the measure word 个 spoken between a number and its unit
-        money=re.compile(rf"(?P<num>{_NUM})\s*个?\s*(?P<unit>{_alt(d['money_scale'])})"),
+        money=re.compile(rf"(?P<num>{_NUM})\s*(?:个\s*)?(?P<unit>{_alt(d['money_scale'])})"),  # one way to read the spaces
         people=re.compile(rf"(?P<num>\d+|[零〇一二两三四五六七八九十百千]+)\s*(?:{_alt(d['people_units'])})"),
         money_scale=dict(d["money_scale"]),
         gap=_alt(d["value_gap"]),

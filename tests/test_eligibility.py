@@ -228,3 +228,18 @@ def test_an_ended_policy_is_listed_as_expired_not_replaced_by_other_regions(stor
     assert outcome is Outcome.EXPIRED  # the 洛阳 policy ran to 2028
     assert a.statements and all(s.label.startswith("已过期") and "洛阳" in s.region for s in a.statements)
     assert "20万元" in a.statements[0].text and "✓" in a.statements[0].text  # the item the stated revenue meets leads
+
+
+def test_reading_money_takes_linear_time_on_a_run_of_spaces():
+    """A number, a long run of spaces and no unit: one way to read the spaces (「10 个 亿」 with
+    optional 个), not every split of them between two space groups."""
+    import time
+
+    from policyqa.qa.eligibility import load_eligibility_cues
+
+    money = load_eligibility_cues().money
+    text = "1" + " " * 4000 + "x"
+    t0 = time.perf_counter()
+    for _ in range(5):
+        assert list(money.finditer(text)) == []
+    assert time.perf_counter() - t0 < 0.2
