@@ -21,7 +21,7 @@ import numpy as np
 from policyqa.corpus.chunk import PREAMBLE
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
-from policyqa.qa.candidates import Candidate, candidates
+from policyqa.qa.candidates import _CONDITION_END, Candidate, candidates
 from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, load_cues, names_word, present, present_kinds, token_weight
 from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query
 from policyqa.qa.model import LinearModel, load_model
@@ -219,8 +219,8 @@ class ExtractiveComposer:
         """Leading clauses that only restate the question are not the answer
         (「对于因疫情影响暂停举办的展会项目，」 for 「…暂停举办的展会项目有何支持政策？」):
         a leading clause whose character bigrams are at least ``restate`` covered by
-        the question's is dropped, and so are clause numbers; figures and caps are
-        never dropped, nor the last clause."""
+        the question's is dropped, and so are clause numbers; figures, caps and
+        conditions (「…的，」: what the figure after it is for) are never dropped, nor the last clause."""
         limit = float(self.params.get("restate", 1.1))
         if limit > 1.0 or sc.query.wants_list:
             return text, start
@@ -235,6 +235,8 @@ class ExtractiveComposer:
             grams = bigrams(clause)
             if not grams or present_kinds(clause, self.cues) or self.cues.cap.search(clause):
                 break
+            if _CONDITION_END.search(clause):
+                break  # 「成功上市的，」 is the condition the figure after it is for (as the trimmer keeps it)
             if len(grams & sc.query.bigrams) / len(grams) < limit:
                 break
             if _bare_figure(out[m.end():], self.cues):

@@ -289,6 +289,19 @@ def test_a_leading_clause_that_restates_the_question_is_not_quoted():
     assert "50%" in got[0].text and "20万元" in got[0].text
 
 
+def test_a_condition_clause_that_repeats_the_question_stays_with_its_figure():
+    """「…的，」 states what the figure after it is for: quoting 「奖励120万元」 alone for one
+    stage of a staged reward would not say which stage it is."""
+    from policyqa.qa.compose import ExtractiveComposer
+
+    hits = [_hit("企业挂牌新三板的，奖励120万元。", 1, "c1")]
+    tok = lambda s: [s[i : i + 2] for i in range(0, len(s) - 1)]  # noqa: E731
+    comp = ExtractiveComposer(tok)
+    q = comp.query("企业挂牌新三板的奖多少？")
+    got = comp.select(comp.score(q, hits))
+    assert got and got[0].text.startswith("企业挂牌新三板的，") and "120万元" in got[0].text
+
+
 def test_a_list_item_is_not_introduced_by_the_preamble_label():
     from policyqa.corpus.chunk import PREAMBLE
     from policyqa.qa.compose import _heading
