@@ -72,6 +72,7 @@ class Cues:
     object_end: re.Pattern = re.compile("(?!)")
     context_subject: re.Pattern = re.compile("(?!)")  # 我们, 我司 …: a clause telling the asker's situation
     context_end: re.Pattern = re.compile("(?!)")  # 了 at a clause's end: a completed event, told not asked
+    context_mark: re.Pattern = re.compile("(?!)")  # 了 anywhere: a completed event when it stands as a word (制定了一项)
     asking_verb: re.Pattern = re.compile("(?!)")  # 想知道, 请问 …: a clause with one asks
     rule_asked: re.Pattern = re.compile("(?!)")  # 能不能, 还能 …: the question asks whether something is allowed
     rule_marker: re.Pattern = re.compile("(?!)")  # 不得, 除外, 按差额 …: a clause states a permission or restriction
@@ -155,6 +156,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         object_end=re.compile("|".join(_alt(d[k]) for k in ("comparison_cues", "difference_words", "question_words") if d.get(k)), re.I),
         context_subject=re.compile(_alt(d.get("followup_start_self", []) + d.get("context_subjects", []))) if d.get("context_subjects") else re.compile("(?!)"),
         context_end=re.compile("(?:" + _alt(d["context_clause_ends"]) + r")\s*$") if d.get("context_clause_ends") else re.compile("(?!)"),
+        context_mark=re.compile(_alt(d["context_clause_ends"])) if d.get("context_clause_ends") else re.compile("(?!)"),
         asking_verb=re.compile(_alt(d["asking_verbs"])) if d.get("asking_verbs") else re.compile("(?!)"),
         rule_asked=re.compile(_alt(d["rule_asked"]), re.I) if d.get("rule_asked") else re.compile("(?!)"),
         rule_marker=re.compile(_alt(d["rule_markers"])) if d.get("rule_markers") else re.compile("(?!)"),
@@ -183,7 +185,8 @@ def asking_part(question: str, cues: Cues | None = None) -> str:
     """The question without the clauses that tell the asker's situation (「我们公司牵头起草的
     标准今年发布了，县里奖多少钱？」 -> 「县里奖多少钱？」): a clause before the last one, with no
     question word, question mark or asking verb (想知道), that names the asker's own firm or ends
-    with a completed event (cues.json context_subjects, context_clause_ends).  The whole question when every
+    with a completed event or has one inside, its 了 standing as a word (「牵头制定了一项国家标准，」;
+    cues.json context_subjects, context_clause_ends).  The whole question when every
     clause would go."""
     c = cues or load_cues()
     parts = _CLAUSE.findall(question)
@@ -191,10 +194,19 @@ def asking_part(question: str, cues: Cues | None = None) -> str:
     for i, p in enumerate(parts):
         body = p.rstrip("，,。；;！! ")
         told = (i < len(parts) - 1 and not p.rstrip().endswith(("？", "?")) and not c.question_word.search(body) and not c.asking_verb.search(body)
-                and (c.context_subject.search(body) is not None or c.context_end.search(body) is not None))
+                and (c.context_subject.search(body) is not None or c.context_end.search(body) is not None or _completed(body, c)))
         if not told:
             keep.append(p)
     return "".join(keep) if keep and len(parts) > 1 else question
+
+
+def _completed(clause: str, c: Cues) -> bool:
+    """The clause tells a completed event: a context_clause_ends marker stands as a word of
+    its own inside it (「牵头制定了一项国家标准」; not the 了 of 为了, 除了 or 了解)."""
+    from policyqa.corpus.words import word_starts_at
+
+    return any(word_starts_at(clause, m.start()) and (m.end() == len(clause) or word_starts_at(clause, m.end()))
+               for m in c.context_mark.finditer(clause))
 
 
 def asks_rule(question: str, cues: Cues | None = None) -> bool:

@@ -60,6 +60,9 @@ def test_comparing_rewards_asks_for_their_amounts(q):
     ("我们厂牵头编制的团体标准去年发布了，县里奖励多少钱？", "unit", "amount"),
     ("我司有几台设备是租来的，租赁设备能不能算技改投资？", "count", None),
     ("我们新招了几名博士，补贴期限是几年？", "count", "date"),
+    # a completed event inside the clause, its 了 a word of its own, not only at the clause's end
+    ("我们是本地的企业，牵头起草了两项地方标准，县里有奖励吗？给多少？", "unit", "amount"),
+    ("厂里去年牵头组建了一个产业联盟，市里能补多少？", "unit", "amount"),
 ])
 def test_a_clause_telling_the_askers_situation_asks_no_figure(q, told, asked):
     kinds = asked_kinds(q)
@@ -70,6 +73,8 @@ def test_a_clause_telling_the_askers_situation_asks_no_figure(q, told, asked):
     ("技改补贴几成，有没有上限？", "rate"),  # a terse first clause asks
     ("我们想知道牵头单位，是哪个？", "unit"),  # an asking verb
     ("我们企业的补贴由哪个部门审核？", "unit"),  # one clause: the question itself
+    ("为了扩产新贷了一笔款，贴息找哪个部门？", "unit"),  # 为了 is not a completed event; the last clause asks
+    ("牵头单位除了工信局，还有谁负责？", "unit"),  # 除了: no event told
 ])
 def test_clauses_that_ask_keep_their_figure_kinds(q, kind):
     assert kind in asked_kinds(q)
