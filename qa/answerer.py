@@ -54,6 +54,7 @@ from policyqa.qa.types import Answer, Turn
 _COV = CANDIDATE_FEATURES.index("cov")
 DEFAULT_TOP_K = 10  # passages retrieved per question (service and evaluation alike)
 MAX_PER_REGION = 3  # quoted units per region in a comparison
+OTHER_PLACES = 2  # other places whose rules a question about a place without one is offered
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -77,12 +78,17 @@ class Answerer(FollowupSteps):
         items: returns the index's policy items (an ``ItemCatalog``) when first
             needed: eligibility and comparison questions are answered from them
             (:mod:`policyqa.qa.eligibility`); None: never.
+        other_places: when the asked place's documents lack the rule, the other places
+            (among those of the best passages) whose rule is offered, each judged on its
+            own passages, labelled with its place.
     """
 
     def __init__(self, retriever, composer: ExtractiveComposer, docs: Mapping[str, DocMeta], tokenize: Callable[[str], list[str]],
                  top_k: int = DEFAULT_TOP_K, llm=None, today: Callable[[], date] = date.today,
-                 answerable: LinearModel | None = None, sentences=None, dense_features: bool = True, items: Callable | None = None):
+                 answerable: LinearModel | None = None, sentences=None, dense_features: bool = True, items: Callable | None = None,
+                 other_places: int = OTHER_PLACES):
         self.retriever = retriever
+        self.other_places = other_places
         self.composer = composer
         self.docs = docs
         self.tokenize = tokenize
@@ -445,17 +451,22 @@ class Answerer(FollowupSteps):
         selected: list[Selected] = []
         others = [h for h in hits if h.chunk.doc_id not in own_docs][:top_k]  # (with those read as the place's)
         preferred = [h for h in hits if h.chunk.doc_id in prefer and h.chunk.doc_id not in own_docs][:top_k]
-        for pool in ([preferred] if preferred else []) + [others]:
-            if not pool:
-                continue
-            sc = self.composer.score(gq, pool)
-            if self._p_answerable(sc, english) >= self.threshold:
-                selected, _ = self._select(gq, sc, Filters(doc_ids=tuple(prefer)) if pool is preferred else None, top_k)
-                selected = self._versions(gq, selected, top_k)
-                if self._missing(gq, selected):
-                    selected = []
-            if selected:
-                break
+        if preferred:
+            selected = self._other_rule(gq, preferred, english, top_k, Filters(doc_ids=tuple(prefer)))[1]
+        if not selected and others:
+            selected = self._other_rule(gq, others, english, top_k)[1]
+            # more places that state it, each judged on its own passages (a document that states no
+            # place is not another place: it was read with the others above)
+            shown = {self._place_of(s.hit.chunk.doc_id) for s in selected}
+            for pool in self._by_place(others):
+                if len(shown) >= self.other_places:
+                    break
+                if self._place_of(pool[0].chunk.doc_id) in shown or not self._placed(pool[0].chunk.doc_id):
+                    continue
+                more = self._other_rule(gq, pool, english, top_k)[1]
+                if more:
+                    selected += more
+                    shown.add(self._place_of(pool[0].chunk.doc_id))
         if answered is not None and not selected:  # no other region states it either: the region's own answer
             return answered
         if region_only and not selected:
@@ -467,6 +478,30 @@ class Answerer(FollowupSteps):
         return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=self._has_own(own_docs),
                         missing=tuple(self._missing(gq, region_only)) if region_only else (), p_answerable=p_region,
                         unplaced=not all(placed), other_regions=any(placed), own_closest=bool(region_only))
+
+    def _other_rule(self, gq, pool: Sequence[Hit], english: bool, top_k: int, filters=None) -> tuple[float, list[Selected]]:
+        """Another place's rule for ``gq`` from ``pool`` (its passages): the answerability and
+        the selected units, none when it is below the threshold or lacks the asked figure."""
+        sc = self.composer.score(gq, pool)
+        p = self._p_answerable(sc, english)
+        if p < self.threshold:
+            return p, []
+        selected, _ = self._select(gq, sc, filters, top_k)
+        selected = self._versions(gq, selected, top_k)
+        return p, ([] if self._missing(gq, selected) else selected)
+
+    def _place_of(self, doc_id: str) -> str:
+        """The place a document applies to (its jurisdiction), or its id when it states none."""
+        m = self.docs.get(doc_id)
+        return (m.jurisdiction if m is not None else "") or doc_id
+
+    def _by_place(self, hits: Sequence[Hit]) -> list[list[Hit]]:
+        """``hits`` grouped by the place their documents apply to (:meth:`_place_of`), the
+        groups in the order of their best-ranked passage."""
+        groups: dict[str, list[Hit]] = {}
+        for h in hits:
+            groups.setdefault(self._place_of(h.chunk.doc_id), []).append(h)
+        return list(groups.values())
 
     def _elsewhere(self, q, region_docs: Sequence[str], others: Sequence[Hit]) -> bool:
         """Whether ``q``, asked about the region whose documents are ``region_docs``, is about

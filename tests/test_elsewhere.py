@@ -46,6 +46,21 @@ def test_a_topic_only_another_place_states_is_answered_as_that_places_rule(answe
     assert "yongan-gongye-2025.txt" in _docs(a)
 
 
+def test_every_other_place_that_states_the_rule_is_shown_each_with_its_own_figure(answerer):
+    """永安 and 建德 both reward mergers, at 1% and 2%: each is judged on its own passages
+    and shown with its place, up to ``other_places`` of them."""
+    q = "歙县企业把外地一家厂兼并重组过来，注册地也迁过来了，有奖励吗？"
+    a = answerer.answer(q)
+    assert {"yongan-gongye-2025.txt", "jiande-gongye-2025.txt"} <= set(_docs(a))
+    assert "永安" in a.text and "1%" in a.text and "建德" in a.text and "2%" in a.text
+    answerer.other_places = 1
+    try:
+        one = answerer.answer(q)
+    finally:
+        answerer.other_places = 2
+    assert len({"yongan-gongye-2025.txt", "jiande-gongye-2025.txt"} & set(_docs(one))) == 1
+
+
 @pytest.mark.parametrize("question,figure", [
     ("歙县对企业技术改造项目补助比例是多少？", "8%"),
     ("歙县新认定的省级专精特新中小企业奖多少？", "30万元"),
