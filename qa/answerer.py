@@ -383,8 +383,19 @@ class Answerer(FollowupSteps):
         if "unit" in q.kinds:  # a responsible unit: the note (or sentence naming a body) of the item that matches
             named = responsible(self.composer, sc, self._doc_chunks, allow) or self.composer.select(sc, allow, unit_only=True)
             if named:
-                return named, "unit"
+                return self._with_figure(q, sc, named, allow), "unit"
         return self.composer.select(sc, allow), "single"
+
+    def _with_figure(self, q, sc: Scored, named: list[Selected], allow=None) -> list[Selected]:
+        """A question asking a figure too (「补多少？找哪个部门？」): the unit that states it, then
+        the responsible unit, when that does not state the figure itself."""
+        figures = [k for k in q.kinds if k != "unit"]
+        if not figures or any(set(figures) & self._stated(s.text) for s in named):
+            return named
+        first = next((s for s in self.composer.select(sc, allow) if s.kind != "note" and set(figures) & self._stated(s.text)), None)
+        if first is None or any(first.text in s.text or s.text in first.text for s in named):
+            return named
+        return [first, *named]
 
     def _document_hits(self, question: str, doc_id: str, limit: int) -> list[Hit]:
         """The chunks of one document as hits: ranked ones first (their retrieval scores),

@@ -130,6 +130,17 @@ def test_responsible_unit_is_the_one_assigned_to_the_matching_article(answerer, 
     assert not a.refused and unit in b and not_unit not in b
 
 
+@pytest.mark.parametrize("question, figure, unit", [
+    ("青禾县新认定的省级企业研发中心奖多少？找哪个部门？", "25万元", "县科技局"),
+    ("我们在青禾县，数字化车间评上市级了，奖励多少，由哪个部门负责？", "15万元", "县数据局"),
+])
+def test_a_question_asking_a_figure_and_who_is_responsible_gets_both(answerer, question, figure, unit):
+    """Two asks in one question: the clause stating the figure, then the responsible unit."""
+    b = body(answerer.answer(question))
+    assert figure in b and unit in b
+    assert b.index(figure) < b.index(unit)
+
+
 def test_responsible_unit_named_by_the_item_itself(answerer):
     a = answerer.answer("南康区技术改造补助由哪个单位牵头？")
     assert "区工信局" in body(a)
