@@ -25,6 +25,7 @@ from policyqa.qa.candidates import _CONDITION_END, Candidate, candidates
 from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, load_cues, names_word, present, present_kinds, token_weight
 from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query
 from policyqa.qa.model import LinearModel, load_model
+from policyqa.qa.tiers import amount_ranges, applies, stated_amounts
 from policyqa.qa.trim import Trimmer, allowed_runs, default_trimmer, trim_features
 from policyqa.qa.types import Citation, Statement
 
@@ -172,6 +173,7 @@ class ExtractiveComposer:
             return []
         by_figure = i
         i = self._topic_first(sc, i, ok)
+        i = self._stated_tier(sc, i, ok)
         out = [self._selected(sc, i)]
         first = sc.cands[i]
         kinds_first = present_kinds(first.text, self.cues)
@@ -182,6 +184,19 @@ class ExtractiveComposer:
             if j is not None and sc.logits[j] >= sc.logits[i] - margin:
                 out.append(self._selected(sc, j))
         return out
+
+    def _stated_tier(self, sc: Scored, i: int, ok) -> int:
+        """When the question states a sum (「设备一共买了两千来万」) and the chosen unit's amount
+        condition holds none of it (「300万元（含）至1000万元的」), the best unit of the same
+        passage or of a sibling item (「2. 设备投资额1000万元（含）至5000万元的」) whose
+        condition holds it (:mod:`policyqa.qa.tiers`)."""
+        amounts = stated_amounts(sc.query.text)
+        if not amounts or applies(amounts, amount_ranges(sc.cands[i].text)) is not False:
+            return i
+        home = sc.hits[sc.cands[i].hit].chunk
+        fits = [j for j, c in enumerate(sc.cands) if j != i and _siblings(home, sc.hits[c.hit].chunk) and ok(c)
+                and applies(amounts, amount_ranges(c.text))]
+        return max(fits, key=lambda j: sc.logits[j]) if fits else i
 
     def _topic_first(self, sc: Scored, i: int, ok) -> int:
         """When the asked figure pulls the choice to a clause about something else, the
@@ -291,6 +306,12 @@ class ExtractiveComposer:
                  and not self.cues.money_topic.fullmatch(t)]
         words = [t for t in words if not any(t != u and t in u for u in words)]  # 技术改造, not its 技术
         return tuple(t for t in words if not (heads and all(present(t, h, self.cues) for h in heads)))
+
+
+def _siblings(a, b) -> bool:
+    """Two chunks are one passage, or items under one heading of one document."""
+    return a.chunk_id == b.chunk_id or (a.doc_id == b.doc_id and " > " in a.section
+                                        and a.section.rsplit(" > ", 1)[0] == b.section.rsplit(" > ", 1)[0])
 
 
 def _bare_figure(text: str, cues: Cues) -> bool:

@@ -64,6 +64,7 @@ class EligibilityCues:
     people: re.Pattern
     money_scale: Mapping[str, float]
     gap: str
+    money_approx: tuple[str, ...] = ()  # 来, 多, 余 between a number and its unit: 「两千来万」 (qa/tiers.py)
     max_listed: int = 8
     max_not_met: int = 3
     max_elsewhere: int = 2
@@ -90,6 +91,7 @@ def load_eligibility_cues(path: str | Path = DATA) -> EligibilityCues:
         people=re.compile(rf"(?P<num>\d+|[零〇一二两三四五六七八九十百千]+)\s*(?:{_alt(d['people_units'])})"),
         money_scale=dict(d["money_scale"]),
         gap=_alt(d["value_gap"]),
+        money_approx=tuple(d.get("money_approx", ())),
         max_listed=int(d.get("max_listed", 8)),
         max_not_met=int(d.get("max_not_met", 3)),
         max_elsewhere=int(d.get("max_elsewhere", 2)),
