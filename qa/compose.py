@@ -183,7 +183,19 @@ class ExtractiveComposer:
             j = sc.best(lambda c: ok(c) and not _overlaps(c, first) and any(k in present_kinds(c.text, self.cues) for k in lacking))
             if j is not None and sc.logits[j] >= sc.logits[i] - margin:
                 out.append(self._selected(sc, j))
+        if sc.query.asks_cap and not any(self.cues.cap.search(o.text) for o in out):
+            j = self._cap_after(sc, i, ok)
+            if j is not None:
+                out.append(self._selected(sc, j))
         return out
+
+    def _cap_after(self, sc: Scored, i: int, ok) -> int | None:
+        """For a question asking a cap (封顶多少) whose chosen unit states none: the first unit
+        after it in the same passage that states one (「…按10%补助；…按12%补助。单个项目补助最高
+        不超过800万元。」: the cap limits the rules before it)."""
+        c = sc.cands[i]
+        after = [j for j, d in enumerate(sc.cands) if d.hit == c.hit and d.start >= c.end and ok(d) and self.cues.cap.search(d.text)]
+        return min(after, key=lambda j: sc.cands[j].start) if after else None
 
     def _stated_tier(self, sc: Scored, i: int, ok) -> int:
         """When the question states a sum (「设备一共买了两千来万」) and the chosen unit's amount

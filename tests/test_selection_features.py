@@ -307,6 +307,20 @@ def test_a_condition_clause_that_repeats_the_question_stays_with_its_figure():
     assert got and got[0].text.startswith("企业挂牌新三板的，") and "120万元" in got[0].text
 
 
+def test_a_cap_question_gets_the_cap_that_follows_the_rule_in_its_passage():
+    """「…按几个点？封顶多少？」: the rate's unit states no cap; the passage's next sentence
+    that states one (it limits the rules before it) comes with it."""
+    from policyqa.qa.compose import ExtractiveComposer
+
+    text = ("设备更新项目按设备投资额分档补助：投资额500万元以下的按6%补助，500万元及以上的按9%补助。"
+            "获评示范项目的，另奖励5万元。单个项目补助最高不超过300万元。")
+    tok = lambda s: [s[i : i + 2] for i in range(0, len(s) - 1)]  # noqa: E731
+    comp = ExtractiveComposer(tok)
+    got = comp.select(comp.score(comp.query("设备更新项目补助按几个点？封顶多少？"), [_hit(text, 1, "cap1")]))
+    joined = "".join(g.text for g in got)
+    assert "9%" in joined and "300万元" in joined
+
+
 def test_a_list_item_is_not_introduced_by_the_preamble_label():
     from policyqa.corpus.chunk import PREAMBLE
     from policyqa.qa.compose import _heading
