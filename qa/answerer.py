@@ -263,13 +263,17 @@ class Answerer(FollowupSteps):
     def _document(self, question: str, facts: Sequence[str], regions, hits: Sequence[Hit], named: Sequence[str]) -> Decision | None:
         """A question about a document itself (when it was issued, by whom, how long it
         applies): answered from that document's metadata, cited; the document is the one
-        the question names, else the best-ranked one of the asked region, else the best-ranked."""
+        the question names, else the best-ranked one of the asked region's own (a national
+        document applies there too, but 「醴陵的新政策什么时候施行」 asks about 醴陵's), else of
+        the documents applying there, else the best-ranked."""
         region_docs = {d for r in regions for d in docs_for(r, self.docs)} if regions else None
         if regions and not region_docs:
             return None
-        doc_id = next(iter(named), None) or next((h.chunk.doc_id for h in hits if region_docs is None or h.chunk.doc_id in region_docs), None)
+        own = {d for d in region_docs if self._has_own([d])} if region_docs else set()
+        doc_id = (next(iter(named), None) or next((h.chunk.doc_id for h in hits if h.chunk.doc_id in own), None)
+                  or next((h.chunk.doc_id for h in hits if region_docs is None or h.chunk.doc_id in region_docs), None))
         if doc_id is None and region_docs:
-            got = self._search(question, k=1, filters=Filters(doc_ids=tuple(sorted(region_docs))))
+            got = self._search(question, k=1, filters=Filters(doc_ids=tuple(sorted(own or region_docs))))
             doc_id = got[0].chunk.doc_id if got else None
         meta = self.docs.get(doc_id) if doc_id else None
         if meta is None:

@@ -45,3 +45,19 @@ def test_a_region_answered_from_national_documents_alone_is_told_it_has_none_of_
     assert a.text.startswith(a.region_note) and "6月底前" in a.text
     own = ask("德清企业参加境外展会，展位费补多少？")
     assert own.region_note is None and "60%" in own.text and "知识库中没有" not in own.text
+
+
+
+def test_a_question_about_a_places_document_is_answered_from_its_own_not_a_national_one(answerer):
+    """Both documents apply to 德清; asked when 德清's policy was issued, with the national
+    notice ranked first, the answer is 德清's document's date, not the national notice's."""
+    from policyqa.index.types import Hit
+    from policyqa.qa.regions import asked_regions
+
+    question = "德清的境外展会补助政策是哪天印发的？"
+    national = answerer._doc_chunks("miit-zhanhui-2025.txt")[0]
+    own = answerer._doc_chunks("deqing-2025.txt")[0]
+    hits = [Hit(chunk=national, score=2.0, rank=1), Hit(chunk=own, score=1.0, rank=2)]
+    d = answerer._document(question, ("date",), asked_regions(question, answerer.docs), hits, [])
+    assert d is not None and d.selected[0].hit.chunk.doc_id == "deqing-2025.txt"
+    assert "2025年2月1日" in d.selected[0].text
