@@ -226,17 +226,6 @@ def region_absent(q: Query, region_texts: Sequence[str], outside_text: str) -> f
     return sum(w for t, w in zip(q.tokens, q.weights) if t in terms) / total
 
 
-_UNIT_NOTE = re.compile(r"[（(]\s*(?:责任单位|牵头单位|配合单位)\s*[：:][^（）()]*[)）]\s*[。；;]?\s*$")
-
-
-def own_text(text: str) -> str:
-    """A unit without the responsible-unit note in brackets that closes it (「…奖励20万元。（责任单位：
-    企业技术中心奖励由市工信局负责，工程技术研究中心奖励由市科技局负责）」): the note is the item's,
-    it names the item's other rules too, and it is scored as a note of its own."""
-    m = _UNIT_NOTE.search(text)
-    return text[: m.start()].rstrip() if m and m.start() > 0 else text
-
-
 def bm25(q: Query, text: str, avg_len: float = 60.0, k1: float = 1.2, b: float = 0.75) -> float:
     """BM25 of ``text`` as a document (term frequency by substring count; IDF in the weights)."""
     low = text.lower()
@@ -395,12 +384,11 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
     for i, cd in enumerate(cands):
         if cd.kind in ("sentence",):
             by_hit.setdefault(cd.hit, []).append(i)
-    bm = np.array([bm25(q, own_text(cd.text) if cd.kind != "note" else hits[cd.hit].chunk.section + cd.text) for cd in cands], dtype=np.float64)
+    bm = np.array([bm25(q, cd.text if cd.kind != "note" else hits[cd.hit].chunk.section + cd.text) for cd in cands], dtype=np.float64)
     for i, cd in enumerate(cands):
         h = hits[cd.hit]
         ch = h.chunk
-        full = cd.text
-        text = own_text(full) if cd.kind != "note" else full  # what it says: matched against the question
+        text = cd.text
         ctx_text = ch.section + " " + (ch.header or "")
         body = text if cd.kind != "note" else ch.header + "\n" + ch.text
         sib = by_hit.get(cd.hit, [])
@@ -408,7 +396,7 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
         if cd.kind == "sentence" and i in sib:
             j = sib.index(i)
             nb = "".join(cands[k].text for k in sib[max(0, j - 1) : j + 2] if k != i)
-        kinds = present_kinds(full, c)
+        kinds = present_kinds(text, c)
         low_body, low_ctx = body.lower(), ctx_text.lower()
         cov_body = coverage(q, low_body, True)
         f = {
@@ -422,23 +410,23 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
             "prev_restates": restates(q, preceding_clause(ch.text, cd.start)) if cd.start > 0 else 0.0,
             "missing_terms": min(2, missing(q, body + ctx_text, c)),
             "fig_asked_absent": float(bool(q.kinds) and not any(k in kinds for k in q.kinds)),
-            "fig_none_asked_has_number": float(not q.kinds and has_number(full)),
+            "fig_none_asked_has_number": float(not q.kinds and has_number(text)),
             "inv_rank": 1.0 / h.rank if h.rank else 0.0,
             "score_rel": h.score / top_score,
             "passage_dense": h.dense_score if (h.dense_score is not None and use_dense) else np.nan,
             "in_sparse": float(h.sparse_rank is not None),
             "inv_pos": 1.0 / (1 + cd.position),
-            "log_len": math.log(1 + len(full)),
-            "short": float(len(full) < 15),
-            "long": float(len(full) > 150),
+            "log_len": math.log(1 + len(text)),
+            "short": float(len(text) < 15),
+            "long": float(len(text) > 150),
             "is_item": float(cd.kind == "item"),
             "is_note": float(cd.kind == "note"),
             "is_clause": float(cd.kind == "clause"),
             "host": float(cd.host),
-            "cap": float(bool(c.cap.search(full))),
+            "cap": float(bool(c.cap.search(text))),
             # the question asks for a cap (最多, 上限, 封顶) and the unit states one (不超过, 最高)
-            "cap_asked": float(q.asks_cap and bool(c.cap.search(full))),
-            "rule_asked": float(q.asks_rule and bool(c.rule_marker.search(full))),
+            "cap_asked": float(q.asks_cap and bool(c.cap.search(text))),
+            "rule_asked": float(q.asks_rule and bool(c.rule_marker.search(text))),
             "list_item": float(q.wants_list and cd.kind == "item"),
         }
         for k in FIGURE_KINDS:

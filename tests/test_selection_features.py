@@ -321,29 +321,6 @@ def test_a_cap_question_gets_the_cap_that_follows_the_rule_in_its_passage():
     assert "9%" in joined and "300万元" in joined
 
 
-def test_a_closing_responsible_unit_note_does_not_count_as_what_its_sentence_is_about():
-    """「…质量标杆企业，奖励12万元。（责任单位：工业设计中心奖励由市工信局负责，…）」: the note in
-    brackets is the item's and names its other rule (工业设计中心); the sentence it closes is not
-    about 工业设计中心, so the note's words are not matched against the question (its figure kinds,
-    the responsible unit among them, still count)."""
-    from policyqa.qa.candidates import candidates
-    from policyqa.qa.features import CANDIDATE_FEATURES, candidate_features, own_text
-
-    closing = "对新认定的省级质量标杆企业，给予一次性奖励12万元。（责任单位：工业设计中心奖励由市工信局负责，质量标杆奖励由市市场监管局负责）"
-    assert own_text(closing) == "对新认定的省级质量标杆企业，给予一次性奖励12万元。"
-    assert own_text("对新认定的省级质量标杆企业，给予一次性奖励12万元。") == "对新认定的省级质量标杆企业，给予一次性奖励12万元。"
-    text = "对新认定的国家级、省级、市级工业设计中心，分别给予一次性奖励60万元、25万元、8万元；" + closing
-    hits = [_hit(text, 1, "u1")]
-    cands = [c for c in candidates(hits) if c.kind == "sentence"]
-    X = candidate_features(_query("省级工业设计中心奖励多少？"), hits, cands)
-    cov = X[:, CANDIDATE_FEATURES.index("cov")]
-    about = next(i for i, c in enumerate(cands) if "60万元" in c.text)
-    closed = next(i for i, c in enumerate(cands) if "12万元" in c.text)
-    assert cov[about] > cov[closed] + 0.2
-    unit = X[:, CANDIDATE_FEATURES.index("is_note")]
-    assert unit[closed] == 0.0
-
-
 def test_a_list_item_is_not_introduced_by_the_preamble_label():
     from policyqa.corpus.chunk import PREAMBLE
     from policyqa.qa.compose import _heading
