@@ -79,6 +79,8 @@ class Cues:
     qualifier: re.Pattern = re.compile("(?!)")  # 差额, 只奖励一次 …: a short sentence qualifies the rule before it
     rule_modal: re.Pattern = re.compile("(?!)")  # 能, 可以: with a yes-or-no end (吗), a clause asks whether something is allowed
     yes_no_ends: tuple[str, ...] = ()
+    amount_ask: re.Pattern = re.compile("(?!)")  # 多少, 标准 …: with a money word, the question asks an amount
+    money_yes_no: re.Pattern = re.compile("(?!)")  # 有没有, 有…吗: with a money word, whether there is money: an amount
 
 
 @lru_cache(maxsize=4)
@@ -163,6 +165,10 @@ def load_cues(path: str | Path = DATA) -> Cues:
         qualifier=re.compile(_alt(d["qualifier_words"])) if d.get("qualifier_words") else re.compile("(?!)"),
         rule_modal=re.compile(_alt(d["rule_modals"])) if d.get("rule_modals") else re.compile("(?!)"),
         yes_no_ends=tuple(d.get("yes_no_ends", ())),
+        amount_ask=re.compile(_alt(d["money_amount_asks"]), re.I) if d.get("money_amount_asks") else re.compile("(?!)"),
+        money_yes_no=re.compile("|".join([_alt(d.get("money_yes_no", []))] + [
+            # the particle ends its clause (not the 么 of 什么 or 怎么)
+            "有[^，,。；;？?]{0,10}(?<![什怎这那多])(?:" + _alt(d["yes_no_ends"]) + r")(?=[？?，,。；;！!\s]|$)" if d.get("yes_no_ends") else "(?!)"])),
     )
 
 
@@ -248,7 +254,9 @@ def asked_kinds(question: str, cues: Cues | None = None) -> tuple[str, ...]:
             out.append("count")
             out.sort(key=FIGURE_KINDS.index)
     # 「补贴多少」「奖励标准是多少」: a money word with 多少/标准 asks an amount; so does comparing rewards (「奖励一样吗」)
-    if "amount" not in out and c.money_topic.search(question) and (re.search(r"多少|标准|几万|how much", question) or c.difference.search(question)):
+    # and asking whether there is money (「有没有补贴」「有奖励吗」: what the asker wants to know is how much)
+    if "amount" not in out and c.money_topic.search(question) and (c.amount_ask.search(question) or c.difference.search(question)
+                                                                   or c.money_yes_no.search(question)):
         if not any(k in out for k in ("rate", "count", "measure")):
             out.insert(0, "amount")
     return tuple(out)

@@ -51,6 +51,18 @@ def test_a_which_word_before_another_noun_asks_for_no_unit(q):
     assert "unit" not in asked_kinds(q)
 
 
+@pytest.mark.parametrize("q, asks", [
+    ("甲县对新认定的单项冠军有没有奖励？", True),
+    ("企业员工参加技能培训有补贴吗？", True),
+    ("我们评上了市级工业设计中心，区里有奖金么", True),
+    ("申请奖补有什么条件？", False),  # 什么: the 么 of a question word, not a yes-or-no particle
+    ("补贴怎么申请？", False),
+    ("有哪些部门负责奖励审核？", False),
+])
+def test_asking_whether_there_is_money_asks_an_amount(q, asks):
+    assert ("amount" in asked_kinds(q)) == asks
+
+
 @pytest.mark.parametrize("q", ["甲县和乙县对小巨人的奖励一样吗？", "两地技改补贴有什么区别", "甲市和乙市的奖补相比哪个多"])
 def test_comparing_rewards_asks_for_their_amounts(q):
     assert "amount" in asked_kinds(q)
