@@ -31,7 +31,7 @@ __all__ = ["amount_ranges", "applies", "stated_amounts"]
 
 _INCL = r"(?:\s*[（(]\s*(?:含|不含)\s*[）)])?"  # 「（含）」 after a bound
 _TO = r"\s*(?:至|到|－|-|—|~|～)\s*"
-_END = r"\s*(?:之间)?\s*的"  # a condition clause: 「…的，按…给予补助」
+_END = r"\s*(?:之间\s*)?的"  # a condition clause: 「…的，按…给予补助」 (spaces read one way: no two adjacent \s*)
 _ABOVE_WORDS = r"(?:达到|超过|不低于|高于|满)"
 _BELOW_WORDS = r"(?:不足|低于|未达到|未满|不满|少于)"
 
@@ -46,7 +46,7 @@ def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern, re.Patt
     between = re.compile(money("a") + _INCL + _TO + money("b") + _INCL + _END)
     above = re.compile(money("a") + _INCL + r"\s*(?:及)?以上" + _INCL + r"\s*的")
     below = re.compile(money("a") + _INCL + r"\s*(?:以下|以内)" + _INCL + r"\s*的")
-    prefixed = re.compile(rf"(?P<w>{_ABOVE_WORDS}|{_BELOW_WORDS})\s*" + money("a") + r"\s*(?:以上)?\s*的")
+    prefixed = re.compile(rf"(?P<w>{_ABOVE_WORDS}|{_BELOW_WORDS})\s*" + money("a") + r"\s*(?:以上\s*)?的")
     return stated, between, above, below, prefixed, dict(c.money_scale)
 
 

@@ -60,3 +60,17 @@ def test_the_tier_holding_the_stated_sum_is_quoted_not_the_best_ranked_one():
                            ("技改设备投资300万，按几个点补助？", "6%")):
         got = comp.select(comp.score(comp.query(question), hits))
         assert got and rate in got[0].text, (question, got[0].text if got else None)
+
+
+def test_reading_sums_and_ranges_takes_linear_time_on_a_run_of_spaces():
+    """A sum followed by a long run of spaces: one way to read the spaces (no two adjacent
+    space groups), so a scan stays fast (two such groups took quadratic time)."""
+    import time
+
+    for text in ("投资额300万元" + " " * 32000 + "x", "达到300万元" + " " * 32000 + "x", "300" + " " * 32000 + "x"):
+        amount_ranges.cache_clear()
+        stated_amounts.cache_clear()
+        t0 = time.perf_counter()
+        assert amount_ranges(text) == ()  # no condition clause (「…的」) follows the sum
+        stated_amounts(text)
+        assert time.perf_counter() - t0 < 0.1
