@@ -4,8 +4,8 @@ The set exists to fit and choose the answer models (``policyqa train``, threshol
 settings): questions over the five built-in documents and over the policy
 documents written for it (eval/dev/documents/, not part of the knowledge base).
 It is never reported as a quality figure.  eval/questions/dev-s33.jsonl,
-dev-s34.jsonl and dev-s35.jsonl, written for the seventh, eighth and ninth sessions before their changes and
-never fitted on, are checked with it.  Because the models learn what it
+dev-s34.jsonl and dev-s35.jsonl, written for the seventh, eighth and ninth
+sessions before their changes and never fitted on, are checked with it.  Because the models learn what it
 labels, these tests hold it to the same standard as a test set: well formed,
 grounded in the documents, and disjoint from the held-out fresh set.  They
 never run the system.

@@ -47,7 +47,6 @@ def test_a_region_answered_from_national_documents_alone_is_told_it_has_none_of_
     assert own.region_note is None and "60%" in own.text and "知识库中没有" not in own.text
 
 
-
 def test_a_question_about_a_places_document_is_answered_from_its_own_not_a_national_one(answerer):
     """Both documents apply to 德清; asked when 德清's policy was issued, with the national
     notice ranked first, the answer is 德清's document's date, not the national notice's."""
