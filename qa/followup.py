@@ -61,6 +61,15 @@ def _asks(text: str) -> re.Match | None:
     return min(found, key=lambda m: m.start()) if found else None
 
 
+def _topic(prev: str, ask: re.Match | None) -> str:
+    """The previous question's words before its ask; a money word the ask starts with is the
+    topic's (「…生活补贴每个月多少？」 -> 「…生活补贴」, not 「…生活」)."""
+    if ask is None:
+        return prev.rstrip("?？。")
+    money = load_cues().money_topic.match(prev, ask.start())
+    return prev[: money.end()] if money else prev[: ask.start()]
+
+
 def version_asked(core: str) -> str | None:
     """A follow-up that only names a version of the previous question's policy: its year
     (「2024年的新政策」「2024年版的」), or "" for the version in force (「新版」「现在的政策」):
@@ -229,6 +238,9 @@ def _common_prefix(a: str, b: str) -> str:
     return a[:n]
 
 
+_OBJECT_THEN_ASK = re.compile(r"^(.+?呢)[？?，,]\s*(\S.*?)[？?。\s]*$")  # 「X呢？<a question of its own>」
+
+
 def resolve(question: str, previous: str | None, tokenize=None, places: Places | None = None) -> str:
     """The self-contained question a follow-up stands for (``question`` itself
     when it is not a follow-up or there is no previous turn).  ``places``: as for
@@ -238,6 +250,11 @@ def resolve(question: str, previous: str | None, tokenize=None, places: Places |
     if not previous or not is_followup(q, places):
         return q
     prev = normalize_query(previous)
+    two = _OBJECT_THEN_ASK.match(q)
+    if two and _asks(two.group(2)) is not None:
+        # 「硕士呢？要满足什么条件？」: the changed object read as a follow-up of its own, then its ask
+        first = resolve(two.group(1) + "？", previous, tokenize, places)
+        return f"{_topic(first, _asks(first)).rstrip('，, ')}，{two.group(2)}？"
     core = _core(q).rstrip("的")
     if _YEAR.fullmatch(core):
         if re.search(r"\d{4}\s*年", prev):
@@ -269,14 +286,14 @@ def resolve(question: str, previous: str | None, tokenize=None, places: Places |
     ask_new = _asks(core)
     ask_prev = _asks(prev)
     if not obj and ask_new is not None:  # a new ask about the same topic: 「要什么条件？」「这笔钱谁出？」
-        topic = prev[: ask_prev.start()] if ask_prev else prev.rstrip("?？。")
+        topic = _topic(prev, ask_prev)
         # the whole follow-up is the new ask (its words before the ask name no object: 要满足, 这笔钱)
         sep = "，" if load_cues().anaphora.match(core) else ""
         return f"{topic.rstrip('，, ')}{sep}{core}？"
     if obj and load_cues().anaphora.match(core) and not re.search(r"呢[?？]?$", q):
         # a question about what the previous one asked about (「这笔钱是市财政出吗？」): its words after the
         # pointer are a new ask, not a new topic (「…呢？」 after a pointer still changes the object: 这个省级的呢)
-        topic = prev[: ask_prev.start()] if ask_prev else prev.rstrip("?？。")
+        topic = _topic(prev, ask_prev)
         return f"{topic.rstrip('，, ')}，{core}？"
     swapped = _replace_figure(prev, obj) if obj else None  # 过1个亿 for 过3000万: the figure changes, the topic stays
     if swapped:
@@ -292,7 +309,7 @@ def resolve(question: str, previous: str | None, tokenize=None, places: Places |
         return swapped
     if c.followup_lean.search(core) and obj not in c.level_words.values():
         # a refinement of the previous question (「单个项目最多补多少？」「区里还另外奖钱吗？」): keep its topic
-        topic = prev[: ask_prev.start()] if ask_prev else prev.rstrip("?？。")
+        topic = _topic(prev, ask_prev)
         return f"{topic.rstrip('，, ')}，{core}？"
     region_m = places(prev)[:1]
     region = "".join(prev[a:b] for a, b in region_m)

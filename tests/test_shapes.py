@@ -224,6 +224,10 @@ def test_another_county_is_not_answered_from_it(answerer):
     # a hypothetical framing (如果/要是 + the asker's firm + a copula) changes only the subject
     ("乙市评上省级专精特新小巨人奖多少", "如果我们只是创新型中小企业呢？", "乙市评上创新型中小企业奖多少"),
     ("甲县企业引进全职博士每月补贴多少？", "要是硕士呢", "甲县企业引进全职硕士每月补贴多少？"),
+    # a changed object with an ask of its own: the object replaced, then that ask (the money word is the topic's)
+    ("甲县企业引进全职博士每月补贴多少？", "硕士呢？要满足什么条件？", "甲县企业引进全职硕士每月补贴，要满足什么条件？"),
+    # a new ask alone: the previous topic, its money word kept
+    ("乙市吸纳就业补贴每人多少？", "要满足什么条件？", "乙市吸纳就业补贴要满足什么条件？"),
 ])
 def test_a_follow_up_replaces_only_what_changed(previous, question, resolved):
     assert resolve(question, previous) == resolved
