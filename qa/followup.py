@@ -289,6 +289,9 @@ def resolve(question: str, previous: str | None, tokenize=None, places: Places |
         topic = _topic(prev, ask_prev)
         # the whole follow-up is the new ask (its words before the ask name no object: 要满足, 这笔钱)
         sep = "，" if load_cues().anaphora.match(core) else ""
+        money = load_cues().money_topic.match(core)
+        if money and topic.endswith(money.group()):  # 「…租金补贴」 + 「补贴标准是多少」: the money word once
+            core = core[money.end():]
         return f"{topic.rstrip('，, ')}{sep}{core}？"
     if obj and load_cues().anaphora.match(core) and not re.search(r"呢[?？]?$", q):
         # a question about what the previous one asked about (「这笔钱是市财政出吗？」): its words after the

@@ -228,6 +228,7 @@ def test_another_county_is_not_answered_from_it(answerer):
     ("甲县企业引进全职博士每月补贴多少？", "硕士呢？要满足什么条件？", "甲县企业引进全职硕士每月补贴，要满足什么条件？"),
     # a new ask alone: the previous topic, its money word kept
     ("乙市吸纳就业补贴每人多少？", "要满足什么条件？", "乙市吸纳就业补贴要满足什么条件？"),
+    ("乙市企业租用标准厂房有租金补贴吗？", "补贴标准是多少？", "乙市企业租用标准厂房有租金补贴标准是多少？"),  # the money word once
 ])
 def test_a_follow_up_replaces_only_what_changed(previous, question, resolved):
     assert resolve(question, previous) == resolved
