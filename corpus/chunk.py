@@ -43,7 +43,8 @@ _STYLES: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     ("section", 1, re.compile(rf"^第[{_CN_NUM}\d]+节")),
     ("cn", 1, re.compile(rf"^[{_CN_NUM}]+(?:、|[.．](?!\d))")),
     ("cn_paren", 2, re.compile(rf"^[（(][{_CN_NUM}]+[）)]")),
-    ("article", 3, re.compile(rf"^第[{_CN_NUM}\d]+条")),
+    # not 「第五条、第七条补助奖励」: articles named in a sentence a line break began with
+    ("article", 3, re.compile(rf"^第[{_CN_NUM}\d]+条(?![、，,和及与至或第])")),
     ("num", 3, re.compile(r"^\d{1,3}(?:[.．](?!\d)|、)")),
     ("num_paren", 4, re.compile(r"^[（(]\d{1,3}[）)]")),
     ("circled", 5, re.compile(r"^[\u2460-\u2473]")),
@@ -73,7 +74,7 @@ class ChunkerConfig:
     min_chars: int = 100
 
     def to_dict(self) -> dict:
-        return {"name": "policyqa-structure", "version": 3, **asdict(self)}
+        return {"name": "policyqa-structure", "version": 4, **asdict(self)}
 
 
 @dataclass
@@ -316,6 +317,11 @@ def _interview_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
     return units
 
 
+def _bare_heading(line: str) -> bool:
+    """A heading line that is a label only (「一、总体要求」), not one with its clause's text."""
+    return len(line) <= 40 and not re.search(r"[。；;]", line)
+
+
 def _table_header(lines: list[str], i: int) -> list[str] | None:
     """Cells of line ``i`` when it is the header row of the table rows below it."""
     cells = split_row(lines[i])
@@ -381,8 +387,8 @@ def _document_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
                 caption = prev if cur and cur.spans and cur.spans[-1] == spans[i - 1] and len(prev) <= 40 and not re.search(r"[。；;，,]", prev) else ""
                 if caption and cur is not None:
                     cur.spans.pop()  # the caption is the rows' label, not a passage
-                    if cur.spans and cur.heading and len(cur.spans) == 1:
-                        cur.kind = "heading"
+                    if cur.spans and cur.heading and len(cur.spans) == 1 and _bare_heading(text[cur.spans[0][0]:cur.spans[0][1]]):
+                        cur.kind = "heading"  # (a heading line with a body of its own stays a passage)
                 close()
                 n_tables += 1
                 header = _table_header(lines, i)
@@ -436,7 +442,7 @@ def _document_units(text: str, spans: list[tuple[int, int]]) -> list[_Unit]:
                 last_number = int(m.group(0)) if m else last_number
             cur = _Unit([(s, e)], nest.labels, key_of(nest.labels), "clause", heading=True)
             # a heading line alone ("一、总体要求") stays a label unless body follows
-            if len(ln) <= 40 and not re.search(r"[。；;]", ln):
+            if _bare_heading(ln):
                 cur.kind = "heading"
             i += 1
             continue

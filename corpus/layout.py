@@ -23,7 +23,10 @@ itself, never from a list of cases:
 * lines are joined only when the document is hard-wrapped: most of its long
   lines have the same display width (the page width), and a line of that
   width continues on the next unless the next starts a heading, a date, a
-  signature or a table row.
+  signature or a table row.  In a proportional font a full line's width
+  varies with its digits, so a line nearly that wide continues too when it
+  ends inside a sentence; and an item (（四）) the wrap put at a line start
+  continues the line before when that holds the item before it (（三）).
 
 Latin words and their spaces are never touched.
 """
@@ -46,7 +49,7 @@ _SPACED_MARKER = re.compile(rf"第\s*([{_CN_NUM}\d](?:\s*[{_CN_NUM}\d])*)\s*(条
 _DIGIT_RUN = re.compile(r"(?<![\d.])\d(?: \d)+(?![\d.])")
 _BRACKET_SPACE = re.compile(r"([〔\[［])\s+(?=\d)|(?<=\d)\s+([〕\]］])")
 _SPACE_HAN = re.compile(rf"(?<=[{HAN}]) +(?=[{HAN}])")
-_HEAD_MARKER = re.compile(rf"^(?:第[{_CN_NUM}\d]+(?:条|章|节|编|部分)|[{_CN_NUM}]+、|[（(][{_CN_NUM}\d]+[）)]|\d{{1,3}}[.．、])\s*")
+_HEAD_MARKER = re.compile(rf"^(?:第[{_CN_NUM}\d]+(?:条(?![、，,和及与至或第])|章|节|编|部分)|[{_CN_NUM}]+、|[（(][{_CN_NUM}\d]+[）)]|\d{{1,3}}[.．、])\s*")
 _PAGE_NUMBER = re.compile(r"^(?:[-－—–~]\s*\d{1,4}\s*[-－—–~]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4})$")
 _DATE_LINE = re.compile(r"^[（(]?\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日[）)]?$")
 _TERMINAL = "。！？；：”’）)》"
@@ -62,12 +65,17 @@ class LayoutConfig:
     wrap_share: share of its long lines that must sit at the page width.
     flattened_chars: a line at least this long whose spaces precede headings
         is a flattened page or document; its spaces stand for line breaks.
+    near_width: in a hard-wrapped document, a line at least this share of the
+        page width that ends inside a sentence (no 。；：！？) continues on the
+        next: a proportional font fits fewer wide characters than digits, so
+        a PDF's full lines are not all one display width.
     """
 
     min_spaced: int = 2
     min_wrapped: int = 4
     wrap_share: float = 0.35
     flattened_chars: int = 300
+    near_width: float = 0.85
 
 
 def display_width(s: str) -> int:
@@ -185,17 +193,50 @@ def _join_wrapped(lines: list[str], cfg: LayoutConfig) -> list[str]:
     if not width:
         return lines
     out: list[str] = []
-    joining = False
+    joining = near = False
     for ln in lines:
         if is_page_number(ln):
             continue  # a page footer inside a wrapped document: layout, not content
-        if joining and ln and not _starts_block(ln):
+        if ln and ((joining and not _starts_block(ln)) or (near and _inline_item(out[-1], ln))):
             sep = " " if re.search(r"[A-Za-z]$", out[-1]) and re.match(r"[A-Za-z]", ln) else ""  # English words wrap at a space
             out[-1] = out[-1] + sep + ln
         else:
             out.append(ln)
-        joining = bool(out[-1]) and display_width(ln) >= width - 3
+        w = display_width(ln)
+        near = bool(out[-1]) and w >= cfg.near_width * width
+        joining = bool(out[-1]) and (w >= width - 3 or (near and not ln.endswith(_SENTENCE_END)))
     return out
+
+
+_SENTENCE_END = ("。", "！", "？", "；", "：", "!", "?", ";", ":")
+_ITEM_START = re.compile(rf"^[（(]([{_CN_NUM}]{{1,3}}|\d{{1,2}})[）)]")
+
+
+def _inline_item(before: str, line: str) -> bool:
+    """``line`` starts item N of an enumeration whose item N-1 stands inside the (nearly
+    full) line before it (「…：（一）…；（二）…；（三）…；」 then 「（四）…」): the page width
+    broke the paragraph there, the item continues it."""
+    m = _ITEM_START.match(line)
+    if not m:
+        return False
+    n = _numeral(m.group(1))
+    if n is None or n < 2:
+        return False
+    prev = {str(n - 1), _CN_DIGITS[n - 1] if n - 1 < len(_CN_DIGITS) else ""} - {""}
+    return any(re.search(rf"(?<=.)[（(]{re.escape(p)}[）)]", before) for p in prev)
+
+
+_CN_DIGITS = ("〇", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十")
+
+
+def _numeral(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if text in _CN_DIGITS:
+        return _CN_DIGITS.index(text)
+    if text.startswith("十") and len(text) == 2 and text[1] in _CN_DIGITS:
+        return 10 + _CN_DIGITS.index(text[1])
+    return None
 
 
 def repair_layout(text: str, org_suffixes: tuple[str, ...] = (), config: LayoutConfig = LayoutConfig()) -> str:

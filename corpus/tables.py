@@ -30,6 +30,8 @@ from functools import lru_cache
 from itertools import zip_longest
 from pathlib import Path
 
+from policyqa.corpus.layout import is_page_number
+
 __all__ = ["TableConfig", "linearize_tables", "is_table_row", "split_row", "SEP", "KV"]
 
 _DATA = Path(__file__).with_name("data") / "tables.json"
@@ -146,8 +148,9 @@ def _tab_cells(line: str) -> list[str] | None:
 
 def _text_table(lines: list[str], i: int, cfg: TableConfig) -> int:
     """Rows of a PDF text table starting at line ``i`` (a header line of short
-    labels, then lines that begin with a serial number and have as many
-    space-separated fields); 0 when there is none."""
+    labels, then lines that have as many space-separated fields and begin with a
+    serial number, or whose fields are all short and carry a figure:
+    「第一档 首次突破5亿元 20万元」); 0 when there is none."""
     head = lines[i].split()
     if len(head) < 2 or not all(_short_label(h, 8) for h in head):
         return 0
@@ -155,7 +158,10 @@ def _text_table(lines: list[str], i: int, cfg: TableConfig) -> int:
     while i + n < len(lines):
         s = lines[i + n].strip()
         fields = s.split()
-        if len(fields) != len(head) or not _SERIAL.match(fields[0]) or _PROSE.search(s):
+        if len(fields) != len(head) or _PROSE.search(s):
+            break
+        if not (_SERIAL.match(fields[0]) or (_DIGIT.search(s) and all(len(f) <= cfg.max_header_chars for f in fields)
+                                               and not is_page_number(s))):
             break
         n += 1
     return n if n >= cfg.min_text_rows else 0

@@ -187,3 +187,40 @@ def test_a_transcript_of_colon_turns_is_an_interview_of_question_and_answer_unit
     assert any(c.text.startswith("对设备投资300万元以上") and not c.host for c in cands)
     assert turn_role("问题：企业如何申报？") is None  # a word starting with 问 is no turn
     assert turn_role("【主持人】欢迎收看。")[0] == "主持人"
+
+
+def test_articles_named_at_a_line_start_are_no_heading():
+    """A line a page width began with articles named in a sentence (「第五条、第七条补助奖励。」)
+    belongs to the article before it; a 第N条 heading stands before its own text."""
+    text = "\n".join([
+        "一、强化要素保障",
+        "第二十一条 对亩均税收低于3万元的企业，不得享受本政策",
+        "第五条、第七条补助奖励。",
+        "第二十二条 本政策由市工信局负责解释。",
+    ])
+    cs = chunk_document(Document(DocMeta(doc_id="a.txt"), text))
+    assert len(cs) == 2 and "第五条" not in cs[0].section + cs[1].section
+    assert "第五条、第七条补助奖励。" in cs[0].text and cs[1].text.startswith("第二十二条")
+
+
+def test_an_article_whose_text_introduces_a_table_keeps_its_text():
+    """「第二条 …按下表标准给予奖励。」 then a caption and the table: the article's own text
+    is a passage (it was dropped as a bare label once the caption left it); a heading
+    line with no text of its own stays a label."""
+    text = "\n".join([
+        "一、支持企业做大做强",
+        "第二条 支持企业跨档发展。对年度营业收入首次突破5亿元的企业，按下表标准给予一次性奖励；同一档次只奖励一次。",
+        "表1 跨档奖励标准",
+        "档次 | 一次性奖励",
+        "档次：第一档 | 一次性奖励：20万元",
+        "档次：第二档 | 一次性奖励：50万元",
+        "（三）支持设备更新",
+        "设备补助标准",
+        "设备 | 比例",
+        "设备：成型机 | 比例：12%",
+    ])
+    cs = chunk_document(Document(DocMeta(doc_id="t.txt"), text))
+    joined = "\n".join(c.text for c in cs)
+    assert "按下表标准给予一次性奖励；同一档次只奖励一次。" in joined
+    assert sum(1 for c in cs if c.text.startswith("档次：")) == 2
+    assert not any(c.text == "（三）支持设备更新" for c in cs)

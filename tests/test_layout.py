@@ -106,3 +106,50 @@ def test_helpers():
 
 def test_prepare_keeps_traditional_and_pinyin_handling_before_layout():
     assert prepare("強(qiáng)化 政策，給予 企業獎勵。\n第 1 0 條\n第二行。") .startswith("强化")
+
+
+def _wrap_proportional(paragraph: str, width: float = 36.0) -> list[str]:
+    """Lay a paragraph out in a proportional font: a Han character is one em wide, a
+    digit or a Latin letter about half, so full lines hold different numbers of columns."""
+    lines, cur, used = [], "", 0.0
+    for ch in paragraph:
+        w = 1.0 if display_width(ch) == 2 else 0.55
+        if used + w > width:
+            lines.append(cur)
+            cur, used = "", 0.0
+        cur += ch
+        used += w
+    return lines + [cur]
+
+
+def test_a_proportional_font_pdf_is_joined_though_its_full_lines_differ_in_width():
+    paragraphs = PARAGRAPHS + [
+        "第4条 对2024年1月1日至2025年12月31日期间设备投资1000万元至3000万元的项目，按设备投资额的12.5%补助；"
+        "3000万元以上的按15%补助，单个项目最高不超过1500万元；对500万元至1000万元的项目按10%补助，最高不超过80万元，"
+        "由县工业和信息化局会同县财政局组织实施，企业按年度申报。",
+    ]
+    lines = [ln for p in paragraphs for ln in _wrap_proportional(p)]
+    widths = {display_width(ln) for ln in lines if len(ln) > 30}
+    assert max(widths) - min(widths) >= 4  # digits make some full lines wider than others
+    assert repair_layout("\n".join(lines)).split("\n") == paragraphs
+
+
+def test_a_near_full_line_that_ends_a_sentence_is_not_joined():
+    last = "第4条 本政策由县工业和信息化局负责解释，自印发之日起施行，有效期三年。"
+    lines = [ln for p in PARAGRAPHS for ln in _wrap(p)]
+    # a short paragraph that ends its sentence just short of the page width, then another
+    lines += ["对新认定的省级专精特新中小企业，给予一次性奖励二十万元整。", last]
+    out = repair_layout("\n".join(lines)).split("\n")
+    assert out[-2:] == ["对新认定的省级专精特新中小企业，给予一次性奖励二十万元整。", last]
+
+
+def test_an_enumeration_item_the_wrap_put_at_a_line_start_continues_its_paragraph():
+    para = ("第二十七条 有下列情形之一的，不予享受本政策：（一）被列入严重失信主体名单的；（二）申报年度或上一年度发生较大及以上"
+            "生产安全事故的；（三）存在欠缴税款等违法行为的；（四）上一年度亩均效益综合评价为D类的。")
+    head, tail = para.split("（四）")
+    assert display_width(_wrap(head)[-1]) >= 0.85 * 56  # the item before ends a line the page width filled
+    lines = [ln for p in PARAGRAPHS for ln in _wrap(p)] + _wrap(head) + ["（四）" + tail]
+    assert repair_layout("\n".join(lines)).split("\n")[-1] == para
+    # an item whose predecessor is not in the line before starts its own line
+    own = [ln for p in PARAGRAPHS for ln in _wrap(p)] + ["（二）申报年度发生较大及以上生产安全事故的；"]
+    assert repair_layout("\n".join(own)).split("\n")[-1] == "（二）申报年度发生较大及以上生产安全事故的；"

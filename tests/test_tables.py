@@ -102,3 +102,18 @@ def test_a_stray_tab_in_prose_is_not_a_table():
     line = "2019年1月24日 来源：中国银监会\t为规范商业银行委托贷款业务，加强委托贷款监管，制定本办法。"
     assert linearize_tables(line) == line
     assert linearize_tables("发文机关\t某县人民政府") == "发文机关：某县人民政府"
+
+
+def test_pdf_text_table_whose_rows_begin_with_a_label_not_a_serial():
+    text = ("表1 跨档奖励标准\n档次 年度营业收入 一次性奖励\n第一档 首次突破5亿元 20万元\n"
+            "第二档 首次突破10亿元 50万元\n跨档晋级的，按差额补足。")
+    assert linearize_tables(text).split("\n") == [
+        "表1 跨档奖励标准", "档次 | 年度营业收入 | 一次性奖励",
+        "档次：第一档 | 年度营业收入：首次突破5亿元 | 一次性奖励：20万元",
+        "档次：第二档 | 年度营业收入：首次突破10亿元 | 一次性奖励：50万元",
+        "跨档晋级的，按差额补足。",
+    ]
+    # a page number under the rows ends the table; space-separated words without figures are no table
+    assert linearize_tables(text.replace("跨档晋级", "- 2 -\n跨档晋级")).split("\n")[-2] == "- 2 -"
+    words = "甲 乙 丙\n工业 企业 发展\n科技 创新 驱动\n正文。"
+    assert linearize_tables(words) == words
