@@ -28,8 +28,8 @@ from policyqa.corpus.turns import asks, turn_role
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Filters, Hit
 from policyqa.qa.conversation import FollowupSteps, turn
-from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, beyond_heading, enumerated_items
-from policyqa.qa.cues import asked_kinds, asks_list, comparison_topic, full_forms, present_kinds, with_synonyms
+from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, beyond_heading, enumerated_items, heading_of
+from policyqa.qa.cues import asked_kinds, asks_exclusion, asks_list, comparison_topic, full_forms, present_kinds, states_exclusion, with_synonyms
 from policyqa.qa.decision import Decision, Reason, RegionPart
 from policyqa.qa.features import (ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features, document_texts,
                                   joined_passages, region_absent)
@@ -42,6 +42,7 @@ from policyqa.qa.shapes import (
     asks_overview,
     document_fact_text,
     enumeration,
+    enumeration_parent,
     items_after_intro,
     load_shapes,
     responsible,
@@ -55,6 +56,8 @@ _COV = CANDIDATE_FEATURES.index("cov")
 DEFAULT_TOP_K = 10  # passages retrieved per question (service and evaluation alike)
 MAX_PER_REGION = 3  # quoted units per region in a comparison
 OTHER_PLACES = 2  # other places whose rules a question about a place without one is offered
+EXCLUSION_DEPTH = 5  # top passages whose units may answer who is excluded from a benefit
+SET_ASIDE = -50.0  # the logit of a unit set aside for a question's shape (probability ~0)
 DEFAULT_THRESHOLD = 0.5
 
 
@@ -351,6 +354,13 @@ class Answerer(FollowupSteps):
         interview = self._interview_answer(q.text, sc.hits)
         if interview is not None and allow is None:
             return interview, "interview"
+        excluding = self._exclusions(q, sc, allow)
+        if excluding is not None:  # who is excluded: only units stating an exclusion answer
+            sc = excluding
+            if (q.wants_list or not q.kinds) and "unit" not in q.kinds:
+                listed = self._exclusion_list(sc)
+                if listed:  # one exclusion is a single unit, not the enumeration around it
+                    return listed, "list" if len(listed) >= 2 else "single"
         if q.wants_list and "unit" not in q.kinds:
             i = sc.best(lambda c: not c.host and c.kind in ("sentence", "item") and (allow is None or allow(sc.hits[c.hit])))
             if i is None:
@@ -389,6 +399,67 @@ class Answerer(FollowupSteps):
             if named:
                 return self._with_figure(q, sc, named, allow), "unit"
         return self.composer.select(sc, allow), "single"
+
+    def _exclusions(self, q, sc: Scored, allow=None) -> Scored | None:
+        """For a question asking who or what is excluded from a benefit (:func:`asks_exclusion`):
+        the scores with every unit set aside that neither states an exclusion
+        (:func:`states_exclusion`) nor is a case an exclusion intro lists (「有下列情形之一的，
+        不得享受本措施：」 above its item), when a unit of the top ``EXCLUSION_DEPTH`` passages
+        is one; None otherwise (the question is answered as any other)."""
+        if not asks_exclusion(q.text, self.cues):
+            return None
+        listed = {}
+        for h in sc.hits[:EXCLUSION_DEPTH]:
+            parent = enumeration_parent(h, self._doc_chunks)
+            listed[h.chunk.chunk_id] = parent is not None and self._intro_excludes(parent.text)
+        keep = np.array([not c.host and c.kind in ("sentence", "item") and c.hit < EXCLUSION_DEPTH
+                         and (allow is None or allow(sc.hits[c.hit]))
+                         and (listed[sc.hits[c.hit].chunk.chunk_id] or states_exclusion(c.text, self.cues)) for c in sc.cands], dtype=bool)
+        if not keep.any():
+            return None
+        return replace(sc, logits=np.where(keep, sc.logits, SET_ASIDE))
+
+    def _intro_excludes(self, text: str) -> bool:
+        """The last sentence of ``text`` announces items (ends with a colon) and states an exclusion."""
+        last = re.split(r"(?<=[。；;])", text.strip())[-1].strip()
+        return bool(load_shapes().list_intro.search(last)) and states_exclusion(last, self.cues)
+
+    def _exclusion_list(self, sc: Scored) -> list[Selected]:
+        """Who is excluded (「哪些情况享受不了」, 「什么样的企业不能申报」): every unit of the
+        best one's document that states an exclusion (``sc`` as :meth:`_exclusions` leaves
+        it), in document order, each intro (「有下列情形之一的，不得享受本措施：」) with the
+        cases it lists; at most ``list_max``."""
+        keep = [j for j in range(len(sc.cands)) if sc.logits[j] > SET_ASIDE]
+        if not keep:
+            return []
+        limit = int(self.composer.params["list_max"])
+        best = max(keep, key=lambda j: sc.logits[j])
+        doc = sc.hits[sc.cands[best].hit].chunk.doc_id
+        probs = 1 / (1 + np.exp(-np.asarray(sc.logits, dtype=float)))
+        units: list[Selected] = []
+        for j in keep:
+            c, h = sc.cands[j], sc.hits[sc.cands[j].hit]
+            if h.chunk.doc_id != doc:
+                continue
+            parent = enumeration_parent(h, self._doc_chunks)
+            if parent is not None and self._intro_excludes(parent.text):  # a listed case: its intro, which lists them all
+                intro = re.split(r"(?<=[。；;])", parent.text.strip())[-1].strip()
+                h = Hit(chunk=parent, score=h.score, rank=h.rank)
+                units.append(Selected(h, intro, float(probs[j]), intro=heading_of(h), kind="sentence", start=parent.text.rfind(intro)))
+            else:
+                units.append(Selected(h, c.text, float(probs[j]), intro=heading_of(h), kind=c.kind, start=c.start))
+        units.sort(key=lambda s: (s.hit.chunk.start, s.start))
+        out: list[Selected] = []
+        taken: list[Selected] = []  # the units quoted, and the intros whose cases are
+        for sel in units:
+            if any(o.hit.chunk.chunk_id == sel.hit.chunk.chunk_id and o.start <= sel.start < o.start + max(len(o.text), 1) for o in taken):
+                continue  # the same unit, or one of the cases an intro before it lists
+            items = items_after_intro(self.composer, sel, self._doc_chunks, limit)
+            head = re.split(r"[：:]", sel.text, maxsplit=1)[0].strip()
+            quoted = [replace(it, intro=head) for it in items] if items else [sel]
+            out += quoted
+            taken += [sel, *quoted]
+        return out[:limit]
 
     def _with_figure(self, q, sc: Scored, named: list[Selected], allow=None) -> list[Selected]:
         """A question asking a figure too (「补多少？找哪个部门？」): the unit that states it, then

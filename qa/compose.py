@@ -303,7 +303,7 @@ class ExtractiveComposer:
             if len(picked) >= int(self.params["list_max"]):
                 break
         picked.sort(key=lambda j: (sc.hits[sc.cands[j].hit].chunk.start, sc.cands[j].start))
-        return [Selected(sc.hits[sc.cands[j].hit], sc.cands[j].text, float(probs[j]), intro=_heading(sc.hits[sc.cands[j].hit]),
+        return [Selected(sc.hits[sc.cands[j].hit], sc.cands[j].text, float(probs[j]), intro=heading_of(sc.hits[sc.cands[j].hit]),
                          kind=sc.cands[j].kind, start=sc.cands[j].start) for j in picked]
 
 
@@ -335,7 +335,7 @@ def _bare_figure(text: str, cues: Cues) -> bool:
     return len(re.findall(r"[\u4e00-\u9fff]", rest)) < 2
 
 
-def _heading(h: Hit) -> str:
+def heading_of(h: Hit) -> str:
     """The passage's own innermost heading; "" for text before a document's first heading."""
     parts = [p for p in h.chunk.section.split(" > ") if p and p != PREAMBLE]
     return parts[-1] if parts else ""

@@ -81,6 +81,10 @@ class Cues:
     yes_no_ends: tuple[str, ...] = ()
     amount_ask: re.Pattern = re.compile("(?!)")  # 多少, 标准 …: with a money word, the question asks an amount
     money_yes_no: re.Pattern = re.compile("(?!)")  # 有没有, 有…吗: with a money word, whether there is money: an amount
+    excluded_before: re.Pattern = re.compile("(?!)")  # 不得享受, 不能申报 …: a negation, then a benefit verb
+    excluded_after: re.Pattern = re.compile("(?!)")  # 享受不了, 拿不到 …: a benefit verb, then a negation
+    exclusion_phrase: re.Pattern = re.compile("(?!)")  # 挡在 …: a question's words of being excluded
+    exclusion_text: re.Pattern = re.compile("(?!)")  # 取消, 调出 …: a clause's words of excluding
 
 
 @lru_cache(maxsize=4)
@@ -169,7 +173,47 @@ def load_cues(path: str | Path = DATA) -> Cues:
         money_yes_no=re.compile("|".join([_alt(d.get("money_yes_no", []))] + [
             # the particle ends its clause (not the 么 of 什么 or 怎么)
             "有[^，,。；;？?]{0,10}(?<![什怎这那多])(?:" + _alt(d["yes_no_ends"]) + r")(?=[？?，,。；;！!\s]|$)" if d.get("yes_no_ends") else "(?!)"])),
+        **_exclusion(d),
     )
+
+
+def _exclusion(d: Mapping) -> dict[str, re.Pattern]:
+    """The exclusion patterns of ``cues.json`` (``_about_exclusion``); none when it has no benefit verbs."""
+    if not d.get("exclusion_benefits"):
+        return {}
+    verbs = _alt(d["exclusion_benefits"])
+    pat = lambda words: re.compile(_alt(words)) if words else re.compile("(?!)")  # noqa: E731
+    return {
+        "excluded_before": re.compile(f"(?:{_alt(d['exclusion_negations'])})(?:{verbs})"),
+        "excluded_after": re.compile(f"(?:{verbs})(?:{_alt(d['exclusion_negations_after'])})") if d.get("exclusion_negations_after") else re.compile("(?!)"),
+        "exclusion_phrase": pat(d.get("exclusion_phrases")),
+        "exclusion_text": pat(d.get("exclusion_text_phrases")),
+    }
+
+
+def _negates(text: str, m: re.Match) -> bool:
+    """A negation match is not the middle of a yes-or-no pair (能不能享受, 给不给, 补不补):
+    the character before its 不 is not the word it negates (or 能/可/会 before 不能/不可/不会)."""
+    at = m.start()
+    if at == 0 or text[at] != "不":
+        return True
+    before, after = text[at - 1], text[at + 1: at + 2]
+    return before != after and not (before in "能可会" and after == before)
+
+
+def asks_exclusion(question: str, cues: Cues | None = None) -> bool:
+    """The question asks who or what is excluded from a benefit (「哪些情况享受不了」,
+    「什么样的企业不能申报」, 「…被挡在政策外面」); 「能不能享受」「给不给」 do not."""
+    c = cues or load_cues()
+    return (any(_negates(question, m) for m in c.excluded_before.finditer(question))
+            or bool(c.excluded_after.search(question)) or bool(c.exclusion_phrase.search(question)))
+
+
+def states_exclusion(text: str, cues: Cues | None = None) -> bool:
+    """A clause excludes someone from a benefit (「有下列情形之一的，不得享受本措施」, 「不予奖励」,
+    「取消其申报资格」, 「…不在申报范围」)."""
+    c = cues or load_cues()
+    return any(_negates(text, m) for m in c.excluded_before.finditer(text)) or bool(c.exclusion_text.search(text))
 
 
 _CLAUSE_NO = re.compile(r"(^|\n)\s*(?:第[一二三四五六七八九十百\d]+条|\d{1,3}[.、．]|[（(]\d{1,3}[)）]|[（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、)")

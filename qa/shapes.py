@@ -358,6 +358,15 @@ def _counterpart(section: str, chunks: Sequence) -> list:
     return [ch for ch in chunks if parent and _parent_is(ch, parent)]
 
 
+def enumeration_parent(h: Hit, doc_chunks: Callable[[str], Sequence]):
+    """The passage whose text introduces the enumerated item ``h`` is (「（二十）严格信用约束
+    有下列情形之一的企业，不得享受本措施：」 above 「… > 3.」); None when ``h`` is no item."""
+    path = [p for p in h.chunk.section.split(" > ") if p]
+    if len(path) < 2 or not _ENUM_HEADING.match(path[-1]):
+        return None
+    return next((ch for ch in doc_chunks(h.chunk.doc_id) if [p for p in ch.section.split(" > ") if p] == path[:-1]), None)
+
+
 def _parent_is(chunk, parent: list[str]) -> bool:
     path = [p for p in chunk.section.split(" > ") if p]
     return len(path) == len(parent) + 1 and path[:-1] == parent and bool(_ENUM_HEADING.match(path[-1]))

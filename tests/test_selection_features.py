@@ -335,7 +335,7 @@ def test_a_cap_question_gets_the_cap_that_follows_the_rule_in_its_passage():
 
 def test_a_list_item_is_not_introduced_by_the_preamble_label():
     from policyqa.corpus.chunk import PREAMBLE
-    from policyqa.qa.compose import _heading
+    from policyqa.qa.compose import heading_of as _heading
 
     ch = Chunk(chunk_id="p", doc_id="d", section=PREAMBLE, text="对企业给予补助。", start=0, end=8, header="《某县办法》")
     assert _heading(Hit(chunk=ch, score=1.0, rank=1)) == ""
