@@ -86,3 +86,15 @@ def test_a_county_notice_about_demonstration_counties_is_not_placed_in_fan_count
             "三、主城区和中心城区的企业按本通知执行。")
     assert "范县" not in dominant_region(text).full
     assert "城区" not in dominant_region(text).full
+
+
+@pytest.mark.parametrize("text", ["我们想跟职业学校合作搞订单班培养工人，政府能补多少钱？", "我们在园区新建厂房，接水接气有补贴吗？",
+                                  "惠民政策有哪些？", "振兴实体经济的措施", "新兴产业项目补多少？"])
+def test_a_county_name_that_is_an_everyday_word_names_no_place(text):
+    assert find_mentions(text, short_districts=True) == []
+
+
+def test_such_a_name_with_its_suffix_or_after_its_province_is_the_place():
+    assert [m.text for m in find_mentions("在新建区投资有补贴吗", short_districts=True)] == ["新建区"]
+    assert "合作市" in [m.text for m in find_mentions("甘肃合作市的企业", short_districts=True)]
+    assert [m.text for m in find_mentions("天门的企业技改补多少", short_districts=True)] == ["天门"]  # a name mostly meant as the place
