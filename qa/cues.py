@@ -144,7 +144,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         followup_start=re.compile("^(?:" + _alt(d["followup_starts"]) + ")"
                                   + ("(?:" + _alt(d["followup_start_self"]) + ")?" if d.get("followup_start_self") else "")
                                   + ("(?:" + _alt(d["followup_start_copulas"]) + ")?" if d.get("followup_start_copulas") else "")),
-        followup_lean=re.compile(_alt(d["followup_leans"])),
+        followup_lean=re.compile(_alt(d["followup_leans"] + d.get("cap_words", []))),  # a cap asked (封顶, 不超过) refines the previous question too
         slot_groups=tuple(tuple(g) for g in d["followup_slot_groups"]),
         level_words=dict(d["followup_level_words"]),
         level_forms={k: tuple(v) for k, v in d.get("followup_level_forms", {}).items()},

@@ -248,6 +248,14 @@ def test_a_follow_up_that_points_back_asks_about_the_previous_topic(question, ke
     assert r.startswith("丁县新认定省级工业设计中心") and kept in r
 
 
+@pytest.mark.parametrize("question", ["有封顶吗？", "封顶多少？", "有没有上限？", "不超过多少？", "累计最多多少？"])
+def test_a_follow_up_asking_a_cap_keeps_the_previous_topic(question):
+    """Every cap word (qa/data/cues.json cap_words) refines the previous question: a cap asked
+    alone names no new object (「有封顶吗？」 was read as the object 有封顶)."""
+    r = resolve(question, "丁县新认定省级工业设计中心奖多少？")
+    assert r.startswith("丁县新认定省级工业设计中心") and question.rstrip("？") in r
+
+
 @pytest.mark.parametrize("question, kept", [
     ("这笔钱是县财政出吗？", "这笔钱是县财政出吗"),  # a yes/no question about it: no ask word, still the same topic
     ("这项奖励要交税吗？", "这项奖励要交税吗"),
