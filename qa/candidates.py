@@ -39,6 +39,21 @@ _ORG_END = ("人民政府", "政府", "部门", "办事处", "单位", "局", "�
 _ADDRESSEE_SEP = re.compile(r"[、，,；;]")
 
 
+_CASES_INTRO = re.compile(r"[^。；;：:\n，,\]】]*(?:下列|以下|如下)[^。；;：:\n]{0,30}[：:]")  # from the clause naming 下列 to its colon
+
+
+def cases_intro(text: str, start: int) -> str:
+    """The intro announcing the enumeration a unit at ``text[start]`` is a case of
+    (「有下列情形之一的，不予享受本政策：」 for 「（二）…的；」), "" when it is none: the intro
+    ends with a colon before ``start`` and no sentence ends between them."""
+    found = None
+    for m in _CASES_INTRO.finditer(text, 0, max(0, start)):
+        found = m
+    if found is None or found.end() > start or re.search(r"[。！？!?]", text[found.end():start]):
+        return ""
+    return found.group().strip()
+
+
 def is_addressee(text: str) -> bool:
     """The addressee line of an official document (主送机关: 「各乡镇人民政府、各街道办事处，
     县政府各部门：」): bodies separated by 、， and a final colon.  It names bodies but never

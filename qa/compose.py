@@ -21,7 +21,7 @@ import numpy as np
 from policyqa.corpus.chunk import PREAMBLE
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
-from policyqa.qa.candidates import _CONDITION_END, Candidate, candidates
+from policyqa.qa.candidates import _CONDITION_END, Candidate, candidates, cases_intro
 from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, load_cues, names_word, present, present_kinds, token_weight
 from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query
 from policyqa.qa.model import LinearModel, load_model
@@ -49,6 +49,7 @@ class Selected:
     label: str = ""  # e.g. 「旧版（2021-05-20），已被…取代」
     kind: str = "sentence"
     start: int = 0
+    lead: str = ""  # the intro a case of an enumeration is quoted after (「有下列情形之一的，不予享受本政策：」)
 
 
 @dataclass
@@ -240,7 +241,8 @@ class ExtractiveComposer:
             return Selected(h, c.text, prob, intro=h.chunk.section.split(" > ")[0], kind="note", start=-1)
         text, _, start = self._trim(sc, i)
         text, start = self._drop_restatement(sc, text, start)
-        return Selected(h, text, prob, kind=c.kind, start=start)
+        lead = cases_intro(h.chunk.text, start) if start > 0 else ""
+        return Selected(h, text, prob, kind=c.kind, start=start, lead=lead if lead and lead not in text else "")
 
     def _drop_restatement(self, sc: Scored, text: str, start: int) -> tuple[str, int]:
         """Leading clauses that only restate the question are not the answer
@@ -380,6 +382,8 @@ def statements_from(selected: Sequence[Selected], docs: Mapping[str, DocMeta], f
             text = f"{sel.intro}：{sel.text}" if sel.intro else sel.text
         elif as_list and sel.intro:
             text = f"{sel.intro}：{sel.text}" if not sel.text.startswith(sel.intro[:4]) else sel.text
+        elif sel.lead:  # a case of an enumeration says what it is a case of
+            text = f"{sel.lead}{sel.text}"
         else:
             text = sel.text
         if cid in by_chunk:

@@ -42,8 +42,9 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from policyqa.index.types import Hit
-from policyqa.qa.candidates import Candidate
-from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, abbreviates, asked_kinds, asks_list, asks_rule, has_number, load_cues, present, present_kinds, token_weight, written_apart
+from policyqa.qa.candidates import Candidate, cases_intro
+from policyqa.qa.cues import (FIGURE_KINDS, GENERIC_WEIGHT, Cues, abbreviates, asked_kinds, asks_list, asks_rule, has_number, load_cues, present,
+                              present_kinds, states_exclusion, token_weight, written_apart)
 from policyqa.qa.terms import domain_terms
 
 CANDIDATE_FEATURES = (
@@ -426,7 +427,8 @@ def candidate_features_ref(q: Query, hits: Sequence[Hit], cands: Sequence[Candid
             "cap": float(bool(c.cap.search(text))),
             # the question asks for a cap (最多, 上限, 封顶) and the unit states one (不超过, 最高)
             "cap_asked": float(q.asks_cap and bool(c.cap.search(text))),
-            "rule_asked": float(q.asks_rule and bool(c.rule_marker.search(text))),
+            # (a case of an exclusion states the exclusion: 「有下列情形之一的，不予享受本政策：」 + 「（二）…的；」)
+            "rule_asked": float(q.asks_rule and bool(c.rule_marker.search(text) or (cd.start > 0 and states_exclusion(cases_intro(ch.text, cd.start), c)))),
             "list_item": float(q.wants_list and cd.kind == "item"),
         }
         for k in FIGURE_KINDS:

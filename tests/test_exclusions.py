@@ -54,3 +54,16 @@ def test_who_is_excluded_gets_every_listed_case_and_the_exclusions_of_items(answ
 def test_an_exclusion_threshold_question_gets_the_clause_that_excludes(answerer):
     text = body(answerer.answer("青水县技改项目在什么情况下就不能享受技改补助了？"))
     assert "不再享受本项补助" in text
+
+
+def test_a_case_of_an_exclusion_is_quoted_after_its_intro():
+    from policyqa.qa.candidates import cases_intro
+
+    text = "有下列情形之一的，不予补助：（一）服务合同未备案的；（二）项目未通过竣工验收的。对其他项目给予补助。"
+    assert cases_intro(text, text.index("（二）")) == "有下列情形之一的，不予补助："
+    assert cases_intro(text, text.index("对其他")) == ""  # a sentence after the enumeration is no case of it
+
+
+def test_whether_a_circumstance_still_qualifies_is_answered_by_the_exclusion_case_naming_it(answerer):
+    text = body(answerer.answer("青水县的数字化改造项目还没通过竣工验收，能拿补助吗？"))
+    assert "项目未通过竣工验收" in text and "有下列情形之一的，不予补助：" in text
