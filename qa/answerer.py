@@ -274,7 +274,7 @@ class Answerer(FollowupSteps):
             return None
         own = {d for d in region_docs if self._has_own([d])} if region_docs else set()
         doc_id = (next(iter(named), None) or next((h.chunk.doc_id for h in hits if h.chunk.doc_id in own), None)
-                  or next((h.chunk.doc_id for h in hits if region_docs is None or h.chunk.doc_id in region_docs), None))
+                  or self._titled(question, [h.chunk.doc_id for h in hits if region_docs is None or h.chunk.doc_id in region_docs], facts))
         if doc_id is None and region_docs:
             got = self._search(question, k=1, filters=Filters(doc_ids=tuple(sorted(own or region_docs))))
             doc_id = got[0].chunk.doc_id if got else None
@@ -399,6 +399,23 @@ class Answerer(FollowupSteps):
             if named:
                 return self._with_figure(q, sc, named, allow), "unit"
         return self.composer.select(sc, allow), "single"
+
+    def _titled(self, question: str, ranked: Sequence[str], facts: Sequence[str]) -> str | None:
+        """Of the documents of the top passages (in rank order), the one the question names by
+        words of its title (「这个新型工业化政策」 for 《…加快推进新型工业化若干政策》), else the
+        best-ranked; one whose metadata states an asked fact before one that states none."""
+        docs = list(dict.fromkeys(d for d in ranked if d in self.docs))
+        if not docs:
+            return None
+        words = [t for t in self.tokenize(question) if len(t) >= 2 and t not in self.cues.generic]
+
+        def key(i_d):
+            i, d = i_d
+            meta = self.docs[d]
+            titled = sum(1 for w in words if w in meta.title)
+            return (not document_fact_text(meta, facts)[0], -titled, i)
+
+        return min(enumerate(docs), key=key)[1]
 
     def _exclusions(self, q, sc: Scored, allow=None) -> Scored | None:
         """For a question asking who or what is excluded from a benefit (:func:`asks_exclusion`):

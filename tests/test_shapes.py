@@ -422,6 +422,26 @@ def test_a_question_about_the_document_is_answered_from_its_metadata_cited(answe
     assert "2025年2月10日" in b and "青禾县人民政府" in b
 
 
+@pytest.fixture(scope="module")
+def titled(tmp_path_factory):
+    docs = list(load_corpus([DATA / "titled"]).documents)
+    store = IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(VOCAB), jieba_tokenizer(),
+                             tmp_path_factory.mktemp("titled") / "index", chunker_settings=ChunkerConfig().to_dict(), progress=False)
+    return make_answerer(store, RetrievalConfig(mode="bm25"), today=TODAY, threshold=0.0)
+
+
+@pytest.mark.parametrize("question, doc_id, date_text, other_date", [
+    # the other document has a clause on the asked topic (ranked first); this one's title names it
+    ("这个绿色制造的政策从哪天开始执行？", "lingtan-lvse-2025.txt", "2025年7月1日", "2025年4月1日"),
+    ("绿色制造的文件哪天开始施行？", "lingtan-lvse-2025.txt", "2025年7月1日", "2025年4月1日"),
+    ("稳增长那个文件什么时候开始执行？", "songxi-gongye-2025.txt", "2025年4月1日", "2025年7月1日"),
+])
+def test_a_document_named_by_words_of_its_title_is_the_one_whose_date_is_given(titled, question, doc_id, date_text, other_date):
+    a = titled.answer(question)
+    assert a.citations and a.citations[0].doc_id == doc_id
+    assert date_text in body(a) and other_date not in body(a)
+
+
 def test_a_version_named_by_its_year_is_answered_from_that_version(answerer):
     a = answerer.answer("安吉县2021年那版政策对首次认定国家级小巨人的企业奖励多少？")
     assert "50万元" in body(a) and a.citations[0].doc_id == "anji-2021.txt"
