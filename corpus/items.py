@@ -920,7 +920,10 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
     context: list[tuple[list[Condition], list[Honour]]] = []
     built: list[dict] = []
     prev_sentence_items: list[dict] = []
+    line_items: list[dict] = []  # the items of this line (one article or item of the document)
     for ss, se in _sentences(text):
+        if not text[:ss].strip() or text[:ss].rstrip(" \t\u3000").endswith("\n"):
+            line_items = []
         sent = _row_as_sentence(text[ss:se], v) or text[ss:se]  # a table row of a reward schedule reads as its rule
         if sent.rstrip().endswith(("?", "？")) or ((t := turn_role(sent)) and asks(t[0])):
             continue  # a question asks, it grants nothing
@@ -935,8 +938,17 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
         grants = [r for r in runs if r.role == "grant"]
         caps = [r for r in runs if r.role == "cap"]
         if not grants:
-            if caps and prev_sentence_items and (v.pattern("continuation").match(sent) or not re.search(r"对|的", sent[: caps[0].start])):
-                _apply_caps(prev_sentence_items, caps[0])
+            own = bool(caps) and bool(v.pattern("continuation").match(sent))
+            # 「…按9%补助；…按11%补助；列入省计划的，补助比例再提高1个百分点。单个项目补助最高不超过600万元。」:
+            # a sentence of its own that caps (单个项目…) reaches every rate of its line no cap reached yet,
+            # across a sentence between that grants nothing (a fixed amount needs no cap)
+            open_rates = [it for it in line_items if it["cap_wan"] is None and it["amount_wan"] is None
+                          and (it["rate"] is not None or it.get("per_unit")) and not any(it is p for p in prev_sentence_items)]
+            if caps and (prev_sentence_items or (own and open_rates)) and (own or not re.search(r"对|的", sent[: caps[0].start])):
+                if prev_sentence_items:
+                    _apply_caps(prev_sentence_items, caps[0])
+                if own and open_rates and len(caps[0].mentions) == 1:
+                    _apply_caps(open_rates, caps[0])
                 continue
             if caps and has_benefit and re.search(r"对|给予|予以", sent[: caps[0].start]):
                 grants = caps  # 给予最高50万元奖励: a cap-only grant (a bare 奖励总额不超过… caps a total)
@@ -1005,6 +1017,7 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
             if validity:
                 it["valid_from"], it["valid_to"] = f"{validity.group(1)}-01-01", f"{validity.group(2)}-12-31"
         built.extend(sentence_items)
+        line_items.extend(sentence_items)
         prev_sentence_items = sentence_items
         # conditions stated earlier in the chunk apply to its later items about the same honour
         for it in sentence_items:

@@ -93,6 +93,17 @@ def test_a_cap_sentence_caps_the_item_before_it():
     assert q("当年软件投入不低于20万元的，按实际投入的20%给予补助。单个项目补助金额不超过300万元。") == [("", None, 300, 0.2)]
 
 
+def test_a_cap_sentence_after_a_modifier_caps_every_rate_tier_of_its_line():
+    text = ("对设备投资额500万元以上的技术改造项目，设备投资额500万元至2000万元的，按设备投资额的6%给予补助；"
+            "设备投资额2000万元以上的，按设备投资额的8%给予补助；列入省重点项目计划的，补助比例再提高1个百分点。"
+            "单个项目补助最高不超过400万元。")
+    assert [(cap, rate) for _, _, cap, rate in q(text)] == [(400, 0.06), (400, 0.08)]
+    # a fixed amount in the line is not capped, and a cap on the next line reaches nothing above it
+    assert q("对新认定的省级技术中心，奖励30万元；对技术改造项目，按投资额的5%给予补助。单个项目最高不超过100万元。") == [
+        ("省级", 30, None, None), ("", None, 100, 0.05)]
+    assert [cap for _, _, cap, _ in q("对技术改造项目，按投资额的5%给予补助；列入省计划的，比例提高1个百分点。\n单个项目最高不超过100万元。")] == [None]
+
+
 def test_cap_only_grant_and_continuation_clause():
     got = items("对入选的国家级专精特新“小巨人”企业给予奖补，每家企业奖补资金最高200万元，分三年拨付。")
     assert [(i.tier, i.amount_wan, i.cap_wan, i.schedule_text) for i in got] == [("国家级", None, 200, "分三年拨付")]
