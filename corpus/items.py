@@ -528,6 +528,10 @@ def _classify(text: str, run: _Run, v: Vocabulary) -> None:
         if trimmed.endswith(w):
             run.role, run.op = "threshold", op
             return
+    bound = _range_bound(before, after, v)
+    if bound:
+        run.role, run.op = "threshold", bound
+        return
     if run.mentions[-1].tier_suffix:
         run.role, run.op = "threshold", ">="
         return
@@ -543,6 +547,21 @@ def _classify(text: str, run: _Run, v: Vocabulary) -> None:
         return  # 给予5000万元担保额度 / 安排1亿元资金规模: the size of a pool, not what one enterprise gets
     if v.pattern("benefit").search(after[:12]) or v.pattern("grant_verb").search(before):
         run.role = "grant"
+
+
+def _range_bound(before: str, after: str, v: Vocabulary) -> str:
+    """The operator of a figure that bounds a range (「设备投资额500万元（含）至2000万元的」): the
+    first figure a lower bound (>=, > when marked 不含), the second an upper bound (<, <= when
+    marked 含); "" for a figure in no range."""
+    incl, excl = v.raw["bound_included"], v.raw["bound_excluded"]
+    words = Vocabulary.alt(v.raw["range_words"])
+    marks = Vocabulary.alt(incl + excl)
+    m = re.match(rf"\s*({marks})?\s*(?:{words})\s*[\d一二三四五六七八九十百千两]", after)
+    if m:
+        return ">" if m.group(1) in excl else ">="
+    if re.search(rf"\d\s*(?:亿元|万元|千元|元|万|%|％)?\s*(?:{marks})?\s*(?:{words})\s*$", before):
+        return "<=" if any(after.lstrip().startswith(w) for w in incl) else "<"
+    return ""
 
 
 # --- recipients: honours, tiers, fields ---------------------------------------------------

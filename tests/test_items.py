@@ -104,6 +104,16 @@ def test_a_cap_sentence_after_a_modifier_caps_every_rate_tier_of_its_line():
     assert [cap for _, _, cap, _ in q("对技术改造项目，按投资额的5%给予补助；列入省计划的，比例提高1个百分点。\n单个项目最高不超过100万元。")] == [None]
 
 
+def test_a_range_of_two_figures_bounds_the_tier_on_both_sides():
+    got = items("设备投资额500万元（含）至2000万元的，按设备投资额的9%给予补助；设备投资额2000万元（含）以上的，按设备投资额的11%给予补助。")
+    bounds = [[(c.op, c.value) for c in i.conditions if c.kind == "investment"] for i in got]
+    assert bounds == [[(">=", 500), ("<", 2000)], [(">=", 2000)]]
+    got = items("对年主营业务收入1亿元（不含）至5亿元（含）的企业，奖励10万元。")
+    assert [(c.op, c.value) for c in got[0].conditions if c.kind == "threshold"] == [(">", 10000), ("<=", 50000)]
+    # 到 before a word that is no figure is no range
+    assert not [c for c in items("对项目资金100万元到位的企业，奖励10万元。")[0].conditions if c.op]
+
+
 def test_cap_only_grant_and_continuation_clause():
     got = items("对入选的国家级专精特新“小巨人”企业给予奖补，每家企业奖补资金最高200万元，分三年拨付。")
     assert [(i.tier, i.amount_wan, i.cap_wan, i.schedule_text) for i in got] == [("国家级", None, 200, "分三年拨付")]
