@@ -257,6 +257,7 @@ class Answerer(FollowupSteps):
         if not selected:
             return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
         selected, shape = self._complete_intro(selected, shape, q)
+        selected = self._respective(q, sc, selected, shape)
         selected = self._with_cited(q, selected, shape)
         selected = self._versions(q, selected, top_k)
         missing = self._missing(q, selected)
@@ -309,6 +310,38 @@ class Answerer(FollowupSteps):
             return selected, shape
         items = items_after_intro(self.composer, selected[0], self._doc_chunks, int(self.composer.params["list_max"]))
         return (items, "list") if items else (selected, shape)
+
+    def _respective(self, q, sc: Scored, selected: list[Selected], shape: str) -> list[Selected]:
+        """「从国家级到市级分别奖励多少」: a question asking several figures at once (``cues.json``
+        ``respective_cues``) whose chosen clause states only some of them is answered with the run of
+        clauses of that sentence from the chosen one to the farthest that states an asked kind of figure
+        and names a word of the question the chosen clause (and its heading) does not."""
+        if shape != "single" or len(selected) != 1 or not q.kinds or not self.cues.respective.search(q.whole):
+            return selected
+        s = selected[0]
+        if s.start < 0 or s.kind not in ("sentence", "item"):
+            return selected
+        chunk = s.hit.chunk
+        text, a = chunk.text, s.start
+        b = a + len(s.text)
+        seen = s.text + chunk.section
+        missing = [t for t in q.tokens if len(t) >= 2 and t not in seen and t not in self.cues.generic
+                   and not self.cues.question_word.search(t) and not self.cues.respective.search(t)]
+        if not missing:
+            return selected
+        lo, hi = a, b
+        for c in sc.cands:
+            if (sc.hits[c.hit].chunk.chunk_id != chunk.chunk_id or c.host or c.start < 0 or c.kind not in ("sentence", "item")
+                    or a < c.end and c.start < b):
+                continue
+            between = text[c.end:a] if c.end <= a else text[b:c.start]
+            if re.search(r"[。！？!?\n]", between) or not (set(q.kinds) & present_kinds(c.text, self.cues)):
+                continue  # another sentence, or no asked figure
+            if any(t in c.text for t in missing):
+                lo, hi = min(lo, c.start), max(hi, c.end)
+        if (lo, hi) == (a, b):
+            return selected
+        return [replace(s, text=text[lo:hi].strip(), start=lo, lead="")]
 
     def _with_cited(self, q, selected: list[Selected], shape: str) -> list[Selected]:
         """A single quote that lacks the figure asked and refers to other articles by number
@@ -536,6 +569,7 @@ class Answerer(FollowupSteps):
             if p_region >= self.threshold:
                 selected, shape = self._select(gq, sc, Filters(doc_ids=tuple(region_docs)), top_k)
                 selected, shape = self._complete_intro(selected, shape, gq)
+                selected = self._respective(gq, sc, selected, shape)
                 selected = self._with_cited(gq, selected, shape)
                 selected = self._versions(gq, selected, top_k)
                 missing = self._missing(gq, selected)
