@@ -275,7 +275,7 @@ class Answerer(FollowupSteps):
             return None
         own = {d for d in region_docs if self._has_own([d])} if region_docs else set()
         doc_id = (next(iter(named), None) or next((h.chunk.doc_id for h in hits if h.chunk.doc_id in own), None)
-                  or self._titled(question, [h.chunk.doc_id for h in hits if region_docs is None or h.chunk.doc_id in region_docs], facts))
+                  or self._titled(question, [h.chunk.doc_id for h in hits if region_docs is None or h.chunk.doc_id in region_docs]))
         if doc_id is None and region_docs:
             got = self._search(question, k=1, filters=Filters(doc_ids=tuple(sorted(own or region_docs))))
             doc_id = got[0].chunk.doc_id if got else None
@@ -433,22 +433,15 @@ class Answerer(FollowupSteps):
                 return self._with_figure(q, sc, named, allow), "unit"
         return self.composer.select(sc, allow), "single"
 
-    def _titled(self, question: str, ranked: Sequence[str], facts: Sequence[str]) -> str | None:
-        """Of the documents of the top passages (in rank order), the one the question names by
-        words of its title (「这个新型工业化政策」 for 《…加快推进新型工业化若干政策》), else the
-        best-ranked; one whose metadata states an asked fact before one that states none."""
+    def _titled(self, question: str, ranked: Sequence[str]) -> str | None:
+        """Of the documents of the top passages (in rank order), the best-ranked; when the question
+        points at a document by what it is about (「这个新型工业化政策」: ``shapes.json``
+        ``document_deixis``), the one whose title holds most of the question's words."""
         docs = list(dict.fromkeys(d for d in ranked if d in self.docs))
-        if not docs:
-            return None
+        if not docs or not load_shapes().document_deixis.search(question):
+            return docs[0] if docs else None
         words = [t for t in self.tokenize(question) if len(t) >= 2 and t not in self.cues.generic]
-
-        def key(i_d):
-            i, d = i_d
-            meta = self.docs[d]
-            titled = sum(1 for w in words if w in meta.title)
-            return (not document_fact_text(meta, facts)[0], -titled, i)
-
-        return min(enumerate(docs), key=key)[1]
+        return min(enumerate(docs), key=lambda i_d: (-sum(1 for w in words if w in self.docs[i_d[1]].title), i_d[0]))[1]
 
     def _exclusions(self, q, sc: Scored, allow=None) -> Scored | None:
         """For a question asking who or what is excluded from a benefit (:func:`asks_exclusion`):

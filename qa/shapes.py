@@ -42,6 +42,7 @@ class Shapes:
     list_intro: re.Pattern  # a sentence that introduces the items after it
     document_noun: re.Pattern  # 政策, 办法, 通知 …: the question is about a document
     document_facts: tuple[tuple[str, re.Pattern], ...]  # (date | issuer | validity, its cue)
+    document_deixis: re.Pattern = re.compile("(?!)")  # 这个, 那份 …: a document pointed at by what it is about
     assignment_verbs: tuple[str, ...] = ("负责",)  # 「第8条由县科技局审核」 (qa.articles.assignments)
     remaining_articles: tuple[str, ...] = ()  # 「其余条款由…」
 
@@ -59,6 +60,7 @@ def load_shapes(path: str | Path = DATA) -> Shapes:
         list_intro=re.compile("(?:" + _alt(d["list_intro_ends"]) + r")\s*$"),
         document_noun=re.compile(_alt(d["document_nouns"])),
         document_facts=tuple((k, re.compile(_alt(v))) for k, v in d["document_fact_cues"].items()),
+        document_deixis=re.compile(_alt(d["document_deixis"])) if d.get("document_deixis") else re.compile("(?!)"),
         assignment_verbs=tuple(d["assignment_verbs"]),
         remaining_articles=tuple(d["remaining_articles"]),
     )

@@ -433,7 +433,7 @@ def titled(tmp_path_factory):
 @pytest.mark.parametrize("question, doc_id, date_text, other_date", [
     # the other document has a clause on the asked topic (ranked first); this one's title names it
     ("这个绿色制造的政策从哪天开始执行？", "lingtan-lvse-2025.txt", "2025年7月1日", "2025年4月1日"),
-    ("绿色制造的文件哪天开始施行？", "lingtan-lvse-2025.txt", "2025年7月1日", "2025年4月1日"),
+    ("绿色制造那个文件哪天开始施行？", "lingtan-lvse-2025.txt", "2025年7月1日", "2025年4月1日"),
     ("稳增长那个文件什么时候开始执行？", "songxi-gongye-2025.txt", "2025年4月1日", "2025年7月1日"),
 ])
 def test_a_document_named_by_words_of_its_title_is_the_one_whose_date_is_given(titled, question, doc_id, date_text, other_date):
