@@ -249,7 +249,9 @@ class ExtractiveComposer:
         (「对于因疫情影响暂停举办的展会项目，」 for 「…暂停举办的展会项目有何支持政策？」):
         a leading clause whose character bigrams are at least ``restate`` covered by
         the question's is dropped, and so are clause numbers; figures, caps and
-        conditions (「…的，」: what the figure after it is for) are never dropped, nor the last clause."""
+        conditions (「…的，」: what the figure after it is for) are never dropped, nor the last clause,
+        nor a clause with a word of its own the question does not say (「对新认定的国家级绿色工厂，」
+        for 「…省级绿色工厂…」: that word tells which rule the figure is for)."""
         limit = float(self.params.get("restate", 1.1))
         if limit > 1.0 or sc.query.wants_list:
             return text, start
@@ -268,6 +270,8 @@ class ExtractiveComposer:
                 break  # 「成功上市的，」 is the condition the figure after it is for (as the trimmer keeps it)
             if len(grams & sc.query.bigrams) / len(grams) < limit:
                 break
+            if any(t not in sc.query.text for t in self.tokenize(clause[:-1]) if len(t) >= 2 and t not in self.cues.generic):
+                break  # 「对新认定的国家级绿色工厂，」 for 「市级绿色工厂…」: a word of its own (国家级) says which rule this is
             if _bare_figure(out[m.end():], self.cues):
                 break  # what is left would not say what it is for (a table row's 「20万元」)
             out, off = out[m.end():], off + m.end()

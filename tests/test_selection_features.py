@@ -306,6 +306,18 @@ def test_a_leading_clause_that_restates_the_question_is_not_quoted():
     assert "50%" in got[0].text and "20万元" in got[0].text
 
 
+def test_a_leading_clause_with_a_word_the_question_does_not_say_is_not_a_restatement():
+    """「对新认定的国家级绿色工厂，」 mostly repeats 「对新认定的省级绿色工厂…」, but its own word
+    (国家级) says which rule the figure is for: it stays in the quote."""
+    from policyqa.qa.compose import ExtractiveComposer
+
+    hits = [_hit("对新认定的国家级绿色工厂，给予一次性奖励100万元。", 1, "g1")]
+    tok = lambda s: [s[i : i + 2] for i in range(0, len(s) - 1)]  # noqa: E731
+    comp = ExtractiveComposer(tok)
+    got = comp.select(comp.score(comp.query("对新认定的省级绿色工厂怎样奖励？"), hits))
+    assert got and got[0].text.startswith("对新认定的国家级绿色工厂，") and "100万元" in got[0].text
+
+
 def test_a_condition_clause_that_repeats_the_question_stays_with_its_figure():
     """「…的，」 states what the figure after it is for: quoting 「奖励120万元」 alone for one
     stage of a staged reward would not say which stage it is."""
