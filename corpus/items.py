@@ -552,14 +552,27 @@ def _classify(text: str, run: _Run, v: Vocabulary) -> None:
 def _range_bound(before: str, after: str, v: Vocabulary) -> str:
     """The operator of a figure that bounds a range (「设备投资额500万元（含）至2000万元的」): the
     first figure a lower bound (>=, > when marked 不含), the second an upper bound (<, <= when
-    marked 含); "" for a figure in no range."""
+    marked 含); "" for a figure in no range, and for a range that is what is granted
+    (「给予每个项目10—30万元奖励」: a grant verb before it or a benefit word after it)."""
     incl, excl = v.raw["bound_included"], v.raw["bound_excluded"]
     words = Vocabulary.alt(v.raw["range_words"])
     marks = Vocabulary.alt(incl + excl)
-    m = re.match(rf"\s*({marks})?\s*(?:{words})\s*[\d一二三四五六七八九十百千两]", after)
+    figure = r"[\d.]+\s*(?:亿元|万元|千元|元|万|%|％)?"
+
+    def granted(head: str, tail: str) -> bool:
+        tail = re.sub(rf"^\s*(?:{marks})?", "", tail)
+        return bool(v.pattern("grant_verb").search(head[-8:]) or v.pattern("grant_verb").match(tail) or v.pattern("benefit").match(tail))
+
+    m = re.match(rf"\s*({marks})?\s*(?:{words})\s*(?={figure})", after)
     if m:
+        second = re.match(figure, after[m.end():])
+        if granted(before, after[m.end() + (second.end() if second else 0):]):
+            return ""
         return ">" if m.group(1) in excl else ">="
-    if re.search(rf"\d\s*(?:亿元|万元|千元|元|万|%|％)?\s*(?:{marks})?\s*(?:{words})\s*$", before):
+    m = re.search(rf"({figure})\s*(?:{marks})?\s*(?:{words})\s*$", before)
+    if m and m.group(1)[0].isdigit():
+        if granted(before[:m.start()], after):
+            return ""
         return "<=" if any(after.lstrip().startswith(w) for w in incl) else "<"
     return ""
 

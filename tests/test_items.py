@@ -112,6 +112,9 @@ def test_a_range_of_two_figures_bounds_the_tier_on_both_sides():
     assert [(c.op, c.value) for c in got[0].conditions if c.kind == "threshold"] == [(">", 10000), ("<=", 50000)]
     # 到 before a word that is no figure is no range
     assert not [c for c in items("对项目资金100万元到位的企业，奖励10万元。")[0].conditions if c.op]
+    # a range that is what is granted (a grant verb before it, a benefit word after it) bounds nothing
+    assert q("对认定的示范项目，给予每个项目10—30万元奖励。") == [("", 30, None, None)]
+    assert [i.amount_wan for i in items("对新认定的示范企业，给予5万元至10万元奖励。")] == [5, 10]
 
 
 def test_cap_only_grant_and_continuation_clause():
