@@ -162,6 +162,8 @@ def _compile(v: Vocabulary) -> dict[str, re.Pattern[str]]:
     num = r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+"
     stars = v.alt(v.raw["stars"])
     level_words = v.alt(w for lv in v.levels.values() for w in lv["words"])
+    marks = v.alt(v.raw["bound_included"] + v.raw["bound_excluded"])
+    range_words = v.alt(v.raw["range_words"])
     sep = _SEP
     return {
         "mention": re.compile(
@@ -204,6 +206,11 @@ def _compile(v: Vocabulary) -> dict[str, re.Pattern[str]]:
         "grant_tail": re.compile(rf"(?:分别|再|一次性|{v.alt(v.raw['grant_verbs'])})+$"),
         "residual": _residual_pattern(v),
         "validity": re.compile(r"(\d{4})\s*年?\s*(?:至|到|[-—–~])\s*(\d{4})\s*年底?(?:期间|内|间)"),
+        # a range of two figures (500万元（含）至2000万元): :func:`_range_bound`
+        "range_figure": re.compile(rf"[\d.]+\s*(?:{money}|万|[%％])?"),
+        "range_lower": re.compile(rf"\s*(?P<mark>{marks})?\s*(?:{range_words})\s*(?=[\d.])"),
+        "range_upper": re.compile(rf"\d[\d.]*\s*(?:{money}|万|[%％])?\s*(?:{marks})?\s*(?:{range_words})\s*$"),
+        "bound_mark": re.compile(rf"\s*(?:{marks})?"),
     }
 
 
@@ -554,26 +561,21 @@ def _range_bound(before: str, after: str, v: Vocabulary) -> str:
     first figure a lower bound (>=, > when marked 不含), the second an upper bound (<, <= when
     marked 含); "" for a figure in no range, and for a range that is what is granted
     (「给予每个项目10—30万元奖励」: a grant verb before it or a benefit word after it)."""
-    incl, excl = v.raw["bound_included"], v.raw["bound_excluded"]
-    words = Vocabulary.alt(v.raw["range_words"])
-    marks = Vocabulary.alt(incl + excl)
-    figure = r"[\d.]+\s*(?:亿元|万元|千元|元|万|%|％)?"
-
     def granted(head: str, tail: str) -> bool:
-        tail = re.sub(rf"^\s*(?:{marks})?", "", tail)
+        tail = tail[v.pattern("bound_mark").match(tail).end():]
         return bool(v.pattern("grant_verb").search(head[-8:]) or v.pattern("grant_verb").match(tail) or v.pattern("benefit").match(tail))
 
-    m = re.match(rf"\s*({marks})?\s*(?:{words})\s*(?={figure})", after)
+    m = v.pattern("range_lower").match(after)
     if m:
-        second = re.match(figure, after[m.end():])
-        if granted(before, after[m.end() + (second.end() if second else 0):]):
+        second = v.pattern("range_figure").match(after, m.end())
+        if granted(before, after[second.end() if second else m.end():]):
             return ""
-        return ">" if m.group(1) in excl else ">="
-    m = re.search(rf"({figure})\s*(?:{marks})?\s*(?:{words})\s*$", before)
-    if m and m.group(1)[0].isdigit():
+        return ">" if m.group("mark") in v.raw["bound_excluded"] else ">="
+    m = v.pattern("range_upper").search(before)
+    if m:
         if granted(before[:m.start()], after):
             return ""
-        return "<=" if any(after.lstrip().startswith(w) for w in incl) else "<"
+        return "<=" if any(after.lstrip().startswith(w) for w in v.raw["bound_included"]) else "<"
     return ""
 
 
@@ -954,8 +956,8 @@ def chunk_items(meta: DocMeta, chunk: Chunk, vocab: Vocabulary | None = None, ju
     prev_sentence_items: list[dict] = []
     line_items: list[dict] = []  # the items of this line (one article or item of the document)
     for ss, se in _sentences(text):
-        if not text[:ss].strip() or text[:ss].rstrip(" \t\u3000").endswith("\n"):
-            line_items = []
+        if not text[text.rfind("\n", 0, ss) + 1:ss].strip():
+            line_items = []  # the sentence starts a line
         sent = _row_as_sentence(text[ss:se], v) or text[ss:se]  # a table row of a reward schedule reads as its rule
         if sent.rstrip().endswith(("?", "？")) or ((t := turn_role(sent)) and asks(t[0])):
             continue  # a question asks, it grants nothing
