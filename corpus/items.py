@@ -206,11 +206,13 @@ def _compile(v: Vocabulary) -> dict[str, re.Pattern[str]]:
         "grant_tail": re.compile(rf"(?:分别|再|一次性|{v.alt(v.raw['grant_verbs'])})+$"),
         "residual": _residual_pattern(v),
         "validity": re.compile(r"(\d{4})\s*年?\s*(?:至|到|[-—–~])\s*(\d{4})\s*年底?(?:期间|内|间)"),
-        # a range of two figures (500万元（含）至2000万元): :func:`_range_bound`
-        "range_figure": re.compile(rf"[\d.]+\s*(?:{money}|万|[%％])?"),
-        "range_lower": re.compile(rf"\s*(?P<mark>{marks})?\s*(?:{range_words})\s*(?=[\d.])"),
-        "range_upper": re.compile(rf"\d[\d.]*\s*(?:{money}|万|[%％])?\s*(?:{marks})?\s*(?:{range_words})\s*$"),
-        "bound_mark": re.compile(rf"\s*(?:{marks})?"),
+        # a range of two figures (500万元（含）至2000万元): :func:`_range_bound`.  Possessive runs and a
+        # figure starting after no digit: a long run of spaces or digits is scanned once (adjacent
+        # ``\s*`` groups would try every split of it)
+        "range_figure": re.compile(rf"[\d.]++\s*+(?:{money}|万|[%％])?"),
+        "range_lower": re.compile(rf"\s*+(?P<mark>{marks})?\s*+(?:{range_words})\s*+(?=[\d.])"),
+        "range_upper": re.compile(rf"(?<![\d.])\d[\d.]*+\s*+(?:{money}|万|[%％])?\s*+(?:{marks})?\s*+(?:{range_words})\s*+$"),
+        "bound_mark": re.compile(rf"\s*+(?:{marks})?"),
     }
 
 

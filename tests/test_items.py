@@ -117,6 +117,21 @@ def test_a_range_of_two_figures_bounds_the_tier_on_both_sides():
     assert [i.amount_wan for i in items("对新认定的示范企业，给予5万元至10万元奖励。")] == [5, 10]
 
 
+@pytest.mark.parametrize("before, after", [
+    ("设备投资额5" + " " * 30000 + "项目", "万元的"),  # a figure, then a long run of spaces
+    ("1" * 30000 + "项目", "万元的"),  # a long run of digits
+    ("设备投资额", " " * 30000 + "至2000万元的"),
+])
+def test_a_range_is_read_in_linear_time_over_long_runs(before, after):
+    import time
+
+    from policyqa.corpus.items import _range_bound
+
+    t0 = time.perf_counter()
+    _range_bound(before, after, vocabulary())
+    assert time.perf_counter() - t0 < 0.5  # the first form took 91 s at 3,000 spaces
+
+
 def test_cap_only_grant_and_continuation_clause():
     got = items("对入选的国家级专精特新“小巨人”企业给予奖补，每家企业奖补资金最高200万元，分三年拨付。")
     assert [(i.tier, i.amount_wan, i.cap_wan, i.schedule_text) for i in got] == [("国家级", None, 200, "分三年拨付")]
