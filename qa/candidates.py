@@ -39,7 +39,9 @@ _ORG_END = ("人民政府", "政府", "部门", "办事处", "单位", "局", "�
 _ADDRESSEE_SEP = re.compile(r"[、，,；;]")
 
 
-_CASES_INTRO = re.compile(r"[^。；;：:\n，,\]】]*(?:下列|以下|如下)[^。；;：:\n]{0,30}[：:]")  # from the clause naming 下列 to its colon
+# from the clause naming 下列 to its colon; a match starts only where a clause does (the leftmost
+# match always did), so a long run without separators is scanned once, not once per character
+_CASES_INTRO = re.compile(r"(?:^|(?<=[。；;：:\n，,\]】]))[^。；;：:\n，,\]】]*(?:下列|以下|如下)[^。；;：:\n]{0,30}[：:]")
 
 
 def cases_intro(text: str, start: int) -> str:
