@@ -2,7 +2,9 @@
 
 Readers give a table as one line per row with tab-separated cells (html
 ``<table>``, docx tables); a PDF's text layer gives it as lines of
-space-separated fields under a line of column names.  :func:`linearize_tables`
+space-separated fields under a line of column names; a Markdown file as pipe
+rows (``| 级别 | 奖励 |``) with a delimiter row (``| --- | :---: |``) under the
+header.  :func:`linearize_tables`
 rewrites every table so that each data row is one self-contained line that
 keeps the header row's column names::
 
@@ -139,6 +141,32 @@ def _label_value(rows: list[list[str]], cfg: TableConfig) -> bool:
     return any(not _short_label(v, cfg.max_label_chars) for v in values if v)
 
 
+_MD_DELIMITER = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _pipe_cells(line: str) -> list[str] | None:
+    """The cells of a Markdown pipe row (``| a | b |`` or ``a | b``), None for a line without a pipe."""
+    s = line.strip()
+    if "|" not in s:
+        return None
+    if s.startswith("|"):
+        s = s[1:]
+    if s.endswith("|") and not s.endswith("\\|"):
+        s = s[:-1]
+    return [c.replace("\\|", "|").strip() for c in re.split(r"(?<!\\)\|", s)]
+
+
+def _markdown_table(lines: list[str], i: int) -> int:
+    """Lines of a Markdown pipe table starting at line ``i`` (a header row, its delimiter row of
+    dashes, then pipe rows); 0 when there is none."""
+    if i + 1 >= len(lines) or _pipe_cells(lines[i]) is None or not _MD_DELIMITER.match(lines[i + 1]) or "|" not in lines[i + 1]:
+        return 0
+    n = 2
+    while i + n < len(lines) and lines[i + n].strip() and _pipe_cells(lines[i + n]) is not None:
+        n += 1
+    return n
+
+
 def _tab_cells(line: str) -> list[str] | None:
     s = line.strip()
     if "\t" not in s:
@@ -188,6 +216,11 @@ def linearize_tables(text: str, config: TableConfig = TableConfig()) -> str:
                 out.append(lines[start])  # a stray tab in a line of prose, not a table
                 continue
             out.extend(_render(block, config))
+            continue
+        n = _markdown_table(lines, i)
+        if n:  # its delimiter row of dashes dropped
+            out.extend(_render([_pipe_cells(ln) for ln in [lines[i], *lines[i + 2 : i + n]]], config))
+            i += n
             continue
         n = _text_table(lines, i, config)
         if n:

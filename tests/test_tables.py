@@ -47,6 +47,28 @@ def test_pdf_text_table_under_a_header_line():
     ]
 
 
+@pytest.mark.parametrize("delimiter", ["| --- | --- |", "|---|---|", "|:---|---:|", ":--- | ---:"])
+def test_markdown_pipe_table_rows_name_their_columns(delimiter):
+    """A Markdown table (a pipe header row, a delimiter row of dashes, pipe rows) is a table like
+    any other: its delimiter row goes, each row names its cells; prose with a pipe is no table."""
+    text = "\n".join(["按下表奖励：", "", "| 认定级别 | 奖励 |", delimiter, "| 国家级 | 100万元 |", "| 省级 | 30万元 |", "",
+                     "企业按 A|B 两类申报。"])
+    assert linearize_tables(text).split("\n") == [
+        "按下表奖励：", "", "认定级别 | 奖励", "认定级别：国家级 | 奖励：100万元", "认定级别：省级 | 奖励：30万元", "",
+        "企业按 A|B 两类申报。",
+    ]
+    assert linearize_tables("| 甲 | 乙 |\n| 丙 | 丁 |") == "| 甲 | 乙 |\n| 丙 | 丁 |"  # no delimiter row: not read as a table
+
+
+def test_markdown_file_table_rows_are_chunked_as_cited_units(tmp_path):
+    path = tmp_path / "政策.md"
+    path.write_text("# 某县奖励办法\n\n第一条 按下表奖励：\n\n| 认定级别 | 奖励 |\n| --- | --- |\n| 国家级 | 100万元 |\n"
+                    "| 省级 | 30万元 |\n", encoding="utf-8")
+    text = clean_text(read_file(path)[0].text)
+    assert "认定级别：省级 | 奖励：30万元" in text.split("\n")
+    assert "---" not in text
+
+
 def test_prose_and_signatures_are_not_tables():
     text = "中共霍山县委 霍山县人民政府\n2023年2月8日\n强化政策服务 聚力推动产业新城建设\n一、总体要求"
     assert linearize_tables(text) == text
