@@ -258,6 +258,7 @@ class Answerer(FollowupSteps):
             return Decision(Reason.REFUSED_OUT_OF_CORPUS, p_answerable=p, nearest=self._nearest(hits))
         selected, shape = self._complete_intro(selected, shape, q)
         selected = self._respective(q, sc, selected, shape)
+        selected, shape = self._table_rows(q, sc, selected, shape)
         selected = self._with_cited(q, selected, shape)
         selected = self._versions(q, selected, top_k)
         missing = self._missing(q, selected)
@@ -324,9 +325,7 @@ class Answerer(FollowupSteps):
         chunk = s.hit.chunk
         text, a = chunk.text, s.start
         b = a + len(s.text)
-        seen = s.text + chunk.section
-        missing = [t for t in q.tokens if len(t) >= 2 and t not in seen and t not in self.cues.generic
-                   and not self.cues.question_word.search(t) and not self.cues.respective.search(t)]
+        missing = self._unnamed(q, s.text + chunk.section)
         if not missing:
             return selected
         lo, hi = a, b
@@ -342,6 +341,54 @@ class Answerer(FollowupSteps):
         if (lo, hi) == (a, b):
             return selected
         return [replace(s, text=text[lo:hi].strip(), start=lo, lead="")]
+
+    def _unnamed(self, q, seen: str, whole: bool = False) -> list[str]:
+        """The question's topic words (two characters or more; not generic, not question or
+        respective words) that ``seen`` (a quote and its heading) does not name; ``whole``: the
+        words of the question as asked, its place names included (「玉林市级」 names a level)."""
+        tokens = dict.fromkeys(t.lower() for t in self.tokenize(q.whole)) if whole and q.asked else q.tokens
+        return [t for t in tokens if len(t) >= 2 and t not in seen and t not in self.cues.generic
+                and not self.cues.question_word.search(t) and not self.cues.respective.search(t)]
+
+    def _table_rows(self, q, sc: Scored, selected: list[Selected], shape: str) -> tuple[list[Selected], str]:
+        """One row of a table (``Chunk.kind == "table"``: every row is a unit of its own) chosen
+        for a question asking several things at once is answered with the rows of that table it
+        asks, in table order: for a list question asking a figure (哪几类…比例多少) every row stating an
+        asked kind of figure; for 「从国家级到市级分别奖多少」 (``respective_cues``) the rows from the chosen one to
+        the farthest naming a word of the question the chosen row does not — as :meth:`_respective`
+        reads the clauses of one sentence.  At most ``list_max`` rows; otherwise unchanged."""
+        if len(selected) != 1 or shape not in ("single", "list") or selected[0].hit.chunk.kind != "table":
+            return selected, shape
+        respective = bool(q.kinds) and bool(self.cues.respective.search(q.whole))
+        if not (respective or q.wants_list):
+            return selected, shape
+        s = selected[0]
+        chunk = s.hit.chunk
+        table = chunk.section.rsplit(" > ", 1)[0]
+        rows = sorted((c for c in self._doc_chunks(chunk.doc_id) if c.kind == "table" and c.section.rsplit(" > ", 1)[0] == table),
+                      key=lambda c: c.start)
+        at = next((i for i, c in enumerate(rows) if c.chunk_id == chunk.chunk_id), None)
+        if at is None or len(rows) < 2:
+            return selected, shape
+        if respective:
+            missing = self._unnamed(q, s.text + chunk.section, whole=True)  # place-named levels too (「玉林市级」)
+            named = [i for i, c in enumerate(rows) if i != at and any(t in c.text for t in missing)]
+            if not named:
+                return selected, shape
+            chosen = rows[min(at, *named) : max(at, *named) + 1]
+        else:  # a list of figures (「哪几类设备能补？比例各是多少」); a list of conditions is no list of a table's rows
+            kinds = [k for k in q.kinds if k != "unit"]
+            if not kinds:
+                return selected, shape
+            chosen = [c for c in rows if set(kinds) & self._stated(c.text)]
+        limit = int(self.composer.params["list_max"])
+        if len(chosen) < 2 or len(chosen) > limit:
+            return selected, shape
+        ranked = {h.chunk.chunk_id: h for h in sc.hits}
+        out = [s if c.chunk_id == chunk.chunk_id else
+               Selected(ranked.get(c.chunk_id) or Hit(chunk=c, score=0.0, rank=len(sc.hits) + 1), c.text, s.score, kind="sentence", start=0)
+               for c in chosen]
+        return out, "list"
 
     def _with_cited(self, q, selected: list[Selected], shape: str) -> list[Selected]:
         """A single quote that lacks the figure asked and refers to other articles by number
@@ -563,6 +610,7 @@ class Answerer(FollowupSteps):
                 selected, shape = self._select(gq, sc, Filters(doc_ids=tuple(region_docs)), top_k)
                 selected, shape = self._complete_intro(selected, shape, gq)
                 selected = self._respective(gq, sc, selected, shape)
+                selected, shape = self._table_rows(gq, sc, selected, shape)
                 selected = self._with_cited(gq, selected, shape)
                 selected = self._versions(gq, selected, top_k)
                 missing = self._missing(gq, selected)

@@ -385,7 +385,8 @@ def statements_from(selected: Sequence[Selected], docs: Mapping[str, DocMeta], f
         if sel.kind == "note":
             text = f"{sel.intro}：{sel.text}" if sel.intro else sel.text
         elif as_list and sel.intro:
-            text = f"{sel.intro}：{sel.text}" if not sel.text.startswith(sel.intro[:4]) else sel.text
+            # (a heading the quote already says, a table row's label, adds nothing)
+            text = f"{sel.intro}：{sel.text}" if not sel.text.startswith(sel.intro[:4]) and sel.intro not in sel.text else sel.text
         elif sel.lead:  # a case of an enumeration says what it is a case of
             text = f"{sel.lead}{sel.text}"
         else:

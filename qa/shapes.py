@@ -338,10 +338,24 @@ def items_after_intro(composer, sel: Selected, doc_chunks: Callable[[str], Seque
     if len(items) >= 2:
         return items[:limit]
     path = [p for p in h.chunk.section.split(" > ") if p]
-    kids = [ch for ch in sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start) if _parent_is(ch, path)]
+    ordered = sorted(doc_chunks(h.chunk.doc_id), key=lambda x: x.start)
+    kids = [ch for ch in ordered if _parent_is(ch, path)]
     if len(kids) >= 2:
         return [_whole(ch, h, sel.score) for ch in kids[:limit]]
+    rows = _table_after(ordered, path, h.chunk.start + after)  # 「按下表给予补助：」: the rows of the table below it
+    if len(rows) >= 2:
+        return [_whole(ch, h, sel.score) for ch in rows[:limit]]
     return []
+
+
+def _table_after(chunks: Sequence, path: list[str], at: int) -> list:
+    """The rows (``Chunk.kind == "table"``, each under the table's label in the section path) of
+    the first table under the heading ``path`` that starts at ``at`` or later, in order."""
+    rows = [ch for ch in chunks if ch.kind == "table" and ch.start >= at and [p for p in ch.section.split(" > ") if p][:-2] == path]
+    if not rows:
+        return []
+    table = rows[0].section.rsplit(" > ", 1)[0]
+    return [ch for ch in rows if ch.section.rsplit(" > ", 1)[0] == table]
 
 
 def _counterpart(section: str, chunks: Sequence) -> list:
