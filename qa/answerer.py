@@ -32,7 +32,7 @@ from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, beyond_hea
 from policyqa.qa.cues import asked_kinds, asks_exclusion, asks_list, comparison_topic, full_forms, present_kinds, states_exclusion, with_synonyms
 from policyqa.qa.decision import Decision, Reason, RegionPart
 from policyqa.qa.features import (ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features, document_texts,
-                                  joined_passages, region_absent)
+                                  coverage, joined_passages, region_absent)
 from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
@@ -56,6 +56,7 @@ _COV = CANDIDATE_FEATURES.index("cov")
 DEFAULT_TOP_K = 10  # passages retrieved per question (service and evaluation alike)
 MAX_PER_REGION = 3  # quoted units per region in a comparison
 OTHER_PLACES = 2  # other places whose rules a question about a place without one is offered
+EACH_PLACE = 3  # places whose rules a figure question naming no place gets, when several places' documents state one
 EXCLUSION_DEPTH = 5  # top passages whose units may answer who is excluded from a benefit
 SET_ASIDE = -50.0  # the logit of a unit set aside for a question's shape (probability ~0)
 DEFAULT_THRESHOLD = 0.5
@@ -84,14 +85,18 @@ class Answerer(FollowupSteps):
         other_places: when the asked place's documents lack the rule, the other places
             (among those of the best passages) whose rule is offered, each judged on its
             own passages, labelled with its place.
+        each_place: a question asking a figure that names no place, when the documents of
+            several places state a rule for it: the places (at most this many, best-ranked
+            first) whose rule is given, one labelled statement each; 0 or 1: the best rule only.
     """
 
     def __init__(self, retriever, composer: ExtractiveComposer, docs: Mapping[str, DocMeta], tokenize: Callable[[str], list[str]],
                  top_k: int = DEFAULT_TOP_K, llm=None, today: Callable[[], date] = date.today,
                  answerable: LinearModel | None = None, sentences=None, dense_features: bool = True, items: Callable | None = None,
-                 other_places: int = OTHER_PLACES):
+                 other_places: int = OTHER_PLACES, each_place: int = EACH_PLACE):
         self.retriever = retriever
         self.other_places = other_places
+        self.each_place = each_place
         self.composer = composer
         self.docs = docs
         self.tokenize = tokenize
@@ -230,6 +235,8 @@ class Answerer(FollowupSteps):
             d = self._regional(resolved, q, regions, hits, top_k, english, prefer)
         else:
             d = self._decide(q, hits, english, filters, top_k)
+            if follow is None and not prev_docs and not named and not (filters and not filters.is_empty()):
+                d = self._each_place(resolved, q, d, english, top_k)
         d = self._followup_outcome(d, follow, resolved, q, checked.text, prev_docs, history, top_k)
         return resolved, d, hits, t_retrieve, t2
 
@@ -656,6 +663,47 @@ class Answerer(FollowupSteps):
         return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=self._has_own(own_docs),
                         missing=tuple(self._missing(gq, region_only)) if region_only else (), p_answerable=p_region,
                         unplaced=not all(placed), other_regions=any(placed), own_closest=bool(region_only))
+
+    def _each_place(self, resolved: str, q, d: Decision, english: bool, top_k: int) -> Decision:
+        """A question asking a figure (not a list) that names no place but points at the asker's own
+        (「市里能奖多少」: ``cues.json`` local_deixis), over the documents of several places, whose
+        rules differ from place to place: the rule of each
+        place among the best passages whose own passages answer it (as :meth:`_other_rule` judges
+        another place's), one labelled part per place, best-ranked place first, at most
+        ``each_place``, with a lead saying that the question names no place and the rules differ.
+        ``d`` (the single best rule, or the refusal) when fewer than two places answer, or when
+        ``d`` quotes a rule that applies everywhere (a national document)."""
+        if self.each_place < 2 or not q.kinds or q.wants_list or d.reason == Reason.INVALID or d.shape == "interview":
+            return d
+        if d.selected and not self._local(d.selected[0].hit.chunk.doc_id):
+            return d
+        if len({self._place_of(doc) for doc in self.docs if self._local(doc)}) < 2:
+            return d  # one place's documents (and national ones) only: nothing to tell apart
+        wide = self._search(resolved, k=max(30, top_k))
+        pools = [g for g in self._by_place(wide) if self._local(g[0].chunk.doc_id)]
+        if len(pools) < 2:
+            return d
+        found = []  # (place, its units, how much of the question they cover), best-ranked place first
+        for pool in pools[: self.each_place + 2]:
+            selected = self._other_rule(q, pool[:top_k], english, top_k)[1]
+            if selected:
+                cov = max(coverage(q, s.hit.chunk.section + "\n" + s.text) for s in selected)
+                found.append((self._place_of(pool[0].chunk.doc_id), selected, cov))
+        # a place's rule covering less of what is asked than another's is not the same rule: only those covering as much
+        best = max((c for _, _, c in found), default=0.0)
+        parts = [RegionPart(place, _best_in_order(sel, MAX_PER_REGION)) for place, sel, c in found if c >= best][: self.each_place]
+        if len(parts) < 2:
+            return d
+        return Decision(Reason.ANSWERED, tuple(s for p in parts for s in p.selected), regions=tuple(p.region for p in parts),
+                        shape="comparison", parts=tuple(parts), place_unasked=True)
+
+    def _local(self, doc_id: str) -> bool:
+        """The document is a place's own (its jurisdiction known and not national)."""
+        m = self.docs.get(doc_id)
+        if m is None:
+            return False
+        j = doc_jurisdiction(m)
+        return j.known and j.level != "national"
 
     def _other_rule(self, gq, pool: Sequence[Hit], english: bool, top_k: int, filters=None) -> tuple[float, list[Selected]]:
         """Another place's rule for ``gq`` from ``pool`` (its passages): the answerability and

@@ -67,6 +67,8 @@ class Decision:
     named_in_text: bool = False
     # a region's refusal that lists the region's own closest clause first (before other regions' rules)
     own_closest: bool = False
+    # a question naming no place answered with the rules of several places (shape comparison)
+    place_unasked: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
@@ -105,6 +107,8 @@ def lead_text(d: Decision) -> str:
         lines.append(region_note(d) or "")
     if d.reason in (Reason.ANSWERED, Reason.PARTIAL) and d.named_in_text:
         lines.append(f"以下内容出自没有写明适用地区的文件，其原文提到{names}。")
+    if d.place_unasked and d.reason == Reason.ANSWERED:
+        lines.append("问题没有说明企业所在地区；以下是知识库中几个地区各自的规定，各地不同、互不通用，请按企业所在地的文件适用：")
     if d.reason == Reason.PARTIAL:
         lines.append(f"文件中没有写明这项的{missing_text(d.missing)}；以下是最接近的规定：")
     elif d.reason == Reason.REFUSED_REGION and d.selected:

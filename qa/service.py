@@ -129,12 +129,14 @@ def build_index(
 
 
 def make_answerer(store: IndexStore, retrieval: RetrievalConfig = DEFAULT_RETRIEVAL, llm=None, top_k: int = DEFAULT_TOP_K,
-                  today: Callable[[], date] = date.today, models: str | None = None, threshold: float | None = None) -> Answerer:
+                  today: Callable[[], date] = date.today, models: str | None = None, threshold: float | None = None,
+                  each_place: int | None = None) -> Answerer:
     """The one wiring of an :class:`Answerer` over an index, shared by the service
     and the evaluation: retriever, learned selector and answerability models
     (``qa/models``, or the folder ``models``), stored sentence vectors, top_k.
     ``threshold`` overrides the answerability threshold chosen on the tune halves
-    (tests of answer shapes use 0: always answer)."""
+    (tests of answer shapes use 0: always answer); ``each_place`` the number of places a figure
+    question naming no place is answered for (:class:`Answerer`; default ``EACH_PLACE``)."""
     from policyqa.qa.features import ANSWERABILITY_FEATURES, CANDIDATE_FEATURES
     from policyqa.qa.model import MODELS, load_model
 
@@ -157,7 +159,7 @@ def make_answerer(store: IndexStore, retrieval: RetrievalConfig = DEFAULT_RETRIE
     dense_ok = not answerable.embedding_model or built_with == answerable.embedding_model
     answerer = Answerer(store.retriever(retrieval), composer, store.docs, tok, top_k=top_k, llm=llm, today=today,
                         answerable=answerable, sentences=getattr(store, "sentences", None), dense_features=dense_ok,
-                        items=_items_of(store))
+                        items=_items_of(store), **({"each_place": each_place} if each_place is not None else {}))
     if threshold is not None:
         answerer.threshold = float(threshold)
     return answerer
