@@ -23,7 +23,7 @@ from policyqa.qa.compose import Selected, beyond_heading
 from policyqa.qa.cues import names_word, present, present_kinds
 from policyqa.qa.decision import Decision, FollowupScope, Reason
 from policyqa.qa.followup import changed_object, in_context, is_followup, resolve, resolve_history
-from policyqa.qa.regions import asked_regions, docs_for, place_names, place_spans
+from policyqa.qa.regions import asked_regions, docs_for, place_names, place_spans, region_label
 from policyqa.qa.types import Turn
 from policyqa.qa.versions import newer_first
 
@@ -59,7 +59,11 @@ class FollowupSteps:
         names = place_names(last, self.docs)
         if len(before) != 1 or not names:
             return question
-        return f"{names[0]}{question}"
+        # the name of the place asked about, not another the question names (the province of an
+        # honour: 「评上安徽省的数字化车间，霁川县里给多少」 was asked in 霁川)
+        label = region_label(before[0])
+        own = [n for n in names if [region_label(r) for r in asked_regions(n, self.docs)] == [label]]
+        return f"{(own or names)[0]}{question}"
 
     def _followup_outcome(self, d: Decision, follow: tuple | None, resolved: str, q, ask: str, prev_docs: Sequence[str],
                           history, top_k: int) -> Decision:
