@@ -103,8 +103,12 @@ def load_cues(path: str | Path = DATA) -> Cues:
         syn[place] = syn.get(place, ()) + tuple(x for x in d.get("abroad_words", []) if x not in syn.get(place, ()))
     kinds = d["figure_kinds"]
     # 「哪个局」「哪家单位」: a which-word and a body's noun ask for a unit as the listed phrases do
+    # 「谁来审」「谁管」: who, a link word or none, and an administrative verb ask for a unit too
     asked = {k: re.compile(_alt(v["asked"]) + ("|(?:" + _alt(v["which_words"]) + ")(?:" + _alt(v["which_nouns"]) + ")"
-                                               if v.get("which_words") and v.get("which_nouns") else "") + _opening(v.get("asked_opening")), re.I)
+                                               if v.get("which_words") and v.get("which_nouns") else "")
+                           + ("|(?:" + _alt(v["who_words"]) + ")" + (f"(?:{_alt(v['who_links'])})?" if v.get("who_links") else "")
+                              + "(?:" + _alt(v["who_verbs"]) + ")"
+                              if v.get("who_words") and v.get("who_verbs") else "") + _opening(v.get("asked_opening")), re.I)
              for k, v in kinds.items()}
     num = rf"(?:\d+(?:\.\d+)?|[{_CN_NUM}]+)"
     present: dict[str, re.Pattern] = {}

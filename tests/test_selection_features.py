@@ -51,6 +51,14 @@ def test_a_which_word_before_another_noun_asks_for_no_unit(q):
     assert "unit" not in asked_kinds(q)
 
 
+@pytest.mark.parametrize("q, unit", [
+    ("这笔补助最后谁来审？", True), ("奖励资金谁拨付？", True), ("这块归谁管？", True), ("材料交上去谁去批？", True),
+    ("谁能申请这项补贴？", False), ("谁可以享受？", False),  # who is eligible: an enterprise, not a unit
+])
+def test_who_before_an_administrative_verb_asks_for_a_unit(q, unit):
+    assert ("unit" in asked_kinds(q)) == unit
+
+
 @pytest.mark.parametrize("q, asks", [
     ("甲县对新认定的单项冠军有没有奖励？", True),
     ("企业员工参加技能培训有补贴吗？", True),
