@@ -69,6 +69,7 @@ class Cues:
     version_now: re.Pattern = re.compile("(?!)")  # 现在, 最新, 新 …: the version in force
     joiner: re.Pattern = re.compile("(?!)")  # 且, 或者 … at the start of a clause: it joins the clause before (never a quote's start)
     respective: re.Pattern = re.compile("(?!)")  # 分别, 各是 …: several figures asked at once (respective_cues)
+    ask_qualifier: re.Pattern = re.compile("(?!)")  # 每年, 最晚 … at the end of a text (ask_qualifiers)
     # comparing, difference and question words: where the last place's own object ends (「四川省专项资金分别怎么规定」)
     object_end: re.Pattern = re.compile("(?!)")
     context_subject: re.Pattern = re.compile("(?!)")  # 我们, 我司 …: a clause telling the asker's situation
@@ -165,6 +166,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         version_now=re.compile(_alt(d["version_now_words"])) if d.get("version_now_words") else re.compile("(?!)"),
         joiner=re.compile("^(?:" + _alt(d["joining_starts"]) + ")") if d.get("joining_starts") else re.compile("(?!)"),
         respective=re.compile(_alt(d["respective_cues"]), re.I) if d.get("respective_cues") else re.compile("(?!)"),
+        ask_qualifier=re.compile(f"(?:{_alt(d['ask_qualifiers'])})+$") if d.get("ask_qualifiers") else re.compile("(?!)"),
         object_end=re.compile("|".join(_alt(d[k]) for k in ("comparison_cues", "difference_words", "question_words") if d.get(k)), re.I),
         context_subject=re.compile(_alt(d.get("followup_start_self", []) + d.get("context_subjects", []))) if d.get("context_subjects") else re.compile("(?!)"),
         context_end=re.compile("(?:" + _alt(d["context_clause_ends"]) + r")\s*$") if d.get("context_clause_ends") else re.compile("(?!)"),

@@ -48,8 +48,7 @@ def in_context(question: str, previous: str) -> str:
     it as a follow-up: the previous question's topic — its words before its ask — then the
     question in full (「…集群申报，对主导产业规模，我们县在东北，也得这么多吗？」)."""
     prev = normalize_query(previous)
-    ask = _asks(prev)
-    topic = (prev[: ask.start()] if ask else prev).rstrip("?？。，, ")
+    topic = _topic(prev, _asks(prev)).rstrip("?？。，, ")
     return f"{topic}，{normalize_query(question)}"
 
 
@@ -63,11 +62,16 @@ def _asks(text: str) -> re.Match | None:
 
 def _topic(prev: str, ask: re.Match | None) -> str:
     """The previous question's words before its ask; a money word the ask starts with is the
-    topic's (「…生活补贴每个月多少？」 -> 「…生活补贴」, not 「…生活」)."""
+    topic's (「…生活补贴每个月多少？」 -> 「…生活补贴」, not 「…生活」); words qualifying the ask
+    (``cues.json`` ask_qualifiers: 「培育库每年什么时候」 -> 「培育库」) are not."""
     if ask is None:
         return prev.rstrip("?？。")
-    money = load_cues().money_topic.match(prev, ask.start())
-    return prev[: money.end()] if money else prev[: ask.start()]
+    c = load_cues()
+    money = c.money_topic.match(prev, ask.start())
+    if money:
+        return prev[: money.end()]
+    head = prev[: ask.start()]
+    return c.ask_qualifier.sub("", head) or head
 
 
 def version_asked(core: str) -> str | None:

@@ -234,6 +234,22 @@ def test_a_follow_up_replaces_only_what_changed(previous, question, resolved):
     assert resolve(question, previous) == resolved
 
 
+@pytest.mark.parametrize("previous, question, resolved", [
+    # a word qualifying the previous ask (每年, 最晚, 大概: cues.json ask_qualifiers) is not its topic
+    ("丙县专精特新培育库每年什么时候推荐入库？", "要什么条件？", "丙县专精特新培育库要什么条件？"),
+    ("丙县技改项目最晚什么时候申报？", "谁负责？", "丙县技改项目谁负责？"),
+    ("丙县数字化诊断大概多少钱？", "由谁出？", "丙县数字化诊断由谁出？"),
+])
+def test_the_topic_kept_ends_before_words_qualifying_the_previous_ask(previous, question, resolved):
+    assert resolve(question, previous) == resolved
+
+
+def test_a_question_read_in_context_keeps_the_previous_topic_without_its_ask_qualifiers():
+    from policyqa.qa.followup import in_context
+
+    assert in_context("进了库以后有专人对接吗？", "丙县培育库每年什么时候推荐入库？") == "丙县培育库，进了库以后有专人对接吗？"
+
+
 @pytest.mark.parametrize("question, kept", [
     ("这笔钱谁出？", "这笔钱谁出"),  # a word pointing back names no new object
     ("这条归哪个部门管？", "归哪个部门管"),
