@@ -37,7 +37,7 @@ class FollowupSteps:
         last = self._last_question(history)
         if not last:
             return normalize_query(text), None, []
-        resolved = resolve(text, last, self.tokenize, self._places)
+        resolved = resolve(text, last, self.tokenize, self._places, self._qualifier_of(last, history, filters))
         if resolved == normalize_query(text) or not is_followup(normalize_query(text), self._places):
             return self._in_previous_place(resolved, last), None, []
         prev_docs = self._previous_docs(last, filters)
@@ -47,6 +47,23 @@ class FollowupSteps:
         if obj and prev_docs and not self._slot_change(raw) and not self._mentioned(obj, prev_docs):
             return resolved, (FollowupScope.NOT_IN_PREVIOUS, obj, titles, tuple(prev_docs)), []
         return resolved, (FollowupScope.WITHIN, obj, titles, tuple(prev_docs)), prev_docs
+
+    def _qualifier_of(self, last: str, history, filters):
+        """``qualifies(object, topic)`` for :func:`resolve`: the object a follow-up names is stated in a
+        passage the previous answer quoted from (「那中西部呢？」 after an answer quoting the article
+        「主导产业年营业收入…不低于50亿元，中西部…不低于30亿元」): it qualifies the previous rule, it is
+        not a new topic."""
+        prev = turn(history[-1]).answer if history else ""
+
+        def qualifies(obj: str, topic: str) -> bool:
+            if not prev or not obj or obj in topic:
+                return False
+            docs = self._previous_docs(last, filters)
+            quoted = [c for d in docs for c in self._doc_chunks(d)
+                      if any(len(x) >= 10 and x in prev for x in re.split(r"[。；;！？!?\n]", c.text))]
+            return any(obj in c.text for c in quoted)
+
+        return qualifies
 
     def _in_previous_place(self, question: str, last: str) -> str:
         """A question of a conversation that names no place is asked where the previous one was

@@ -245,10 +245,15 @@ def _common_prefix(a: str, b: str) -> str:
 _OBJECT_THEN_ASK = re.compile(r"^(.+?呢)[？?，,]\s*(\S.*?)[？?。\s]*$")  # 「X呢？<a question of its own>」
 
 
-def resolve(question: str, previous: str | None, tokenize=None, places: Places | None = None) -> str:
+def resolve(question: str, previous: str | None, tokenize=None, places: Places | None = None,
+            qualifies: Callable[[str, str], bool] | None = None) -> str:
     """The self-contained question a follow-up stands for (``question`` itself
     when it is not a follow-up or there is no previous turn).  ``places``: as for
-    :func:`is_followup` (a place the documents name, 「那霁川呢？」, replaces the previous one)."""
+    :func:`is_followup` (a place the documents name, 「那霁川呢？」, replaces the previous one).
+    ``qualifies(object, topic)``: whether a new object the follow-up names qualifies the
+    previous question's topic rather than replacing it (「那中西部呢？」 after 「主导产业营收要多少」,
+    where the previous turn's documents state both in one sentence): it is then added to the
+    topic; without it (or when it says no) the object replaces the topic."""
     places = places or _gazetteer_places
     q = normalize_query(question)
     if not previous or not is_followup(q, places):
@@ -257,7 +262,7 @@ def resolve(question: str, previous: str | None, tokenize=None, places: Places |
     two = _OBJECT_THEN_ASK.match(q)
     if two and _asks(two.group(2)) is not None:
         # 「硕士呢？要满足什么条件？」: the changed object read as a follow-up of its own, then its ask
-        first = resolve(two.group(1) + "？", previous, tokenize, places)
+        first = resolve(two.group(1) + "？", previous, tokenize, places, qualifies)
         return f"{_topic(first, _asks(first)).rstrip('，, ')}，{two.group(2)}？"
     core = _core(q).rstrip("的")
     if _YEAR.fullmatch(core):
@@ -331,8 +336,11 @@ def resolve(question: str, previous: str | None, tokenize=None, places: Places |
             return prev.replace(old, obj, 1)
         at = region_m[0][1] if region_m else 0
         return prev[:at] + obj + prev[at:]
-    if obj:  # a new object: keep the region and the ask, replace the topic
+    if obj:  # a new object: keep the region and the ask, replace the topic (or qualify it)
         tail = core[ask_new.start():] if ask_new is not None else (prev[ask_prev.start():] if ask_prev else "")
+        topic = _topic(prev, ask_prev).rstrip("，, ")
+        if qualifies is not None and topic and qualifies(obj, topic):
+            return f"{topic}，{obj}{tail}".rstrip("?？。") + "？"
         return f"{region}{obj}{tail}".rstrip("?？。") + "？"
     return f"{prev.rstrip('?？。')}，{core}"
 
