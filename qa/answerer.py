@@ -426,6 +426,12 @@ class Answerer(FollowupSteps):
         selected = [beyond_heading(s) for s in self.composer.select(sc)[:1]]
         if not selected:
             return None
+        if "unit" in q.kinds and self._missing(q, selected):
+            # who is responsible for the rule found: the unit its item is assigned to (a note, an article
+            # of responsibilities 「第1—3条由县工信局…负责」), as the question would have got it judged whole
+            named = responsible(self.composer, sc, self._doc_chunks)
+            if named and not self._missing(q, named):
+                selected = named
         missing = tuple(self._missing(q, selected))  # the figure may be there after all, in words the cues miss
         return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, tuple(selected), missing=missing, p_answerable=p0)
 

@@ -141,6 +141,17 @@ def test_a_question_asking_a_figure_and_who_is_responsible_gets_both(answerer, q
     assert b.index(figure) < b.index(unit)
 
 
+def test_a_rule_found_on_its_topic_alone_is_answered_with_the_unit_assigned_to_it(answerer):
+    """When the passages are judged about the question only on its topic (the figure kind asked not
+    weighed: ``Answerer._partial``), a question asking who is responsible gets the unit the rule's
+    article is assigned to, not the rule with 「no unit stated」."""
+    q = answerer._query("青禾县企业研发中心谁负责？")
+    hits = answerer._search("青禾县企业研发中心谁负责？", k=8)
+    d = answerer._partial(q, hits, english=False)
+    assert d is not None and not d.missing, d
+    assert "县科技局" in " ".join(s.text for s in d.selected) and d.selected[0].kind == "note"
+
+
 def test_responsible_unit_named_by_the_item_itself(answerer):
     a = answerer.answer("南康区技术改造补助由哪个单位牵头？")
     assert "区工信局" in body(a)
