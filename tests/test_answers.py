@@ -237,12 +237,15 @@ class TestRealModel:
     """The same behaviours with the real default model and hybrid retrieval."""
 
     def test_a_refused_previous_turn_gives_no_context_to_read_a_question_in(self, kb):
-        """The built-in documents have no national 集群 notice: the first question is refused.  The
-        cue-less 「到期以后怎么办？」 after it stays refused, not read into that turn's topic and
-        answered with the 徐州 clause that came nearest to the unanswerable question."""
+        """The built-in documents state no tax rate: the first question is refused.  The cue-less
+        「到期以后怎么办？」 after it stays refused, not read into that turn's topic and answered
+        with the clause that came nearest to the unanswerable question.  (The question this test
+        asked first until 2026-12-07, 「工信部认定的中小企业特色产业集群，有效期是几年？」, is
+        answered since the eleventh session's refit as partial — 徐州's clause on 培育特色产业集群
+        with 「没有写明这项的具体时间」 — so it no longer sets up a refused turn.)"""
         from policyqa.qa.types import Turn
 
-        first = "工信部认定的中小企业特色产业集群，有效期是几年？"
+        first = "高新技术企业享受的企业所得税优惠税率是多少？有效期几年？"
         a = kb.answer(first)
         assert a.refused
         assert kb.answer("到期以后怎么办？", history=[Turn(first, a.text, a.resolved_question)]).refused
