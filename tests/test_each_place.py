@@ -11,30 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from fakes import KeywordEmbedder, jieba_tokenizer
-from policyqa.corpus.chunk import ChunkerConfig
-from policyqa.corpus.pipeline import chunk_documents, load_corpus
-from policyqa.index.hybrid import RetrievalConfig
-from policyqa.index.store import IndexStore
-from policyqa.qa.service import make_answerer
+from fakes import body, folder_answerer
 
 DATA = Path(__file__).parent / "data" / "each_place"
+VOCAB = ["奖励", "补助", "规模以上"]
+TODAY = lambda: date(2026, 6, 1)  # noqa: E731
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    docs = list(load_corpus([DATA]).documents)
-    return IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(["奖励", "补助", "规模以上"]), jieba_tokenizer(),
-                            tmp_path_factory.mktemp("each_place") / "index", chunker_settings=ChunkerConfig().to_dict(), progress=False)
-
-
-@pytest.fixture(scope="module")
-def answerer(store):
-    return make_answerer(store, RetrievalConfig(mode="bm25"), today=lambda: date(2026, 6, 1), threshold=0.0)
-
-
-def body(a) -> str:
-    return a.text.split("\n来源：")[0]
+def answerer(tmp_path_factory):
+    return folder_answerer(DATA, VOCAB, tmp_path_factory.mktemp("each_place") / "index", today=TODAY, threshold=0.0)
 
 
 def test_a_figure_asked_without_a_place_gets_each_places_rule_labelled(answerer):
@@ -58,7 +44,7 @@ def test_a_topic_one_place_states_gets_that_place_only(answerer):
     assert "问题没有说明" not in b
 
 
-def test_one_place_only_when_set_so(store):
-    single = make_answerer(store, RetrievalConfig(mode="bm25"), today=lambda: date(2026, 6, 1), threshold=0.0, each_place=1)
+def test_one_place_only_when_set_so(tmp_path):
+    single = folder_answerer(DATA, VOCAB, tmp_path / "index", today=TODAY, threshold=0.0, each_place=1)
     b = body(single.answer("首次纳入规模以上工业统计的企业奖励多少？"))
     assert ("12万元" in b) != ("15万元" in b), b

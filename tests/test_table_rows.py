@@ -13,26 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from fakes import KeywordEmbedder, jieba_tokenizer
-from policyqa.corpus.chunk import ChunkerConfig
-from policyqa.corpus.pipeline import chunk_documents, load_corpus
-from policyqa.index.hybrid import RetrievalConfig
-from policyqa.index.store import IndexStore
-from policyqa.qa.service import make_answerer
+from fakes import body, folder_answerer
 
 DATA = Path(__file__).parent / "data" / "table_rows"
 
 
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory):
-    docs = list(load_corpus([DATA]).documents)
-    store = IndexStore.build(docs, chunk_documents(docs), KeywordEmbedder(["奖励", "补助", "设备"]), jieba_tokenizer(),
-                             tmp_path_factory.mktemp("table_rows") / "index", chunker_settings=ChunkerConfig().to_dict(), progress=False)
-    return make_answerer(store, RetrievalConfig(mode="bm25"), today=lambda: date(2026, 6, 1), threshold=0.0)
-
-
-def body(a) -> str:
-    return a.text.split("\n来源：")[0]
+    return folder_answerer(DATA, ["奖励", "补助", "设备"], tmp_path_factory.mktemp("table_rows") / "index",
+                           today=lambda: date(2026, 6, 1), threshold=0.0)
 
 
 def test_rows_of_a_markdown_table_are_units_naming_their_columns(answerer):
