@@ -97,6 +97,7 @@ class Answerer(FollowupSteps):
         self.retriever = retriever
         self.other_places = other_places
         self.each_place = each_place
+        self._n_places: int | None = None  # places with documents of their own (:meth:`_each_place`)
         self.composer = composer
         self.docs = docs
         self.tokenize = tokenize
@@ -671,19 +672,21 @@ class Answerer(FollowupSteps):
                         unplaced=not all(placed), other_regions=any(placed), own_closest=bool(region_only))
 
     def _each_place(self, resolved: str, q, d: Decision, english: bool, top_k: int) -> Decision:
-        """A question asking a figure (not a list) that names no place but points at the asker's own
-        (「市里能奖多少」: ``cues.json`` local_deixis), over the documents of several places, whose
-        rules differ from place to place: the rule of each
+        """A question asking a figure (not a list) that names no place, over the documents of
+        several places, whose rules differ from place to place (「入规能奖多少」): the rule of each
         place among the best passages whose own passages answer it (as :meth:`_other_rule` judges
-        another place's), one labelled part per place, best-ranked place first, at most
-        ``each_place``, with a lead saying that the question names no place and the rules differ.
-        ``d`` (the single best rule, or the refusal) when fewer than two places answer, or when
-        ``d`` quotes a rule that applies everywhere (a national document)."""
+        another place's) and cover as much of the question as any, one labelled part per place,
+        best-ranked place first, at most ``each_place``, with a lead saying that the question names
+        no place and the rules differ.  ``d`` (the single best rule, or the refusal) when fewer
+        than two places answer so, or when ``d`` quotes a rule that applies everywhere (a
+        national document)."""
         if self.each_place < 2 or not q.kinds or q.wants_list or d.reason == Reason.INVALID or d.shape == "interview":
             return d
         if d.selected and not self._local(d.selected[0].hit.chunk.doc_id):
             return d
-        if len({self._place_of(doc) for doc in self.docs if self._local(doc)}) < 2:
+        if self._n_places is None:  # the documents are fixed for an answerer: counted once
+            self._n_places = len({self._place_of(doc) for doc in self.docs if self._local(doc)})
+        if self._n_places < 2:
             return d  # one place's documents (and national ones) only: nothing to tell apart
         wide = self._search(resolved, k=max(30, top_k))
         pools = [g for g in self._by_place(wide) if self._local(g[0].chunk.doc_id)]

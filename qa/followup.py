@@ -252,8 +252,8 @@ def resolve(question: str, previous: str | None, tokenize=None, places: Places |
     :func:`is_followup` (a place the documents name, 「那霁川呢？」, replaces the previous one).
     ``qualifies(object, topic)``: whether a new object the follow-up names qualifies the
     previous question's topic rather than replacing it (「那中西部呢？」 after 「主导产业营收要多少」,
-    where the previous turn's documents state both in one sentence): it is then added to the
-    topic; without it (or when it says no) the object replaces the topic."""
+    when the passage the previous answer quoted states 中西部 too: the conversation's judge): it
+    is then added to the topic; without a judge (or when it says no) the object replaces the topic."""
     places = places or _gazetteer_places
     q = normalize_query(question)
     if not previous or not is_followup(q, places):
