@@ -46,6 +46,7 @@ from policyqa.qa.shapes import (
     items_after_intro,
     load_shapes,
     responsible,
+    table_rows,
 )
 from policyqa.qa.regions import asked_regions, docs_for, names_joined_places, own_objects, region_label, strip_regions, without_inner
 from policyqa.qa.reply import refusal_answer, reply
@@ -372,9 +373,7 @@ class Answerer(FollowupSteps):
             return selected, shape
         s = selected[0]
         chunk = s.hit.chunk
-        table = chunk.section.rsplit(" > ", 1)[0]
-        rows = sorted((c for c in self._doc_chunks(chunk.doc_id) if c.kind == "table" and c.section.rsplit(" > ", 1)[0] == table),
-                      key=lambda c: c.start)
+        rows = table_rows(self._doc_chunks(chunk.doc_id), chunk)
         at = next((i for i, c in enumerate(rows) if c.chunk_id == chunk.chunk_id), None)
         if at is None or len(rows) < 2:
             return selected, shape

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -37,10 +37,17 @@ class FollowupSteps:
         last = self._last_question(history)
         if not last:
             return normalize_query(text), None, []
-        resolved = resolve(text, last, self.tokenize, self._places, self._qualifier_of(last, history, filters))
+        searched: list[list[str]] = []  # the previous question's documents, searched once, when first needed
+
+        def previous_docs() -> list[str]:
+            if not searched:
+                searched.append(self._previous_docs(last, filters))
+            return searched[0]
+
+        resolved = resolve(text, last, self.tokenize, self._places, self._qualifier_of(history, previous_docs))
         if resolved == normalize_query(text) or not is_followup(normalize_query(text), self._places):
             return self._in_previous_place(resolved, last), None, []
-        prev_docs = self._previous_docs(last, filters)
+        prev_docs = previous_docs()
         raw = changed_object(text)
         obj = self.cues.level_words.get(raw, raw)
         titles = tuple(self._title(d) for d in prev_docs[:2])
@@ -48,17 +55,17 @@ class FollowupSteps:
             return resolved, (FollowupScope.NOT_IN_PREVIOUS, obj, titles, tuple(prev_docs)), []
         return resolved, (FollowupScope.WITHIN, obj, titles, tuple(prev_docs)), prev_docs
 
-    def _qualifier_of(self, last: str, history, filters):
+    def _qualifier_of(self, history, previous_docs: Callable[[], list[str]]):
         """``qualifies(object, topic)`` for :func:`resolve`: the object a follow-up names is stated in a
         passage the previous answer quoted from (「那中西部呢？」 after an answer quoting the article
         「主导产业年营业收入…不低于50亿元，中西部…不低于30亿元」): it qualifies the previous rule, it is
-        not a new topic."""
+        not a new topic.  ``previous_docs``: the previous question's documents (searched once)."""
         prev = turn(history[-1]).answer if history else ""
 
         def qualifies(obj: str, topic: str) -> bool:
             if not prev or not obj or obj in topic:
                 return False
-            docs = self._previous_docs(last, filters)
+            docs = previous_docs()
             quoted = [c for d in docs for c in self._doc_chunks(d)
                       if any(len(x) >= 10 and x in prev for x in re.split(r"[。；;！？!?\n]", c.text))]
             return any(obj in c.text for c in quoted)

@@ -348,14 +348,18 @@ def items_after_intro(composer, sel: Selected, doc_chunks: Callable[[str], Seque
     return []
 
 
+def table_rows(chunks: Sequence, row) -> list:
+    """The rows of the table the row ``row`` is one of (``Chunk.kind == "table"``: each row is a
+    chunk under the table's label in the section path), in document order."""
+    table = row.section.rsplit(" > ", 1)[0]
+    return sorted((ch for ch in chunks if ch.kind == "table" and ch.section.rsplit(" > ", 1)[0] == table), key=lambda ch: ch.start)
+
+
 def _table_after(chunks: Sequence, path: list[str], at: int) -> list:
-    """The rows (``Chunk.kind == "table"``, each under the table's label in the section path) of
-    the first table under the heading ``path`` that starts at ``at`` or later, in order."""
-    rows = [ch for ch in chunks if ch.kind == "table" and ch.start >= at and [p for p in ch.section.split(" > ") if p][:-2] == path]
-    if not rows:
-        return []
-    table = rows[0].section.rsplit(" > ", 1)[0]
-    return [ch for ch in rows if ch.section.rsplit(" > ", 1)[0] == table]
+    """The rows of the first table under the heading ``path`` that starts at ``at`` or later."""
+    first = next((ch for ch in sorted(chunks, key=lambda ch: ch.start)
+                  if ch.kind == "table" and ch.start >= at and [p for p in ch.section.split(" > ") if p][:-2] == path), None)
+    return [ch for ch in table_rows(chunks, first) if ch.start >= at] if first is not None else []
 
 
 def _counterpart(section: str, chunks: Sequence) -> list:
