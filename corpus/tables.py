@@ -141,7 +141,8 @@ def _label_value(rows: list[list[str]], cfg: TableConfig) -> bool:
     return any(not _short_label(v, cfg.max_label_chars) for v in values if v)
 
 
-_MD_DELIMITER = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+# possessive runs: a long run of spaces or dashes that fails is scanned once, not once per way to split it
+_MD_DELIMITER = re.compile(r"^\s*+\|?\s*+:?-{3,}+:?\s*+(?:\|\s*+:?-{3,}+:?\s*+)*+\|?\s*+$")
 
 
 def _pipe_cells(line: str) -> list[str] | None:

@@ -139,3 +139,15 @@ def test_pdf_text_table_whose_rows_begin_with_a_label_not_a_serial():
     assert linearize_tables(text.replace("跨档晋级", "- 2 -\n跨档晋级")).split("\n")[-2] == "- 2 -"
     words = "甲 乙 丙\n工业 企业 发展\n科技 创新 驱动\n正文。"
     assert linearize_tables(words) == words
+
+
+def test_a_long_line_that_almost_delimits_a_markdown_table_is_read_in_linear_time():
+    """An upload's line of dashes and a long run of spaces that fails to be a delimiter row is
+    scanned once (it took seconds at 20,000 spaces when every split of the run was tried)."""
+    import time
+
+    text = "| 认定级别 | 奖励 |\n|---" + " " * 200_000 + "x\n| 国家级 | 100万元 |"
+    t0 = time.perf_counter()
+    out = linearize_tables(text)
+    assert time.perf_counter() - t0 < 1.0
+    assert "认定级别：国家级" not in out  # no delimiter row: no Markdown table
