@@ -346,6 +346,20 @@ def fit_selector(data: dict, progress: bool) -> tuple[LinearModel, dict]:
     return model, {"C": best_c, "cv_top1": {str(k): round(v, 4) for k, v in report.items()}, "train_top1": per_set}
 
 
+def root_ids(questions: Sequence[Question]) -> dict[str, str]:
+    """Each question's id -> the id of the first question of its conversation (a follow-up
+    stays with the question it follows, as the tune/test split keeps it)."""
+    by_id = {q.id: q for q in questions}
+    out = {}
+    for q in questions:
+        r, seen = q, {q.id}
+        while r.followup_of and r.followup_of in by_id and r.followup_of not in seen:
+            r = by_id[r.followup_of]
+            seen.add(r.id)
+        out[q.id] = r.id
+    return out
+
+
 TRIM_UNITS = 3  # units per question whose runs are trimming examples: the selector's best sentences
 TRIM_MIN_GRID = (0.5, 0.6, 0.7, 0.8)  # probabilities a run needs, compared end to end on the tune halves
 TRIM_C = 0.1  # inverse regularisation of the trimmer's logistic regression
@@ -431,11 +445,13 @@ def answerability_row(selector: LinearModel, q, hits, cands, X, english: bool, o
 
 
 def fit_answerable(rows: np.ndarray, y: np.ndarray, max_false_refusal: float, progress: bool,
-                   ooc: np.ndarray | None = None) -> tuple[LinearModel, dict]:
+                   ooc: np.ndarray | None = None, groups: Sequence[str] | None = None) -> tuple[LinearModel, dict]:
     """Logistic regression; answerable questions weigh half, out-of-corpus questions (``ooc``)
     a quarter and cross-corpus questions a quarter (there are far more of the latter, and
-    they are the easier negatives)."""
-    from sklearn.model_selection import StratifiedKFold
+    they are the easier negatives).  ``groups``: the conversation of each row; the
+    cross-validated probabilities the threshold is chosen on keep a conversation's rows
+    (a question against its own corpus, against the other, within its region) in one fold."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     ooc = np.zeros(len(y), dtype=bool) if ooc is None else ooc
     cross = (y == 0) & ~ooc
@@ -447,7 +463,9 @@ def fit_answerable(rows: np.ndarray, y: np.ndarray, max_false_refusal: float, pr
         w = np.where(cross, 0.5 / max(1, cross.sum()), w)
     # cross-validated probabilities: calibration check and threshold choice
     cv = np.zeros(len(y))
-    for tr, te in StratifiedKFold(5, shuffle=True, random_state=SEED).split(rows, y):
+    folds = (StratifiedGroupKFold(5, shuffle=True, random_state=SEED).split(rows, y, list(groups)) if groups is not None
+             else StratifiedKFold(5, shuffle=True, random_state=SEED).split(rows, y))
+    for tr, te in folds:
         m = _fit(rows[tr], y[tr], w[tr], 1.0, "answerable", ANSWERABILITY_FEATURES, {})
         cv[te] = m.proba(rows[te])
     thresholds = np.linspace(0.05, 0.95, 91)
@@ -562,10 +580,11 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
     if dev:
         data["dev"] = collect_selector(d_pipe, dev, _team_grades, _team_labels, 0.01, progress, "dev")
     selector, sel_info = fit_selector({k: v[:4] for k, v in data.items()}, progress)
+    roots = {**root_ids(team), **root_ids(ncp), **root_ids(dev)}  # each row's conversation: one fold in fit_answerable
     pipes = {"team": (b_pipe, team), "ncp": (n_pipe, ncp), **({"dev": (d_pipe, dev)} if dev else {})}
     trimmer, trim_info = fit_trimmer({k: collect_trimmer(p, selector, qs, data[k][4], progress, k) for k, (p, qs) in pipes.items()}, progress)
 
-    rows, ys, oocs = [], [], []
+    rows, ys, oocs, groups = [], [], [], []
     region_view: list[tuple[float, bool]] = []  # questions naming a region: (region_absent, answer in its documents)
     sets = [("team", team, b_pipe, n_pipe), ("ncp", ncp, n_pipe, b_pipe)] + ([("dev", dev, d_pipe, n_pipe)] if dev else [])
     for name, qs, pipe, other in sets:
@@ -578,6 +597,7 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
                 rows.append(answerability_row(selector, *pipe.run(text, clauses=False), eng))
                 ys.append(0.0)
                 oocs.append(True)
+                groups.append(roots[q.id])
                 continue
             if q.id in cache_q:  # the question against its own corpus: answerable
                 qq, hits, cands, X = cache_q[q.id]
@@ -590,10 +610,12 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
                     region_view.append((pipe.region_absent(qq, within, out), True))
                 ys.append(1.0)
                 oocs.append(False)
+                groups.append(roots[q.id])
             if not q.followup_of:  # and against the other corpus: not answerable there
                 rows.append(answerability_row(selector, *other.run(text, clauses=False), eng))
                 ys.append(0.0)
                 oocs.append(False)
+                groups.append(roots[q.id])
     # the answerer also judges a question that names a region on that region's documents alone:
     # answerable there when its answer is in them, not when it is in another region's (a region trap)
     for name, qs, pipe in [("team", team, b_pipe)] + ([("dev", dev, d_pipe)] if dev else []):
@@ -609,11 +631,13 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
             run = pipe.run(q.question, clauses=False, doc_ids=region_docs, regional=True)
             out = pipe.outside(q.question, region_docs)
             rows.append(answerability_row(selector, *run, is_english(q.question), outside=out))
+            groups.append(roots[q.id])
             if not q.out_of_corpus:  # (an out-of-corpus question is answered nowhere: no side to choose)
                 region_view.append((pipe.region_absent(run[0], region_docs, out), inside))
             ys.append(1.0 if inside else 0.0)
             oocs.append(not inside)  # a hard negative (a region trap, or out of corpus), weighed with the out-of-corpus questions
-    answerable, ans_info = fit_answerable(np.stack(rows), np.array(ys), max_false_refusal, progress, np.array(oocs, dtype=bool))
+    answerable, ans_info = fit_answerable(np.stack(rows), np.array(ys), max_false_refusal, progress, np.array(oocs, dtype=bool),
+                                          groups=groups)
     ra_min, ra_info = choose_region_absent_min(region_view)
     answerable = replace(answerable, params={**answerable.params, "region_absent_min": ra_min})
     ans_info = {**ans_info, "region_absent": ra_info}
