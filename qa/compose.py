@@ -238,7 +238,7 @@ class ExtractiveComposer:
         h = sc.hits[c.hit]
         prob = float(1 / (1 + np.exp(-sc.logits[i])))
         if c.kind == "note":
-            return Selected(h, c.text, prob, intro=h.chunk.section.split(" > ")[0], kind="note", start=-1)
+            return Selected(h, c.text, prob, intro=top_heading(h), kind="note", start=-1)
         text, _, start = self._trim(sc, i)
         text, start = self._drop_restatement(sc, text, start)
         lead = cases_intro(h.chunk.text, start) if start > 0 else ""
@@ -345,6 +345,13 @@ def heading_of(h: Hit) -> str:
     """The passage's own innermost heading; "" for text before a document's first heading."""
     parts = [p for p in h.chunk.section.split(" > ") if p and p != PREAMBLE]
     return parts[-1] if parts else ""
+
+
+def top_heading(h: Hit) -> str:
+    """The passage's outermost heading (a note's intro: the article or part it governs); ""
+    for text before a document's first heading (「前言」 is our label, not the document's)."""
+    parts = [p for p in h.chunk.section.split(" > ") if p and p != PREAMBLE]
+    return parts[0] if parts else ""
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:

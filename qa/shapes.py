@@ -28,7 +28,7 @@ import numpy as np
 from policyqa.index.types import Hit
 from policyqa.qa.articles import article_of, assigned, assignments, referenced
 from policyqa.qa.candidates import item_marks, item_spans
-from policyqa.qa.compose import Scored, Selected
+from policyqa.qa.compose import Scored, Selected, heading_of, top_heading
 from policyqa.qa.features import CANDIDATE_FEATURES, bigrams, context_coverage, coverage
 from policyqa.qa.llm import chinese_number
 
@@ -134,11 +134,6 @@ def _best(logits: np.ndarray, sc: Scored, ok) -> int | None:
     return None
 
 
-def _heading(h: Hit) -> str:
-    parts = [p for p in h.chunk.section.split(" > ") if p]
-    return parts[-1] if parts else ""
-
-
 def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], allow=None, shapes: Shapes | None = None) -> list[Selected]:
     """The responsible unit of the item that matches the question's topic ([] when none is stated)."""
     s = shapes or load_shapes()
@@ -166,18 +161,18 @@ def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
         a = assigned(segments, n) if n is not None else None
         if a is not None:
             topic = next((ch for ch in chunks if article_of(ch.section, ch.text) == n), None)
-            intro = _heading(Hit(chunk=topic, score=0.0, rank=0)) if topic is not None else _heading(h)
+            intro = heading_of(Hit(chunk=topic, score=0.0, rank=0)) if topic is not None else heading_of(h)
             return [Selected(h, h.chunk.text[a.start:a.end], prob, intro=intro, kind="note", start=-1)]
     if c.kind == "note":  # the note of the passage whose heading matches the topic
-        return [Selected(h, c.text, prob, intro=h.chunk.section.split(" > ")[0], kind="note", start=-1)]
+        return [Selected(h, c.text, prob, intro=top_heading(h), kind="note", start=-1)]
     if s.unit_marker.search(c.text):  # the item names its unit itself
         return [Selected(h, c.text.strip(), prob, kind=c.kind, start=c.start)]
     own = _unit_sentence(h.chunk.text, c.start, s)  # …or in another sentence of the same item
     if own is not None:
         a, b = own
-        return [Selected(h, h.chunk.text[a:b].strip(), prob, intro=_heading(h), kind="note", start=-1)]
+        return [Selected(h, h.chunk.text[a:b].strip(), prob, intro=heading_of(h), kind="note", start=-1)]
     if h.chunk.responsible:  # the note governing its passage (牵头单位：…；责任单位：…)
-        return [Selected(h, h.chunk.responsible, prob, intro=h.chunk.section.split(" > ")[0], kind="note", start=-1)]
+        return [Selected(h, h.chunk.responsible, prob, intro=top_heading(h), kind="note", start=-1)]
     art = article_of(h.chunk.section, h.chunk.text)
     if art is None:
         return []
@@ -190,7 +185,7 @@ def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
         return []
     ch, a = found
     hit = Hit(chunk=ch, score=h.score, rank=h.rank)
-    return [Selected(hit, ch.text[a.start:a.end], prob, intro=_heading(h), kind="note", start=-1)]
+    return [Selected(hit, ch.text[a.start:a.end], prob, intro=heading_of(h), kind="note", start=-1)]
 
 
 def topic_article(q, chunks: Sequence, exclude: int | None = None, above: int = 1) -> int | None:
@@ -433,7 +428,7 @@ def _continued(h: Hit, chunks: Sequence, prob: float, limit: int) -> list[Select
         hit = Hit(chunk=nxt, score=0.0, rank=h.rank)
         for a, b in zip(starts, starts[1:] + [None]):
             e = b if b is not None else (text.find("\n", a) if "\n" in text[a:] else len(text))
-            out.append(Selected(hit, text[a:e].strip().rstrip("；;"), prob, intro=_heading(h), kind="item", start=a))
+            out.append(Selected(hit, text[a:e].strip().rstrip("；;"), prob, intro=heading_of(h), kind="item", start=a))
         if text[e:].strip():
             break  # the enumeration ends inside this passage
         cur = nxt
@@ -448,7 +443,7 @@ def _items_of(h: Hit, prob: float, s: Shapes | None = None) -> list[Selected]:
     """The numbered items of a passage; else the 「；」-separated clauses after an intro
     such as 「有下列情形之一的，调出培育库：A的；B的；C的。」."""
     text = h.chunk.text
-    heading = _heading(h)
+    heading = heading_of(h)
     spans = item_spans(text)
     if len(spans) < 2:
         m = _INTRO_COLON.search(text)
