@@ -80,6 +80,9 @@ class Cues:
     rule_marker: re.Pattern = re.compile("(?!)")  # 不得, 除外, 按差额 …: a clause states a permission or restriction
     qualifier: re.Pattern = re.compile("(?!)")  # 差额, 只奖励一次 …: a short sentence qualifies the rule before it
     rule_modal: re.Pattern = re.compile("(?!)")  # 能, 可以: with a yes-or-no end (吗), a clause asks whether something is allowed
+    # a word that asks whether something is allowed or excluded (能不能, 可以, 不能, 不予 …: rule_asked, rule_modals,
+    # exclusion_negations): how the question asks, not what it is about
+    asking_word: re.Pattern = re.compile("(?!)")
     yes_no_ends: tuple[str, ...] = ()
     amount_ask: re.Pattern = re.compile("(?!)")  # 多少, 标准 …: with a money word, the question asks an amount
     money_yes_no: re.Pattern = re.compile("(?!)")  # 有没有, 有…吗: with a money word, whether there is money: an amount
@@ -176,6 +179,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         rule_marker=re.compile(_alt(d["rule_markers"])) if d.get("rule_markers") else re.compile("(?!)"),
         qualifier=re.compile(_alt(d["qualifier_words"])) if d.get("qualifier_words") else re.compile("(?!)"),
         rule_modal=re.compile(_alt(d["rule_modals"])) if d.get("rule_modals") else re.compile("(?!)"),
+        asking_word=_words(d, "rule_asked", "rule_modals", "exclusion_negations", "exclusion_negations_after"),
         yes_no_ends=tuple(d.get("yes_no_ends", ())),
         amount_ask=re.compile(_alt(d["money_amount_asks"]), re.I) if d.get("money_amount_asks") else re.compile("(?!)"),
         money_yes_no=re.compile("|".join([_alt(d.get("money_yes_no", []))] + [
@@ -183,6 +187,12 @@ def load_cues(path: str | Path = DATA) -> Cues:
             "有[^，,。；;？?]{0,10}(?<![什怎这那多])(?:" + _alt(d["yes_no_ends"]) + r")(?=[？?，,。；;！!\s]|$)" if d.get("yes_no_ends") else "(?!)"])),
         **_exclusion(d),
     )
+
+
+def _words(d: Mapping, *keys: str) -> re.Pattern:
+    """The words of the ``cues.json`` lists ``keys`` as one pattern (never matching when they are empty)."""
+    words = [w for k in keys for w in d.get(k, ())]
+    return re.compile(_alt(words), re.I) if words else re.compile("(?!)")
 
 
 def _exclusion(d: Mapping) -> dict[str, re.Pattern]:

@@ -200,13 +200,16 @@ def joined_passages(hits: Sequence[Hit]) -> str:
 
 def region_absent_terms(q: Query, region_texts: Sequence[str], outside_text: str) -> list[str]:
     """The question's topic words (two characters or more, not asking for a figure, not
-    generic, without digits: an amount the asker states is their situation, not the topic)
+    generic, not a word asking whether something is allowed or excluded (不能, 可否: how the
+    question asks, which the region writes as 不予 or 不得), without digits: an amount the
+    asker states is their situation, not the topic)
     that no text of ``region_texts`` (the asked region's documents, lower case) states,
     itself, by a synonym, as an abbreviation's full form or with its two words apart in one
     sentence (贷款贴息 in 「新增贷款…给予贴息」), while ``outside_text`` (the
     other regions' best passages) does: the question is about a rule of another place (a
     region trap) or about something the place has no rule on."""
     out = outside_text.lower()
+    asking = load_cues().asking_word
     alts = q.alts or ((),) * len(q.tokens)
     asks = q.asks or ("",) * len(q.tokens)
 
@@ -214,7 +217,7 @@ def region_absent_terms(q: Query, region_texts: Sequence[str], outside_text: str
         return t in low or any(x in low for x in a) or (len(t) >= 3 and abbreviates(t, low)) or written_apart(t, low)
 
     return [t for t, a, k in zip(q.tokens, alts, asks)
-            if len(t) >= 2 and not k and not any(ch.isdigit() for ch in t) and token_weight(t) > GENERIC_WEIGHT
+            if len(t) >= 2 and not k and not any(ch.isdigit() for ch in t) and token_weight(t) > GENERIC_WEIGHT and not asking.fullmatch(t)
             and states(t, a, out) and not any(states(t, a, x) for x in region_texts)]
 
 
