@@ -362,6 +362,7 @@ def root_ids(questions: Sequence[Question]) -> dict[str, str]:
 
 TRIM_UNITS = 3  # units per question whose runs are trimming examples: the selector's best sentences
 TRIM_MIN_GRID = (0.5, 0.6, 0.7, 0.8)  # probabilities a run needs, compared end to end on the tune halves
+LIST_MIN_GRID = (0.6, 0.8, 0.9, 0.95)  # probabilities a further unit of a list answer needs (compared end to end, as TRIM_MIN_GRID)
 TRIM_C = 0.1  # inverse regularisation of the trimmer's logistic regression
 
 
@@ -664,7 +665,7 @@ def train(team_path: str, ncp_path: str, ncp_corpus: str, cache: Path, out_dir: 
             trimmer = replace(trimmer, params={"trim_min": trim_min})
             _write(trimmer, out_dir / "trimmer.json", trained_on=trained_on, fit=trim_info, embedding_model=emb_name, command="policyqa train")
             load_model.cache_clear()
-            for list_min in (0.6, 0.8):
+            for list_min in LIST_MIN_GRID:
                 p = {**params, "list_min": list_min}
                 s = _tune_score({"team": (b_store, team), "ncp": (n_store, ncp), **({"dev": (d_store, dev)} if dev else {})}, out_dir, p)
                 score = (s["team"]["facts_all"] or 0) + (s["ncp"]["rouge_l"] or 0) + (s.get("dev", {}).get("facts_all") or 0)
