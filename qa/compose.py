@@ -241,8 +241,27 @@ class ExtractiveComposer:
             return Selected(h, c.text, prob, intro=top_heading(h), kind="note", start=-1)
         text, _, start = self._trim(sc, i)
         text, start = self._drop_restatement(sc, text, start)
+        text = self._with_next(sc, i, text)
         lead = cases_intro(h.chunk.text, start) if start > 0 else ""
         return Selected(h, text, prob, kind=c.kind, start=start, lead=lead if lead and lead not in text else "")
+
+    def _with_next(self, sc: Scored, i: int, text: str) -> str:
+        """A unit that only says again what the question asks (「市自来水集团调整了疫情防控期间查表、
+        送单等业务的服务方式」 for 「…如何调整…服务方式？」: at least ``restate`` of its character
+        bigrams are the question's, and it states no figure the question asks) announces the answer
+        that follows it: the next unit of its passage is quoted with it."""
+        from policyqa.qa.features import restates
+
+        limit = float(self.params.get("restate", 1.1))
+        c = sc.cands[i]
+        if limit > 1.0 or sc.query.wants_list or c.kind not in ("sentence", "item") or restates(sc.query, text) < limit:
+            return text
+        if set(sc.query.kinds) & present_kinds(text, self.cues):
+            return text
+        after = [d for d in sc.cands if d.hit == c.hit and d.kind in ("sentence", "item") and d.start >= c.end and not d.host]
+        if not after:
+            return text
+        return text + min(after, key=lambda d: d.start).text
 
     def _drop_restatement(self, sc: Scored, text: str, start: int) -> tuple[str, int]:
         """Leading clauses that only restate the question are not the answer
