@@ -248,8 +248,8 @@ class ExtractiveComposer:
     def _with_next(self, sc: Scored, i: int, text: str) -> str:
         """A unit that only says again what the question asks (「市自来水集团调整了疫情防控期间查表、
         送单等业务的服务方式」 for 「…如何调整…服务方式？」: at least ``restate`` of its character
-        bigrams are the question's, and it states no figure the question asks) announces the answer
-        that follows it: the next unit of its passage is quoted with it."""
+        bigrams are the question's, it states no figure the question asks and has no word of its
+        own) announces the answer that follows it: the next unit of its passage is quoted with it."""
         from policyqa.qa.features import restates
 
         limit = float(self.params.get("restate", 1.1))
@@ -258,6 +258,8 @@ class ExtractiveComposer:
             return text
         if set(sc.query.kinds) & present_kinds(text, self.cues):
             return text
+        if any(t not in sc.query.text for t in self.tokenize(text) if len(t) >= 2 and t not in self.cues.generic):
+            return text  # a word of its own (「红、橙、黄、绿四色」 for 「哪四种颜色」): it answers
         after = [d for d in sc.cands if d.hit == c.hit and d.kind in ("sentence", "item") and d.start >= c.end and not d.host]
         if not after:
             return text

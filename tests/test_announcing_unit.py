@@ -17,11 +17,11 @@ TEXT = ("企业办理奖补申报的方式作了调整。企业登录“高台�
         "对设备投资额300万元以上的技术改造项目，按设备投资额的6%给予补助。")
 
 
-def _quoted(question: str, first: str) -> str:
-    """The text quoted when the unit starting with ``first`` is the selector's best."""
+def _quoted(question: str, first: str, passage: str = TEXT) -> str:
+    """The text quoted from ``passage`` when its unit starting with ``first`` is the selector's best."""
     tok = jieba_tokenizer().tokenize
     composer = ExtractiveComposer(tok, trimmer=None)
-    hit = Hit(chunk=Chunk(chunk_id="c", doc_id="d", section="前言", text=TEXT, start=0, end=len(TEXT), header="《高台县通知》"), score=1.0, rank=1)
+    hit = Hit(chunk=Chunk(chunk_id="c", doc_id="d", section="前言", text=passage, start=0, end=len(passage), header="《高台县通知》"), score=1.0, rank=1)
     cands = candidates([hit])
     logits = np.array([5.0 if c.text.startswith(first) else 0.0 for c in cands])
     sc = Scored(composer.query(question), [hit], cands, logits)
@@ -36,6 +36,12 @@ def test_a_unit_restating_the_question_is_quoted_with_what_follows():
 def test_a_unit_saying_something_of_its_own_is_the_answer():
     text = _quoted("企业怎么在线填报奖补申请？", "企业登录")
     assert "高台惠企通" in text and "6%" not in text
+
+
+def test_a_restating_unit_with_a_word_of_its_own_answers():
+    own = "企业办理奖补申报的方式作了调整，改为网上办理。"
+    text = _quoted("企业办理奖补申报的方式作了什么调整？", "企业办理", own + TEXT.split("。", 1)[1])
+    assert text.endswith("改为网上办理。") and "不再报送" not in text  # 网上办理 is its own: it answers
 
 
 def test_a_unit_stating_the_asked_figure_is_not_extended():
