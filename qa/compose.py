@@ -23,7 +23,8 @@ from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import _CONDITION_END, Candidate, candidates, cases_intro
 from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, load_cues, names_word, present, present_kinds, token_weight
-from policyqa.qa.features import CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query
+from policyqa.qa.features import (CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query,
+                                  restates)
 from policyqa.qa.model import LinearModel, load_model
 from policyqa.qa.tiers import amount_ranges, applies, stated_amounts
 from policyqa.qa.trim import Trimmer, allowed_runs, default_trimmer, trim_features
@@ -250,8 +251,6 @@ class ExtractiveComposer:
         送单等业务的服务方式」 for 「…如何调整…服务方式？」: at least ``restate`` of its character
         bigrams are the question's, it states no figure the question asks and has no word of its
         own) announces the answer that follows it: the next unit of its passage is quoted with it."""
-        from policyqa.qa.features import restates
-
         limit = float(self.params.get("restate", 1.1))
         c = sc.cands[i]
         if limit > 1.0 or sc.query.wants_list or c.kind not in ("sentence", "item") or restates(sc.query, text) < limit:

@@ -217,8 +217,8 @@ def region_absent_terms(q: Query, region_texts: Sequence[str], outside_text: str
         return t in low or any(x in low for x in a) or (len(t) >= 3 and abbreviates(t, low)) or written_apart(t, low)
 
     return [t for t, a, k in zip(q.tokens, alts, asks)
-            if len(t) >= 2 and not k and not any(ch.isdigit() for ch in t) and token_weight(t) > GENERIC_WEIGHT and not asking.fullmatch(t)
-            and states(t, a, out) and not any(states(t, a, x) for x in region_texts)]
+            if len(t) >= 2 and not k and not any(ch.isdigit() for ch in t) and token_weight(t) > GENERIC_WEIGHT
+            and not asking.fullmatch(t) and states(t, a, out) and not any(states(t, a, x) for x in region_texts)]
 
 
 def region_absent(q: Query, region_texts: Sequence[str], outside_text: str) -> float:
