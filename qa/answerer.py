@@ -32,7 +32,7 @@ from policyqa.qa.compose import ExtractiveComposer, Scored, Selected, beyond_hea
 from policyqa.qa.cues import asked_kinds, asks_exclusion, asks_list, comparison_topic, full_forms, present_kinds, states_exclusion, with_synonyms
 from policyqa.qa.decision import Decision, Reason, RegionPart
 from policyqa.qa.features import (ANSWERABILITY_FEATURES, CANDIDATE_FEATURES, TermStats, answerability_features, document_texts,
-                                  coverage, joined_passages, region_absent)
+                                  coverage, joined_passages, region_absent, unknown_terms, weight_share)
 from policyqa.qa.glossary import with_chinese_terms
 from policyqa.qa.guard import check_question
 from policyqa.qa.model import LinearModel, load_model
@@ -613,6 +613,7 @@ class Answerer(FollowupSteps):
         if region_docs and not regional:
             regional = newer_first(self.docs, self._search(resolved, k=top_k, filters=Filters(doc_ids=tuple(region_docs))), resolved)
         region_only: list[Selected] = []
+        unknown: tuple[str, ...] = ()  # asked words the knowledge base never writes (:meth:`_unknown`)
         answered: Decision | None = None  # the region's own answer, held back while another region's is looked at
         p_region = 0.0
         others = [h for h in hits if h.chunk.doc_id not in region_docs][:top_k]
@@ -632,7 +633,10 @@ class Answerer(FollowupSteps):
                                         region_has_docs=self._has_own(region_docs),
                                         named_in_text=any(s.hit.chunk.doc_id in in_text for s in selected))
                     if not self._elsewhere(gq, region_docs, others):
-                        return answered
+                        unknown = self._unknown(gq, region_docs, others)
+                        if not unknown:
+                            return answered
+                        answered = None  # nothing in the knowledge base is about it: the clause is only the nearest
                 region_only = selected[:1]
             elif (part := self._partial(gq, regional, english, outside=others)) is not None:
                 if part.reason == Reason.ANSWERED:
@@ -660,6 +664,10 @@ class Answerer(FollowupSteps):
                     shown.add(self._place_of(pool[0].chunk.doc_id))
         if answered is not None and not selected:  # no other region states it either: the region's own answer
             return answered
+        if unknown and region_only:  # the place's nearest clause, first, under a lead naming the unknown words
+            placed = [self._placed(s.hit.chunk.doc_id) for s in selected]
+            return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=self._has_own(own_docs),
+                            p_answerable=p_region, unplaced=not all(placed), other_regions=any(placed), own_closest=True, unknown=unknown)
         if region_only and not selected:
             return Decision(Reason.PARTIAL, tuple(region_only), regions=names, missing=tuple(self._missing(gq, region_only)), p_answerable=p_region,
                             region_has_docs=self._has_own(region_docs), named_in_text=any(s.hit.chunk.doc_id in in_text for s in region_only))
@@ -745,6 +753,19 @@ class Answerer(FollowupSteps):
         if self.region_absent_min is None or not others or not region_docs:
             return False
         return region_absent(q, self._doc_texts(region_docs), joined_passages(others)) >= self.region_absent_min
+
+    def _unknown(self, q, region_docs: Sequence[str], others: Sequence[Hit]) -> tuple[str, ...]:
+        """The question's topic words that the knowledge base never writes (:func:`unknown_terms`)
+        when they weigh at least ``region_absent_min`` of it, as :meth:`_elsewhere`'s words
+        written elsewhere do; else ().  「宿迁对企业招用残疾人有什么补贴？」: no document mentions
+        残疾人, so 宿迁's clause on 补助 is its nearest text, not a rule on it."""
+        if self.region_absent_min is None or not region_docs:
+            return ()
+        self._prepare()
+        if self.composer.stats is None:
+            return ()
+        terms = unknown_terms(q, self._doc_texts(region_docs), joined_passages(others), self.composer.stats)
+        return tuple(terms) if weight_share(q, terms) >= self.region_absent_min else ()
 
     def _from_items(self, question: str, text: str, resolved: str, history, filters: Filters | None, t0: float) -> Answer | None:
         """An eligibility question answered through matching, or a comparison across

@@ -84,6 +84,8 @@ class Cues:
     # exclusion_negations): how the question asks, not what it is about
     asking_word: re.Pattern = re.compile("(?!)")
     yes_no_ends: tuple[str, ...] = ()
+    topic_tags: frozenset[str] = frozenset()  # n, vn, l …: jieba tags of words that can name a topic
+    function_chars: frozenset[str] = frozenset()  # 能, 对, 在 …: grammar characters jieba's HMM may glue to a word
     amount_ask: re.Pattern = re.compile("(?!)")  # 多少, 标准 …: with a money word, the question asks an amount
     money_yes_no: re.Pattern = re.compile("(?!)")  # 有没有, 有…吗: with a money word, whether there is money: an amount
     excluded_before: re.Pattern = re.compile("(?!)")  # 不得享受, 不能申报 …: a negation, then a benefit verb
@@ -181,6 +183,8 @@ def load_cues(path: str | Path = DATA) -> Cues:
         rule_modal=re.compile(_alt(d["rule_modals"])) if d.get("rule_modals") else re.compile("(?!)"),
         asking_word=_words(d, "rule_asked", "rule_modals", "exclusion_negations", "exclusion_negations_after"),
         yes_no_ends=tuple(d.get("yes_no_ends", ())),
+        function_chars=frozenset(d.get("function_chars", "")),
+        topic_tags=frozenset(d.get("topic_tags", ())),
         amount_ask=re.compile(_alt(d["money_amount_asks"]), re.I) if d.get("money_amount_asks") else re.compile("(?!)"),
         money_yes_no=re.compile("|".join([_alt(d.get("money_yes_no", []))] + [
             # the particle ends its clause (not the 么 of 什么 or 怎么)

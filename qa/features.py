@@ -42,6 +42,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from policyqa.index.types import Hit
+from policyqa.index.word_tags import word_tag
 from policyqa.qa.candidates import Candidate, cases_intro
 from policyqa.qa.cues import (FIGURE_KINDS, GENERIC_WEIGHT, Cues, abbreviates, asked_kinds, asks_list, asks_rule, has_number, load_cues, present,
                               present_kinds, states_exclusion, token_weight, written_apart)
@@ -209,25 +210,72 @@ def region_absent_terms(q: Query, region_texts: Sequence[str], outside_text: str
     other regions' best passages) does: the question is about a rule of another place (a
     region trap) or about something the place has no rule on."""
     out = outside_text.lower()
+    return [t for t, a in topic_words(q) if _states(t, a, out) and not any(_states(t, a, x) for x in region_texts)]
+
+
+def topic_words(q: Query) -> list[tuple[str, tuple[str, ...]]]:
+    """The question's topic words with their synonyms: two characters or more, not asking for a
+    figure, not generic, not a word asking whether something is allowed or excluded (不能, 可否:
+    how the question asks, which a document writes as 不予 or 不得), without digits (an amount
+    the asker states is their situation, not the topic)."""
     asking = load_cues().asking_word
     alts = q.alts or ((),) * len(q.tokens)
     asks = q.asks or ("",) * len(q.tokens)
-
-    def states(t: str, a, low: str) -> bool:  # as cues.present: itself, a synonym, an abbreviation, its words apart
-        return t in low or any(x in low for x in a) or (len(t) >= 3 and abbreviates(t, low)) or written_apart(t, low)
-
-    return [t for t, a, k in zip(q.tokens, alts, asks)
+    return [(t, a) for t, a, k in zip(q.tokens, alts, asks)
             if len(t) >= 2 and not k and not any(ch.isdigit() for ch in t) and token_weight(t) > GENERIC_WEIGHT
-            and not asking.fullmatch(t) and states(t, a, out) and not any(states(t, a, x) for x in region_texts)]
+            and not asking.fullmatch(t)]
+
+
+def _states(t: str, a, low: str) -> bool:
+    """As cues.present: the word itself, a synonym, an abbreviation's full form, its two words apart."""
+    return t in low or any(x in low for x in a) or (len(t) >= 3 and abbreviates(t, low)) or written_apart(t, low)
+
+
+def unknown_terms(q: Query, region_texts: Sequence[str], outside_text: str, stats: TermStats) -> list[str]:
+    """The question's topic words (:func:`topic_words`) that the whole knowledge base never
+    writes: no indexed passage has the word or a synonym among its tokens (``stats``), and
+    neither the asked region's documents (``region_texts``) nor the other regions' best
+    passages (``outside_text``) state it in any form.  A question about such a word
+    (残疾人, 公积金 asked of a place whose rules never mention them) has no rule anywhere, so
+    a clause of the place's that shares its other words is the nearest text, not its answer.
+    Only dictionary words that can name a topic count (nouns, by jieba's tags; not 去年, 准备,
+    头一回, nor jieba's HMM guesses: 局管, 特心), and a known word with a grammar character
+    glued on (费能) is known."""
+    out = outside_text.lower()
+    texts = (out, *region_texts)
+    c = load_cues()
+    grammar = c.function_chars
+
+    def known(t: str, a=()) -> bool:
+        return any(stats.df.get(x, 0) for x in (t, *a)) or any(_states(t, a, x) for x in texts)
+
+    def glued(t: str) -> bool:  # a known word with a grammar character jieba's HMM stuck to it (费能, 在霁川)
+        core = t
+        while core and core[0] in grammar:
+            core = core[1:]
+        while core and core[-1] in grammar:
+            core = core[:-1]
+        return core != t and (not core or known(core))
+
+    def thing(t: str) -> bool:  # a dictionary word that can name a topic (jieba's tags): not 去年, 准备, 头一回, 哪几个,
+        # nor a word for money (补贴: the kind of benefit asked, which documents write as 奖补, 贴息 …)
+        return word_tag(t) in c.topic_tags and not c.question_word.search(t) and not c.money_topic.fullmatch(t)
+
+    return [t for t, a in topic_words(q) if not known(t, a) and not glued(t) and thing(t)]
+
+
+def weight_share(q: Query, terms) -> float:
+    """IDF-weighted share of the question's words that are among ``terms`` (0..1)."""
+    total = sum(q.weights)
+    if total <= 0:
+        return 0.0
+    terms = set(terms)
+    return sum(w for t, w in zip(q.tokens, q.weights) if t in terms) / total
 
 
 def region_absent(q: Query, region_texts: Sequence[str], outside_text: str) -> float:
     """IDF-weighted share of the question's words that are :func:`region_absent_terms` (0..1)."""
-    total = sum(q.weights)
-    if total <= 0:
-        return 0.0
-    terms = set(region_absent_terms(q, region_texts, outside_text))
-    return sum(w for t, w in zip(q.tokens, q.weights) if t in terms) / total
+    return weight_share(q, region_absent_terms(q, region_texts, outside_text))
 
 
 def bm25(q: Query, text: str, avg_len: float = 60.0, k1: float = 1.2, b: float = 0.75) -> float:
