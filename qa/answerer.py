@@ -639,10 +639,12 @@ class Answerer(FollowupSteps):
                         answered = None  # nothing in the knowledge base is about it: the clause is only the nearest
                 region_only = selected[:1]
             elif (part := self._partial(gq, regional, english, outside=others)) is not None:
-                if part.reason == Reason.ANSWERED:
+                if part.reason == Reason.ANSWERED and not (unknown := self._unknown(gq, region_docs, others)):
                     return replace(part, regions=names, region_has_docs=self._has_own(region_docs),
                                    named_in_text=any(s.hit.chunk.doc_id in in_text for s in part.selected))
                 region_only, p_region = list(part.selected), part.p_answerable or 0.0
+        if region_only and not unknown:  # its closest clause, the figure asked not stated: about a word no document writes?
+            unknown = self._unknown(gq, region_docs, others)
         selected: list[Selected] = []
         others = [h for h in hits if h.chunk.doc_id not in own_docs][:top_k]  # (with those read as the place's)
         preferred = [h for h in hits if h.chunk.doc_id in prefer and h.chunk.doc_id not in own_docs][:top_k]

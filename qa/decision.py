@@ -131,7 +131,7 @@ def region_note(d: Decision) -> str | None:
     if not d.selected:
         return f"{names}的文件中没有找到这项具体规定。"
     if d.unknown:  # nothing anywhere names it: the place's nearest clause, and other places' if any
-        words = "、".join(f"「{w}」" for w in d.unknown)
+        words = "、".join(f"「{w}」" for w in d.unknown if not any(w != v and w in v for v in d.unknown))  # 公积金, not 公积 too
         others = len(d.selected) > (1 if d.own_closest else 0)
         return (f"知识库的文件都没有提到{words}，{names}的文件中没有找到针对它的规定"
                 + ("；最前面一条是其文件中最接近的内容，是否适用请核对" if d.own_closest else "") + "。"

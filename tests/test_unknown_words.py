@@ -9,6 +9,7 @@ renovation, 入规, talent; 泾川: digital workshops, trade fairs, loan interes
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -67,12 +68,15 @@ def answerer(tmp_path_factory):
     return a
 
 
-@pytest.mark.parametrize("question", ["岚皋县对企业招用退役军人有什么补贴？", "岚皋县企业给职工交住房公积金有没有补贴？"])
+@pytest.mark.parametrize("question", ["岚皋县对企业招用退役军人有什么补贴？", "岚皋县企业给职工交住房公积金有没有补贴？",
+                                      "岚皋县企业缴纳住房公积金，单位缴存比例是多少？"])  # a figure asked of it
 def test_the_place_s_nearest_clause_is_shown_as_nearest_not_as_the_rule(answerer, question):
     a = answerer.answer(question)
     assert not a.refused and a.decision == Reason.REFUSED_REGION.value
     assert a.region_note and "没有找到针对它的规定" in a.region_note and "没有提到" in a.region_note
     assert a.citations and a.citations[0].doc_id == LANGAO  # its own nearest clause comes first
+    named = re.findall("「([^」]+)」", a.region_note)
+    assert named and not any(w != v and w in v for w in named for v in named)  # each word once, not its parts too
 
 
 @pytest.mark.parametrize("question, fact", [("岚皋县企业技术改造补助比例是多少？", "9%"),
