@@ -666,10 +666,11 @@ class Answerer(FollowupSteps):
                     shown.add(self._place_of(pool[0].chunk.doc_id))
         if answered is not None and not selected:  # no other region states it either: the region's own answer
             return answered
-        if unknown and region_only:  # the place's nearest clause, first, under a lead naming the unknown words
-            placed = [self._placed(s.hit.chunk.doc_id) for s in selected]
-            return Decision(Reason.REFUSED_REGION, tuple(region_only + selected), regions=names, region_has_docs=self._has_own(own_docs),
-                            p_answerable=p_region, unplaced=not all(placed), other_regions=any(placed), own_closest=True, unknown=unknown)
+        if unknown and region_only:
+            # the place's nearest clause under a lead naming the unknown words; no other place's rule follows:
+            # none is about a word no document writes
+            return Decision(Reason.REFUSED_REGION, tuple(region_only), regions=names, region_has_docs=self._has_own(own_docs),
+                            p_answerable=p_region, own_closest=True, unknown=unknown)
         if region_only and not selected:
             return Decision(Reason.PARTIAL, tuple(region_only), regions=names, missing=tuple(self._missing(gq, region_only)), p_answerable=p_region,
                             region_has_docs=self._has_own(region_docs), named_in_text=any(s.hit.chunk.doc_id in in_text for s in region_only))

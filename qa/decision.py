@@ -130,12 +130,9 @@ def region_note(d: Decision) -> str | None:
         return f"知识库中没有{names}的政策文件，{_others_text(d, names)}" if d.selected else f"知识库中没有{names}的政策文件。"
     if not d.selected:
         return f"{names}的文件中没有找到这项具体规定。"
-    if d.unknown:  # nothing anywhere names it: the place's nearest clause, and other places' if any
+    if d.unknown:  # nothing anywhere names it: the place's nearest clause only
         words = "、".join(f"「{w}」" for w in d.unknown if not any(w != v and w in v for v in d.unknown))  # 公积金, not 公积 too
-        others = len(d.selected) > (1 if d.own_closest else 0)
-        return (f"知识库的文件都没有提到{words}，{names}的文件中没有找到针对它的规定"
-                + ("；最前面一条是其文件中最接近的内容，是否适用请核对" if d.own_closest else "") + "。"
-                + (_others_text(d, names) if others else ""))
+        return f"知识库的文件都没有提到{words}，{names}的文件中没有找到针对它的规定；下面是其文件中最接近的内容，是否适用请核对。"
     if d.missing:  # the region's own closest clause is listed first
         return (f"{names}的文件中没有找到这项具体规定（最前面一条是其文件中最接近的内容，没有写明{missing_text(d.missing)}）。"
                 + _others_text(d, names))
