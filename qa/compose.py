@@ -22,9 +22,9 @@ from policyqa.corpus.chunk import PREAMBLE
 from policyqa.corpus.types import DocMeta
 from policyqa.index.types import Hit
 from policyqa.qa.candidates import _CONDITION_END, Candidate, candidates, cases_intro
-from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, load_cues, names_word, present, present_kinds, token_weight
-from policyqa.qa.features import (CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, make_query,
-                                  restates)
+from policyqa.qa.cues import FIGURE_KINDS, GENERIC_WEIGHT, Cues, load_cues, names_word, present, present_kinds, states_exclusion, token_weight
+from policyqa.qa.features import (CANDIDATE_FEATURES, Query, Reference, TermStats, candidate_features, candidate_features_ref, context_coverage, item_words,
+                                  make_query, restates)
 from policyqa.qa.model import LinearModel, load_model
 from policyqa.qa.tiers import amount_ranges, applies, stated_amounts
 from policyqa.qa.trim import Trimmer, allowed_runs, default_trimmer, trim_features
@@ -176,6 +176,7 @@ class ExtractiveComposer:
         by_figure = i
         i = self._topic_first(sc, i, ok)
         i = self._stated_tier(sc, i, ok)
+        i = self._item_asked(sc, i, ok)
         out = [self._selected(sc, i)]
         first = sc.cands[i]
         kinds_first = present_kinds(first.text, self.cues)
@@ -211,6 +212,38 @@ class ExtractiveComposer:
         fits = [j for j, c in enumerate(sc.cands) if j != i and _siblings(home, sc.hits[c.hit].chunk) and ok(c)
                 and applies(amounts, amount_ranges(c.text))]
         return max(fits, key=lambda j: sc.logits[j]) if fits else i
+
+    def _item_asked(self, sc: Scored, i: int, ok) -> int:
+        """When the chosen unit states the asked amount or rate (cues.json ``item_figure_kinds``)
+        for a sibling of the item asked (「主导制定国家标准、行业标准的企业…50万元、20万元」 for
+        团体标准), the unit of the same document that names the item and states no amount, rate
+        or other figure asked (「主导制定团体标准的奖励办法…另行制定」), best scored first: it
+        states a word of the question naming an item that the chosen unit (its title and headings
+        included) does not, and every topic word the chosen one states, and no unit stating the
+        asked figure names all it names (:func:`~policyqa.qa.features.item_words`); it grants
+        something (cues.json ``benefit_words``) and excludes no one.  The answer is then partial:
+        the document gives no figure for the item (a preamble is not a rule)."""
+        q = sc.query
+        kinds = set(q.kinds)
+        granted = self.cues.item_figures  # amount, rate
+        if not kinds & granted or "unit" in kinds or q.wants_list or not kinds & present_kinds(sc.cands[i].text, self.cues):
+            return i
+        doc = sc.hits[sc.cands[i].hit].chunk.doc_id
+        same = [j for j, c in enumerate(sc.cands) if ok(c) and sc.hits[c.hit].chunk.doc_id == doc]
+
+        def text(j: int) -> str:
+            return (sc.hits[sc.cands[j].hit].chunk.header + "\n" + sc.cands[j].text).lower()
+
+        figured = [text(j) for j in same if kinds & present_kinds(sc.cands[j].text, self.cues)]
+        chosen = text(i)
+        for j in sorted(same, key=lambda j: -float(sc.logits[j])):
+            c = sc.cands[j]
+            if (sc.hits[c.hit].chunk.kind == "preamble" or (kinds | granted) & present_kinds(c.text, self.cues)
+                    or not self.cues.benefit.search(c.text) or states_exclusion(c.text, self.cues)):
+                continue
+            if item_words(q, text(j), chosen, figured):
+                return j
+        return i
 
     def _topic_first(self, sc: Scored, i: int, ok) -> int:
         """When the asked figure pulls the choice to a clause about something else, the

@@ -231,6 +231,29 @@ def _states(t: str, a, low: str) -> bool:
     return t in low or any(x in low for x in a) or (len(t) >= 3 and abbreviates(t, low)) or written_apart(t, low)
 
 
+def item_words(q: Query, unit: str, chosen: str, figured: Sequence[str]) -> list[str]:
+    """The words naming the item the question asks, when ``unit`` names it and ``chosen``
+    names a sibling (「主导制定团体标准…」 and 「主导制定国家标准、行业标准…」 for 团体标准): the
+    question's topic words (:func:`topic_words`; not money words such as 奖励, which name the
+    benefit, not the item) that ``unit`` states and ``chosen`` does not,
+    those whose jieba tag can name an item (cues.json ``item_tags``: nouns, and place words such
+    as 境外); none unless ``unit`` states every topic word ``chosen`` states, and ``chosen`` states
+    one at least (a sibling adds to what they share: a unit about something else, or a chosen
+    unit sharing nothing with the question, proves no kinship) and no text of ``figured``
+    (the units stating the kind of figure asked) states every topic word ``unit`` states (then
+    the document gives the item a figure).  All texts lower case, with titles and headings."""
+    c = load_cues()
+    words = [(t, a) for t, a in topic_words(q) if not c.money_topic.fullmatch(t)]  # 奖励, 补贴: the benefit, not the item
+
+    def stated(text: str) -> set[str]:
+        return {t for t, a in words if _states(t, a, text)}
+
+    named, other = stated(unit), stated(chosen)
+    if not other or not other <= named or any(named <= stated(f) for f in figured):
+        return []
+    return [t for t, _ in words if t in named and t not in other and word_tag(t) in c.item_tags]
+
+
 def unknown_terms(q: Query, region_texts: Sequence[str], outside_text: str, stats: TermStats) -> list[str]:
     """The question's topic words (:func:`topic_words`) that the whole knowledge base never
     writes: no indexed passage has the word or a synonym among its tokens (``stats``), and
