@@ -132,7 +132,7 @@ class Pipeline:
             hits = [h for h in self.retriever.search(question, k=max(30, DEFAULT_TOP_K)) if h.chunk.doc_id in own][:DEFAULT_TOP_K]
             hits = hits or self.retriever.search(question, k=DEFAULT_TOP_K, filters=filters)
             hits = with_dense_scores(hits, self.retriever, question)
-            text = strip_regions(question, self.store.docs) or question
+            text = strip_regions(question, self.store.docs, keep=load_cues().abroad) or question
         else:
             hits = with_dense_scores(self.retriever.search(question, k=DEFAULT_TOP_K, filters=filters), self.retriever, question)
         vec = self.retriever.dense.query_vectors([question])[0] if self.retriever.dense is not None else None

@@ -605,7 +605,7 @@ class Answerer(FollowupSteps):
         # judged without the region's name, on the topic alone: within the region's documents every
         # clause states it through its header, so the name is coverage for all of them; other
         # regions' passages lack it by definition
-        general = strip_regions(resolved, self.docs)
+        general = strip_regions(resolved, self.docs, keep=self.cues.abroad)
         gq = replace(self._query(general, q.vector), asked=resolved) if general else q  # the version it names is the whole question's
         in_text = self._named_in_text(gq, [h for h in hits if h.chunk.doc_id not in own_docs][:top_k], regions)
         region_docs = sorted(set(own_docs) | in_text)
@@ -847,7 +847,7 @@ class Answerer(FollowupSteps):
         (the question without its place names, over that region's documents alone): a
         region whose closest clause states no figure of the kind asked is quoted with a
         plain "not stated"; a region whose documents are not about it says so."""
-        general = strip_regions(resolved, self.docs)
+        general = strip_regions(resolved, self.docs, keep=self.cues.abroad)
         # embedded without the place names and the comparing words (区别, 分别 …): each region is judged
         # on the topic alone; the kinds asked and whether a list is asked are the whole question's
         # (comparing rewards asks amounts; 「有啥不同」 asks no list, though 「有啥」 is left)

@@ -88,6 +88,7 @@ class Cues:
     item_tags: frozenset[str] = frozenset()  # topic_tags and s (境外): jieba tags of words that can name an item
     benefit: re.Pattern = re.compile("(?!)")  # 给予, 纳入, 一事一议 …: a unit grants something (benefit_words)
     item_figures: frozenset[str] = frozenset()  # amount, rate: the figures an item of a policy grants (item_figure_kinds)
+    abroad: frozenset[str] = frozenset()  # 香港, 德国 …: places abroad, which documents call 境外 (abroad_places)
     function_chars: frozenset[str] = frozenset()  # 能, 对, 在 …: grammar characters jieba's HMM may glue to a word
     amount_ask: re.Pattern = re.compile("(?!)")  # 多少, 标准 …: with a money word, the question asks an amount
     money_yes_no: re.Pattern = re.compile("(?!)")  # 有没有, 有…吗: with a money word, whether there is money: an amount
@@ -191,6 +192,7 @@ def load_cues(path: str | Path = DATA) -> Cues:
         item_tags=frozenset(d.get("item_tags", ())),
         benefit=_words(d, "benefit_words"),
         item_figures=frozenset(d.get("item_figure_kinds", ())),
+        abroad=frozenset(d.get("abroad_places", ())),
         amount_ask=re.compile(_alt(d["money_amount_asks"]), re.I) if d.get("money_amount_asks") else re.compile("(?!)"),
         money_yes_no=re.compile("|".join([_alt(d.get("money_yes_no", []))] + [
             # the particle ends its clause (not the 么 of 什么 or 怎么)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 from policyqa.corpus.jurisdiction import region_matches
 from policyqa.corpus.regions import Region, find_mentions, parse_region, short_name
@@ -255,11 +255,15 @@ def place_names(question: str, docs: Mapping[str, DocMeta] | None = None) -> lis
     return names
 
 
-def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None) -> str:
+def strip_regions(question: str, docs: Mapping[str, DocMeta] | None = None, keep: Collection[str] = ()) -> str:
     """The question without its place names (亭湖区评上小巨人奖多少 -> 评上小巨人奖多少),
-    including the knowledge base's own places (:func:`kb_places`) when ``docs`` is given."""
+    including the knowledge base's own places (:func:`kb_places`) when ``docs`` is given;
+    the names in ``keep`` stay (places abroad, which the question names as what it is about:
+    「樟树…去香港上市」 asks about 境外上市)."""
     out, pos = [], 0
     for a, b, _ in _place_spans(question, docs):
+        if question[a:b] in keep:
+            continue
         gap = question[pos:a]
         if pos and _JOIN.fullmatch(gap):
             gap = ""  # the word joining two removed places (宿迁和亭湖 -> "")

@@ -8,7 +8,9 @@ answer: not with the sibling's amount (``ExtractiveComposer._item_asked``,
 amount beside siblings with amounts: 团体标准 (另行制定), 境外上市 (一事一议), 创新型中小企业
 (纳入培育库), 订单式培养 (另行制定); and units a question's situation words point to, which must
 not take the rule's place: a definition (设备投资额以…不含税…为准) and a sibling about another
-thing (数字化车间 beside 工业机器人)."""
+thing (数字化车间 beside 工业机器人).  ``tests/data/asked_item_figure/``: a county's listing
+rewards (宜阳县), domestic by stages and abroad by one sum: a place abroad the question names
+(香港) is what it asks about, not a place to take out before judging it on its topic."""
 
 from __future__ import annotations
 
@@ -81,3 +83,29 @@ def test_the_asker_s_situation_words_never_displace_the_rule(answerer, question,
     a = answerer.answer(question)
     assert a.decision == Reason.ANSWERED.value, a.text
     assert figure in body(a)
+
+
+def test_a_place_abroad_is_what_the_question_is_about_not_a_place_to_strip():
+    """「去香港上市」: 香港 is the 境外 the documents write (cues.json abroad_places), kept when the
+    asked place is taken out of the question to judge it on its topic."""
+    from policyqa.qa.cues import load_cues
+    from policyqa.qa.regions import strip_regions
+
+    assert strip_regions("宿迁的企业去香港上市奖多少") == "的企业去上市奖多少"
+    assert strip_regions("宿迁的企业去香港上市奖多少", keep=load_cues().abroad) == "的企业去香港上市奖多少"
+
+
+@pytest.fixture(scope="module")
+def listing(tmp_path_factory):
+    return folder_answerer(Path(__file__).parent / "data" / "asked_item_figure", ["上市", "成功", "挂牌", "奖励"],
+                           tmp_path_factory.mktemp("asked_item_figure") / "index", threshold=0.0)
+
+
+@pytest.mark.parametrize("question", ["宜阳县的企业去香港成功上市，奖多少钱？", "在境外成功上市的话，宜阳县奖励多少？"])
+def test_a_question_about_listing_abroad_gets_the_abroad_rule(listing, question):
+    """「宜阳县的企业去香港成功上市」: judged without 宜阳县 but with 香港 (境外), the rule for listing
+    abroad (150万元), not the domestic 成功上市 stage (200万元) the words 成功上市 match."""
+    a = listing.answer(question)
+    assert a.decision == Reason.ANSWERED.value, a.text
+    assert "150万元" in body(a) and "200万元" not in body(a)
+
