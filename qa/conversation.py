@@ -202,11 +202,16 @@ class FollowupSteps:
         if not hits:
             return None
         sc = self.composer.score(replace(q, kinds=()), hits)
-        i = sc.best(lambda c: not c.host and c.kind in ("sentence", "item") and self._names(obj, c.text))
+        i = sc.best(lambda c: not c.host and c.kind in ("sentence", "item")
+                    and self._names(obj, c.text, sentence_before(sc.hits[c.hit].chunk.text, c.start)))
         if i is None:
             return None
         c = sc.cands[i]
-        sel = [beyond_heading(Selected(sc.hits[c.hit], c.text.strip(), float(1 / (1 + np.exp(-sc.logits[i]))), kind=c.kind, start=c.start))]
+        text, start = c.text.strip(), c.start
+        if not self._names(obj, c.text):  # named with the sentence's earlier clauses: quoted with them, or it says not of what
+            before = sentence_before(sc.hits[c.hit].chunk.text, c.start)
+            text, start = (before + c.text).strip(), c.start - len(before)
+        sel = [beyond_heading(Selected(sc.hits[c.hit], text, float(1 / (1 + np.exp(-sc.logits[i]))), kind=c.kind, start=start))]
         missing = tuple(self._missing(q, sel))
         return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, tuple(sel), missing=missing)
 
@@ -235,11 +240,14 @@ class FollowupSteps:
         words = [t for t in self.tokenize(obj) if len(t) >= 2 and t not in self.cues.generic]
         return any(present(w, joined, self.cues) for w in words)  # one of its words: the documents may name it otherwise (预留 …份额)
 
-    def _names(self, obj: str, text: str) -> bool:
+    def _names(self, obj: str, text: str, before: str = "") -> bool:
         """Whether ``text`` names a follow-up's changed object: the object itself; else every
         slot word it holds (a level by one of its forms: 区级 by 各区, 区财政 …; a rank such
         as 四星 literally) and at least half of its other content words or of their character
-        bigrams (「之后连续3年在库」 in 「此后连续3年在库的」)."""
+        bigrams (「之后连续3年在库」 in 「此后连续3年在库的」).  The other words may be in
+        ``before``, the earlier clauses of ``text``'s sentence, which a clause naming only the
+        slot leaves out (「对新认定的国家级绿色工厂…奖励50万元；新认定为省级的，奖励20万元」
+        names 省级绿色工厂); the slot words must be in ``text`` itself."""
         if not obj or obj in text:
             return bool(obj)
         rest = obj
@@ -249,6 +257,8 @@ class FollowupSteps:
                     if not any(f in text for f in self.cues.level_forms.get(w, (w,))):
                         return False
                     rest = rest.replace(w, " ")
+        if rest != obj:  # a slot word held: the rest of the object may be what the sentence said before it
+            text = before + text
         words = [t for t in dict.fromkeys(self.tokenize(rest)) if len(t) >= 2 and t not in self.cues.generic]
         if not words or sum(w in text for w in words) * 2 >= len(words):
             return True
@@ -258,6 +268,16 @@ class FollowupSteps:
     def _title(self, doc_id: str) -> str:
         m = self.docs.get(doc_id)
         return (m.title if m and m.title else doc_id)
+
+
+def sentence_before(text: str, start: int) -> str:
+    """The earlier clauses of the sentence that ``text[start:]`` continues: from the last
+    sentence end (。！？ or a line break) before ``start``; "" at a sentence's start."""
+    if start <= 0:
+        return ""
+    head = text[:start]
+    cut = max(head.rfind(ch) for ch in "。！？!?\n")
+    return head[cut + 1 :]
 
 
 def repeats(d: Decision, history) -> bool:
