@@ -254,6 +254,15 @@ def item_words(q: Query, unit: str, chosen: str, figured: Sequence[str]) -> list
     return [t for t, _ in words if t in named and t not in other and word_tag(t) in c.item_tags]
 
 
+def about_title(q: Query, title: str) -> bool:
+    """Every topic word of the question (:func:`topic_words`) is stated by ``title`` (a
+    document's title line): the question asks about what the whole document is about, so its
+    words tell none of the document's passages apart."""
+    words = topic_words(q)
+    low = title.lower()
+    return bool(words) and all(_states(t, a, low) for t, a in words)
+
+
 def unknown_terms(q: Query, region_texts: Sequence[str], outside_text: str, stats: TermStats) -> list[str]:
     """The question's topic words (:func:`topic_words`) that the whole knowledge base never
     writes: no indexed passage has the word or a synonym among its tokens (``stats``), and

@@ -29,7 +29,7 @@ from policyqa.index.types import Hit
 from policyqa.qa.articles import article_of, assigned, assignments, referenced
 from policyqa.qa.candidates import item_marks, item_spans
 from policyqa.qa.compose import Scored, Selected, heading_of, top_heading
-from policyqa.qa.features import CANDIDATE_FEATURES, bigrams, context_coverage, coverage
+from policyqa.qa.features import CANDIDATE_FEATURES, about_title, bigrams, context_coverage, coverage
 from policyqa.qa.llm import chinese_number
 
 DATA = Path(__file__).parent / "data" / "shapes.json"
@@ -153,6 +153,11 @@ def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     c = sc.cands[i]
     h = sc.hits[c.hit]
     prob = float(1 / (1 + np.exp(-sc.logits[i])))
+    if c.kind == "note" and coverage(sc.query, top_heading(h)) == 0 and about_title(sc.query, h.chunk.header.split("\n")[0]):
+        governing = _governing_note(sc.query, doc_chunks(h.chunk.doc_id))
+        if governing is not None:  # the section about the topic, which retrieval missed, names its lead unit
+            return [Selected(Hit(chunk=governing, score=h.score, rank=h.rank), governing.responsible, prob,
+                             intro=top_heading(Hit(chunk=governing, score=0.0, rank=0)), kind="note", start=-1)]
     segments = assignments(h.chunk.text, s.assignment_verbs, s.remaining_articles)
     if segments:  # the clause that assigns articles to units was chosen: the unit of the article about the topic
         chunks = doc_chunks(h.chunk.doc_id)
@@ -186,6 +191,32 @@ def responsible(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     ch, a = found
     hit = Hit(chunk=ch, score=h.score, rank=h.rank)
     return [Selected(hit, ch.text[a.start:a.end], prob, intro=heading_of(h), kind="note", start=-1)]
+
+
+def _governing_note(q, chunks: Sequence):
+    """For a question whose words are all the document's title's (「徐州…专精特新企业培育…
+    责任分工方案」 asked 「…专精特新企业培育的牵头单位是谁」: :func:`~policyqa.qa.features.about_title`):
+    of the document's passages with a responsible-unit note (牵头单位：…), the one whose
+    outermost heading covers the question's terms (「一、加强梯度培育管理」) more than any other
+    section's heading does; None when no heading covers them or two cover them alike.  A note
+    governs its section, so the question about the document's own topic is answered with the
+    section named for it, though retrieval ranked other sections' items that mention the words
+    in passing (「…上市培育计划…」 under 「七、特色金融稳企强企」)."""
+    best, top, tie = None, 0.0, False
+    seen = set()
+    for ch in sorted(chunks, key=lambda x: x.start):
+        if not ch.responsible:
+            continue
+        heading = top_heading(Hit(chunk=ch, score=0.0, rank=0))
+        if not heading or heading in seen:
+            continue
+        seen.add(heading)
+        cov = coverage(q, heading)
+        if cov > top + 1e-9:
+            best, top, tie = ch, cov, False
+        elif cov > 0 and abs(cov - top) <= 1e-9:
+            tie = True
+    return None if best is None or tie else best
 
 
 def topic_article(q, chunks: Sequence, exclude: int | None = None, above: int = 1) -> int | None:
