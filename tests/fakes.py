@@ -127,6 +127,18 @@ def body(answer) -> str:
     """An answer's text without its list of sources."""
     return answer.text.split("\n来源：", 1)[0]
 
+
+def converse(answerer, *questions):
+    """The answers to ``questions`` asked in turn, each with the turns before it as history."""
+    from policyqa.qa.types import Turn
+
+    history, answers = [], []
+    for q in questions:
+        a = answerer.answer(q, history=list(history) or None)
+        history.append(Turn(q, a.text, a.resolved_question))
+        answers.append(a)
+    return answers
+
 # --- a four-document corpus ---------------------------------------------------------
 
 VOCABULARY = (

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from fakes import body, folder_answerer
+from fakes import body, converse, folder_answerer
 from policyqa.qa.conversation import sentence_before
-from policyqa.qa.types import Turn
 
 DATA = Path(__file__).parent / "data" / "followup_ellipsis"
 
@@ -24,15 +23,6 @@ DATA = Path(__file__).parent / "data" / "followup_ellipsis"
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory):
     return folder_answerer(DATA, ["绿色工厂", "智能工厂", "技术改造", "奖励"], tmp_path_factory.mktemp("ellipsis") / "index", threshold=0.0)
-
-
-def converse(answerer, *questions):
-    history, answers = [], []
-    for q in questions:
-        a = answerer.answer(q, history=list(history) or None)
-        history.append(Turn(q, a.text, a.resolved_question))
-        answers.append(a)
-    return answers
 
 
 def test_the_earlier_clauses_of_a_sentence():

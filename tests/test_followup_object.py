@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes import folder_answerer
-from policyqa.qa.types import Turn
+from fakes import converse, folder_answerer
 
 DATA = Path(__file__).parent / "data" / "followup"
 
@@ -26,15 +25,6 @@ DATA = Path(__file__).parent / "data" / "followup"
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory):
     return folder_answerer(DATA, ["数字化", "智能工厂", "车间", "配套"], tmp_path_factory.mktemp("followup") / "index", today=lambda: date(2026, 6, 1), threshold=0.0)
-
-
-def converse(answerer, *questions):
-    history, answers = [], []
-    for q in questions:
-        a = answerer.answer(q, history=list(history) or None)
-        history.append(Turn(q, a.text, a.resolved_question))
-        answers.append(a)
-    return answers
 
 
 def body(a) -> str:
