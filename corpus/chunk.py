@@ -74,7 +74,7 @@ class ChunkerConfig:
     min_chars: int = 100
 
     def to_dict(self) -> dict:
-        return {"name": "policyqa-structure", "version": 4, **asdict(self)}
+        return {"name": "policyqa-structure", "version": 5, **asdict(self)}
 
 
 @dataclass

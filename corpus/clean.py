@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from policyqa.corpus.layout import is_page_number, repair_layout
+from policyqa.corpus.layout import is_page_number, repair_layout, split_flattened
 from policyqa.corpus.tables import SEP, linearize_tables
 
 __all__ = [
@@ -187,9 +187,11 @@ def _clean_cell(s: str) -> str:
 
 
 def strip_debris(text: str) -> str:
-    """Drop debris lines, bullets and indentation; keep one blank line at most."""
+    """Drop debris lines, bullets and indentation; keep one blank line at most.
+    A flattened line (a page or document on one line) is first split back at its
+    headings (:func:`policyqa.corpus.layout.split_flattened`)."""
     out: list[str] = []
-    for line in text.split("\n"):
+    for line in (part for raw in text.split("\n") for part in split_flattened(raw)):
         if is_debris_line(line):
             continue
         s = _clean_line(line)

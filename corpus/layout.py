@@ -38,7 +38,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["LayoutConfig", "repair_layout", "display_width", "is_page_number", "is_flattened", "HAN"]
+__all__ = ["LayoutConfig", "repair_layout", "display_width", "is_page_number", "is_flattened", "split_flattened", "HAN"]
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CN_NUM = "一二三四五六七八九十百零〇两"
@@ -111,6 +111,38 @@ def is_flattened(line: str, cfg: LayoutConfig = LayoutConfig()) -> bool:
     """A page or document flattened onto one line: spaces stand before its headings."""
     structural = re.findall(rf" +(?:[{_CN_NUM}]+、|[（(][{_CN_NUM}]+[）)]|第[{_CN_NUM}]+条|\d{{1,2}}[.、])", line)
     return len(structural) >= 2 or (len(line) >= cfg.flattened_chars and len(structural) >= 1)
+
+
+# a heading after the spaces of a flattened line: 一、 （一） 第X条 第X章 …, or a numbered 1. (1) ① (not 3.5)
+_FLAT_HEAD = re.compile(rf"\s+(?=第[{_CN_NUM}\d]+(?:条(?![、，,和及与至或第])|章|节|编|部分)|[{_CN_NUM}]+、|[（(][{_CN_NUM}]+[）)])")
+_FLAT_NUMBERED = re.compile(r"\s+(?=\d{1,3}(?:[.．](?!\d)|、)|[（(]\d{1,3}[）)]|[\u2460-\u2473])")
+_CLAUSE_ENDS = "。！？；;：:!?）)”"
+
+
+def split_flattened(line: str, cfg: LayoutConfig = LayoutConfig()) -> list[str]:
+    """A flattened line (:func:`is_flattened`) split back into lines at its headings.
+
+    The spaces of a page or document flattened onto one line stand for its line
+    breaks; a break is restored where the spaces precede a heading (一、 （一）
+    第X条 第X章), or a numbered item (1. (1) ①) after a sentence or clause end
+    or right after such a heading (「二、稳定就业 1.对…」), so a decimal
+    「3.5亿元」 or a list inside a sentence stays.  Any other line
+    is returned whole.
+    """
+    if not is_flattened(line, cfg):
+        return [line]
+    heads = sorted({m.start() for m in _FLAT_HEAD.finditer(line) if m.start() > 0})
+    cuts = list(heads)
+    for m in _FLAT_NUMBERED.finditer(line):
+        i = m.start()
+        last = max((h for h in heads if h < i), default=-1)
+        after_heading = last >= 0 and i - last <= 31 and not re.search(r"[，,。；;：:]", line[last:i])
+        if i > 0 and (line[i - 1] in _CLAUSE_ENDS or after_heading):
+            cuts.append(i)
+    if not cuts:
+        return [line]
+    cuts = sorted(set(cuts))
+    return [line[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(line)]) if line[a:b].strip()]
 
 
 def _bracket_depths(line: str) -> list[int]:

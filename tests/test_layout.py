@@ -153,3 +153,31 @@ def test_an_enumeration_item_the_wrap_put_at_a_line_start_continues_its_paragrap
     # an item whose predecessor is not in the line before starts its own line
     own = [ln for p in PARAGRAPHS for ln in _wrap(p)] + ["（二）申报年度发生较大及以上生产安全事故的；"]
     assert repair_layout("\n".join(own)).split("\n")[-1] == "（二）申报年度发生较大及以上生产安全事故的；"
+
+
+def test_a_flattened_document_is_split_back_at_its_headings():
+    """A document flattened onto one line (its line breaks turned into spaces, as a
+    web page's text often is) gets its lines back at its headings, so its items are
+    chunked and cited as items: the cleaned text has a line per heading, and a
+    decimal, a count or a list inside a sentence after a space stays put."""
+    from policyqa.corpus.chunk import chunk_document
+    from policyqa.corpus.layout import split_flattened
+    from policyqa.corpus.types import DocMeta, Document
+
+    flat = ("某市关于支持企业复工复产的通知 各区人民政府： 为支持企业复工复产，现通知如下： "
+            "一、减免房租 （一）对承租国有资产类经营用房的企业，免收一个月房租。 （二）规模达 3.5 亿元的园区减半收取物业费。 "
+            "二、稳定就业 1.对不裁员的企业，返还失业保险费。 2.新招用的员工给予补贴，名额 2 人以上的 1.5 倍计算。 "
+            "三、加大信贷 对受影响较大的企业，不得盲目抽贷。")
+    lines = split_flattened(flat)
+    assert [ln[:4] for ln in lines] == ["某市关于", "一、减免", "（一）对", "（二）规", "二、稳定", "1.对不", "2.新招", "三、加大"]
+    assert "".join(lines).replace(" ", "") == flat.replace(" ", "")
+    assert "规模达 3.5 亿元" in lines[3] and "名额 2 人以上的 1.5 倍" in lines[6]
+    # a line that is not flattened is returned whole
+    assert split_flattened("（一）对企业 1.5 倍计算。") == ["（一）对企业 1.5 倍计算。"]
+
+    text = clean_text(flat)
+    assert text.split("\n")[1] == "一、减免房租"
+    chunks = chunk_document(Document(DocMeta(doc_id="f.txt"), text))
+    by_section = {c.section: c.text for c in chunks}
+    assert by_section["一、减免房租 > （一）"].startswith("（一）对承租国有资产类经营用房的企业")
+    assert by_section["二、稳定就业 > 2."].startswith("2.新招用的员工")
