@@ -226,7 +226,8 @@ def _relate(doc: Jurisdiction, asked: Region, tail: str) -> Applicability:
     d = doc.region
     if doc.area:
         # an area inside d that the gazetteer does not place more precisely
-        if tail and _short(tail) in doc.area and (not d.province or d.contains(asked) or asked.contains(d)):
+        named = [n for n in (tail, asked.district) if n]  # asked as a name, or as a region holding the area
+        if any(_short(n) in doc.area for n in named) and (not d.province or d.contains(asked) or asked.contains(d)):
             return Applicability.APPLIES
         if d.province and asked.contains(d) and not tail:
             return Applicability.PART
@@ -302,6 +303,11 @@ def _leading_regions(org: str) -> list[Region]:
     """The gazetteer regions an organisation's name starts with (or, for a
     national body's branch, names first), most specific reading first; several
     when the name is ambiguous (鼓楼区人民政府)."""
+    return _leading(org)[0]
+
+
+def _leading(org: str) -> tuple[list[Region], str]:
+    """:func:`_leading_regions` and the rest of the name after them."""
     core = _strip_party(org)
     best: list[Region] = []
     mentions = find_mentions(core)
@@ -317,7 +323,7 @@ def _leading_regions(org: str) -> list[Region]:
             cands = inside
         best = cands
         pos = m.start + len(m.text)
-    return best
+    return best, (core[pos:] if best else core)
 
 
 def _leading_region(org: str) -> Region:
@@ -333,9 +339,22 @@ def org_level(org: str) -> Jurisdiction:
     if _is_national_org(org):
         return Jurisdiction("national")
     park = _park_name(org)
-    region = _leading_region(org)
+    regions, rest = _leading(org)
+    region = regions[0] if regions else Region()
     if park and org.endswith(("管委会", "管理委员会", "管理办公室", "办公室", "局", "委员会", "工委", "党工委")):
         return Jurisdiction("park", region, park)  # 盐城经济技术开发区管委会: a park in 盐城市
+    if region.province and region.level != "district":
+        # a county or district the gazetteer does not know, written after its city or
+        # province (九江市庐滨区人民政府 -> 江西省九江市 + 庐滨区)
+        token = _place_token(rest)
+        if token.endswith("市") and not rest[len(token):].startswith(("人民政府", "政府", "委")):
+            token = ""  # 宿州市工业强市推进工作领导小组办公室: a slogan, not a county-level city
+        if token and token[0] not in "各全本所该市县区":  # not 「九江市各县区…」
+            level = _place_level(token)
+            if level == "county" or (level == "city" and region.level == "province"):
+                return Jurisdiction(level, region, token)
+            if region.level == "city" and token.endswith("市"):
+                return Jurisdiction("county", region, token)  # a county-level city
     if region.province:
         return Jurisdiction(_level_of_region(region), region)
     level = _bare_level(org)
@@ -343,9 +362,15 @@ def org_level(org: str) -> Jurisdiction:
         return Jurisdiction(level)  # 市工信局, 自治区农业农村厅: the level, not the place
     token = _place_token(org)
     if token:
-        suffix = next((s for s in sorted(issuer_data()["level_by_place_suffix"], key=len, reverse=True) if token.endswith(s)), "")
-        return Jurisdiction(issuer_data()["level_by_place_suffix"].get(suffix, ""), Region(), token)
+        return Jurisdiction(_place_level(token), Region(), token)
     return Jurisdiction()
+
+
+def _place_level(token: str) -> str:
+    """Level of a place named like one, by its suffix (县 county, 自治州 city, 地区 city)."""
+    suffixes = issuer_data()["level_by_place_suffix"]
+    suffix = next((s for s in sorted(suffixes, key=len, reverse=True) if token.endswith(s)), "")
+    return suffixes.get(suffix, "")
 
 
 def _combine(orgs: Iterable[Jurisdiction]) -> Jurisdiction:

@@ -26,6 +26,10 @@ from policyqa.qa.regions import docs_for
         ("中共霍山县委 霍山县人民政府", "county", "安徽省六安市霍山县"),
         ("盐城经济技术开发区管委会", "park", "江苏省盐城市盐城经济技术开发区"),
         ("桐溪县人民政府", "county", "桐溪县"),  # not in the gazetteer: kept by name
+        # a district or county the gazetteer does not know, after its known city or province
+        ("赣州市青岚区人民政府办公室", "county", "江西省赣州市青岚区"),
+        ("浙江省某溪县人民政府", "county", "浙江省某溪县"),
+        ("宿州市工业强市推进工作领导小组办公室", "city", "安徽省宿州市"),  # 工业强市: a slogan, not a place
         ("大理州人民政府", "city", "云南省大理白族自治州"),  # an autonomous prefecture by its usual short name
         ("恩施州经济和信息化局", "city", "湖北省恩施土家族苗族自治州"),
         ("市工业和信息化局", "city", ""),  # level only: the place comes from elsewhere
@@ -131,3 +135,19 @@ def test_autonomous_prefectures_and_counties_have_their_usual_short_names():
     assert autonomous_short("宿迁市") == ""
     assert [r.full for m in find_mentions("中共红河州委") for r in m.regions] == ["云南省红河哈尼族彝族自治州"]
     assert [r.full for m in find_mentions("海南省") for r in m.regions] == ["海南省"]  # 海南州 (青海) takes no bare 海南
+
+
+def test_a_question_naming_only_an_unknown_district_finds_its_city_document():
+    """A district the gazetteer lacks (a new or renamed one) is read from the issuer
+    after its city, so a question naming the district alone is placed there."""
+    from policyqa.qa.regions import asked_regions
+
+    meta = DocMeta(doc_id="qinglan.txt", issuer="赣州市青岚区人民政府办公室")
+    j = derive_jurisdiction(meta.issuer)
+    docs = {"qinglan.txt": DocMeta(doc_id="qinglan.txt", region=j.label, jurisdiction=j.label, issuer=meta.issuer),
+            "city.txt": DocMeta(doc_id="city.txt", region="江西省赣州市", jurisdiction="江西省赣州市")}
+    (asked,) = asked_regions("青岚区技改补助按几个点补？", docs)
+    assert asked.full == "江西省赣州市青岚区"
+    assert set(docs_for(asked, docs)) == {"qinglan.txt", "city.txt"}  # the city's rules apply in its districts too
+    assert applicability(docs["qinglan.txt"], asked).applies
+    assert applicability(docs["qinglan.txt"], "赣州市") is Applicability.PART
