@@ -322,7 +322,7 @@ def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     if path and _ENUM_HEADING.match(path[-1]):
         parent = path[:-1]
         sibs = [ch for ch in chunks if _parent_is(ch, parent)]
-        if len(sibs) >= 2:
+        if len(sibs) >= 2 and not (parent and _own_programme(composer, sc, h, sibs, parent)):
             return _scored([_whole(ch, h, prob) for ch in sibs[:limit]], sc)
     # an intro (「…不得用于以下支出：」) whose items open the next passage
     if (c is not None and s.list_intro.search(c.text.rstrip("。 "))) or s.list_intro.search(h.chunk.text.rstrip("。 \n")):
@@ -332,6 +332,25 @@ def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
             if len(items) >= 2:
                 return _scored(items[:limit], sc)
     return []
+
+
+def _own_programme(composer, sc: Scored, h: Hit, sibs: Sequence, parent: list[str]) -> bool:
+    """The item ``h`` is a programme of its own that the question names, not one part of
+    an enumeration that answers as a whole: a topic word of the question
+    (:meth:`ExtractiveComposer._list_topic`) is written in the item's own heading, and
+    neither in the heading above the items nor in any other item (「（三）给予招工补贴」
+    among 「（一）引进高层次人才」「（二）培育高技能人才」 for 「招工补贴要满足什么条件？」:
+    the conditions are those of （三）, not the other programmes).  Conditions listed as
+    items (「申报条件 > 1. 2. 3.」) are named by the heading above them, so they stay a list."""
+    from policyqa.qa.cues import names_word
+
+    topic = composer._list_topic(sc, h.chunk.doc_id)
+    own = [p for p in h.chunk.section.split(" > ") if p][-1]
+    above = " ".join(parent)
+    others = [ch for ch in sibs if ch.chunk_id != h.chunk.chunk_id and ch.section != h.chunk.section]
+    return any(names_word(t, own, composer.cues) and not names_word(t, above, composer.cues)
+               and not any(names_word(t, ch.section + "\n" + ch.text, composer.cues) for ch in others)
+               for t in topic)
 
 
 def _scored(items: list[Selected], sc: Scored) -> list[Selected]:

@@ -1,0 +1,43 @@
+"""A condition question about one programme of a list of programmes (「招工补贴要满足什么条件？」
+where 一、 lists （一）引进高层次人才 （二）培育技能人才 （三）给予招工补贴) is answered with that
+programme's own conditions, not with the enumeration of its sibling programmes; conditions that
+are themselves listed as items under a heading (「二、申报条件 1. 2. 3.」) are still answered as
+the whole list (``shapes._own_programme``).
+
+``tests/data/own_programme/``: a county policy written for this test (泸溪县)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fakes import body, folder_answerer
+from policyqa.qa.decision import Reason
+
+DATA = Path(__file__).parent / "data" / "own_programme"
+VOCABULARY = ["招工", "人才", "技能", "住房", "补贴", "条件", "申报", "博士", "职业资格"]
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory):
+    return folder_answerer(DATA, VOCABULARY, tmp_path_factory.mktemp("own_programme") / "index", threshold=0.0)
+
+
+@pytest.mark.parametrize("question, own, siblings", [
+    ("泸溪县招工补贴要满足什么条件？", ["1年以上劳动合同", "满6个月"], ["5万元", "2000元", "人才公寓"]),
+    ("泸溪县的技能提升补贴有什么要求？", ["技师", "1000元"], ["招工补贴", "安家补贴", "人才公寓"]),
+])
+def test_conditions_of_one_programme_are_its_own(answerer, question, own, siblings):
+    a = answerer.answer(question)
+    assert a.decision == Reason.ANSWERED.value, a.text
+    text = body(a)
+    assert all(w in text for w in own), text
+    assert not any(w in text for w in siblings), text
+
+
+def test_conditions_listed_as_items_are_all_listed(answerer):
+    a = answerer.answer("在泸溪县申报这些补贴，企业要满足哪些条件？")
+    text = body(a)
+    for cond in ("独立法人资格", "欠缴税款", "生产安全事故"):
+        assert cond in text, text
