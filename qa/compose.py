@@ -177,6 +177,7 @@ class ExtractiveComposer:
         i = self._topic_first(sc, i, ok)
         i = self._stated_tier(sc, i, ok)
         i = self._item_asked(sc, i, ok)
+        i = self._total_cap(sc, i, ok)
         out = [self._selected(sc, i)]
         first = sc.cands[i]
         kinds_first = present_kinds(first.text, self.cues)
@@ -191,6 +192,30 @@ class ExtractiveComposer:
             if j is not None:
                 out.append(self._selected(sc, j))
         return out
+
+    def _total_cap(self, sc: Scored, i: int, ok) -> int:
+        """For a question asking a cap on a total (「一家企业一年加起来最多能拿多少？」: cues.json
+        total_words with a cap asked): the best unit of the chosen unit's document whose cap
+        names the document itself (「单个企业年度累计享受本措施奖补资金不超过800万元」:
+        document_self_words), not one item's own cap; the chosen unit when none does."""
+        q = sc.query
+        if not (q.asks_cap and self.cues.total.search(q.text)):
+            return i
+        def whole(c) -> bool:
+            return bool(self.cues.cap.search(c.text) and self.cues.document_self.search(c.text)
+                        and "amount" in present_kinds(c.text, self.cues))
+        if whole(sc.cands[i]):
+            return i
+        doc = sc.hits[sc.cands[i].hit].chunk.doc_id
+        j = sc.best(lambda c: ok(c) and sc.hits[c.hit].chunk.doc_id == doc and whole(c))
+        if j is None:
+            return i
+        # 「专利奖励加起来最多多少」: a topic word the chosen unit names and the document's cap does not
+        # asks that item's own total
+        where = lambda k: sc.hits[sc.cands[k].hit].chunk.section + "\n" + sc.cands[k].text  # noqa: E731
+        if any(names_word(t, where(i), self.cues) and not names_word(t, where(j), self.cues) for t in self._list_topic(sc, doc)):
+            return i
+        return j
 
     def _cap_after(self, sc: Scored, i: int, ok) -> int | None:
         """For a question asking a cap (封顶多少) whose chosen unit states none: the first unit

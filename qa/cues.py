@@ -89,6 +89,8 @@ class Cues:
     benefit: re.Pattern = re.compile("(?!)")  # 给予, 纳入, 一事一议 …: a unit grants something (benefit_words)
     item_figures: frozenset[str] = frozenset()  # amount, rate: the figures an item of a policy grants (item_figure_kinds)
     abroad: frozenset[str] = frozenset()  # 香港, 德国 …: places abroad, which documents call 境外 (abroad_places)
+    total: re.Pattern = re.compile("(?!)")  # 加起来, 一共 …: a total over a policy's items is asked (total_words)
+    document_self: re.Pattern = re.compile("(?!)")  # 本措施, 本办法 …: a text names its own document (document_self_words)
     function_chars: frozenset[str] = frozenset()  # 能, 对, 在 …: grammar characters jieba's HMM may glue to a word
     amount_ask: re.Pattern = re.compile("(?!)")  # 多少, 标准 …: with a money word, the question asks an amount
     money_yes_no: re.Pattern = re.compile("(?!)")  # 有没有, 有…吗: with a money word, whether there is money: an amount
@@ -193,6 +195,8 @@ def load_cues(path: str | Path = DATA) -> Cues:
         benefit=_words(d, "benefit_words"),
         item_figures=frozenset(d.get("item_figure_kinds", ())),
         abroad=frozenset(d.get("abroad_places", ())),
+        total=_words(d, "total_words"),
+        document_self=_words(d, "document_self_words"),
         amount_ask=re.compile(_alt(d["money_amount_asks"]), re.I) if d.get("money_amount_asks") else re.compile("(?!)"),
         money_yes_no=re.compile("|".join([_alt(d.get("money_yes_no", []))] + [
             # the particle ends its clause (not the 么 of 什么 or 怎么)

@@ -45,3 +45,20 @@ def test_a_follow_up_answered_by_a_synonym_of_its_object_is_not_said_to_be_unsta
     b = then.text.split("\n来源：", 1)[0]
     assert "贷款" in b and "30万元" in b  # the article that writes 贷款 for 融资
     assert "「融资」" not in b and "没有写明" not in b  # no note that the documents lack it
+
+
+def test_a_total_asked_in_everyday_words_is_the_document_s_cumulative_cap(tmp_path):
+    """「加起来」「加在一起」「一共」 ask for what documents write as 累计 (or 合计, 总额):
+    the total cap of the whole policy — the cap sentence naming the document itself
+    (本措施: ``ExtractiveComposer._total_cap``) — not one article's own cap (10万元)."""
+    assert "累计" in with_synonyms("一家企业一年加起来最多能拿多少？")
+    assert "累计" in with_synonyms("各项补贴加在一起有没有上限？")
+    from fakes import body
+
+    answerer = folder_answerer(Path(__file__).parent / "data" / "own_programme", ["招工", "人才", "补贴", "累计"], tmp_path / "index",
+                               threshold=0.0)
+    a = answerer.answer("泸溪县这套政策，一家企业一年各项补贴加起来最多能拿多少？")
+    assert "20万元" in body(a) and "10万元" not in body(a), a.text
+    # a total of one item (招工补贴) is that item's own cap
+    a = answerer.answer("泸溪县招工补贴一家企业一年加起来最多能拿多少？")
+    assert "10万元" in body(a) and "20万元" not in body(a), a.text
