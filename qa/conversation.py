@@ -176,6 +176,9 @@ class FollowupSteps:
         quoted = np.array([c.text.strip()[:60] in prev for c in sc.cands], dtype=bool)
         if not len(quoted) or quoted.all():
             return None
+        # a quoted reward sentence that states its own condition with a figure (「对首次纳入…且上年度营业收入
+        # 2000万元以上的企业，给予…」) answers the new ask too: it comes first, the other clause after it
+        kept = self._own_condition(history[-1], prev, scope, top_k)
         sc = replace(sc, logits=np.where(quoted, -60.0, sc.logits))  # far below any real logit: never chosen
         selected, shape = self._select(q, sc, scope, top_k)
         if not selected or repeats(Decision(Reason.ANSWERED, tuple(selected)), history):
@@ -188,8 +191,32 @@ class FollowupSteps:
         if words and not any(present(w, s.hit.chunk.section + "\n" + s.text, c) for s in selected for w in words):
             return None
         selected, shape = self._complete_intro(selected, shape, q)
+        if kept is not None and not any(kept.text.strip()[:60] in s.text or s.text.strip()[:60] in kept.text for s in selected):
+            selected, shape = [kept, *selected], "list"
         missing = self._missing(q, selected)
         return Decision(Reason.PARTIAL if missing else Reason.ANSWERED, tuple(selected), missing=tuple(missing), shape=shape)
+
+    def _own_condition(self, last, prev: str, scope: Filters, top_k: int) -> Selected | None:
+        """The unit the previous answer quoted when it states its own condition with a figure
+        (:meth:`_states_condition`), found again by the previous question; None otherwise."""
+        t = turn(last)
+        asked = t.resolved_question or t.question
+        hits = self._search(asked, k=top_k, filters=scope) if asked else []
+        if not hits:
+            return None
+        sc = self.composer.score(self._query(asked), hits)
+        own = [i for i, c in enumerate(sc.cands) if c.kind in ("sentence", "item") and not c.host
+               and c.text.strip()[:60] in prev and self._states_condition(c.text)]
+        if not own:
+            return None
+        i = max(own, key=lambda k: sc.logits[k])
+        c = sc.cands[i]
+        return Selected(sc.hits[c.hit], c.text.strip(), float(1 / (1 + np.exp(-sc.logits[i]))), kind=c.kind, start=c.start)
+
+    def _states_condition(self, text: str) -> bool:
+        """``text`` has a clause stating a condition with a figure (「…营业收入2000万元以上的，」
+        or 「…以上的企业，」 before what is granted)."""
+        return any(present_kinds(m.group(0), self.cues) for m in re.finditer(r"[^，,；;。]*的(?:企业|单位|项目)?\s*[，,]", text))
 
     def _within_previous(self, resolved: str, q, obj: str, prev_docs: Sequence[str], top_k: int) -> Decision | None:
         """A follow-up about something the previous turn's documents mention, refused by the

@@ -322,7 +322,7 @@ def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     if path and _ENUM_HEADING.match(path[-1]):
         parent = path[:-1]
         sibs = [ch for ch in chunks if _parent_is(ch, parent)]
-        if len(sibs) >= 2 and not (parent and _own_programme(composer, sc, h, sibs, parent)):
+        if len(sibs) >= 2 and not _own_programme(composer, sc, h, sibs, parent):
             return _scored([_whole(ch, h, prob) for ch in sibs[:limit]], sc)
     # an intro (「…不得用于以下支出：」) whose items open the next passage
     if (c is not None and s.list_intro.search(c.text.rstrip("。 "))) or s.list_intro.search(h.chunk.text.rstrip("。 \n")):

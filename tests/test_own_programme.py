@@ -41,3 +41,13 @@ def test_conditions_listed_as_items_are_all_listed(answerer):
     text = body(a)
     for cond in ("独立法人资格", "欠缴税款", "生产安全事故"):
         assert cond in text, text
+
+
+def test_a_document_s_top_level_parts_are_not_listed_as_an_enumeration(tmp_path):
+    """「首次升规要什么条件？」 over a notice whose parts are 一、奖励标准 二、升规奖励 三、申报条件:
+    the 升规 part states its own condition (2000万元以上的), and the answer is that part — not
+    every part of the notice in a row (tests/data/conditions, written for the follow-up tests)."""
+    a = folder_answerer(Path(__file__).parent / "data" / "conditions", ["单项冠军", "小巨人", "升规", "条件", "材料"],
+                        tmp_path / "index", threshold=0.0).answer("金华首次升规要什么条件？")
+    text = body(a)
+    assert "2000万元" in text and "120万元" not in text, text
