@@ -483,6 +483,8 @@ class Answerer(FollowupSteps):
                                      newer=lambda d: None if d in named else next(iter(newer_versions(self.docs, d)), None))
                 if len(listed) >= 2:
                     return listed, "list"
+                if listed:  # the one programme the question names, whole
+                    return listed, "single"
                 same = lambda h: h.chunk.chunk_id == best_hit.chunk.chunk_id  # noqa: E731
                 listed = self.composer.select_list(sc, same)
                 if len(listed) >= 2:

@@ -288,7 +288,9 @@ def _unit_sentence(text: str, at: int, s: Shapes) -> tuple[int, int] | None:
 def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], allow=None, limit: int = 12,
                 shapes: Shapes | None = None, newer: Callable[[str], str | None] | None = None) -> list[Selected]:
     """Every item of the enumeration the best answering unit belongs to, in document
-    order ([] when it belongs to none: the caller falls back to the selector's list).
+    order ([] when it belongs to none: the caller falls back to the selector's list;
+    the one item alone when the question names it as a programme of its own,
+    :func:`_own_programme`).
     Each item's ``score`` is the selector's probability of the best scored unit inside it
     (0 for an item none of the question's top passages holds), so a caller keeping fewer
     items keeps those that answer.
@@ -322,7 +324,9 @@ def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
     if path and _ENUM_HEADING.match(path[-1]):
         parent = path[:-1]
         sibs = [ch for ch in chunks if _parent_is(ch, parent)]
-        if len(sibs) >= 2 and not _own_programme(composer, sc, h, sibs, parent):
+        if len(sibs) >= 2:
+            if _own_programme(composer, sc, h, sibs, parent):
+                return _scored([_whole(h.chunk, h, prob)], sc)  # the programme asked, whole: its rules, conditions and caps
             return _scored([_whole(ch, h, prob) for ch in sibs[:limit]], sc)
     # an intro (「…不得用于以下支出：」) whose items open the next passage
     if (c is not None and s.list_intro.search(c.text.rstrip("。 "))) or s.list_intro.search(h.chunk.text.rstrip("。 \n")):

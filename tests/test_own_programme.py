@@ -25,7 +25,7 @@ def answerer(tmp_path_factory):
 
 
 @pytest.mark.parametrize("question, own, siblings", [
-    ("泸溪县招工补贴要满足什么条件？", ["1年以上劳动合同", "满6个月"], ["5万元", "2000元", "人才公寓"]),
+    ("泸溪县招工补贴要满足什么条件？", ["1年以上劳动合同", "满6个月", "800元", "10万元"], ["5万元", "2000元", "人才公寓"]),
     ("泸溪县的技能提升补贴有什么要求？", ["技师", "1000元"], ["招工补贴", "安家补贴", "人才公寓"]),
 ])
 def test_conditions_of_one_programme_are_its_own(answerer, question, own, siblings):
