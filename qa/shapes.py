@@ -327,6 +327,8 @@ def enumeration(composer, sc: Scored, doc_chunks: Callable[[str], Sequence], all
         if len(sibs) >= 2:
             if _own_programme(composer, sc, h, sibs, parent):
                 return _scored([_whole(h.chunk, h, prob)], sc)  # the programme asked, whole: its rules, conditions and caps
+            if not parent:
+                return []  # a document's top-level parts are the whole document, not an enumeration that answers
             return _scored([_whole(ch, h, prob) for ch in sibs[:limit]], sc)
     # an intro (「…不得用于以下支出：」) whose items open the next passage
     if (c is not None and s.list_intro.search(c.text.rstrip("。 "))) or s.list_intro.search(h.chunk.text.rstrip("。 \n")):

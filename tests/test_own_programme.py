@@ -51,3 +51,20 @@ def test_a_document_s_top_level_parts_are_not_listed_as_an_enumeration(tmp_path)
                         tmp_path / "index", threshold=0.0).answer("金华首次升规要什么条件？")
     text = body(a)
     assert "2000万元" in text and "120万元" not in text, text
+
+
+def test_a_document_s_untitled_top_level_parts_are_not_listed(tmp_path):
+    """A notice of untitled top-level parts (一、… 二、… 三、…): a question answered by one part
+    gets that part, not every part of the document in a row."""
+    folder = tmp_path / "doc"
+    folder.mkdir()
+    (folder / "notice.txt").write_text(
+        "某市关于做好企业复工防疫工作的通知\n\n某政发〔2025〕1号\n\n"
+        "一、企业食堂应当错峰就餐，就餐人员间隔一米以上，不得聚集。\n"
+        "二、企业应当每日对车间、办公场所进行两次消毒，并做好消毒记录。\n"
+        "三、企业员工出现发热症状的，应当立即停止工作并及时就医。\n"
+        "四、企业应当储备不少于七天用量的口罩和消毒用品。\n", encoding="utf-8")
+    a = folder_answerer(folder, ["食堂", "消毒", "发热", "口罩", "就餐"], tmp_path / "index", threshold=0.0).answer(
+        "某市对企业车间消毒提出了哪些要求？")
+    text = body(a)
+    assert "两次消毒" in text and "错峰就餐" not in text and "七天" not in text, text
