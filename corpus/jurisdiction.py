@@ -326,11 +326,6 @@ def _leading(org: str) -> tuple[list[Region], str]:
     return best, (core[pos:] if best else core)
 
 
-def _leading_region(org: str) -> Region:
-    regions = _leading_regions(org)
-    return regions[0] if regions else Region()
-
-
 def org_level(org: str) -> Jurisdiction:
     """Level and place of one organisation from its name alone (no context)."""
     org = org.strip()

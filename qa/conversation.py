@@ -176,9 +176,6 @@ class FollowupSteps:
         quoted = np.array([c.text.strip()[:60] in prev for c in sc.cands], dtype=bool)
         if not len(quoted) or quoted.all():
             return None
-        # a quoted reward sentence that states its own condition with a figure (「对首次纳入…且上年度营业收入
-        # 2000万元以上的企业，给予…」) answers the new ask too: it comes first, the other clause after it
-        kept = self._own_condition(history[-1], prev, scope, top_k)
         sc = replace(sc, logits=np.where(quoted, -60.0, sc.logits))  # far below any real logit: never chosen
         selected, shape = self._select(q, sc, scope, top_k)
         if not selected or repeats(Decision(Reason.ANSWERED, tuple(selected)), history):
@@ -191,6 +188,9 @@ class FollowupSteps:
         if words and not any(present(w, s.hit.chunk.section + "\n" + s.text, c) for s in selected for w in words):
             return None
         selected, shape = self._complete_intro(selected, shape, q)
+        # a quoted reward sentence that states its own condition with a figure (「对首次纳入…且上年度营业收入
+        # 2000万元以上的企业，给予…」) answers the new ask too: it comes first, the other clause after it
+        kept = self._own_condition(history[-1], prev, scope, top_k)
         if kept is not None and not any(kept.text.strip()[:60] in s.text or s.text.strip()[:60] in kept.text for s in selected):
             selected, shape = [kept, *selected], "list"
         missing = self._missing(q, selected)
