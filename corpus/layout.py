@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 
@@ -135,7 +136,8 @@ def split_flattened(line: str, cfg: LayoutConfig = LayoutConfig()) -> list[str]:
     cuts = list(heads)
     for m in _FLAT_NUMBERED.finditer(line):
         i = m.start()
-        last = max((h for h in heads if h < i), default=-1)
+        k = bisect_left(heads, i)  # the last heading before i (a search, not a scan: a huge line stays linear-log)
+        last = heads[k - 1] if k else -1
         after_heading = last >= 0 and i - last <= 31 and not re.search(r"[，,。；;：:]", line[last:i])
         if i > 0 and (line[i - 1] in _CLAUSE_ENDS or after_heading):
             cuts.append(i)
